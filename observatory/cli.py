@@ -1,0 +1,145 @@
+"""The ``observatory`` command."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from observatory.config import DEFAULT_CONFIG, load_config
+from observatory.validation import ValidationError
+
+app = typer.Typer(help="Evidence-base workbench for a research observatory.", no_args_is_help=True, add_completion=False)
+console = Console()
+err = Console(stderr=True)
+
+ConfigOpt = typer.Option(DEFAULT_CONFIG, "--config", "-c", help="Configuration name (demo, warwickshire) or folder.")
+StoreOpt = typer.Option(None, "--store", help="Store directory (default build/store/<config>).")
+
+
+def _store(cfg, store: Optional[Path]):
+    from observatory.store import Store
+
+    return Store(store or cfg.store_dir())
+
+
+def _fail(e: ValidationError, what: str) -> None:
+    err.print(f"[bold red]{what} failed[/]: {len(e.report)} problem(s); nothing was written.")
+    t = Table("file", "row", "column", "reason", show_lines=False)
+    for p in e.report:
+        t.add_row(p.file, "" if p.row is None else str(p.row), p.column or "", p.reason)
+    err.print(t)
+    raise typer.Exit(1)
+
+
+def print_summary(store) -> None:
+    s = store.summary()
+    t = Table(title=f"Store {store.path}")
+    for c in s.columns:
+        t.add_column(c)
+    for row in s.itertuples(index=False):
+        t.add_row(*[str(v) for v in row])
+    console.print(t)
+    console.print(f"{len(s)} indicators, {int(s['rows'].sum()) if len(s) else 0} rows")
+
+
+@app.command()
+def ingest(
+    config: str = ConfigOpt,
+    store: Optional[Path] = StoreOpt,
+    source: Optional[list[str]] = typer.Option(None, "--source", "-s", help="Only these source ids."),
+    file: Optional[list[Path]] = typer.Option(None, "--file", "-f", help="An extra file to ingest with --adapter."),
+    adapter: str = typer.Option("tidy", help="Adapter for --file."),
+    dataset: str = typer.Option("", help="Catalogue dataset id for --file."),
+    vintage: Optional[str] = typer.Option(None, help="Small-area vintage of --file."),
+) -> None:
+    """Ingest a configuration's sources (all or nothing) into the store."""
+    from observatory.ingest import ingest as run
+
+    cfg = load_config(config)
+    opts = {"dataset": dataset, **({"vintage": vintage} if vintage else {})}
+    files = [(adapter, f, opts) for f in file or []]
+    try:
+        counts = run(cfg, _store(cfg, store), sources_ids=source, files=files, progress=True)
+    except ValidationError as e:
+        _fail(e, "ingest")
+    console.print(f"ingested {cfg.label}: {counts['added']} added, {counts['replaced']} replaced, {counts['unchanged']} unchanged")
+
+
+@app.command()
+def validate(
+    config: str = ConfigOpt,
+    localities: Optional[Path] = typer.Option(None, help="Validate this locality definition CSV against the geography."),
+    file: Optional[list[Path]] = typer.Option(None, "--file", "-f", help="Validate these files (with --adapter) without ingesting."),
+    adapter: str = typer.Option("tidy"),
+    vintage: Optional[str] = typer.Option(None),
+) -> None:
+    """Validate a configuration (indicators, localities, sources) or single files; writes nothing."""
+    from observatory.geography import Geography, read_localities, validate_localities
+    from observatory.indicators import read_indicators
+    from observatory.ingest import prepare
+    from observatory.config import SourceSpec
+
+    cfg = load_config(config)
+    geo = Geography(cfg)
+    try:
+        if localities:
+            report = validate_localities(read_localities(localities), geo, file=localities.name)
+            report.raise_if_problems()
+            loc = read_localities(localities)
+            console.print(f"{localities}: valid — {loc['locality_code'].nunique()} localities over {len(loc)} areas")
+            return
+        indicators = read_indicators(cfg.indicators_file)
+        specs = [SourceSpec(f.name, adapter, f, "", {"vintage": vintage} if vintage else {}) for f in file] if file else cfg.sources
+        if not file:
+            _ = geo.hierarchy  # validates the locality definition
+        prepare(specs, geo, indicators, progress=True).report.raise_if_problems()
+    except ValidationError as e:
+        _fail(e, "validation")
+    console.print(f"{cfg.label}: valid ({len(specs) if not localities else 1} file(s) checked)")
+
+
+@app.command("store")
+def store_summary(config: str = ConfigOpt, store: Optional[Path] = StoreOpt) -> None:
+    """Summarise the store: indicators, areas, periods, rows."""
+    cfg = load_config(config)
+    s = _store(cfg, store)
+    if not s.exists():
+        err.print(f"store {s.path} is empty: run `observatory ingest --config {cfg.name}` first")
+        raise typer.Exit(1)
+    print_summary(s)
+
+
+@app.command()
+def build(config: str = ConfigOpt, store: Optional[Path] = StoreOpt) -> None:
+    """Build the quarterly pack (for now: ingest the configuration and summarise the store)."""
+    from observatory.ingest import ingest as run
+
+    cfg = load_config(config)
+    s = _store(cfg, store)
+    try:
+        counts = run(cfg, s, progress=True)
+    except ValidationError as e:
+        _fail(e, "ingest")
+    console.print(f"ingested {cfg.label}: {counts}")
+    print_summary(s)
+
+
+@app.command()
+def demo(out: Path = typer.Argument(Path("data/demo"), help="Folder to write the demo county into.")) -> None:
+    """Regenerate the synthetic demo county (deterministic)."""
+    from observatory.demo import generate
+
+    generate(out)
+    console.print(f"wrote the synthetic demo county to {out}")
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

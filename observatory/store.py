@@ -1,0 +1,160 @@
+"""The evidence store: the tidy value table in Parquet, written atomically, ingests idempotent."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from observatory.schema import KEY, VALUE_COLUMNS
+
+VALUES = "values.parquet"
+LOG = "ingests.json"
+
+
+def _arrow_schema() -> pa.Schema:
+    types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64()}
+    return pa.schema([(c, types[t]) for c, t in VALUE_COLUMNS.items()])
+
+
+SCHEMA = _arrow_schema()
+
+
+def conform(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with exactly the store's columns and dtypes (missing columns filled)."""
+    out = {}
+    n = len(frame)
+    for col, dtype in VALUE_COLUMNS.items():
+        if col in frame.columns:
+            s = frame[col]
+        elif dtype == "string":
+            s = pd.Series([""] * n, index=frame.index)
+        elif dtype == "int64":
+            s = pd.Series(np.zeros(n, dtype="int64"), index=frame.index)
+        else:
+            s = pd.Series(np.full(n, np.nan), index=frame.index)
+        if dtype == "string":
+            s = s.astype("string").fillna("")
+        out[col] = s.astype(dtype if dtype != "string" else "string")
+    return pd.DataFrame(out).reset_index(drop=True)
+
+
+def _key_hash(frame: pd.DataFrame) -> np.ndarray:
+    return pd.util.hash_pandas_object(frame[KEY], index=False).to_numpy()
+
+
+def _atomic_write(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class Store:
+    """A store directory holding ``values.parquet`` and an ingest log."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+
+    @property
+    def values_path(self) -> Path:
+        return self.path / VALUES
+
+    def exists(self) -> bool:
+        return self.values_path.exists()
+
+    def read(self, indicators: Iterable[str] | None = None, area_types: Iterable[str] | None = None,
+             columns: list[str] | None = None) -> pd.DataFrame:
+        """Values, optionally filtered to some indicators and area types."""
+        if not self.exists():
+            return conform(pd.DataFrame())
+        filters = []
+        if indicators is not None:
+            filters.append(("indicator_id", "in", list(indicators)))
+        if area_types is not None:
+            filters.append(("area_type", "in", list(area_types)))
+        table = pq.read_table(self.values_path, columns=columns, filters=filters or None)
+        return table.to_pandas(types_mapper={pa.string(): pd.StringDtype(), pa.large_string(): pd.StringDtype()}.get)
+
+    def log(self) -> list[dict]:
+        p = self.path / LOG
+        return json.loads(p.read_text()) if p.exists() else []
+
+    def merge(self, new: pd.DataFrame, *, description: str = "", files: list[str] | None = None) -> dict[str, int]:
+        """Add ``new`` rows; a row with the key of an existing one replaces it. Written atomically.
+
+        Returns counts of rows added, replaced and unchanged. Re-ingesting the same file changes nothing.
+        """
+        new = conform(new)
+        self.path.mkdir(parents=True, exist_ok=True)
+        old = self.read()
+        if len(old):
+            new_keys = _key_hash(new)
+            old_keys = _key_hash(old)
+            hit = np.isin(old_keys, new_keys)
+            old_hit = old[hit]
+            # a replaced row is unchanged when every column is equal
+            merged_hit = old_hit.assign(_h=old_keys[hit]).merge(new.assign(_h=new_keys), on="_h", suffixes=("", "_new"))
+            same = np.ones(len(merged_hit), dtype=bool)
+            for c in VALUE_COLUMNS:
+                a, b = merged_hit[c], merged_hit[f"{c}_new"]
+                eq = (a == b).fillna(False).to_numpy(dtype=bool) | (a.isna() & b.isna()).to_numpy(dtype=bool)
+                same &= eq
+            unchanged = int(same.sum())
+            replaced = int(len(merged_hit) - unchanged)
+            added = int(len(new) - len(merged_hit))
+            if replaced == 0 and added == 0:
+                return {"added": 0, "replaced": 0, "unchanged": unchanged}
+            combined = pd.concat([old[~hit], new], ignore_index=True)
+        else:
+            combined, added, replaced, unchanged = new, len(new), 0, 0
+        combined = combined.sort_values(["indicator_id", "area_type", "area_code", "period_sort", "sex", "age", "category"], kind="stable")
+        table = pa.Table.from_pandas(combined, schema=SCHEMA, preserve_index=False)
+        _atomic_write(self.values_path, lambda tmp: pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000))
+        entry = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "description": description,
+                 "files": files or [], "added": added, "replaced": replaced, "unchanged": unchanged, "rows": len(combined)}
+        log = self.log() + [entry]
+        _atomic_write(self.path / LOG, lambda tmp: tmp.write_text(json.dumps(log, indent=1)))
+        return {"added": added, "replaced": replaced, "unchanged": unchanged}
+
+    def summary(self) -> pd.DataFrame:
+        """Per indicator: area types, areas, periods and rows."""
+        v = self.read(columns=["indicator_id", "area_type", "area_code", "period"])
+        if v.empty:
+            return pd.DataFrame(columns=["indicator_id", "area_types", "areas", "periods", "first", "last", "rows"])
+        g = v.groupby("indicator_id", observed=True)
+        return pd.DataFrame({
+            "area_types": g["area_type"].agg(lambda s: ",".join(sorted(s.unique()))),
+            "areas": g["area_code"].nunique(),
+            "periods": g["period"].nunique(),
+            "first": g["period"].min(),
+            "last": g["period"].max(),
+            "rows": g.size(),
+        }).reset_index()
+
+    def digest(self) -> str:
+        """A content hash of the values file (for pack manifests)."""
+        import hashlib
+
+        if not self.exists():
+            return "empty"
+        h = hashlib.sha256()
+        with open(self.values_path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+
+
+def open_store(path: Path | str) -> Store:
+    return Store(path)

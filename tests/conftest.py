@@ -1,0 +1,118 @@
+"""Shared fixtures: a tiny configuration built in a temporary folder, and paths to the real bundle."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data" / "warwickshire"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "warwickshire" in item.keywords and not SHARED.exists():
+            item.add_marker(pytest.mark.skip(reason=f"real Warwickshire bundle not found at {SHARED}"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED.exists():
+        pytest.skip(f"real Warwickshire bundle not found at {SHARED}")
+    return SHARED
+
+
+def _square(x: float, y: float, size: float = 0.01) -> list:
+    return [[[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]]
+
+
+MINI_AREAS = [  # code, name, ward, district, column, row
+    ("Z01000001", "Mini 001A", "Z05000001", "Z07000001", 0, 0),
+    ("Z01000002", "Mini 001B", "Z05000001", "Z07000001", 1, 0),
+    ("Z01000003", "Mini 002A", "Z05000002", "Z07000001", 0, 1),
+    ("Z01000004", "Mini 002B", "Z05000002", "Z07000001", 1, 1),
+    ("Z01000005", "Mini 003A", "Z05000003", "Z07000002", 2, 0),
+    ("Z01000006", "Mini 003B", "Z05000003", "Z07000002", 2, 1),
+]
+MINI_INDICATORS = """id,title,theme,unit,value_type,multiplier,polarity,dataset,frequency,definition
+smoking,Adults who smoke,healthier_communities_older_people,%,proportion,100,low_is_good,mini-survey,annual,Current smokers aged 18+
+crime,Recorded crime,safer_communities,per 1000,crude_rate,1000,low_is_good,mini-police,annual,All recorded crime
+imd_score,IMD score,stronger_communities,score,score,1,low_is_good,mini-imd,periodic,Index of Multiple Deprivation
+population,Population,stronger_communities,people,count,1,no_judgement,mini-pop,annual,Resident population
+"""
+
+
+def make_mini_config(folder: Path) -> Path:
+    """A six-small-area, two-district, three-locality configuration; returns its folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    feats = [{"type": "Feature", "properties": {"code": c, "name": n},
+              "geometry": {"type": "Polygon", "coordinates": _square(-1.5 + 0.01 * col, 52.3 + 0.01 * row)}}
+             for c, n, _w, _d, col, row in MINI_AREAS]
+    (folder / "small_areas.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    wards = {"Z05000001": "North Ward", "Z05000002": "South Ward", "Z05000003": "East Ward"}
+    wfeats = []
+    for w, wn in wards.items():
+        cells = [(col, row) for _c, _n, ww, _d, col, row in MINI_AREAS if ww == w]
+        xs = [c for c, _ in cells]; ys = [r for _, r in cells]
+        x0, y0 = -1.5 + 0.01 * min(xs), 52.3 + 0.01 * min(ys)
+        x1, y1 = -1.5 + 0.01 * (max(xs) + 1), 52.3 + 0.01 * (max(ys) + 1)
+        wfeats.append({"type": "Feature", "properties": {"code": w, "name": wn},
+                       "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}})
+    (folder / "wards.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": wfeats}))
+    dnames = {"Z07000001": "Westshire", "Z07000002": "Eastshire"}
+    (folder / "lookup.csv").write_text("small_area_code,ward_code,district_code,district_name\n" + "".join(
+        f"{c},{w},{d},{dnames[d]}\n" for c, _n, w, d, _x, _y in MINI_AREAS))
+    (folder / "localities.csv").write_text(
+        "locality_code,locality_name,district_code,district_name,area_type,area_code,area_name,source\n"
+        "ML01,Northtown,Z07000001,Westshire,ward,Z05000001,North Ward,test\n"
+        "ML02,Southtown,Z07000001,Westshire,lsoa,Z01000003,Mini 002A,test\n"
+        "ML02,Southtown,Z07000001,Westshire,lsoa,Z01000004,Mini 002B,test\n"
+        "ML03,Eastville,Z07000002,Eastshire,lsoa,Z01000005,Mini 003A,test\n"
+        "ML03,Eastville,Z07000002,Eastshire,lsoa,Z01000006,Mini 003B,test\n")
+    (folder / "indicators.csv").write_text(MINI_INDICATORS)
+    rows = ["indicator_id,area_code,period,numerator,denominator,value"]
+    for i, (c, *_rest) in enumerate(MINI_AREAS):
+        for y in (2022, 2023):
+            rows.append(f"smoking,{c},{y},{20 + i + (y - 2022)},{150 + 10 * i},")
+            rows.append(f"crime,{c},{y},{40 + 3 * i},{1500 + 10 * i},")
+        rows.append(f"population,{c},2023,,,{1500 + 10 * i}")
+        rows.append(f"imd_score,{c},2019,,,{10 + 5 * i}")
+    rows.append("smoking,E92000001,2023,5000000,40000000,")
+    (folder / "values.csv").write_text("\n".join(rows) + "\n")
+    (folder / "config.yaml").write_text("""name: mini
+title: Mini County (synthetic test fixture)
+synthetic: true
+data_root: .
+county: {code: Z10000001, name: Mini County}
+england: {code: E92000001, name: England}
+geography:
+  small_areas: {type: lsoa, vintage: "2021", boundaries: small_areas.geojson, code: code, name: name}
+  wards:
+    vintage: "2022"
+    boundaries: wards.geojson
+    code: code
+    name: name
+    lookup: {file: lookup.csv, small_area: small_area_code, ward: ward_code}
+  districts:
+    lookup: {file: lookup.csv, small_area: small_area_code, district: district_code, district_name: district_name}
+  localities: localities.csv
+indicators: indicators.csv
+population: {source: values, indicator: population}
+sources:
+  - {id: values, adapter: tidy, file: values.csv, dataset: mini-survey}
+""")
+    return folder
+
+
+@pytest.fixture
+def mini_config(tmp_path) -> Path:
+    return make_mini_config(tmp_path / "mini")
+
+
+def copy_fixture(name: str, dest: Path) -> Path:
+    target = dest / name
+    shutil.copy(FIXTURES / name, target)
+    return target
