@@ -18,7 +18,6 @@ from typing import Any, Mapping
 
 import folium
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
@@ -44,8 +43,8 @@ def web_geometry(gdf: gpd.GeoDataFrame, tolerance: float = 5e-4, precision: int 
     one common border. ``tolerance`` is in the units of the CRS (degrees for EPSG:4326).
     """
     grid = 10.0 ** -precision
-    geoms = shapely.set_precision(np.asarray(gdf.geometry.values, dtype=object), grid)
-    geoms = shapely.make_valid(geoms)
+    geoms = shapely.make_valid(np.asarray(gdf.geometry.values, dtype=object))
+    geoms = shapely.set_precision(geoms, grid)
     has_coverage = hasattr(gpd.GeoSeries, "simplify_coverage")
     if has_coverage and hasattr(shapely, "coverage_clean") and not shapely.coverage_is_valid(geoms):
         geoms = shapely.coverage_clean(geoms)
@@ -146,7 +145,7 @@ def choropleth(
 def map_html(m: folium.Map) -> str:
     """Return ``m`` as one standalone HTML document with Leaflet inlined and no external links."""
     _make_offline(m)
-    doc = m.get_root().render()
+    doc = _render(m.get_root())
     external = _EXTERNAL.findall(doc)
     if external:
         raise ValueError(f"map still loads external resources: {external}")
@@ -191,6 +190,8 @@ def _fills(values: pd.Series, classification: str, k: int, colours, categorical:
         numbers = pd.to_numeric(values, errors="raise").astype(float).to_numpy()
         present = numbers[~missing]
         if present.size:
+            import mapclassify  # pulls in scipy.stats (~1.5 s): only when a map is classified
+
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 classifier = mapclassify.classify(present, classification, k=min(k, np.unique(present).size))
@@ -321,9 +322,31 @@ class _Attribution(MacroElement):
 def _leaflet_inline() -> str:
     css = (LEAFLET_DIR / "leaflet.css").read_text(encoding="utf-8")
     js = (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8")
+    js = re.sub(r"\n//# sourceMappingURL=\S*\s*$", "\n", js)
     if "</script" in js.lower() or "</style" in css.lower():
         raise ValueError("vendored Leaflet cannot be inlined safely")
     return f"<style>{css}</style>\n<script>{js}</script>"
+
+
+def _walk(root: Element) -> list[Element]:
+    found, stack = [], [root]
+    while stack:
+        element = stack.pop()
+        found.append(element)
+        stack.extend(element._children.values())
+        if isinstance(element, Figure):
+            stack.extend([element.header, element.html, element.script])
+    return found
+
+
+def _render(root: Figure) -> str:
+    """Render without keeping what rendering adds to the tree, so a map renders the same twice."""
+    saved = [(element, element._children.copy()) for element in _walk(root)]
+    try:
+        return root.render()
+    finally:
+        for element, children in saved:
+            element._children = children
 
 
 def _make_offline(m: folium.Map) -> None:
@@ -332,14 +355,11 @@ def _make_offline(m: folium.Map) -> None:
     if not isinstance(root, Figure):
         root = Figure()
         root.add_child(m)
-    stack = [root]
-    while stack:
-        element = stack.pop()
+    for element in _walk(root):
         if hasattr(element, "default_js"):
             element.default_js = []
         if hasattr(element, "default_css"):
             element.default_css = []
-        stack.extend(element._children.values())
     header = root.header
     for name, child in list(header._children.items()):
         if isinstance(child, (JavascriptLink, CssLink)):

@@ -48,8 +48,8 @@ def _load_builtins() -> None:
 
 def get(name: str) -> Reader:
     """The adapter registered as ``name``."""
-    if name not in _REGISTRY:
-        _load_builtins()
+    if name not in _REGISTRY and name in _BUILTIN:
+        importlib.import_module(f"observatory.sources.{name}")
     try:
         return _REGISTRY[name]
     except KeyError:

@@ -69,10 +69,11 @@ def exact_poisson_limits(x: Array, level: float) -> tuple[Array, Array]:
     """Exact Poisson limits of an observed count via the chi-squared distribution (Armitage & Berry 2002)."""
     x = np.asarray(x, dtype=float)
     alpha = 1 - level
+    counts, position = np.unique(x, return_inverse=True)
     with np.errstate(invalid="ignore"):
-        lower = np.where(x > 0, sps.chi2.ppf(alpha / 2, 2 * np.where(x > 0, x, 1)) / 2, 0.0)
-        upper = sps.chi2.ppf(1 - alpha / 2, 2 * x + 2) / 2
-    return lower, upper
+        lower = np.where(counts > 0, sps.chi2.ppf(alpha / 2, 2 * np.where(counts > 0, counts, 1)) / 2, 0.0)
+        upper = sps.chi2.ppf(1 - alpha / 2, 2 * counts + 2) / 2
+    return lower[position].reshape(x.shape), upper[position].reshape(x.shape)
 
 
 def poisson_limits(x: Array, level: float) -> tuple[Array, Array, Array]:
@@ -101,10 +102,28 @@ def group_codes(data: pd.DataFrame, group_by: GroupBy) -> tuple[Array, pd.DataFr
     missing = [k for k in keys if k not in data.columns]
     if missing:
         raise KeyError(f"group_by columns not in the data: {missing}")
-    grouped = data.groupby(keys, sort=True, dropna=False, observed=True)
-    codes = grouped.ngroup().to_numpy()
-    frame = grouped.size().index.to_frame(index=False)
-    return codes, frame
+    if not keys:
+        raise ValueError("group_by names no columns")
+    codes, size = np.zeros(len(data), dtype=np.int64), 1
+    for key in keys:
+        key_codes, uniques = pd.factorize(data[key], sort=True, use_na_sentinel=False)
+        codes, size = codes * len(uniques) + key_codes, size * len(uniques)
+        if size > max(8 * len(data), 1 << 20):
+            size, codes = _dense(codes)
+    size, codes = _dense(codes, size)
+    first = np.zeros(size, dtype=np.intp)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]
+    return codes, data[keys].iloc[first].reset_index(drop=True)
+
+
+def _dense(codes: Array, size: int | None = None) -> tuple[int, Array]:
+    """Relabel integer codes 0..k-1 keeping their order: by counting when the range is small, else by sorting."""
+    if size is not None and size <= max(8 * len(codes), 1 << 20):
+        used = np.bincount(codes, minlength=size) > 0
+        relabel = np.cumsum(used) - 1
+        return int(used.sum()), relabel[codes].astype(np.intp)
+    uniques, inverse = np.unique(codes, return_inverse=True)
+    return len(uniques), inverse.astype(np.intp)
 
 
 def _column(data: pd.DataFrame, name: str) -> Array:

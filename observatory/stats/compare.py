@@ -1,0 +1,189 @@
+"""Benchmark comparison, quintiles and RAG colours, the way Fingertips shows them.
+
+A value is significantly higher than its benchmark when its lower confidence limit is above the benchmark value,
+lower when its upper limit is below it, and similar otherwise (Fingertips' "confidence intervals overlapping the
+reference value" method). Polarity turns higher/lower into better/worse; indicators with no judgement stay
+higher/lower and are coloured blue. All functions are vectorised over rows; polarity may vary per row.
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+
+from observatory.schema import Polarity
+
+HIGH, LOW, NONE = 0, 1, 2
+_POLARITY_NAMES = {HIGH: Polarity.HIGH_IS_GOOD.value, LOW: Polarity.LOW_IS_GOOD.value, NONE: Polarity.NO_JUDGEMENT.value}
+_POLARITY_SYNONYMS = {
+    "high_is_good": HIGH, "high is good": HIGH, "rag - high is good": HIGH, "higher is better": HIGH,
+    "low_is_good": LOW, "low is good": LOW, "rag - low is good": LOW, "lower is better": LOW,
+    "no_judgement": NONE, "no judgement": NONE, "not applicable": NONE, "bob - blue orange blue": NONE,
+    "blue orange blue": NONE, "none": NONE,
+}
+
+SINGLE = ["better", "similar", "worse", "higher", "lower", "not compared"]
+BOTH = ["better (99.8%)", "better (95%)", "similar", "worse (95%)", "worse (99.8%)",
+        "higher (99.8%)", "higher (95%)", "lower (95%)", "lower (99.8%)", "not compared"]
+
+COLOURS = {
+    "better": "#92D050", "similar": "#FFC000", "worse": "#C00000",
+    "higher": "#C2CCFF", "lower": "#5555E6", "not compared": "#FFFFFF",
+    "better (99.8%)": "#92D050", "better (95%)": "#C9E8A7", "worse (95%)": "#E08080", "worse (99.8%)": "#C00000",
+    "higher (99.8%)": "#C2CCFF", "higher (95%)": "#E0E6FF", "lower (95%)": "#9999F0", "lower (99.8%)": "#5555E6",
+}
+"""Fingertips colours (better #92D050, similar #FFC000, worse #C00000, higher #C2CCFF, lower #5555E6, not compared
+white), from Fingertips' own colour table. The lighter tints for "(95%)" in the two-level comparison are this
+observatory's choice: Fingertips has no two-level palette."""
+
+QUINTILE_COLOURS = {1: "#DED3EC", 2: "#BEA7DA", 3: "#9E7CC8", 4: "#7E50B6", 5: "#5E25A4"}
+"""Fingertips' purple scale for quintiles of indicators without judgement, lowest (1) to highest (5)."""
+
+QUINTILE_LABELS = {
+    HIGH: ["best", "better", "middle", "worse", "worst"],
+    LOW: ["best", "better", "middle", "worse", "worst"],
+    NONE: ["lowest", "low", "middle", "high", "highest"],
+}
+
+
+def normalise_polarity(polarity, n: int | None = None) -> np.ndarray:
+    """Polarity codes (0 high is good, 1 low is good, 2 no judgement) from Polarity members or their names.
+
+    An integer array is taken as codes already.
+    Also accepts Fingertips' own polarity names ("RAG - High is good", "BOB - Blue orange blue", "Not
+    applicable"). A scalar is repeated ``n`` times. An unknown polarity is an error naming it.
+    """
+    if isinstance(polarity, np.ndarray) and polarity.dtype.kind in "iu":
+        if not np.isin(polarity, (HIGH, LOW, NONE)).all():
+            raise ValueError("polarity codes must be 0, 1 or 2")
+        return polarity.astype(np.int8, copy=False)
+    if isinstance(polarity, (str, Enum)) or polarity is None or np.ndim(polarity) == 0:
+        code = _polarity_code(polarity)
+        return np.full(1 if n is None else n, code, dtype=np.int8)
+    values = polarity if isinstance(polarity, (pd.Series, pd.Categorical, pd.Index)) else pd.Series(list(polarity)
+                                                                                                   if isinstance(polarity, (list, tuple)) else polarity)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if (codes < 0).any():
+        raise ValueError("polarity is missing for some rows")
+    table = np.array([_polarity_code(u) for u in uniques], dtype=np.int8)
+    return table[codes]
+
+
+def _polarity_code(polarity) -> int:
+    name = polarity.value if isinstance(polarity, Enum) else polarity
+    code = _POLARITY_SYNONYMS.get(str(name).strip().lower()) if name is not None else None
+    if code is None:
+        raise ValueError(f"unknown polarity {polarity!r}: use one of {[p.value for p in Polarity]}")
+    return code
+
+
+def _array(values, n: int | None = None) -> np.ndarray:
+    if values is None:
+        return np.full(n, np.nan)
+    array = np.asarray(values, dtype=float)
+    return np.broadcast_to(array, (n,)) if n is not None and array.ndim == 0 else array
+
+
+def _index(*candidates):
+    for c in candidates:
+        if isinstance(c, pd.Series):
+            return c.index
+    return None
+
+
+def compare(value, lower95, upper95, benchmark, polarity, lower998=None, upper998=None,
+            level: str = "95") -> pd.Series:
+    """Compare each value with its benchmark: categorical "better"/"similar"/"worse" (or "higher"/"lower").
+
+    ``level`` is "95" (Fingertips' usual 95% comparison), "99.8" (needs ``lower998``/``upper998``) or "both": the
+    two-level variant used by this observatory, "better (99.8%)" when the 99.8% interval excludes the benchmark,
+    "better (95%)" when only the 95% interval does, and the same for worse/higher/lower. Rows with a missing value,
+    limit or benchmark are "not compared". ``benchmark`` and ``polarity`` may be scalars or per row.
+    """
+    if level not in ("95", "99.8", "both"):
+        raise ValueError(f"level must be '95', '99.8' or 'both', not {level!r}")
+    v = _array(value)
+    n = v.shape[0]
+    b = _array(benchmark, n)
+    pol = normalise_polarity(polarity, n)
+    index = _index(value, lower95, upper95, benchmark)
+
+    def direction(lower, upper):
+        lower, upper = _array(lower, n), _array(upper, n)
+        known = ~(np.isnan(v) | np.isnan(b) | np.isnan(lower) | np.isnan(upper))
+        return known, np.where(lower > b, 1, np.where(upper < b, -1, 0))
+
+    if level == "95":
+        known, d = direction(lower95, upper95)
+    elif level == "99.8":
+        if lower998 is None or upper998 is None:
+            raise ValueError("level '99.8' needs lower998 and upper998")
+        known, d = direction(lower998, upper998)
+    else:
+        if lower998 is None or upper998 is None:
+            raise ValueError("level 'both' needs lower998 and upper998")
+        known, d95 = direction(lower95, upper95)
+        known998, d998 = direction(lower998, upper998)
+        known &= known998
+        return _both(d95, d998, pol, known, index)
+
+    good = np.where(pol == LOW, -d, d)
+    codes = np.select([pol == NONE], [np.select([d > 0, d < 0], [3, 4], 1)], np.select([good > 0, good < 0], [0, 2], 1))
+    codes = np.where(known, codes, 5)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=SINGLE), index=index, name="comparison")
+
+
+def _both(d95: np.ndarray, d998: np.ndarray, pol: np.ndarray, known: np.ndarray, index) -> pd.Series:
+    strength = np.where(d998 != 0, 2, np.where(d95 != 0, 1, 0))
+    d = np.where(d998 != 0, d998, d95)
+    good = np.where(pol == LOW, -d, d)
+    judged = np.select([(good > 0) & (strength == 2), good > 0, (good < 0) & (strength == 1), good < 0],
+                       [0, 1, 3, 4], 2)
+    neutral = np.select([(d > 0) & (strength == 2), d > 0, (d < 0) & (strength == 1), d < 0], [5, 6, 7, 8], 2)
+    codes = np.where(known, np.where(pol == NONE, neutral, judged), 9)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=BOTH), index=index, name="comparison")
+
+
+def quintiles(values, polarity, groups=None) -> pd.DataFrame:
+    """Quintile of each value among its peers (rows sharing ``groups``): 1 best ... 5 worst, or 1 lowest ... 5 highest.
+
+    Quintile = floor((rank - 0.5) x 5 / n) + 1 on average ranks, so tied values share a quintile and the best and
+    worst value always fall in quintiles 1 and 5. Missing values get no quintile. Columns: ``quintile`` (nullable
+    integer) and ``quintile_label`` ("best", "better", "middle", "worse", "worst"; "lowest" ... "highest" for
+    indicators without judgement).
+    """
+    v = _array(values)
+    n = v.shape[0]
+    pol = normalise_polarity(polarity, n)
+    index = _index(values, groups)
+    ordered = pd.Series(np.where(pol == HIGH, -v, v))
+    if groups is None:
+        key = np.zeros(n, dtype=np.int8)
+    elif isinstance(groups, pd.DataFrame):
+        key = groups.groupby(list(groups.columns), sort=False, dropna=False).ngroup().to_numpy()
+    else:
+        key = pd.factorize(pd.Series(groups, dtype=object), use_na_sentinel=False)[0]
+    grouped = ordered.groupby(key, sort=False)
+    rank = grouped.rank(method="average").to_numpy()
+    count = grouped.transform("count").to_numpy()
+    with np.errstate(invalid="ignore"):
+        q = np.floor((rank - 0.5) * 5 / count) + 1
+    present = ~np.isnan(q)
+    quintile = pd.array(np.where(present, q, 0).astype(np.int64), dtype="Int64")
+    quintile[~present] = pd.NA
+    labels = np.array([QUINTILE_LABELS[HIGH], QUINTILE_LABELS[LOW], QUINTILE_LABELS[NONE]], dtype=object)
+    label = np.where(present, labels[pol, np.where(present, q, 1).astype(int) - 1], None)
+    categories = ["best", "better", "middle", "worse", "worst", "lowest", "low", "high", "highest"]
+    return pd.DataFrame({"quintile": quintile,
+                         "quintile_label": pd.Categorical(label, categories=categories)},
+                        index=index if index is not None else pd.RangeIndex(n))
+
+
+def rag_colour(comparison) -> pd.Series:
+    """Fingertips fill colour (hex) for each comparison result from :func:`compare`."""
+    series = comparison if isinstance(comparison, pd.Series) else pd.Series(comparison)
+    unknown = set(series.dropna().astype(str).unique()) - set(COLOURS)
+    if unknown:
+        raise ValueError(f"no colour for comparison results {sorted(unknown)}")
+    return series.astype(object).map(COLOURS).fillna(COLOURS["not compared"]).astype("string").rename("colour")

@@ -1,0 +1,204 @@
+"""Fingertips recent-trend markers, vectorised over every series at once.
+
+Follows Fingertips' TrendMarkerCalculator (fingertips-open) and its technical guidance "Fingertips trend markers":
+the five most recent usable points of a series, numbered 1 to 5, are tested for a linear trend.
+
+- Proportions (with numerator and denominator): the chi-squared test for linear trend in proportions
+  (Cochran-Armitage): chi2 = N (N.sum(x t) - X.sum(n t))^2 / (X (N - X) (N.sum(n t^2) - sum(n t)^2)), where X and N
+  are the total numerator and denominator.
+- Every other value type: weighted least squares of value on t with weights 1/SE^2, SE = (upper95 - lower95)/3.92;
+  chi2 = (slope / SE(slope))^2.
+
+A trend is significant when chi2 > 9.5495 (the 99.8% point of chi-squared on 1 degree of freedom) and the slope
+keeps its sign when each point is left out in turn (ordinary least squares on the logit for proportions, as
+Fingertips does). Series with fewer than five usable points "cannot be calculated".
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from observatory.schema import KEY, ValueType
+from observatory.stats.compare import HIGH, LOW, NONE, normalise_polarity
+from observatory.stats.methods import group_codes
+
+CHI2_CRITICAL = 9.54953570608324
+POINTS = 5
+TRENDS = ["increasing", "decreasing", "no significant change", "cannot be calculated"]
+JUDGEMENTS = ["improving", "worsening", "increasing", "decreasing", "no significant change", "cannot be calculated"]
+METHODS = ["chi-squared test for trend", "weighted least squares", ""]
+
+
+def recent_trend(frame: pd.DataFrame, group_by: Sequence[str] | None = None, *, value_type: str | None = None,
+                 polarity: str | None = None, period_col: str = "period_sort", points: int = POINTS) -> pd.DataFrame:
+    """Recent trend of every series in ``frame``, one row per series.
+
+    ``frame`` holds ``value``, ``lower95``, ``upper95``, ``numerator``, ``denominator``, ``period_col`` and the
+    ``group_by`` keys (default: the tidy table's key columns present, less ``period``), plus ``value_type`` and
+    ``polarity`` columns unless they are given here as constants. Returns the keys with ``trend``
+    ("increasing"/"decreasing"/"no significant change"/"cannot be calculated"), ``trend_judgement`` ("improving"/
+    "worsening" by polarity; "increasing"/"decreasing" for no judgement), ``statistic`` (chi-squared), ``slope``
+    (change in value per period; for proportions the denominator-weighted slope), ``n_points``, ``method`` and
+    ``note``.
+    """
+    keys = [k for k in KEY if k in frame.columns and k != "period"] if group_by is None else list(group_by)
+    codes, out = group_codes(frame, keys)
+    n_groups = len(out)
+    columns = {c: _col(frame, c) for c in ("value", "lower95", "upper95", "numerator", "denominator", period_col)}
+    is_prop = _per_group(frame, "value_type", value_type, codes, n_groups, _is_proportion)
+    pol = _per_group(frame, "polarity", polarity, codes, n_groups, normalise_polarity)
+
+    value, lower, upper, x, n = (columns[c] for c in ("value", "lower95", "upper95", "numerator", "denominator"))
+    prop_row = is_prop[codes]
+    usable = np.where(prop_row,
+                      np.isfinite(x) & np.isfinite(n) & (n > 0) & (x >= 0) & (x <= n),
+                      np.isfinite(value) & np.isfinite(lower) & np.isfinite(upper) & (upper > lower))
+    usable &= np.isfinite(columns[period_col])
+    grid, n_points = last_points(codes, columns[period_col], usable, n_groups, points)
+    full = n_points == points
+    V, L, U, X, N = (np.where(grid >= 0, a[np.maximum(grid, 0)], np.nan) for a in (value, lower, upper, x, n))
+
+    slope = np.full(n_groups, np.nan)
+    chi2 = np.full(n_groups, np.nan)
+    stable = np.zeros(n_groups, dtype=bool)
+    degenerate = np.zeros(n_groups, dtype=bool)
+
+    p = full & is_prop
+    if p.any():
+        s, c, st, deg = proportion_trend(V[p], X[p], N[p])
+        slope[p], chi2[p], stable[p], degenerate[p] = s, c, st, deg
+    w = full & ~is_prop
+    if w.any():
+        s, c, st = wls_trend(V[w], weights_from_limits(L[w], U[w]))
+        slope[w], chi2[w], stable[w] = s, c, st
+
+    significant = full & ~degenerate & stable & (chi2 > CHI2_CRITICAL)
+    trend = np.select([~full | degenerate, significant & (slope > 0), significant & (slope < 0)], [3, 0, 1], 2)
+    judgement = judge(trend, pol)
+    note = np.select([n_points < points, degenerate],
+                     [f"fewer than {points} points", "a proportion of 0 or 1 among the points"], "")
+    method = np.where(full, np.where(is_prop, 0, 1), 2)
+    out["trend"] = pd.Categorical.from_codes(trend, categories=TRENDS)
+    out["trend_judgement"] = pd.Categorical.from_codes(judgement, categories=JUDGEMENTS)
+    out["statistic"] = np.where(full & ~degenerate, chi2, np.nan)
+    out["slope"] = np.where(full & ~degenerate, slope, np.nan)
+    out["n_points"] = n_points
+    out["method"] = pd.Categorical.from_codes(method, categories=METHODS)
+    out["note"] = pd.Categorical(note)
+    return out
+
+
+def _is_proportion(value_types) -> np.ndarray:
+    names = [v.value if isinstance(v, ValueType) else str(v).strip().lower() for v in value_types]
+    return np.array([name == ValueType.PROPORTION.value for name in names], dtype=bool)
+
+
+def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in frame.columns:
+        return np.full(len(frame), np.nan)
+    return frame[name].to_numpy(dtype=float, na_value=np.nan)
+
+
+def _per_group(frame, column, constant, codes, n_groups, convert):
+    """One value per group from a constant or from the group's last row of ``column``, converted."""
+    if constant is not None:
+        return np.broadcast_to(convert([constant])[0], (n_groups,)).copy()
+    if column not in frame.columns:
+        raise KeyError(f"recent_trend needs a '{column}' column, or {column}= as a constant")
+    last = np.zeros(n_groups, dtype=np.intp)
+    last[codes] = np.arange(len(codes))
+    codes_last, uniques = pd.factorize(frame[column].iloc[last], use_na_sentinel=False)
+    return np.asarray(convert(pd.Series(uniques, dtype=object).to_numpy()))[codes_last]
+
+
+def last_points(codes: np.ndarray, period: np.ndarray, usable: np.ndarray, n_groups: int,
+                points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row numbers of each group's last ``points`` usable rows by period, oldest first, right-aligned (-1 = none)."""
+    rows = np.flatnonzero(usable)
+    c, p = codes[rows], period[rows]
+    in_order = len(rows) < 2 or bool(np.all((c[1:] > c[:-1]) | ((c[1:] == c[:-1]) & (p[1:] >= p[:-1]))))
+    if not in_order:
+        rows = rows[np.lexsort((p, c))]
+    g = codes[rows]
+    count = np.bincount(g, minlength=n_groups)
+    end = np.cumsum(count)
+    from_end = end[g] - 1 - (np.arange(len(rows)))
+    keep = from_end < points
+    grid = np.full((n_groups, points), -1, dtype=np.intp)
+    grid[g[keep], points - 1 - from_end[keep]] = rows[keep]
+    return grid, np.minimum(count, points)
+
+
+def weights_from_limits(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Inverse-variance weights from 95% limits: SE = (upper - lower) / 3.92, as Fingertips computes it."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 1 / ((upper - lower) / 3.92) ** 2
+
+
+def wls_trend(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted least-squares slope on t = 1..P per row, its chi-squared statistic and the leave-one-out sign check.
+
+    Missing points (NaN value or weight) carry zero weight. Returns (slope, chi2, stable).
+    """
+    t = np.arange(1, values.shape[1] + 1, dtype=float)
+    present = np.isfinite(values) & np.isfinite(weights)
+    w = np.where(present, weights, 0.0)
+    v = np.where(present, values, 0.0)
+    parts = np.stack([w, w * v * t, w * t, w * v, w * t * t])
+    totals = parts.sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = _wls_slope(totals)
+        chi2 = slope ** 2 * (totals[0] * totals[4] - totals[2] ** 2) / totals[0]
+        dropped = _wls_slope(totals[:, :, None] - parts)
+    dropped = np.where(present, dropped, slope[:, None])
+    return slope, chi2, _same_sign(slope, dropped)
+
+
+def _wls_slope(s):
+    return (s[0] * s[1] - s[2] * s[3]) / (s[0] * s[4] - s[2] ** 2)
+
+
+def _same_sign(slope: np.ndarray, dropped: np.ndarray) -> np.ndarray:
+    """Fingertips' outlier check: every slope, full and leave-one-out, has the same sign (zero counts as positive)."""
+    signs = np.concatenate([slope[:, None], dropped], axis=1) < 0
+    return signs.all(axis=1) | ~signs.any(axis=1)
+
+
+def proportion_trend(values: np.ndarray, x: np.ndarray, n: np.ndarray):
+    """Chi-squared test for linear trend in proportions, per row of five points; returns slope, chi2, stable, degenerate."""
+    t = np.arange(1, x.shape[1] + 1, dtype=float)
+    N, X = n.sum(1), x.sum(1)
+    A, B, C = (x * t).sum(1), (n * t).sum(1), (n * t * t).sum(1)
+    degenerate = ((x <= 0) | (x >= n)).any(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        chi2 = N * (N * A - X * B) ** 2 / (X * (N - X) * (N * C - B ** 2))
+        mean_value = (n * values).sum(1) / N
+        slope = ((n * t * values).sum(1) - B * mean_value) / (C - B ** 2 / N)
+        slope = np.where(np.isfinite(slope), slope, np.sign(N * A - X * B))
+        logit = np.log(x / (n - x))
+    full, dropped = _ols_slopes(logit)
+    return slope, chi2, _same_sign(full, dropped), degenerate
+
+
+def _ols_slopes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ordinary least-squares slope of each row on t = 1..P, and with each point left out in turn."""
+    p = y.shape[1]
+    t = np.arange(1, p + 1, dtype=float)
+    sy, sty = y.sum(1), y @ t
+    m, st, stt = p, t.sum(), (t * t).sum()
+    with np.errstate(invalid="ignore"):
+        full = (m * sty - sy * st) / (m * stt - st ** 2)
+        st_d, stt_d = st - t, stt - t * t
+        dropped = ((m - 1) * (sty[:, None] - y * t) - (sy[:, None] - y) * st_d) / ((m - 1) * stt_d - st_d ** 2)
+    return full, dropped
+
+
+def judge(trend: np.ndarray, polarity: np.ndarray) -> np.ndarray:
+    """Trend codes (0 increasing, 1 decreasing, 2 none, 3 cannot) to judgement codes, by polarity code."""
+    improving = ((trend == 0) & (polarity == HIGH)) | ((trend == 1) & (polarity == LOW))
+    worsening = ((trend == 1) & (polarity == HIGH)) | ((trend == 0) & (polarity == LOW))
+    neutral = polarity == NONE
+    return np.select([trend == 3, trend == 2, improving, worsening, neutral & (trend == 0), neutral & (trend == 1)],
+                     [5, 4, 0, 1, 2, 3], 4)
