@@ -54,7 +54,8 @@ _STYLE = """<style>
 
 def comparison_key(value: Any) -> str:
     """Normalise a comparison label ("Better", "not compared", ...) to a key of COMPARISON_COLOURS."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    value = getattr(value, "value", value)
+    if _isna(value):
         return "not_compared"
     key = str(value).strip().lower().replace(" ", "_").replace("-", "_")
     return key if key in COMPARISON_COLOURS else "not_compared"
@@ -185,7 +186,8 @@ def trend_chart(
             f'<circle class="point" cx="{x:.1f}" cy="{y(v):.1f}" r="3.5" fill="#1F4E79">'
             f"<title>{html.escape(tip)}</title></circle>"
         )
-    parts.append(_legend_entry(left + plot_w + 12, legend_y, "#1F4E79", "", "Value (95% CI)" if np.isfinite(lower).any() else "Value"))
+    own_label = "Value (95% CI)" if np.isfinite(lower).any() else "Value"
+    parts.append(_legend_entry(left + plot_w + 12, legend_y, "#1F4E79", "", own_label))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -210,7 +212,8 @@ _BENCHMARK_STYLES = [("#000000", "6 3"), ("#C00000", "2 3"), ("#7F7F7F", "8 3 2 
 
 
 def _spine_row(row: Any, decimals: int) -> str:
-    polarity = str(row.polarity).strip().lower() if not _isna(row.polarity) else "no_judgement"
+    polarity = getattr(row.polarity, "value", row.polarity)
+    polarity = "no_judgement" if _isna(polarity) else str(polarity).strip().lower()
     suppressed = bool(row.suppressed) if not _isna(row.suppressed) else False
     value, bench = _float(row.value), _float(row.benchmark)
     lo, q25, q75, hi = (_float(v) for v in (row.peer_min, row.peer_q25, row.peer_q75, row.peer_max))
@@ -223,7 +226,8 @@ def _spine_row(row: Any, decimals: int) -> str:
         f'<td class="obs-value">{"*" if suppressed else _fmt(value, decimals)}</td>',
         f"<td>{_fmt(bench, decimals)}</td>",
         f"<td>{_fmt(worst, decimals)}</td>",
-        f'<td class="obs-svg">{_spine_svg(value, bench, lo, q25, q75, hi, polarity, key, suppressed, decimals, str(row.title))}</td>',
+        f'<td class="obs-svg">'
+        f"{_spine_svg(value, bench, lo, q25, q75, hi, polarity, key, suppressed, decimals, str(row.title))}</td>",
         f"<td>{_fmt(best, decimals)}</td>",
     ]
     return f'<tr data-indicator="{html.escape(str(row.indicator_id))}">{"".join(cells)}</tr>'
@@ -252,7 +256,10 @@ def _spine_svg(value: float, bench: float, lo: float, q25: float, q75: float, hi
         parts.append(
             f'<rect class="spine-{name}" x="{x0:.1f}" y="5" width="{x1 - x0:.1f}" height="{h - 10}" fill="{grey}"/>'
         )
-    parts.append(f'<line class="spine-benchmark" x1="{centre:.1f}" x2="{centre:.1f}" y1="1" y2="{h - 1}" stroke="#000" stroke-width="1.5"/>')
+    parts.append(
+        f'<line class="spine-benchmark" x1="{centre:.1f}" x2="{centre:.1f}" y1="1" y2="{h - 1}" '
+        'stroke="#000" stroke-width="1.5"/>'
+    )
     if not suppressed and not math.isnan(value):
         parts.append(
             f'<circle class="spine-marker" cx="{x(value):.1f}" cy="{h / 2:.1f}" r="5.5" '

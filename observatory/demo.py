@@ -505,6 +505,7 @@ def _people(rng: np.random.Generator, layout: Layout) -> People:
             raw += rng.uniform(0.9, 1.5) * np.exp(-((cent[:, 0] - px) ** 2 + (cent[:, 1] - py) ** 2) / (2 * (0.45 * t.sigma) ** 2))
     raw += 0.35 / (1 + np.exp(-(cent[:, 1] - 16) / 3)) * (1 - urban)  # former coalfield villages in the north
     dep = (raw - raw.mean()) / raw.std() * 0.85 - 0.25
+    dep = 2.3 * np.tanh(dep / 2.3)  # a soft ceiling: the most deprived areas are like England's worst decile, no worse
 
     total = np.clip(rng.normal(1620, 210, n) + 60 * dep, 1050, 2600)
     growth = rng.normal(0.005, 0.004, n)
@@ -578,3 +579,610 @@ def _england_denominators() -> dict[str, np.ndarray]:
     out["premises"] = np.rint(np.array(ENGLAND_HOUSEHOLDS) * 1.05).astype(np.int64)
     out["respondents"] = np.full(len(YEARS), 9800, dtype=np.int64)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Indicators: metadata and the model that generates each one's values
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Spec:
+    """An indicator's metadata and how its synthetic values are drawn.
+
+    ``level`` is England's value per period (in the indicator's unit) or, where England is not
+    published (``england=False``), the typical small-area level. Effects act on the link scale
+    (logit for proportions, log otherwise): ``deprivation`` per unit of latent deprivation,
+    ``rural`` for a wholly rural area, ``centre`` at a town centre; ``gap_change`` scales the
+    deprivation and rural effects by (1 + gap_change) from the first to the last period.
+    """
+
+    id: str
+    title: str
+    theme: str
+    unit: str
+    value_type: str
+    multiplier: float
+    polarity: str
+    dataset: str
+    definition: str
+    level: tuple[float | None, ...]
+    periods: str = "fy"
+    denominator: str | None = "population"
+    deprivation: float = 0.0
+    rural: float = 0.0
+    centre: float = 0.0
+    gap_change: float = 0.0
+    county: float = 0.0
+    noise: float = 0.1
+    england: bool = True
+    frequency: str = "annual"
+    aggregation: str = ""
+    cumulative: bool = False
+
+
+CYP, SAFER, STRONGER = "children_young_people", "safer_communities", "stronger_communities"
+HEALTH, ECONOMY, CLIMATE = "healthier_communities_older_people", "economic_development_enterprise", "climate_change_environment"
+PCT, PER_1K, PER_100K = "%", "per 1,000", "per 100,000"
+
+SPECS: list[Spec] = [
+    # children and young people
+    Spec("gcse_good_pass", "Pupils achieving grade 4 or above in English and maths at Key Stage 4", CYP, PCT,
+         "proportion", 100, "high_is_good", "demo-education",
+         "Pupils at the end of Key Stage 4 achieving grade 4 or above in both English and maths, by pupil residence.",
+         (71.2, 72.2, 69.0, 65.1, 65.4, 65.6), denominator="ks4", deprivation=-0.55, county=0.05, noise=0.15),
+    Spec("good_level_development", "Children achieving a good level of development at the end of reception", CYP, PCT,
+         "proportion", 100, "high_is_good", "demo-education",
+         "Children assessed at the end of the Early Years Foundation Stage with a good level of development "
+         "(not assessed in 2019/20 and 2020/21).",
+         (None, None, 65.2, 67.2, 67.7, 68.3), denominator="reception", deprivation=-0.35, gap_change=-0.35, noise=0.12),
+    Spec("youth_neet", "16-17 year olds not in education, employment or training (or not known)", CYP, PCT,
+         "proportion", 100, "low_is_good", "demo-education",
+         "Young people aged 16-17 known to the local authority who are NEET or whose activity is not known.",
+         (5.5, 5.5, 4.7, 5.2, 5.4, 5.6), denominator="age_16_17", deprivation=0.5, county=-0.05, noise=0.15),
+    Spec("children_low_income", "Children in relative low-income families", CYP, PCT,
+         "proportion", 100, "low_is_good", "demo-benefits",
+         "Children aged under 16 living in families with income below 60% of the median before housing costs.",
+         (19.1, 18.5, 20.1, 21.5, 22.1, 22.5), denominator="children_0_15", deprivation=0.68, gap_change=0.1, noise=0.1),
+    Spec("child_obesity_y6", "Year 6 children living with obesity", CYP, PCT,
+         "proportion", 100, "low_is_good", "demo-child-measurement",
+         "Children in Year 6 (aged 10-11) measured as obese (BMI at or above the 95th centile), by residence.",
+         (21.0, 25.5, 23.4, 22.7, 22.1, 22.2), denominator="year6", deprivation=0.28, county=-0.05, noise=0.1),
+    Spec("child_injury_admissions", "Hospital admissions for injuries in children aged 0-14", CYP, PER_1K,
+         "crude_rate", 1000, "low_is_good", "demo-health-admissions",
+         "Emergency admissions caused by unintentional and deliberate injuries, children aged 0-14, per 1,000.",
+         (9.1, 7.6, 8.4, 8.0, 7.9, 7.7), denominator="children_0_14", deprivation=0.25, county=0.08, noise=0.12),
+    # safer communities
+    Spec("crime_rate", "All recorded crime", SAFER, PER_1K, "crude_rate", 1000, "low_is_good", "demo-police-crime",
+         "Police recorded crime excluding fraud, by location of offence, per 1,000 residents.",
+         (89.0, 83.0, 96.0, 93.0, 89.0, 88.0), deprivation=0.42, centre=0.8, county=-0.4, noise=0.2),
+    Spec("violence_with_injury", "Violence with injury", SAFER, PER_1K, "crude_rate", 1000, "low_is_good",
+         "demo-police-crime", "Police recorded violence with injury offences per 1,000 residents.",
+         (9.2, 8.0, 9.4, 9.3, 9.0, 8.7), deprivation=0.55, centre=0.5, county=-0.35, noise=0.2),
+    Spec("burglary_residential", "Residential burglary", SAFER, "per 1,000 households", "crude_rate", 1000,
+         "low_is_good", "demo-police-crime", "Police recorded residential burglaries per 1,000 households.",
+         (11.0, 8.0, 7.8, 7.9, 7.4, 6.9), denominator="households", deprivation=0.25, rural=0.1, centre=0.3,
+         county=-0.15, noise=0.2),
+    Spec("asb_incidents", "Anti-social behaviour incidents", SAFER, PER_1K, "crude_rate", 1000, "low_is_good",
+         "demo-police-crime", "Anti-social behaviour incidents recorded by the police per 1,000 residents.",
+         (22.0, 33.0, 22.0, 18.0, 16.6, 16.0), deprivation=0.5, centre=0.6, county=-0.3, noise=0.2),
+    Spec("domestic_abuse", "Domestic abuse-related incidents and crimes", SAFER, PER_1K, "crude_rate", 1000,
+         "no_judgement", "demo-police-crime",
+         "Domestic abuse-related incidents and crimes recorded by the police per 1,000 residents; a rise may "
+         "reflect better reporting, so no judgement is made.",
+         (28.0, 31.0, 32.5, 31.0, 30.0, 29.5), deprivation=0.6, county=-0.1, noise=0.15),
+    Spec("road_casualties_ksi", "People killed or seriously injured on the roads", SAFER, "people", "count", 1,
+         "low_is_good", "demo-police-crime", "Road casualties killed or seriously injured, by collision location.",
+         (0.42, 0.33, 0.38, 0.40, 0.39, 0.37), periods="cy", denominator=None, deprivation=0.1, rural=0.6,
+         noise=0.3, england=False),
+    # stronger communities
+    Spec("volunteering", "Adults who volunteer at least once a month", STRONGER, PCT, "proportion", 100,
+         "high_is_good", "demo-voluntary-survey",
+         "Residents' survey respondents aged 16+ who volunteered formally at least once a month in the last year.",
+         (23.0, 17.0, 16.0, 16.0, 16.0, 17.0), denominator="respondents", deprivation=-0.3, rural=0.25, county=0.05),
+    Spec("satisfied_local_area", "Residents satisfied with their local area as a place to live", STRONGER, PCT,
+         "proportion", 100, "high_is_good", "demo-voluntary-survey",
+         "Residents' survey respondents very or fairly satisfied with their local area as a place to live.",
+         (76.0, 78.0, 76.0, 75.0, 74.0, 74.0), denominator="respondents", deprivation=-0.35, rural=0.2, county=0.1),
+    Spec("loneliness", "Adults who feel lonely often or always", STRONGER, PCT, "proportion", 100, "low_is_good",
+         "demo-voluntary-survey", "Residents' survey respondents who feel lonely often or always.",
+         (7.2, 7.3, 7.1, 7.0, 7.2, 7.4), denominator="respondents", deprivation=0.3, gap_change=0.3),
+    # healthier communities and older people
+    Spec("u75_mortality", "Under-75 mortality from all causes", HEALTH, PER_100K, "dsr", 100000, "low_is_good",
+         "demo-mortality",
+         "Deaths of people aged under 75, directly age-standardised to the 2013 European Standard Population "
+         "(5-year bands 0-4 to 70-74), per 100,000.",
+         (329.0, 386.0, 370.0, 350.0, 340.0, 330.0), periods="cy", deprivation=0.25, gap_change=0.45, county=-0.06,
+         noise=0.08),
+    Spec("emergency_admissions", "Emergency hospital admissions", HEALTH, PER_100K, "crude_rate", 100000,
+         "low_is_good", "demo-health-admissions", "Emergency admissions to hospital, all ages, per 100,000 residents.",
+         (10300.0, 8800.0, 9900.0, 10100.0, 10500.0, 10700.0), deprivation=0.28, county=-0.05, noise=0.08),
+    Spec("falls_admissions_65", "Emergency admissions due to falls, people aged 65 and over", HEALTH, PER_100K,
+         "crude_rate", 100000, "low_is_good", "demo-health-admissions",
+         "Emergency admissions for falls injuries, people aged 65+, per 100,000 aged 65+.",
+         (2222.0, 2023.0, 2100.0, 1933.0, 1984.0, 2010.0), denominator="age_65", deprivation=0.15, county=0.04),
+    Spec("adult_smoking", "Adults recorded as current smokers", HEALTH, PCT, "proportion", 100, "low_is_good",
+         "demo-primary-care", "Registered patients aged 18+ recorded as current smokers, by residence.",
+         (16.2, 15.9, 15.5, 14.9, 14.5, 14.0), denominator="adults_18", deprivation=0.48, gap_change=-0.4,
+         county=-0.05, noise=0.08),
+    Spec("diabetes_prevalence", "Diabetes prevalence", HEALTH, PCT, "proportion", 100, "low_is_good",
+         "demo-primary-care", "Registered patients aged 17+ on the diabetes register, by residence.",
+         (7.1, 7.1, 7.3, 7.5, 7.7, 7.9), denominator="adults_17", deprivation=0.22, county=-0.05, noise=0.08),
+    Spec("flu_vaccination_65", "Flu vaccination uptake, people aged 65 and over", HEALTH, PCT, "proportion", 100,
+         "high_is_good", "demo-primary-care", "People aged 65+ vaccinated against seasonal flu, by residence.",
+         (72.4, 80.9, 82.3, 79.9, 77.8, 74.9), denominator="age_65", deprivation=-0.25, county=0.05, noise=0.08),
+    # economic development and enterprise
+    Spec("employment_rate", "Employment rate, people aged 16-64", ECONOMY, PCT, "proportion", 100, "high_is_good",
+         "demo-labour-market", "Residents aged 16-64 in employment (modelled small-area estimate).",
+         (76.2, 75.0, 75.4, 75.7, 75.7, 75.9), denominator="age_16_64", deprivation=-0.38, county=0.08, noise=0.05),
+    Spec("claimant_rate", "Claimant count, people aged 16-64", ECONOMY, PCT, "proportion", 100, "low_is_good",
+         "demo-benefits", "Residents aged 16-64 claiming unemployment-related benefits (annual average).",
+         (3.1, 6.5, 4.9, 3.7, 3.9, 4.2), denominator="age_16_64", deprivation=0.5, gap_change=0.35, county=-0.15),
+    Spec("new_businesses", "New business registrations", ECONOMY, "businesses", "count", 1, "high_is_good",
+         "demo-business", "New businesses registered with a trading address in the area.",
+         (6.0, 5.5, 6.8, 6.2, 6.0, 6.3), periods="cy", denominator=None, deprivation=-0.1, centre=0.8, noise=0.3,
+         england=False),
+    Spec("broadband_speed", "Average fixed broadband download speed", ECONOMY, "Mbit/s", "mean", 1, "high_is_good",
+         "demo-broadband", "Mean download speed of fixed broadband connections; the denominator is premises.",
+         (72.0, 88.0, 110.0, 135.0, 160.0, 185.0), periods="cy", denominator="premises", rural=-0.55,
+         gap_change=-0.4, noise=0.1, aggregation="population_weighted"),
+    Spec("superfast_coverage", "Premises with superfast broadband available", ECONOMY, PCT, "proportion", 100,
+         "high_is_good", "demo-broadband", "Residential and business premises able to receive 30 Mbit/s or more.",
+         (95.5, 96.4, 97.0, 97.4, 97.9, 98.2), periods="cy", denominator="premises", rural=-2.3, gap_change=-0.45,
+         noise=0.35),
+    # climate change and environment
+    Spec("household_recycling", "Households taking part in kerbside recycling", CLIMATE, PCT, "proportion", 100,
+         "high_is_good", "demo-environment", "Households setting out dry recycling at least once in a monitoring month.",
+         (82.0, 84.5, 84.0, 83.5, 84.0, 84.8), denominator="households", deprivation=-0.35, noise=0.15, england=False),
+    Spec("fly_tipping", "Fly-tipping incidents", CLIMATE, PER_1K, "crude_rate", 1000, "low_is_good",
+         "demo-environment", "Fly-tipping incidents dealt with by the council per 1,000 residents.",
+         (17.3, 19.5, 18.6, 18.2, 19.0, 19.4), deprivation=0.5, centre=0.7, county=-0.85, noise=0.25),
+    Spec("fuel_poverty", "Households in fuel poverty", CLIMATE, PCT, "proportion", 100, "low_is_good",
+         "demo-environment", "Households in fuel poverty (low income, low energy efficiency measure).",
+         (13.4, 13.2, 13.1, 13.4, 11.4, 11.1), periods="cy", denominator="households", deprivation=0.35, rural=0.35,
+         county=-0.05, noise=0.1),
+    Spec("ev_chargepoints", "Public electric vehicle charging devices", CLIMATE, "devices", "count", 1,
+         "high_is_good", "demo-environment", "Publicly available charging devices at the end of the year.",
+         (0.18, 0.25, 0.38, 0.55, 0.8, 1.1), periods="cy", denominator=None, rural=-0.2, centre=1.3, noise=0.6,
+         england=False, cumulative=True),
+    Spec("pm25_mean", "Annual mean fine particulate matter (PM2.5)", CLIMATE, "µg/m³", "mean", 1, "low_is_good",
+         "demo-environment", "Modelled annual mean concentration of PM2.5 at residential locations.",
+         (9.4, 8.3, 8.4, 8.5, 7.6, 7.3), periods="cy", denominator=None, deprivation=0.03, rural=-0.1, centre=0.12,
+         noise=0.03, aggregation="population_weighted"),
+]
+
+# indicators ingested by other adapters (population, deprivation): metadata only
+EXTRA_INDICATORS = [
+    dict(id="population", title="Resident population", theme=STRONGER, unit="people", value_type="count",
+         multiplier=1, polarity="no_judgement", dataset="demo-population", frequency="annual",
+         definition="Mid-year resident population estimate by sex and five-year age band.", aggregation=""),
+    dict(id="imd_score", title="Index of Multiple Deprivation score", theme=STRONGER, unit="score", value_type="score",
+         multiplier=1, polarity="low_is_good", dataset="demo-imd", frequency="irregular",
+         definition="Index of Multiple Deprivation score; higher is more deprived.", aggregation="population_weighted"),
+    dict(id="income_score", title="Income deprivation score", theme=ECONOMY, unit="score", value_type="score",
+         multiplier=1, polarity="low_is_good", dataset="demo-imd", frequency="irregular",
+         definition="Income Deprivation Domain score: the share of residents experiencing income deprivation.",
+         aggregation="population_weighted"),
+    dict(id="employment_score", title="Employment deprivation score", theme=ECONOMY, unit="score", value_type="score",
+         multiplier=1, polarity="low_is_good", dataset="demo-imd", frequency="irregular",
+         definition="Employment Deprivation Domain score: the share of working-age residents involuntarily out of work.",
+         aggregation="population_weighted"),
+]
+
+DATASET_TITLES = {
+    "demo-population": "Demo mid-year population estimates (synthetic)",
+    "demo-imd": "Demo Index of Multiple Deprivation (synthetic)",
+    "demo-education": "Demo education outcomes (synthetic)",
+    "demo-benefits": "Demo benefits and low income (synthetic)",
+    "demo-child-measurement": "Demo child measurement programme (synthetic)",
+    "demo-health-admissions": "Demo hospital admissions (synthetic)",
+    "demo-police-crime": "Demo police recorded crime and road casualties (synthetic)",
+    "demo-voluntary-survey": "Demo voluntary sector residents' survey (synthetic)",
+    "demo-mortality": "Demo deaths and populations by age (synthetic)",
+    "demo-primary-care": "Demo GP registers and vaccinations (synthetic)",
+    "demo-labour-market": "Demo labour market estimates (synthetic)",
+    "demo-business": "Demo business registrations (synthetic)",
+    "demo-broadband": "Demo broadband coverage and speeds (synthetic)",
+    "demo-environment": "Demo environment and energy (synthetic)",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Values
+# ---------------------------------------------------------------------------------------------
+def _period_labels(spec: Spec) -> list[str]:
+    return FY if spec.periods == "fy" else CY
+
+
+def _link(spec: Spec, level: float) -> float:
+    if spec.value_type == "proportion":
+        return float(logit(level / spec.multiplier))
+    if spec.value_type in ("crude_rate", "dsr"):
+        return math.log(level / spec.multiplier)
+    return math.log(level)
+
+
+def _predictor(spec: Spec, p: People, t: int, area_effect: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    level = spec.level[t]
+    assert level is not None
+    change = 1 + spec.gap_change * t / (len(YEARS) - 1)
+    return (_link(spec, level) + spec.county + spec.deprivation * change * p.deprivation
+            + spec.rural * change * (1 - p.urban) + spec.centre * p.centre + area_effect
+            + rng.normal(0, 0.04, len(area_effect)))
+
+
+def _rows(spec: Spec, codes: list[str], t: int, numerator: Any = None, denominator: Any = None, value: Any = None,
+          age: str | None = None) -> pd.DataFrame:
+    n = len(codes)
+    label = _period_labels(spec)[t]
+    frame = {"indicator_id": [spec.id] * n, "area_code": codes, "period": [label] * n,
+             "period_sort": [f"{YEARS[t]}0000"] * n}
+    if age is not None:
+        frame["age"] = [age] * n
+    for col, v in (("numerator", numerator), ("denominator", denominator), ("value", value)):
+        if v is None:
+            frame[col] = [""] * n
+        elif isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            frame[col] = [f"{x:.1f}" for x in v]
+        else:
+            frame[col] = [str(int(x)) for x in np.atleast_1d(v)]
+    return pd.DataFrame(frame)
+
+
+def _indicator_values(spec: Spec, p: People, dens: dict[str, np.ndarray], eng: dict[str, np.ndarray],
+                      codes: list[str], rng: np.random.Generator) -> pd.DataFrame:
+    n = len(codes)
+    area_effect = rng.normal(0, spec.noise, n)
+    parts = []
+    stock = np.zeros(n, dtype=np.int64)
+    prev_expected = np.zeros(n)
+    for t in range(len(YEARS)):
+        if spec.level[t] is None:
+            continue
+        lp = _predictor(spec, p, t, area_effect, rng)
+        den = dens[spec.denominator][:, t] if spec.denominator else None
+        if spec.value_type == "proportion":
+            assert den is not None
+            parts.append(_rows(spec, codes, t, numerator=rng.binomial(den, expit(lp)), denominator=den))
+        elif spec.value_type == "crude_rate":
+            assert den is not None
+            parts.append(_rows(spec, codes, t, numerator=np.minimum(rng.poisson(den * np.exp(lp)), den), denominator=den))
+        elif spec.value_type == "count" and spec.cumulative:
+            expected = np.exp(lp)
+            stock = stock + rng.poisson(np.maximum(expected - prev_expected, 0))
+            prev_expected = np.maximum(expected, prev_expected)
+            parts.append(_rows(spec, codes, t, value=stock))
+        elif spec.value_type == "count":
+            parts.append(_rows(spec, codes, t, value=rng.poisson(np.exp(lp))))
+        elif spec.value_type == "mean":
+            parts.append(_rows(spec, codes, t, denominator=den, value=np.round(np.exp(lp), 1)))
+        else:
+            raise ValueError(f"{spec.id}: no generator for {spec.value_type}")
+        if spec.england:
+            level = float(spec.level[t])  # type: ignore[arg-type]
+            e_den = eng[spec.denominator][t] if spec.denominator else None
+            if spec.value_type in ("proportion", "crude_rate"):
+                parts.append(_rows(spec, [ENGLAND["code"]], t, numerator=np.rint(e_den * level / spec.multiplier),
+                                   denominator=np.array([e_den])))
+            elif spec.value_type == "mean":
+                parts.append(_rows(spec, [ENGLAND["code"]], t, denominator=None if e_den is None else np.array([e_den]),
+                                   value=np.array([level])))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _mortality(spec: Spec, p: People, codes: list[str], rng: np.random.Generator) -> pd.DataFrame:
+    """Under-75 deaths and populations by ESP 2013 band: the inputs of a directly standardised rate."""
+    bands = len(U75_RATES)
+    w = ESP_WEIGHTS[:bands]
+    england_dsr = (w * U75_RATES).sum() / w.sum()
+    area_effect = rng.normal(0, spec.noise, len(codes))
+    persons = p.population.sum(axis=2)  # (area, year, band)
+    share = AGE_SHARE[:bands] / AGE_SHARE.sum()
+    parts = []
+    for t in range(len(YEARS)):
+        level = float(spec.level[t])  # type: ignore[arg-type]
+        rates = U75_RATES * level / england_dsr
+        rel = np.exp(_predictor(spec, p, t, area_effect, rng) - _link(spec, level))
+        for b in range(bands):
+            pop = persons[:, t, b]
+            deaths = np.minimum(rng.poisson(pop * rates[b] / 1e5 * rel), pop)
+            parts.append(_rows(spec, codes, t, numerator=deaths, denominator=pop, age=ESP_BANDS[b]))
+            e_pop = np.rint(ENGLAND_POP[t] * share[b])
+            parts.append(_rows(spec, [ENGLAND["code"]], t, numerator=np.rint([e_pop * rates[b] / 1e5]),
+                               denominator=np.array([e_pop]), age=ESP_BANDS[b]))
+    frame = pd.concat(parts, ignore_index=True)
+    frame["_o"] = frame["area_code"].eq(ENGLAND["code"])
+    return frame.sort_values(["_o", "period_sort", "area_code"], kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
+def _population_rows(p: People, codes: list[str]) -> pd.DataFrame:
+    parts = []
+    for year in POPULATION_YEARS:
+        t = YEARS.index(year)
+        for s, sex in enumerate(("Male", "Female")):
+            for b, band in enumerate(ESP_BANDS):
+                parts.append(pd.DataFrame({"indicator_id": "population", "area_code": codes, "period": str(year),
+                                           "period_sort": f"{year}0000", "sex": sex, "age": band,
+                                           "value": [str(int(v)) for v in p.population[:, t, s, b]]}))
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.sort_values(["period_sort", "area_code"], kind="stable").reset_index(drop=True)
+
+
+def _imd(p: People, areas: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The demo IMD in the official MHCLG column layout; ranks are as if among England's 33,755 LSOAs."""
+    n = len(areas)
+    score = np.round(np.exp(math.log(17.0) + 0.62 * p.deprivation + rng.normal(0, 0.08, n)), 3)
+    income = np.round(np.clip(score * 0.0058 * np.exp(rng.normal(0, 0.12, n)), 0.005, 0.6), 3)
+    employment = np.round(np.clip(score * 0.0044 * np.exp(rng.normal(0, 0.12, n)), 0.005, 0.5), 3)
+    national = norm.sf((np.log(score) - math.log(17.0)) / 0.62)  # share of England more deprived
+    rank = np.maximum(1, np.rint(national * ENGLAND_LSOAS)).astype(int)
+    order = np.argsort(-score, kind="stable")
+    ranked = rank[order]
+    ranked = np.maximum.accumulate(ranked - np.arange(n)) + np.arange(n)  # strictly increasing: ranks are unique
+    rank[order] = np.minimum(ranked, ENGLAND_LSOAS)
+    decile = np.ceil(rank / (ENGLAND_LSOAS / 10)).astype(int)
+    return pd.DataFrame({
+        "LSOA code (2021)": areas["small_area_code"],
+        "LSOA name (2021)": areas["small_area_name"],
+        "Local Authority District code (2024)": areas["district_code"],
+        "Local Authority District name (2024)": areas["district_name"],
+        "Index of Multiple Deprivation (IMD) Score": [f"{v:.3f}" for v in score],
+        "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)": rank.astype(str),
+        "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)": decile.astype(str),
+        "Income Score (rate)": [f"{v:.3f}" for v in income],
+        "Employment Score (rate)": [f"{v:.3f}" for v in employment],
+    })
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+def _to_lonlat(geoms: np.ndarray) -> np.ndarray:
+    def f(xy: np.ndarray) -> np.ndarray:
+        return np.c_[ORIGIN[0] + xy[:, 0] / KM_PER_DEG_LON, ORIGIN[1] + xy[:, 1] / KM_PER_DEG_LAT]
+
+    out = shapely.set_precision(shapely.transform(geoms, f), 1e-5)
+    return shapely.orient_polygons(out, exterior_cw=False)
+
+
+def _ring(coords: np.ndarray) -> str:
+    return "[" + ",".join(f"[{x:.5f},{y:.5f}]" for x, y in coords) + "]"
+
+
+def _geometry_json(geom: shapely.Geometry) -> str:
+    def polygon(p: shapely.Polygon) -> str:
+        rings = [p.exterior, *p.interiors]
+        return "[" + ",".join(_ring(np.asarray(r.coords)) for r in rings) + "]"
+
+    if geom.geom_type == "Polygon":
+        return '{"type":"Polygon","coordinates":' + polygon(geom) + "}"
+    return '{"type":"MultiPolygon","coordinates":[' + ",".join(polygon(g) for g in geom.geoms) + "]}"
+
+
+def _write_geojson(path: Path, codes: list[str], names: list[str], geoms: np.ndarray) -> None:
+    lines = ['{"type":"FeatureCollection","name":' + json.dumps(path.stem) + ',"features":[']
+    feats = []
+    for code, name, g in zip(codes, names, geoms):
+        props = json.dumps({"code": code, "name": name}, ensure_ascii=False)
+        feats.append('{"type":"Feature","properties":' + props + ',"geometry":' + _geometry_json(g) + "}")
+    lines.append(",\n".join(feats))
+    lines.append("]}")
+    _write_text(path, "\n".join(lines) + "\n")
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+
+
+def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def _tidy_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop optional columns a file does not use, keeping the documented order."""
+    keep = [c for c in frame.columns if c in ("indicator_id", "area_code", "period", "period_sort")
+            or (frame[c] != "").any()]
+    return frame[keep]
+
+
+def _config_yaml(sources: list[dict[str, Any]]) -> str:
+    lines = [
+        "# Demo County (synthetic): every place, code and number in this folder is invented.",
+        "# Generated by `python -m observatory.demo data/demo`; edit observatory/demo.py, not these files.",
+        "name: demo",
+        f'title: "{TITLE}"',
+        "synthetic: true",
+        'data_root: "."',
+        f'county: {{code: {COUNTY["code"]}, name: "{COUNTY["name"]}"}}',
+        f'england: {{code: {ENGLAND["code"]}, name: {ENGLAND["name"]}}}',
+        "",
+        "geography:",
+        "  small_areas:",
+        "    type: lsoa",
+        '    vintage: "2021"',
+        "    boundaries: boundaries/small_areas.geojson",
+        "    code: code",
+        "    name: name",
+        "  wards:",
+        '    vintage: "2022"',
+        "    boundaries: boundaries/wards.geojson",
+        "    code: code",
+        "    name: name",
+        "    lookup: {file: lookups/small_area_lookup.csv, small_area: small_area_code, ward: ward_code}",
+        "  districts:                      # no boundary file: dissolved from the small areas",
+        "    lookup: {file: lookups/small_area_lookup.csv, small_area: small_area_code, district: district_code, "
+        "district_name: district_name}",
+        "  localities: localities.csv",
+        "",
+        "indicators: indicators.csv",
+        "population: {source: population, indicator: population}",
+        "",
+        "sources:",
+    ]
+    for s in sources:
+        lines.append(f"  - id: {s['id']}")
+        lines.append(f"    title: \"{s['title']}\"")
+        lines.append(f"    adapter: {s['adapter']}")
+        lines.append(f"    file: {s['file']}")
+        lines.append(f"    dataset: {s['dataset']}")
+        opts = ", ".join(f'{k}: "{v}"' for k, v in s["options"].items())
+        lines.append(f"    options: {{{opts}}}")
+    return "\n".join(lines) + "\n"
+
+
+README = """# Demo County (synthetic)
+
+**Everything in this folder is synthetic.** Demo County, its districts, towns, localities, wards and
+small areas are invented, and so is every number. Codes use the `Z` prefix, which no real ONS
+geography uses (county `Z10000001`, districts `Z07…`, wards `Z05…`, small areas `Z01…`, localities
+`ZL01`–`ZL23`). Only England's benchmark rows (`E92000001`) are shaped like published national
+figures, and they too are approximations made for the demo. Do not use any of it as evidence.
+
+The demo is the observatory's default configuration: it lets every command, notebook and
+dashboard run, and every test exercise realistic shapes of data, without the real data bundle.
+
+## How it was made
+
+    python -m observatory.demo data/demo
+
+`observatory/demo.py` draws everything from one seed ({seed}); running it again writes
+byte-identical files, and `tests/test_demo.py` checks that the committed files match. To change the
+demo, change the generator and regenerate; do not edit these files by hand.
+
+- **Geography.** An irregular county outline is placed at about 52.3°N 1.5°W (any overlap with real
+  places is a coincidence of position only). {n_sa} small areas (LSOA-like, vintage "2021") are
+  grown from micro-cells around seeded points that are denser in seven towns, so town areas are
+  small and rural ones large; neighbours share exactly the same border vertices (5 decimal places).
+  {n_wards} wards (vintage "2022") are unions of small areas; {n_dist} districts are dissolved from the
+  small areas by the lookup; {n_loc} localities, each within one district and contiguous.
+- **People.** About 1,600 residents per small area, by sex and ESP 2013 five-year band, older in
+  the countryside and younger in the towns, with a few fast-growing new-build areas.
+- **Deprivation.** A latent deprivation surface concentrated in town centres and estates, with a
+  former coalfield belt in the north. It drives the IMD file and every indicator in the direction
+  real data show (e.g. smoking, child poverty, crime and early deaths higher where deprivation is
+  higher), so gaps between localities are real features of the data.
+- **Trends.** Some indicators improve, some worsen, a few show the pandemic years; some gaps narrow
+  (smoking, superfast broadband, broadband speed, school readiness), and two widen (under-75
+  mortality, claimant rate).
+- **Small numbers.** Small-area counts of 0–5 are common (burglary, road casualties, NEET, child
+  injuries), so disclosure control has work to do.
+
+## What is in it
+
+| path | contents |
+|---|---|
+| `config.yaml` | the configuration (format: `docs/configuration.md`) |
+| `boundaries/small_areas.geojson` | {n_sa} small-area polygons, properties `code`, `name` |
+| `boundaries/wards.geojson` | {n_wards} ward polygons, properties `code`, `name` |
+| `lookups/small_area_lookup.csv` | small area → ward → district |
+| `localities.csv` | {n_loc} localities in {n_dist} districts, one row per small area (`source` = synthetic) |
+| `indicators.csv` | {n_ind} indicators across all six themes |
+{source_rows}
+County, district and locality values are not shipped: the observatory aggregates them from the
+small areas. Population is shipped for mid-{pop_first} to mid-{pop_last} (file size); indicator
+files carry their own denominators.
+"""
+
+
+def _readme(seed: int, counts: dict[str, int], sources: list[dict[str, Any]]) -> str:
+    rows = "\n".join(f"| `{s['file']}` | {s['title']}: {s['describe']} |" for s in sources)
+    return README.format(seed=seed, n_sa=counts["small_areas"], n_wards=counts["wards"], n_dist=counts["districts"],
+                         n_loc=counts["localities"], n_ind=counts["indicators"], source_rows=rows,
+                         pop_first=POPULATION_YEARS[0], pop_last=POPULATION_YEARS[-1])
+
+
+# ---------------------------------------------------------------------------------------------
+# The generator
+# ---------------------------------------------------------------------------------------------
+def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
+    """Write the whole demo configuration into ``out_dir``; the same seed gives byte-identical files.
+
+    Returns a summary: counts of areas and indicators, and the files written with their sizes.
+    """
+    out = Path(out_dir)
+    rng = np.random.default_rng(seed)
+    layout = _layout(rng)
+    hierarchy = _hierarchy(layout)
+    areas = _areas_table(rng, layout, hierarchy)
+    order = areas["index"].to_numpy()
+    people = _people(rng, layout)
+    people = People(*(getattr(people, f)[order] for f in People.__dataclass_fields__))
+    codes = areas["small_area_code"].tolist()
+
+    # geography
+    polys = _to_lonlat(layout.polygons[order])
+    _write_geojson(out / "boundaries" / "small_areas.geojson", codes, areas["small_area_name"].tolist(), polys)
+    wards = areas.drop_duplicates("ward_code")
+    ward_geoms = np.array([shapely.coverage_union_all(polys[(areas["ward_code"] == w).to_numpy()])
+                           for w in wards["ward_code"]], dtype=object)
+    ward_geoms = shapely.orient_polygons(ward_geoms, exterior_cw=False)
+    _write_geojson(out / "boundaries" / "wards.geojson", wards["ward_code"].tolist(), wards["ward_name"].tolist(), ward_geoms)
+    _write_csv(out / "lookups" / "small_area_lookup.csv",
+               areas[["small_area_code", "small_area_name", "ward_code", "ward_name", "district_code", "district_name"]])
+    loc = areas.assign(area_type="lsoa", area_code=areas["small_area_code"], area_name=areas["small_area_name"],
+                       source="synthetic")
+    loc = loc.sort_values(["locality_code", "area_code"])[
+        ["locality_code", "locality_name", "district_code", "district_name", "area_type", "area_code", "area_name", "source"]]
+    _write_csv(out / "localities.csv", loc)
+
+    # indicators and their values
+    dens = _denominators(people, rng)
+    eng = _england_denominators()
+    meta = [dict(id=s.id, title=s.title, theme=s.theme, unit=s.unit, value_type=s.value_type,
+                 multiplier=s.multiplier, polarity=s.polarity, dataset=s.dataset, frequency=s.frequency,
+                 definition=s.definition, aggregation=s.aggregation) for s in SPECS] + EXTRA_INDICATORS
+    ind = pd.DataFrame(meta)
+    ind["multiplier"] = ind["multiplier"].map(lambda m: str(int(m)))
+    ind["definition"] = ind["definition"] + " Synthetic demo data."
+    theme_order = ["children_young_people", "safer_communities", "stronger_communities",
+                   "healthier_communities_older_people", "economic_development_enterprise", "climate_change_environment"]
+    ind = ind.sort_values("theme", key=lambda s: s.map(theme_order.index), kind="stable")
+    _write_csv(out / "indicators.csv", ind[["id", "title", "theme", "unit", "value_type", "multiplier", "polarity",
+                                            "dataset", "frequency", "definition", "aggregation"]])
+
+    by_dataset: dict[str, list[pd.DataFrame]] = {}
+    for spec in SPECS:
+        frame = _mortality(spec, people, codes, rng) if spec.value_type == "dsr" \
+            else _indicator_values(spec, people, dens, eng, codes, rng)
+        by_dataset.setdefault(spec.dataset, []).append(frame)
+    sources: list[dict[str, Any]] = [{
+        "id": "population", "adapter": "tidy", "file": "sources/demo-population.csv", "dataset": "demo-population",
+        "options": {"vintage": "2021"}, "title": DATASET_TITLES["demo-population"],
+        "describe": f"persons by sex and ESP 2013 band, mid-{POPULATION_YEARS[0]} to mid-{POPULATION_YEARS[-1]}"}, {
+        "id": "imd", "adapter": "deprivation", "file": "sources/demo-imd.csv", "dataset": "demo-imd",
+        "options": {"period": "2025", "vintage": "2021"}, "title": DATASET_TITLES["demo-imd"],
+        "describe": "IMD score, rank and decile, income and employment scores, in the MHCLG column names"}]
+    _write_csv(out / "sources" / "demo-population.csv", _population_rows(people, codes))
+    _write_csv(out / "sources" / "demo-imd.csv", _imd(people, areas, rng))
+    for dataset, frames in by_dataset.items():
+        frame = _tidy_columns(pd.concat(frames, ignore_index=True))
+        path = f"sources/{dataset}.csv"
+        _write_csv(out / path, frame)
+        ids = ", ".join(dict.fromkeys(frame["indicator_id"]))
+        sources.append({"id": dataset.removeprefix("demo-"), "adapter": "tidy", "file": path, "dataset": dataset,
+                        "options": {"vintage": "2021"}, "title": DATASET_TITLES[dataset], "describe": ids})
+    _write_text(out / "config.yaml", _config_yaml(sources))
+    counts = {"small_areas": len(areas), "wards": int(areas["ward_code"].nunique()),
+              "localities": int(areas["locality_code"].nunique()), "districts": int(areas["district_code"].nunique()),
+              "indicators": len(ind)}
+    _write_text(out / "README.md", _readme(seed, counts, sources))
+    files = {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob("*")) if p.is_file()}
+    return {**counts, "seed": seed, "files": files}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m observatory.demo OUT_DIR [SEED]``"""
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        print("usage: python -m observatory.demo OUT_DIR [SEED]\n\nWrite the synthetic demo configuration into OUT_DIR.")
+        return
+    summary = generate(Path(args[0]), int(args[1]) if len(args) > 1 else SEED)
+    total = sum(summary["files"].values())
+    print(f"wrote {len(summary['files'])} files ({total / 1e6:.1f} MB) to {args[0]}: {summary['small_areas']} small areas, "
+          f"{summary['wards']} wards, {summary['localities']} localities, {summary['districts']} districts, "
+          f"{summary['indicators']} indicators")
+
+
+if __name__ == "__main__":
+    main()

@@ -24,6 +24,8 @@ import shapely
 from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
 from jinja2 import Template
 
+from observatory.geography import simplify_for_web as web_geometry  # noqa: F401  (kept as the maps API name)
+
 MISSING_COLOUR = "#c8c8c8"
 # ColorBrewer YlGnBu (9 classes); k colours are taken evenly from its darker eight.
 SEQUENTIAL_COLOURS = [
@@ -32,32 +34,6 @@ SEQUENTIAL_COLOURS = [
 ]
 LEAFLET_DIR = Path(__file__).resolve().parent / "assets" / "leaflet"
 _EXTERNAL = re.compile(r"""<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
-
-
-def web_geometry(gdf: gpd.GeoDataFrame, tolerance: float = 5e-4, precision: int = 5) -> gpd.GeoDataFrame:
-    """Return a light copy of a polygon coverage for web maps, keeping shared borders shared.
-
-    Coordinates are snapped to ``precision`` decimals, the coverage is cleaned where neighbours
-    do not match exactly (published boundary files often overlap by fractions of a metre, which
-    would open slivers when simplified), then simplified as a coverage so that neighbours keep
-    one common border. ``tolerance`` is in the units of the CRS (degrees for EPSG:4326).
-    """
-    grid = 10.0 ** -precision
-    geoms = shapely.make_valid(np.asarray(gdf.geometry.values, dtype=object))
-    geoms = shapely.set_precision(geoms, grid)
-    has_coverage = hasattr(gpd.GeoSeries, "simplify_coverage")
-    if has_coverage and hasattr(shapely, "coverage_clean") and not shapely.coverage_is_valid(geoms):
-        geoms = shapely.coverage_clean(geoms)
-    series = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
-    if has_coverage:
-        series = series.simplify_coverage(tolerance)
-    else:
-        series = series.simplify(tolerance, preserve_topology=True)
-    rounded = shapely.set_precision(np.asarray(series.values, dtype=object), grid)
-    rounded = shapely.transform(rounded, lambda xy: np.round(xy, precision))
-    out = gdf.copy()
-    out = out.set_geometry(gpd.GeoSeries(rounded, index=gdf.index, crs=gdf.crs), crs=gdf.crs)
-    return out
 
 
 def choropleth(
@@ -259,7 +235,7 @@ def _line_layer(gdf: gpd.GeoDataFrame, colour: str, weight: float) -> folium.Geo
 
 def _legend_html(title: str, rows: list[tuple[str, str]]) -> str:
     items = "".join(
-        f'<div class="obs-legend-row"><span class="obs-swatch" style="background:{colour}"></span>'
+        f'<div class="obs-legend-row"><span class="obs-swatch" style="background:{html.escape(colour)}"></span>'
         f"{html.escape(label)}</div>"
         for colour, label in rows
     )

@@ -41,8 +41,40 @@ MINI_INDICATORS = """id,title,theme,unit,value_type,multiplier,polarity,dataset,
 smoking,Adults who smoke,healthier_communities_older_people,%,proportion,100,low_is_good,mini-survey,annual,Current smokers aged 18+
 crime,Recorded crime,safer_communities,per 1000,crude_rate,1000,low_is_good,mini-police,annual,All recorded crime
 imd_score,IMD score,stronger_communities,score,score,1,low_is_good,mini-imd,periodic,Index of Multiple Deprivation
-population,Population,stronger_communities,people,count,1,no_judgement,mini-pop,annual,Resident population
+population,Population,stronger_communities,people,count,1,no_judgement,mini-survey,annual,Resident population
 """
+
+
+def _record(rid: str, partner: str, audience: str, indicators: list[str], classification: str = "open") -> str:
+    return f"""- id: {rid}
+  title: {rid} (test)
+  description: Test dataset {rid}.
+  partner: {partner}
+  steward: Test Steward
+  contact: steward@example.org
+  classification: {classification}
+  audience: {audience}
+  lawful_basis: Public task (UK GDPR Art. 6(1)(e))
+  agreement: Test information-sharing charter
+  personal_data: false
+  dpia: not required
+  geography_level: lsoa
+  geography_vintage: "2021"
+  time_coverage: 2022-2023
+  update_frequency: annual
+  last_received: 2026-01-15
+  next_review: 2027-01-15
+  licence: Open Government Licence v3.0
+  attribution: Test attribution for {rid}
+  retention: 5 years
+  quality_notes: none
+  indicators: [{', '.join(indicators)}]
+"""
+
+
+MINI_CATALOGUE = (_record("mini-survey", "wcc", "public", ["smoking", "population"])
+                  + _record("mini-police", "warks-police", "partners", ["crime"], "OFFICIAL")
+                  + _record("mini-imd", "mhclg", "public", ["imd_score"]))
 
 
 def make_mini_config(folder: Path) -> Path:
@@ -82,6 +114,7 @@ def make_mini_config(folder: Path) -> Path:
         rows.append(f"imd_score,{c},2019,,,{10 + 5 * i}")
     rows.append("smoking,E92000001,2023,5000000,40000000,")
     (folder / "values.csv").write_text("\n".join(rows) + "\n")
+    (folder / "catalogue.yaml").write_text(MINI_CATALOGUE)
     (folder / "config.yaml").write_text("""name: mini
 title: Mini County (synthetic test fixture)
 synthetic: true

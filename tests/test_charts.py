@@ -206,3 +206,11 @@ def test_comparison_key_normalises_labels():
     assert charts.comparison_key(" Better ") == "better"
     assert charts.comparison_key(None) == "not_compared"
     assert charts.comparison_key(float("nan")) == "not_compared"
+
+
+def test_polarity_enum_is_accepted(spine_frame):
+    from observatory.schema import Polarity
+
+    frame = spine_frame.assign(polarity=[Polarity(p) for p in spine_frame["polarity"]])
+    rows = _rows(charts.spine_chart(frame))
+    assert _marker_offset(_svg(rows["smk"]["svg"])) == pytest.approx(-0.5, abs=0.01)

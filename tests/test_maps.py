@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from shapely.geometry import LineString, Polygon
+from shapely.geometry import LineString
 
 from observatory import maps
 from observatory.charts import COMPARISON_COLOURS
@@ -173,7 +173,8 @@ def test_map_html_is_repeatable(grid):
 
 
 def test_one_feature_per_row_with_escaped_tooltips(grid):
-    doc = maps.map_html(maps.choropleth(grid, "value", title="<i>Title</i>", tooltip_fields={"area_name": "Name <n>", "value": "Rate"}))
+    fields = {"area_name": "Name <n>", "value": "Rate"}
+    doc = maps.map_html(maps.choropleth(grid, "value", title="<i>Title</i>", tooltip_fields=fields))
     layers = _geojson_layers(doc)
     features = layers[0]["features"]
     assert len(features) == len(grid)
@@ -220,8 +221,8 @@ def test_categorical_comparison_colours(grid):
     assert _colour_of(fills, "A01") == COMPARISON_COLOURS["similar"]
     assert _colour_of(fills, "A02") == COMPARISON_COLOURS["worse"]
     assert _colour_of(fills, "A03") == maps.MISSING_COLOUR
-    own = maps.map_html(maps.choropleth(gdf.fillna({"comparison": "x"}), "comparison", categorical=True,
-                                        colours={"Better": "#00ff00", "Similar": "#ffff00", "Worse": "#ff0000", "x": "#0000ff"}))
+    colours = {"Better": "#00ff00", "Similar": "#ffff00", "Worse": "#ff0000", "x": "#0000ff"}
+    own = maps.map_html(maps.choropleth(gdf.fillna({"comparison": "x"}), "comparison", categorical=True, colours=colours))
     assert _colour_of(_fill_by_id(own), "A03") == "#0000ff"
     with pytest.raises(ValueError, match="without a colour"):
         maps.choropleth(gdf, "comparison", categorical=True, colours={"Better": "#00ff00"})

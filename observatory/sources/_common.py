@@ -275,8 +275,18 @@ def to_number(text: pd.Series, rows: pd.Series, file: str, column: str, report: 
 
     Every offending cell is reported with its row (the first 50 per column one by one, then a count).
     """
+    if pd.api.types.is_float_dtype(text.dtype):
+        return text.astype("float64"), pd.Series(False, index=text.index)
     arr = pa.array(text.astype(pd.StringDtype(na_value=np.nan)), from_pandas=True)
-    arr = pc.utf8_trim_whitespace(pc.fill_null(arr, ""))
+    arr = pc.fill_null(arr, "")
+    try:  # fast path: a clean column casts in one pass
+        values = pc.cast(pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr), pa.float64())
+        if pc.all(pc.is_finite(values)).as_py() is not False:
+            return (pd.Series(values.to_numpy(zero_copy_only=False), index=text.index, dtype="float64"),
+                    pd.Series(False, index=text.index))
+    except pa.ArrowInvalid:
+        pass
+    arr = pc.utf8_trim_whitespace(arr)
     missing = pc.is_in(arr, value_set=pa.array(MISSING))
     suppressed = pc.or_(pc.is_in(arr, value_set=pa.array(SUPPRESSED)), pc.match_substring_regex(arr, SUPPRESSED_PATTERN))
     ok = pc.match_substring_regex(arr, NUMBER_PATTERN)
@@ -340,16 +350,27 @@ def period_sort_key(label: str) -> int | None:
 
 def period_sort(periods: pd.Series) -> pd.Series:
     """``period_sort_key`` over a column (computed once per distinct label); NA where none."""
-    codes, uniques = pd.factorize(periods.astype(pd.StringDtype(na_value=np.nan)).fillna(""))
-    keys = np.array([period_sort_key(u) if u else None for u in uniques] + [None], dtype=object)
-    return pd.Series(keys[codes], index=periods.index, dtype="Int64")
+    return map_text(periods, lambda u: period_sort_key(u) if u else None).astype("Int64")
 
 
 # ---------------------------------------------------------------- output
 
+def map_text(values: pd.Series, func: Callable[[str], Any]) -> pd.Series:
+    """``func`` applied once per distinct value of a text column (fast on long, repetitive columns)."""
+    codes, uniques = pd.factorize(values.astype(pd.StringDtype(na_value=np.nan)).fillna(""))
+    mapped = np.array([func(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=values.index)
+
+
 def area_type_from_code(codes: pd.Series) -> pd.Series:
     """Area type from the GSS code prefix (``""`` when unknown)."""
-    return codes.astype(pd.StringDtype(na_value=np.nan)).str[:3].map(AREA_PREFIXES).fillna("")
+    return map_text(codes, lambda c: AREA_PREFIXES.get(c[:3], "")).astype("string")
+
+
+def constant(value: str, index: pd.Index) -> pd.Series:
+    """A text column holding one value, built without a Python list per row."""
+    arr = pa.repeat(pa.scalar(str(value), pa.large_string()), len(index))
+    return pd.Series(pd.arrays.ArrowStringArray(arr), index=index).astype("string")
 
 
 def require_text(frame: pd.DataFrame, columns: Iterable[str], file: str, report: Report,
@@ -372,18 +393,17 @@ def add_rows(report: Report, file: str, rows: Iterable[int], column: str | None,
 def finish(frame: pd.DataFrame, path: Path, options: Mapping[str, Any]) -> pd.DataFrame:
     """Rows in the store's column order and dtypes, with defaults, ``dataset_id``, ``source_file`` and ``_row``."""
     out = {}
-    n = len(frame)
     for col, dtype in VALUE_COLUMNS.items():
         if col in frame.columns:
             s = frame[col]
         elif col == "dataset_id":
-            s = pd.Series([str(options.get("dataset") or "")] * n, index=frame.index)
+            s = constant(options.get("dataset") or "", frame.index)
         elif col == "source_file":
-            s = pd.Series([path.name] * n, index=frame.index)
+            s = constant(path.name, frame.index)
         elif col == "vintage" and options.get("vintage") is not None:
-            s = pd.Series([str(options["vintage"])] * n, index=frame.index)
+            s = constant(options["vintage"], frame.index)
         elif col in DEFAULTS:
-            s = pd.Series([DEFAULTS[col]] * n, index=frame.index)
+            s = constant(DEFAULTS[col], frame.index)
         else:
             continue
         if dtype == "string":

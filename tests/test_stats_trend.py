@@ -1,0 +1,161 @@
+"""observatory.stats.trend against Fingertips' published test cases and a literal, loop-by-loop transcription of
+Fingertips' TrendMarkerCalculator."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from observatory.stats.trend import recent_trend
+
+CRITICAL = 9.54953570608324
+
+# Fingertips' own unit-test data (TrendMarkerCalculatorTest): chi-squared 46.77 by WLS, 47.9 for proportions.
+SET1 = pd.DataFrame({"numerator": [1367, 1332, 1199, 1023, 994], "denominator": [44701, 44064, 42811, 41527, 40299],
+                     "value": [30.6, 30.2, 28, 24.6, 24.67], "lower95": [28.98, 28.63, 26.44, 23.15, 23.16],
+                     "upper95": [32.25, 31.9, 29.64, 26.19, 26.25], "period_sort": [2018, 2017, 2016, 2015, 2014]})
+SET2 = pd.DataFrame({"numerator": [209, 213, 213, 239, 210], "denominator": [1017, 1087, 1119, 1117, 1139],
+                     "value": [20.5506, 19.5952, 19.0349, 21.3966, 18.4372],
+                     "lower95": [18.1803, 17.3444, 16.8421, 19.0918, 16.2925],
+                     "upper95": [23.1427, 22.0602, 21.4394, 23.8975, 20.7941],
+                     "period_sort": [2014, 2015, 2016, 2017, 2018]})
+
+
+def series(frame: pd.DataFrame, name: str, value_type: str, polarity: str = "low_is_good") -> pd.DataFrame:
+    return frame.assign(indicator_id=name, value_type=value_type, polarity=polarity)
+
+
+def fingertips_literal(points: list[dict], proportion: bool) -> tuple[float, bool, float]:
+    """Transcription of TrendMarkerCalculator: returns chi2, significant, direction (+1/-1)."""
+    points = sorted(points, key=lambda p: p["period_sort"])[-5:]
+    slope_sum = 0
+    if proportion:
+        denom_sum = count_sum = count_year = denom_year = denom_year2 = 0.0
+        logs = {}
+        for counter, p in enumerate(points, start=1):
+            logs[counter] = math.log(p["numerator"] / (p["denominator"] - p["numerator"]))
+            denom_sum += p["denominator"]
+            count_year += p["numerator"] * counter
+            count_sum += p["numerator"]
+            denom_year += p["denominator"] * counter
+            denom_year2 += p["denominator"] * counter ** 2
+        numerator = denom_sum * (denom_sum * count_year - count_sum * denom_year) ** 2
+        chi2 = numerator / (count_sum * (denom_sum - count_sum) * (denom_sum * denom_year2 - denom_year ** 2))
+        direction = 1.0 if denom_sum * count_year - count_sum * denom_year > 0 else -1.0
+        sum_ti = {0: 15, 1: 14, 2: 13, 3: 12, 4: 11, 5: 10}
+        n_sum_ti2 = {0: 275, 1: 216, 2: 204, 3: 184, 4: 156, 5: 120}
+        for check in range(6):
+            value_sum = sum(v for k, v in logs.items() if check == 0 or k != check)
+            multiplied = sum(v * k for k, v in logs.items() if check == 0 or k != check)
+            multiplied *= 5 if check == 0 else 4
+            slope = (multiplied - value_sum * sum_ti[check]) / (n_sum_ti2[check] - sum_ti[check] ** 2)
+            slope_sum += -1 if slope < 0 else 1
+    else:
+        values = {}
+        for counter, p in enumerate(points, start=1):
+            divisor = ((p["upper95"] - p["lower95"]) / 3.92) ** 2
+            values[counter] = (1 / divisor, p["value"] * counter / divisor, counter / divisor, p["value"] / divisor,
+                               counter ** 2 / divisor)
+        chi2 = direction = 0.0
+        for check in range(6):
+            s = [sum(v[i] for k, v in values.items() if check == 0 or k != check) for i in range(5)]
+            slope = (s[0] * s[1] - s[2] * s[3]) / (s[0] * s[4] - s[2] ** 2)
+            slope_sum += -1 if slope < 0 else 1
+            if check == 0:
+                beta = math.sqrt(s[0] / (s[0] * s[4] - s[2] ** 2))
+                chi2, direction = (slope / beta) ** 2, math.copysign(1, slope)
+    return chi2, abs(slope_sum) == 6 and chi2 > CRITICAL, direction
+
+
+def test_fingertips_published_cases():
+    frame = pd.concat([series(SET1, "wls_increasing", "dsr"), series(SET2, "wls_flat", "crude_rate"),
+                       series(SET1, "proportion", "proportion")])
+    result = recent_trend(frame, ["indicator_id"]).set_index("indicator_id")
+    assert round(result.loc["wls_increasing", "statistic"], 2) == 46.77
+    assert round(result.loc["proportion", "statistic"], 2) == 47.9
+    assert result.loc["wls_increasing", "trend"] == "increasing"
+    assert result.loc["proportion", "trend"] == "increasing"
+    assert result.loc["wls_flat", "trend"] == "no significant change"
+    assert result.loc["proportion", "method"] == "chi-squared test for trend"
+    assert result.loc["wls_flat", "method"] == "weighted least squares"
+
+
+def test_many_series_agree_with_the_literal_transcription():
+    rng = np.random.default_rng(8)
+    rows = []
+    for g in range(300):
+        proportion = g % 2 == 0
+        base, drift = rng.uniform(0.05, 0.5), rng.normal(0, 0.02)
+        for year in rng.permutation(np.arange(2012, 2012 + 7)):
+            n = float(rng.integers(200, 5000))
+            p = min(max(base + drift * (year - 2012), 0.01), 0.95)
+            x = float(rng.binomial(int(n), p))
+            value = x / n * 100
+            half = rng.uniform(0.5, 3)
+            rows.append({"indicator_id": f"i{g}", "period_sort": int(year), "numerator": x, "denominator": n,
+                         "value": value, "lower95": value - half, "upper95": value + half * rng.uniform(0.8, 1.2),
+                         "value_type": "proportion" if proportion else "dsr", "polarity": "high_is_good"})
+    frame = pd.DataFrame(rows)
+    result = recent_trend(frame, ["indicator_id"]).set_index("indicator_id")
+    outcomes = set()
+    for name, group in frame.groupby("indicator_id"):
+        proportion = group["value_type"].iloc[0] == "proportion"
+        chi2, significant, direction = fingertips_literal(group.to_dict("records"), proportion)
+        expected = ("increasing" if direction > 0 else "decreasing") if significant else "no significant change"
+        assert result.loc[name, "statistic"] == pytest.approx(chi2, rel=1e-9)
+        assert result.loc[name, "trend"] == expected
+        outcomes.add(expected)
+    assert outcomes == {"increasing", "decreasing", "no significant change"}
+
+
+def test_fewer_than_five_usable_points_cannot_be_calculated():
+    short = series(SET1.iloc[:4], "short", "dsr")
+    gappy = series(SET1.assign(lower95=[28.98, np.nan, 26.44, 23.15, 23.16]), "gappy", "dsr")
+    result = recent_trend(pd.concat([short, gappy]), ["indicator_id"]).set_index("indicator_id")
+    assert (result["trend"] == "cannot be calculated").all()
+    assert (result["trend_judgement"] == "cannot be calculated").all()
+    assert result.loc["short", "n_points"] == 4 and result.loc["short", "note"] == "fewer than 5 points"
+    assert np.isnan(result.loc["short", "statistic"])
+
+
+def test_only_the_last_five_points_are_used():
+    old_years = SET2.assign(period_sort=SET2["period_sort"] - 5, value=[90, 80, 70, 60, 50],
+                            lower95=[89, 79, 69, 59, 49], upper95=[91, 81, 71, 61, 51])
+    long = series(pd.concat([old_years, SET2]), "long", "dsr")
+    result = recent_trend(long, ["indicator_id"])
+    only_recent = recent_trend(series(SET2, "long", "dsr"), ["indicator_id"])
+    assert result["statistic"][0] == pytest.approx(only_recent["statistic"][0])
+    assert result["n_points"][0] == 5
+
+
+def test_proportion_of_zero_or_one_cannot_be_calculated():
+    frame = pd.DataFrame({"numerator": [5, 3, 1, 1, 2], "denominator": [5, 5, 5, 4, 4],
+                          "value": [100, 60, 20, 25, 50], "period_sort": range(2012, 2017)})
+    result = recent_trend(series(frame, "p", "proportion"), ["indicator_id"])
+    assert result["trend"][0] == "cannot be calculated"
+    assert result["note"][0] == "a proportion of 0 or 1 among the points"
+
+
+@pytest.mark.parametrize("polarity, judgement", [("high_is_good", "improving"), ("low_is_good", "worsening"),
+                                                 ("no_judgement", "increasing")])
+def test_judgement_follows_polarity(polarity, judgement):
+    result = recent_trend(series(SET1, "x", "dsr", polarity), ["indicator_id"])
+    assert result["trend"][0] == "increasing"
+    assert result["trend_judgement"][0] == judgement
+
+
+def test_constant_value_type_and_polarity_and_default_keys():
+    frame = SET1.assign(indicator_id="a", area_code="E1", sex="Persons", age="All ages", category="")
+    result = recent_trend(frame, value_type="proportion", polarity="low_is_good")
+    assert list(result.columns[:5]) == ["indicator_id", "area_code", "sex", "age", "category"]
+    assert result["trend_judgement"][0] == "worsening"
+
+
+def test_slope_is_the_change_in_value_per_period():
+    steady = pd.DataFrame({"value": [10.0, 12, 14, 16, 18], "lower95": [9.0, 11, 13, 15, 17],
+                           "upper95": [11.0, 13, 15, 17, 19], "period_sort": range(5)})
+    result = recent_trend(series(steady, "s", "crude_rate", "high_is_good"), ["indicator_id"])
+    assert result["slope"][0] == pytest.approx(2.0)
+    assert result["trend_judgement"][0] == "improving"
