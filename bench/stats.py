@@ -93,9 +93,12 @@ def per_row_loop(rows: pd.DataFrame) -> list[tuple]:
             value = x / n * 100000
             l95, u95 = (v / n * 100000 for v in poisson(x, Z95, 0.95))
             l998, u998 = (v / n * 100000 for v in poisson(x, Z998, 0.998))
-        d = 1 if l998 > benchmark else -1 if u998 < benchmark else 1 if l95 > benchmark else -1 if u95 < benchmark else 0
-        good = d if polarity == "high_is_good" else -d
-        results.append((value, l95, u95, l998, u998, "better" if good > 0 else "worse" if good < 0 else "similar"))
+        strong = 1 if l998 > benchmark else -1 if u998 < benchmark else 0
+        weak = 1 if l95 > benchmark else -1 if u95 < benchmark else 0
+        good = (strong or weak) * (1 if polarity == "high_is_good" else -1)
+        level = "(99.8%)" if strong else "(95%)"
+        label = f"better {level}" if good > 0 else f"worse {level}" if good < 0 else "similar"
+        results.append((value, l95, u95, l998, u998, label))
         series.append((x, n, value, l95, u95, kind))
         if len(series) == PERIODS:
             results.append(loop_trend(series))

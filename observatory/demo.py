@@ -96,7 +96,7 @@ DISTRICTS: list[tuple[str, tuple[float, float], list[tuple[str, str | None, tupl
         ("Ravelstoke West", "Ravelstoke", (-1.2, 0.3)),
         ("Ravelstoke East", "Ravelstoke", (1.2, -0.3)),
         ("Calderhithe", None, None),
-        ("Iselford Villages", None, None),
+        ("Tamberford Villages", None, None),
     ]),
     ("Sallowmere", (-3.0, -2.0), [
         ("Sallowmere North", "Sallowmere", (0.0, 1.0)),
@@ -120,7 +120,7 @@ WARD_SUFFIXES = ["Abbey", "Bridge", "Castle", "Central", "Eastfields", "Hill", "
                  "Heath", "Riverside", "Grange", "Lakeside", "Mill End", "Newlands", "Old Town", "Chapel",
                  "Fairfield", "Kingsway", "Poplars", "Orchard", "Wharf"]
 VILLAGE_STEMS = ["Quen", "Tallow", "Orl", "Pellin", "Wrex", "Zel", "Yarrow", "Kestrel", "Ravel", "Sallow",
-                 "Thistle", "Farrow", "Ombre", "Lanter", "Mirren", "Corvin", "Halvern", "Isel", "Brackle", "Venn"]
+                 "Thistle", "Farrow", "Ombre", "Lanter", "Mirren", "Corvin", "Halvern", "Tamber", "Brackle", "Venn"]
 VILLAGE_ENDINGS = ["by", "cote", "don", "field", "ford", "ham", "hurst", "ley", "mere", "stead", "thorpe", "ton",
                    "wick", "worth"]
 
@@ -318,7 +318,9 @@ def _grow(nodes: np.ndarray, layout: Layout, anchors: list[int]) -> np.ndarray:
     return np.array([src.index(s) for s in sources])
 
 
-def _nearest(points: np.ndarray, target: tuple[float, float] | np.ndarray, exclude: set[int] = frozenset()) -> int:
+def _nearest(points: np.ndarray, target: tuple[float, float] | np.ndarray, exclude: set[int] | None = None) -> int:
+    """Index of the point nearest ``target``, skipping ``exclude``."""
+    exclude = exclude or set()
     d = np.hypot(points[:, 0] - target[0], points[:, 1] - target[1])
     for i in np.argsort(d, kind="stable"):
         if int(i) not in exclude:
@@ -353,16 +355,11 @@ class Hierarchy:
 
 
 def _hierarchy(layout: Layout) -> Hierarchy:
+    """Districts grown from their anchors; localities from town anchors and rural cluster centres; wards by size."""
     n = len(layout.polygons)
     nodes = np.arange(n)
     cent = layout.centroids
-    d_anchor = [_nearest(cent, a) for _, a, _ in DISTRICTS]
-    district = _grow(nodes, layout, d_anchor)
-    for di, (_, _, locs) in enumerate(DISTRICTS):
-        for _, town, _ in locs:
-            if town:
-                t = TOWNS[town]
-                assert district[_nearest(cent, (t.x, t.y))] == di, f"{town} fell outside its district"
+    district = _grow(nodes, layout, [_nearest(cent, a) for _, a, _ in DISTRICTS])
     urban = layout.town_density / (layout.town_density + layout.rural_density)
     locality = np.full(n, -1)
     names: list[str] = []
@@ -370,49 +367,32 @@ def _hierarchy(layout: Layout) -> Hierarchy:
     loc_town: list[str | None] = []
     for di, (_, _, locs) in enumerate(DISTRICTS):
         members = nodes[district == di]
-        anchors: list[int] = []
-        for _, town, offset in locs:
-            if town:
-                t = TOWNS[town]
-                anchors.append(int(members[_nearest(cent[members], (t.x + offset[0], t.y + offset[1]), {int(np.searchsorted(members, a)) for a in anchors})]))
+        towns = [loc for loc in locs if loc[1]]
         rural = [loc for loc in locs if loc[1] is None]
+        targets = [(TOWNS[t].x + off[0], TOWNS[t].y + off[1]) for _, t, off in towns]  # type: ignore[index]
         if rural:
-            rural_members = members[urban[members] < 0.3]
-            centres = _kmeans(cent[rural_members], len(rural))
-            centres = centres[np.lexsort((centres[:, 0], -centres[:, 1]))]  # north to south
-            for c in centres:
-                taken = {int(np.searchsorted(members, a)) for a in anchors}
-                anchors.append(int(members[_nearest(cent[members], c, taken)]))
-        ordered = [loc for loc in locs if loc[1]] + rural
-        region = _grow(members, layout, anchors)
-        base = len(names)
-        locality[members] = base + region
-        for name, town, _ in ordered:
+            centres = _kmeans(cent[members[urban[members] < 0.3]], len(rural))
+            targets += list(centres[np.lexsort((centres[:, 0], -centres[:, 1]))])  # north to south
+        local: list[int] = []
+        for target in targets:
+            local.append(_nearest(cent[members], target, set(local)))
+        for _, town, _ in towns:
+            t = TOWNS[town]  # type: ignore[index]
+            assert district[_nearest(cent, (t.x, t.y))] == di, f"{town} fell outside its district"
+        locality[members] = len(names) + _grow(members, layout, [int(members[i]) for i in local])
+        for name, town, _ in towns + rural:
             names.append(name)
             loc_district.append(di)
             loc_town.append(town)
-    # keep the published order of each district's localities
-    order = []
-    for di, (_, _, locs) in enumerate(DISTRICTS):
-        for name, _, _ in locs:
-            order.append(names.index(name))
-    remap = np.empty(len(order), dtype=int)
-    remap[order] = np.arange(len(order))
-    locality = remap[locality]
-    names = [names[i] for i in order]
-    loc_district = [loc_district[i] for i in order]
-    loc_town = [loc_town[i] for i in order]
     ward = np.full(n, -1)
     ward_locality: list[int] = []
     for li in range(len(names)):
         members = nodes[locality == li]
         k = max(1, int(round(len(members) / 3.5)))
-        centres = _kmeans(cent[members], k)
-        anchors = []
-        for c in centres:
-            anchors.append(int(members[_nearest(cent[members], c, {int(np.searchsorted(members, a)) for a in anchors})]))
-        region = _grow(members, layout, anchors)
-        ward[members] = len(ward_locality) + region
+        local = []
+        for c in _kmeans(cent[members], k):
+            local.append(_nearest(cent[members], c, set(local)))
+        ward[members] = len(ward_locality) + _grow(members, layout, [int(members[i]) for i in local])
         ward_locality.extend([li] * k)
     return Hierarchy(district, locality, ward, names, loc_district, loc_town, ward_locality)
 
@@ -1062,9 +1042,12 @@ demo, change the generator and regenerate; do not edit these files by hand.
   former coalfield belt in the north. It drives the IMD file and every indicator in the direction
   real data show (e.g. smoking, child poverty, crime and early deaths higher where deprivation is
   higher), so gaps between localities are real features of the data.
+- **Periods.** Financial or academic years 2019/20 to 2024/25 and calendar years 2019 to 2024
+  (`period_sort` 20190000 … 20240000); school readiness starts in 2021/22, as the real series
+  does after the pandemic pause; the IMD is for 2025.
 - **Trends.** Some indicators improve, some worsen, a few show the pandemic years; some gaps narrow
-  (smoking, superfast broadband, broadband speed, school readiness), and two widen (under-75
-  mortality, claimant rate).
+  (smoking, superfast broadband, broadband speed, school readiness), and a few widen (under-75
+  mortality, claimant rate, child poverty).
 - **Small numbers.** Small-area counts of 0–5 are common (burglary, road casualties, NEET, child
   injuries), so disclosure control has work to do.
 
@@ -1079,9 +1062,13 @@ demo, change the generator and regenerate; do not edit these files by hand.
 | `localities.csv` | {n_loc} localities in {n_dist} districts, one row per small area (`source` = synthetic) |
 | `indicators.csv` | {n_ind} indicators across all six themes |
 {source_rows}
+
+The IMD file uses MHCLG's column names, so the same `deprivation` adapter reads it and the real
+files; every other source is a tidy value table (`tidy` adapter).
+
 County, district and locality values are not shipped: the observatory aggregates them from the
 small areas. Population is shipped for mid-{pop_first} to mid-{pop_last} (file size); indicator
-files carry their own denominators.
+files carry their own denominators, and the mortality file its populations by age.
 """
 
 
@@ -1147,13 +1134,13 @@ def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
             else _indicator_values(spec, people, dens, eng, codes, rng)
         by_dataset.setdefault(spec.dataset, []).append(frame)
     sources: list[dict[str, Any]] = [{
-        "id": "population", "adapter": "tidy", "file": "sources/demo-population.csv", "dataset": "demo-population",
+        "id": "population", "adapter": "tidy", "file": "sources/population.csv", "dataset": "demo-population",
         "options": {"vintage": "2021"}, "title": DATASET_TITLES["demo-population"],
         "describe": f"persons by sex and ESP 2013 band, mid-{POPULATION_YEARS[0]} to mid-{POPULATION_YEARS[-1]}"}, {
         "id": "imd", "adapter": "deprivation", "file": "sources/demo-imd.csv", "dataset": "demo-imd",
         "options": {"period": "2025", "vintage": "2021"}, "title": DATASET_TITLES["demo-imd"],
         "describe": "IMD score, rank and decile, income and employment scores, in the MHCLG column names"}]
-    _write_csv(out / "sources" / "demo-population.csv", _population_rows(people, codes))
+    _write_csv(out / "sources" / "population.csv", _population_rows(people, codes))
     _write_csv(out / "sources" / "demo-imd.csv", _imd(people, areas, rng))
     for dataset, frames in by_dataset.items():
         frame = _tidy_columns(pd.concat(frames, ignore_index=True))

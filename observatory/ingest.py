@@ -72,11 +72,11 @@ def check(frame: pd.DataFrame, file: str, geo: Geography, indicators: pd.DataFra
     declared = vintage if vintage is not None else None
     row_vintage = f["vintage"].where(f["vintage"] != "", declared or "")
     small = areas[areas["type"] == geo.small_area_type]
-    small_v = set(zip(small["code"], small["vintage"]))
     other = areas[areas["type"] != geo.small_area_type].drop_duplicates("code").set_index("code")
     is_small_code = f["area_code"].isin(small["code"])
-    pair = pd.Series(list(zip(f["area_code"], row_vintage)), index=f.index)
-    ok_small = is_small_code & ((row_vintage == "") | pair.map(lambda p: p in small_v))
+    known_pair = pd.MultiIndex.from_arrays([f["area_code"], row_vintage]).isin(
+        pd.MultiIndex.from_arrays([small["code"], small["vintage"]]))
+    ok_small = is_small_code & ((row_vintage == "") | known_pair)
     wrong_vintage = is_small_code & ~ok_small
     for r, code, v in zip(rows[wrong_vintage], f.loc[wrong_vintage, "area_code"], row_vintage[wrong_vintage]):
         have = ", ".join(sorted(small.loc[small["code"] == code, "vintage"]))
@@ -138,11 +138,13 @@ def check(frame: pd.DataFrame, file: str, geo: Geography, indicators: pd.DataFra
 
 def period_sort(period: pd.Series) -> pd.Series:
     """Fingertips-style sortable integer for period labels: "2019/20" → 20190000, "2024 Q3" → 20240300."""
-    p = period.astype("string").fillna("")
+    codes, uniques = pd.factorize(period.astype("string").fillna(""))
+    p = pd.Series(uniques, dtype="string")
     year = pd.to_numeric(p.str.extract(r"((?:19|20)\d{2})", expand=False), errors="coerce").fillna(0).astype("int64")
     quarter = pd.to_numeric(p.str.extract(r"Q([1-4])", expand=False), errors="coerce").fillna(0).astype("int64")
     month = pd.to_numeric(p.str.extract(r"^(?:19|20)\d{2}-(\d{2})$", expand=False), errors="coerce").fillna(0).astype("int64")
-    return (year * 10000 + quarter * 100 + month * 100).astype("int64")
+    sort = (year * 10000 + quarter * 100 + month * 100).to_numpy()
+    return pd.Series(sort[codes] if len(sort) else np.zeros(len(codes), dtype="int64"), index=period.index, dtype="int64")
 
 
 def read_source(spec: SourceSpec) -> sources.Extract:

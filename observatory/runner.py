@@ -11,7 +11,6 @@ Importing this module is cheap: papermill, nbconvert and jupyter_client are impo
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import multiprocessing as mp
 import os
@@ -169,10 +168,7 @@ def _html_exporter():
 
 
 def _publishable(nb):
-    """A copy of ``nb`` without stderr streams (warnings stay in the executed notebook, not the HTML)."""
-    import copy
-
-    nb = copy.deepcopy(nb)
+    """``nb`` without stderr streams, in place: warnings stay in the executed notebook, not in the HTML."""
     for cell in nb.cells:
         if cell.get("cell_type") == "code":
             cell.outputs = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
@@ -232,6 +228,10 @@ def run_task(task: dict, kernel: WarmKernel, exporter, *, timeout: float) -> dic
         restarted = True
     finally:
         pm_log.removeHandler(capture)
+    stderr_lines = []
+    if nb is not None:
+        stderr_lines = [o.get("text", "").strip().splitlines()[0] for c in nb.cells for o in c.get("outputs", [])
+                        if o.get("output_type") == "stream" and o.get("name") == "stderr" and o.get("text", "").strip()]
     if error is None:
         try:
             body, _ = exporter.from_notebook_node(_publishable(nb), resources={"metadata": {"name": task["title"]}})
@@ -239,10 +239,6 @@ def run_task(task: dict, kernel: WarmKernel, exporter, *, timeout: float) -> dic
         except Exception as exc:
             error = {"ename": type(exc).__name__, "evalue": f"HTML export failed: {exc}", "cell": None, "source": ""}
     files = [p for p in (out_nb, out_html) if p.exists()] + _output_files(pack_dir, task.get("outputs", []))
-    stderr_lines = []
-    if nb is not None:
-        stderr_lines = [o.get("text", "").strip().splitlines()[0] for c in nb.cells for o in c.get("outputs", [])
-                        if o.get("output_type") == "stream" and o.get("name") == "stderr" and o.get("text", "").strip()]
     return {
         "name": task["name"],
         "status": "failed" if error else "built",
@@ -254,9 +250,13 @@ def run_task(task: dict, kernel: WarmKernel, exporter, *, timeout: float) -> dic
     }
 
 
+def _exit_on_term(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def worker_main(worker_id: int, tasks, results, settings: dict) -> None:
     """Entry point of a worker process: start a kernel, run tasks until a ``None`` arrives."""
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit(143)))
+    signal.signal(signal.SIGTERM, _exit_on_term)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it terminates workers on Ctrl-C
     stream = open(settings["kernel_log"], "ab") if settings.get("kernel_log") else None
     kernel = WarmKernel(settings["kernel_name"], settings["start_timeout"], stream)
@@ -365,15 +365,17 @@ def run_tasks(tasks: list[dict], *, workers: int, timeout: float = 300, start_ti
             elif kind == "kernels":
                 kernels += msg[2]
         deadline = time.monotonic() + 30
-        for p in procs.values():
-            p.join(max(0.1, deadline - time.monotonic()))
-        while True:
+        reported: set[int] = set()
+        while len(reported) < len(procs) and time.monotonic() < deadline:
             try:
-                msg = result_q.get(timeout=0.05)
+                msg = result_q.get(timeout=0.1)
             except queue.Empty:
-                break
+                if not any(p.is_alive() for p in procs.values()):
+                    break
+                continue
             if msg[0] == "kernels":
                 kernels += msg[2]
+                reported.add(msg[1])
     finally:
         for p in procs.values():
             if p.is_alive():

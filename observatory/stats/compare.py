@@ -15,7 +15,6 @@ import pandas as pd
 from observatory.schema import Polarity
 
 HIGH, LOW, NONE = 0, 1, 2
-_POLARITY_NAMES = {HIGH: Polarity.HIGH_IS_GOOD.value, LOW: Polarity.LOW_IS_GOOD.value, NONE: Polarity.NO_JUDGEMENT.value}
 _POLARITY_SYNONYMS = {
     "high_is_good": HIGH, "high is good": HIGH, "rag - high is good": HIGH, "higher is better": HIGH,
     "low_is_good": LOW, "low is good": LOW, "rag - low is good": LOW, "lower is better": LOW,
@@ -61,9 +60,9 @@ def normalise_polarity(polarity, n: int | None = None) -> np.ndarray:
     if isinstance(polarity, (str, Enum)) or polarity is None or np.ndim(polarity) == 0:
         code = _polarity_code(polarity)
         return np.full(1 if n is None else n, code, dtype=np.int8)
-    values = polarity if isinstance(polarity, (pd.Series, pd.Categorical, pd.Index)) else pd.Series(list(polarity)
-                                                                                                   if isinstance(polarity, (list, tuple)) else polarity)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if not isinstance(polarity, (pd.Series, pd.Categorical, pd.Index, np.ndarray)):
+        polarity = pd.Series(list(polarity), dtype=object)
+    codes, uniques = pd.factorize(polarity, use_na_sentinel=True)
     if (codes < 0).any():
         raise ValueError("polarity is missing for some rows")
     table = np.array([_polarity_code(u) for u in uniques], dtype=np.int8)

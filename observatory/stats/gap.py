@@ -68,7 +68,8 @@ def locality_gaps(localities: pd.DataFrame, county: pd.DataFrame, polarity: Pola
         merged["relative_gap"] = np.where(base != 0, value / base, np.nan)
     sign = np.sign(value - base)
     good = np.where(pol == LOW, -sign, sign)
-    codes = np.where(pol == NONE, np.select([sign > 0, sign < 0], [3, 4], 1), np.select([good > 0, good < 0], [0, 2], 1))
+    codes = np.where(pol == NONE, np.select([sign > 0, sign < 0], [3, 4], 1),
+                     np.select([good > 0, good < 0], [0, 2], 1))
     merged["gap_direction"] = pd.Categorical.from_codes(np.where(np.isnan(sign), 5, codes), categories=DIRECTIONS)
     lower = merged["lower95"] if "lower95" in merged else np.nan
     upper = merged["upper95"] if "upper95" in merged else np.nan
@@ -135,8 +136,9 @@ def sii_by_decile(small_areas: pd.DataFrame, *, group_by: Sequence[str] = ("indi
             deciles = methods.rate_ci("numerator", "denominator", multiplier, data=small_areas, group_by=by)
             sii_type, sii_multiplier = "rate", 1
         population = population_col if population_col in small_areas.columns else "denominator"
-        pops = small_areas.groupby(by, sort=True, dropna=False, observed=True)[population].sum(min_count=1)
-        deciles["_population"] = pops.to_numpy(dtype=float)
+        codes, _ = methods.group_codes(small_areas, by)
+        deciles["_population"] = np.bincount(codes, weights=small_areas[population].to_numpy(dtype=float),
+                                             minlength=len(deciles))
         return methods.sii(deciles, "value", "_population", decile_col, keys, lower_col="lower95",
                            upper_col="upper95", value_type=sii_type, multiplier=sii_multiplier,
                            repetitions=repetitions, seed=seed, min_quantiles=min_quantiles)

@@ -1,4 +1,4 @@
-"""Indicator values with 95% and 99.8% confidence limits, by the methods of UKHSA's PHEindicatormethods and OHID Fingertips.
+"""Indicator values with 95% and 99.8% confidence limits, by the methods of PHEindicatormethods and Fingertips.
 
 One function per method. Each takes arrays (or column names with ``data=``, optionally ``group_by`` to get one row
 per group) and returns a DataFrame with ``value, lower95, upper95, lower998, upper998, statistic, method, confidence,
@@ -77,7 +77,7 @@ def exact_poisson_limits(x: Array, level: float) -> tuple[Array, Array]:
 
 
 def poisson_limits(x: Array, level: float) -> tuple[Array, Array, Array]:
-    """Limits of an observed count as Fingertips computes them: exact below 10, Byar's from 10. Also returns the exact mask."""
+    """Limits of an observed count as Fingertips computes them: exact below 10, Byar's from 10, plus the exact mask."""
     x = np.asarray(x, dtype=float)
     exact = x < 10
     lower, upper = byars_limits(x, level)
@@ -168,7 +168,6 @@ class _Inputs:
             self.index = data.index
             if group_by is not None:
                 self.codes, self.keys = group_codes(data, group_by)
-        self.names = list(names)
         self.columns = [c if isinstance(c, str) else n for c, n in zip(columns, names)]
         if self.keys is not None and sum_groups:
             self.values = [_group_sum(self.codes, a, len(self.keys)) for a in self.rows]
@@ -188,12 +187,16 @@ class _Inputs:
             raise ValueError(f"{message} {self.where(row_mask)}")
 
     def frame(self, columns: dict[str, object]) -> pd.DataFrame:
-        n = len(self.keys) if self.keys is not None else len(self.index)
-        out = {name: _text(value, n) if isinstance(value, (str, tuple)) else value for name, value in columns.items()}
         if self.keys is None:
-            return pd.DataFrame(out, index=self.index)
+            return _finish(columns, None, len(self.index)).set_axis(self.index)
         sums = {col: v for col, v in zip(self.columns, self.values) if col not in self.keys.columns}
-        return pd.concat([self.keys, pd.DataFrame({**sums, **out})], axis=1)
+        return _finish({**sums, **columns}, self.keys, len(self.keys))
+
+
+def _finish(columns: dict[str, object], keys: pd.DataFrame | None, n: int) -> pd.DataFrame:
+    """The result frame: text given as a string or (categories, codes) becomes categorical; group keys first."""
+    frame = pd.DataFrame({k: _text(v, n) if isinstance(v, (str, tuple)) else v for k, v in columns.items()})
+    return frame if keys is None else pd.concat([keys, frame], axis=1)
 
 
 def _text(value: str | tuple[Sequence[str], Array], n: int) -> pd.Categorical:
@@ -252,7 +255,8 @@ def proportion_ci(numerator, denominator, multiplier: float = 1, *, data: pd.Dat
         lower, upper = wilson_limits(x, n, level)
         limits[f"lower{label}"], limits[f"upper{label}"] = lower * multiplier, upper * multiplier
     result = _blank({"value": value, **limits}, bad)
-    statistic = {1: "proportion of 1", 100: "percentage"}.get(multiplier, f"proportion of {_multiplier_label(multiplier)}")
+    statistic = {1: "proportion of 1", 100: "percentage"}.get(multiplier,
+                                                             f"proportion of {_multiplier_label(multiplier)}")
     note = _notes((missing, "numerator or denominator missing"), (zero, "denominator is zero"), n=len(x))
     return inputs.frame({**result, "statistic": statistic, "method": "Wilson", "confidence": CONFIDENCE, "note": note})
 
@@ -399,8 +403,7 @@ def dsr(data: pd.DataFrame, count_col: str, pop_col: str, age_col: str, group_by
     out = {"total_count": total, "total_pop": np.nansum(n, axis=1), **result,
            "statistic": f"dsr per {_multiplier_label(multiplier)}", "method": "Dobson", "confidence": CONFIDENCE,
            "note": note}
-    frame = pd.DataFrame({k: _text(v, n_groups) if isinstance(v, (str, tuple)) else v for k, v in out.items()})
-    return pd.concat([keys, frame], axis=1) if group_by is not None else frame
+    return _finish(out, keys if group_by is not None else None, n_groups)
 
 
 def _key_label(keys: pd.DataFrame, g: int) -> str:
@@ -512,11 +515,9 @@ def mean_ci(values, *, data: pd.DataFrame | None = None, group_by: GroupBy = Non
             result[f"lower{label}"] = np.where(few, np.nan, mean - half)
             result[f"upper{label}"] = np.where(few, np.nan, mean + half)
     note = _notes((count == 0, "no values"), (few, "fewer than 2 values"), n=len(count))
-    n_rows = len(count)
     out = {"n": count.astype(np.int64), "sd": np.where(few, np.nan, sd), **result, "statistic": "mean",
            "method": "Student's t", "confidence": CONFIDENCE, "note": note}
-    frame = pd.DataFrame({k: _text(v, n_rows) if isinstance(v, (str, tuple)) else v for k, v in out.items()})
-    return frame if keys is None else pd.concat([keys, frame], axis=1)
+    return _finish(out, keys, len(count))
 
 
 # --- inequality ------------------------------------------------------------------------------------------------
@@ -575,7 +576,8 @@ def sii(data: pd.DataFrame, value_col: str, population_col: str, quantile_col: s
     if len(order) > 1:
         same = (g_codes[1:] == g_codes[:-1]) & (quantile[order][1:] == quantile[order][:-1])
         if same.any():
-            raise ValueError(f"quantiles repeated within a group: {_describe(sorted({_key_label(keys, g) for g in g_codes[1:][same]}))}")
+            repeated = sorted({_key_label(keys, g) for g in g_codes[1:][same]})
+            raise ValueError(f"quantiles repeated within groups {_describe(repeated)}")
     k = np.bincount(g_codes, minlength=n_groups)
 
     out = {name: np.full(n_groups, np.nan) for name in
@@ -613,16 +615,9 @@ def sii(data: pd.DataFrame, value_col: str, population_col: str, quantile_col: s
                     out[f"{prefix}upper{label}"][groups[part]] = picked[:, up_pos]
     few = k < max(min_quantiles, 2)
     note = _notes((few, f"fewer than {min_quantiles} quantiles with usable data"), n=n_groups)
-    frame = pd.DataFrame({
-        **{name: out[name] for name in ("value", "lower95", "upper95", "lower998", "upper998")},
-        **{name: out[name] for name in ("rii", "rii_lower95", "rii_upper95", "rii_lower998", "rii_upper998")},
-        "n_quantiles": k.astype(np.int64),
-        "statistic": _text("slope index of inequality", n_groups),
-        "method": _text(f"simulation, {repetitions} repetitions", n_groups),
-        "confidence": _text(CONFIDENCE, n_groups),
-        "note": _text(note, n_groups),
-    })
-    return pd.concat([keys, frame], axis=1) if group_by is not None else frame
+    columns = {**out, "n_quantiles": k.astype(np.int64), "statistic": "slope index of inequality",
+               "method": f"simulation, {repetitions} repetitions", "confidence": CONFIDENCE, "note": note}
+    return _finish(columns, keys if group_by is not None else None, n_groups)
 
 
 def _rii(intercept: Array, slope: Array, multiplier: float) -> Array:

@@ -11,7 +11,8 @@ the five most recent usable points of a series, numbered 1 to 5, are tested for 
 
 A trend is significant when chi2 > 9.5495 (the 99.8% point of chi-squared on 1 degree of freedom) and the slope
 keeps its sign when each point is left out in turn (ordinary least squares on the logit for proportions, as
-Fingertips does). Series with fewer than five usable points "cannot be calculated".
+Fingertips does). Series with fewer than five usable points "cannot be calculated". The direction of a proportion's
+trend is the sign of N.sum(x t) - X.sum(n t) (Fingertips' calculator never sets a slope for proportions).
 """
 from __future__ import annotations
 
@@ -167,7 +168,7 @@ def _same_sign(slope: np.ndarray, dropped: np.ndarray) -> np.ndarray:
 
 
 def proportion_trend(values: np.ndarray, x: np.ndarray, n: np.ndarray):
-    """Chi-squared test for linear trend in proportions, per row of five points; returns slope, chi2, stable, degenerate."""
+    """Chi-squared test for linear trend in proportions, one row per series: (slope, chi2, stable, degenerate)."""
     t = np.arange(1, x.shape[1] + 1, dtype=float)
     N, X = n.sum(1), x.sum(1)
     A, B, C = (x * t).sum(1), (n * t).sum(1), (n * t * t).sum(1)

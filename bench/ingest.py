@@ -1,0 +1,137 @@
+"""Ingest throughput on a national-scale synthetic table.
+
+35,000 small areas x 40 indicators x 8 periods (11.2 million rows) in one tidy CSV, ingested into an
+empty store through the real path (tidy adapter → checks against the geography → atomic Parquet
+write). Prints rows per second, the phases, and peak memory (max RSS of this process).
+
+    .venv/bin/python bench/ingest.py [--areas 35000] [--indicators 40] [--periods 8] [--repeat 1]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from observatory import sources  # noqa: E402
+from observatory.config import load_config  # noqa: E402
+from observatory.geography import Geography  # noqa: E402
+from observatory.indicators import read_indicators  # noqa: E402
+from observatory.ingest import check, ingest  # noqa: E402
+from observatory.store import Store  # noqa: E402
+
+
+def national_config(folder: Path, n_areas: int, n_indicators: int) -> Path:
+    """A configuration with ``n_areas`` square small areas in 350 localities and 35 districts."""
+    folder.mkdir(parents=True)
+    side = int(np.ceil(np.sqrt(n_areas)))
+    codes = [f"Z01{i:06d}" for i in range(n_areas)]
+    feats = []
+    for i, c in enumerate(codes):
+        x, y = -5 + 0.01 * (i % side), 50 + 0.01 * (i // side)
+        feats.append({"type": "Feature", "properties": {"code": c, "name": f"Area {i}"},
+                      "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + .01, y], [x + .01, y + .01], [x, y + .01], [x, y]]]}})
+    (folder / "areas.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    district = [f"Z07{(i * 35) // n_areas:06d}" for i in range(n_areas)]
+    locality = [f"NL{(i * 350) // n_areas:03d}" for i in range(n_areas)]
+    (folder / "lookup.csv").write_text("code,district,district_name\n" + "".join(f"{c},{d},District {d}\n" for c, d in zip(codes, district)))
+    (folder / "localities.csv").write_text("locality_code,locality_name,district_code,district_name,area_type,area_code,area_name,source\n" + "".join(
+        f"{l},Locality {l},{d},District {d},lsoa,{c},,bench\n" for l, d, c in zip(locality, district, codes)))
+    rows = ["id,title,theme,unit,value_type,multiplier,polarity,dataset,frequency"]
+    for k in range(n_indicators):
+        rows.append(f"ind{k:02d},Indicator {k},safer_communities,%,proportion,100,low_is_good,bench,annual")
+    (folder / "indicators.csv").write_text("\n".join(rows) + "\n")
+    (folder / "config.yaml").write_text("""name: national
+title: National-scale benchmark (synthetic)
+synthetic: true
+county: {code: Z10000001, name: Bench}
+geography:
+  small_areas: {type: lsoa, vintage: "2021", boundaries: areas.geojson, code: code, name: name}
+  districts: {lookup: {file: lookup.csv, small_area: code, district: district, district_name: district_name}}
+  localities: localities.csv
+indicators: indicators.csv
+sources: []
+""")
+    return folder
+
+
+def national_table(path: Path, n_areas: int, n_indicators: int, n_periods: int, seed: int = 1) -> int:
+    rng = np.random.default_rng(seed)
+    n = n_areas * n_indicators * n_periods
+    area = np.tile(np.repeat(np.arange(n_areas), n_periods), n_indicators)
+    ind = np.repeat(np.arange(n_indicators), n_areas * n_periods)
+    period = np.tile(np.arange(2017, 2017 + n_periods), n_areas * n_indicators)
+    den = rng.integers(200, 2000, n)
+    num = rng.binomial(den, 0.12)
+    codes = np.array([f"Z01{i:06d}" for i in range(n_areas)], dtype=object)
+    inds = np.array([f"ind{k:02d}" for k in range(n_indicators)], dtype=object)
+    table = pa.table({"indicator_id": pa.array(inds[ind]), "area_code": pa.array(codes[area]),
+                      "period": pa.array(period.astype(str)), "numerator": num, "denominator": den})
+    pacsv.write_csv(table, path)
+    return n
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--areas", type=int, default=35000)
+    ap.add_argument("--indicators", type=int, default=40)
+    ap.add_argument("--periods", type=int, default=8)
+    ap.add_argument("--repeat", type=int, default=1)
+    a = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="obs-bench-"))
+    try:
+        cfg_dir = national_config(tmp / "cfg", a.areas, a.indicators)
+        csv = tmp / "national.csv"
+        t = time.perf_counter()
+        n = national_table(csv, a.areas, a.indicators, a.periods)
+        print(f"generated {n:,} rows ({csv.stat().st_size / 2**20:,.0f} MiB CSV) in {time.perf_counter() - t:.1f} s")
+        cfg = load_config(cfg_dir)
+        geo = Geography(cfg)
+        _ = geo.areas
+        inds = read_indicators(cfg.indicators_file)
+        totals, reads, checks = [], [], []
+        for r in range(a.repeat):
+            store = Store(tmp / f"store{r}")
+            t0 = time.perf_counter()
+            ex = sources.read("tidy", csv, {"dataset": "bench"})
+            t1 = time.perf_counter()
+            c = check(ex.frame, csv.name, geo, inds, dataset="bench")
+            t2 = time.perf_counter()
+            assert c.report.ok, str(c.report)[:500]
+            store.merge(c.frame, description="bench")
+            t3 = time.perf_counter()
+            reads.append(t1 - t0); checks.append(t2 - t1); totals.append(t3 - t0)
+            print(f"run {r + 1}: read {t1 - t0:.1f} s, check {t2 - t1:.1f} s, write {t3 - t2:.1f} s, total {t3 - t0:.1f} s")
+            del ex, c
+        med = statistics.median(totals)
+        print(f"rows: {n:,}")
+        print(f"median ingest time: {med:.1f} s  ({n / med:,.0f} rows/s)")
+        print(f"median phases: read {statistics.median(reads):.1f} s, check {statistics.median(checks):.1f} s")
+        print(f"store size: {(tmp / 'store0' / 'values.parquet').stat().st_size / 2**20:,.0f} MiB parquet")
+        print(f"peak memory (max RSS): {peak_rss_mib():,.0f} MiB")
+        # the CLI path re-ingesting the same file: idempotent, nothing written
+        t = time.perf_counter()
+        counts = ingest(cfg, Store(tmp / "store0"), files=[("tidy", csv, {"dataset": "bench"})])
+        print(f"re-ingest of the same file: {counts} in {time.perf_counter() - t:.1f} s")
+        print(f"peak memory after re-ingest (max RSS): {peak_rss_mib():,.0f} MiB")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
