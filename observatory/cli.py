@@ -26,13 +26,13 @@ def _store(cfg, store: Optional[Path]):
     return Store(store or cfg.store_dir())
 
 
-def _fail(e: ValidationError, what: str) -> None:
+def _fail(e: ValidationError, what: str, code: int = 1) -> None:
     err.print(f"[bold red]{what} failed[/]: {len(e.report)} problem(s); nothing was written.")
     t = Table("file", "row", "column", "reason", show_lines=False)
     for p in e.report:
         t.add_row(p.file, "" if p.row is None else str(p.row), p.column or "", p.reason)
     err.print(t)
-    raise typer.Exit(1)
+    raise typer.Exit(code)
 
 
 def print_summary(store) -> None:
@@ -114,18 +114,37 @@ def store_summary(config: str = ConfigOpt, store: Optional[Path] = StoreOpt) -> 
 
 
 @app.command()
-def build(config: str = ConfigOpt, store: Optional[Path] = StoreOpt) -> None:
-    """Build the quarterly pack (for now: ingest the configuration and summarise the store)."""
-    from observatory.ingest import ingest as run
+def build(
+    config: str = ConfigOpt,
+    quarter: Optional[str] = typer.Option(None, help="Quarter to report on, e.g. 2026Q3 (default: the last complete quarter)."),
+    localities: Optional[list[str]] = typer.Option(None, "--localities", "-l", help="Only these locality codes (repeat or comma-separate)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Parallel notebook workers (default: CPU count)."),
+    out: Optional[Path] = typer.Option(None, help="Packs folder (default build/packs, or build/packs/CONFIG for other configurations)."),
+    audience: str = typer.Option("public", help="public, partners or partner:<id>: what the catalogue lets this pack show."),
+    store: Optional[Path] = StoreOpt,
+    force: bool = typer.Option(False, help="Rebuild every output even if up to date."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar (for schedulers); the log file still records everything."),
+) -> None:
+    """Build the quarterly profile pack: every locality profile, the county overview, catalogue and exception reports.
 
-    cfg = load_config(config)
-    s = _store(cfg, store)
+    Exit codes: 0 all built, 1 some outputs failed (the rest are built), 2 bad input or usage, 3 another build is running.
+    """
+    from observatory.packs import PackError
+    from observatory.quarterly import build as run
+
+    codes = [c.strip() for item in localities or [] for c in item.split(",") if c.strip()] or None
     try:
-        counts = run(cfg, s, progress=True)
+        summary = run(config, quarter, localities=codes, jobs_n=jobs, out=out, audience=audience, store=store, progress=not quiet, force=force)
     except ValidationError as e:
-        _fail(e, "ingest")
-    console.print(f"ingested {cfg.label}: {counts}")
-    print_summary(s)
+        _fail(e, "ingest", code=2)  # bad input never reaches a pack
+    except PackError as e:
+        err.print(f"[bold red]build refused[/]: {e}")
+        raise typer.Exit(e.exit_code)
+    except (ValueError, KeyError, FileNotFoundError) as e:
+        err.print(f"[bold red]build failed[/]: {e}")
+        raise typer.Exit(2)
+    (console if summary.ok else err).print(summary.describe())
+    raise typer.Exit(summary.exit_code)
 
 
 @app.command()

@@ -251,6 +251,7 @@ class Layout:
 
 
 def _layout(rng: np.random.Generator) -> Layout:
+    """Small areas as unions of micro-cells: Voronoi cells of dense points, grouped by nearest seed in a warped plane."""
     outline = _outline(rng)
     town_area = sum(t.areas for t in TOWNS.values())
     rural_density = (N_SMALL_AREAS - town_area) / (outline.area - 0.6 * sum(2 * np.pi * t.sigma ** 2 for t in TOWNS.values()))
@@ -271,7 +272,7 @@ def _layout(rng: np.random.Generator) -> Layout:
     minx, miny, maxx, maxy = band.bounds
     ext = np.c_[rng.uniform(minx, maxx, 9000), rng.uniform(miny, maxy, 9000)]
     ext = ext[shapely.contains_xy(band, ext[:, 0], ext[:, 1])]
-    ext = ext[(cKDTree(micro).query(ext)[0] > 0.3)]
+    ext = ext[tree_m.query(ext)[0] > 0.3]
     pts = np.concatenate([micro, ext])
     n_in = len(micro)
     warp = _warp(rng, rural_density)
@@ -282,6 +283,8 @@ def _layout(rng: np.random.Generator) -> Layout:
     edges = np.unique(np.sort(edges, axis=1), axis=0)
     edges = edges[(edges < n_in).all(axis=1)]
     anchor = tree_m.query(seeds)[1]
+    if len(set(anchor)) < len(anchor):
+        raise RuntimeError("two small-area seeds share a micro-cell: try another seed")
     labels[anchor] = np.arange(len(seeds))
     labels = _contiguous(labels, edges, anchor)
     cells = shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=shapely.box(*band.buffer(5).bounds), ordered=True)
@@ -1006,7 +1009,7 @@ def _config_yaml(sources: list[dict[str, Any]]) -> str:
         lines.append(f"    adapter: {s['adapter']}")
         lines.append(f"    file: {s['file']}")
         lines.append(f"    dataset: {s['dataset']}")
-        opts = ", ".join(f'{k}: "{v}"' for k, v in s["options"].items())
+        opts = ", ".join(f"{k}: [{', '.join(v)}]" if isinstance(v, list) else f'{k}: "{v}"' for k, v in s["options"].items())
         lines.append(f"    options: {{{opts}}}")
     return "\n".join(lines) + "\n"
 
@@ -1138,7 +1141,8 @@ def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
         "options": {"vintage": "2021"}, "title": DATASET_TITLES["demo-population"],
         "describe": f"persons by sex and ESP 2013 band, mid-{POPULATION_YEARS[0]} to mid-{POPULATION_YEARS[-1]}"}, {
         "id": "imd", "adapter": "deprivation", "file": "sources/demo-imd.csv", "dataset": "demo-imd",
-        "options": {"period": "2025", "vintage": "2021"}, "title": DATASET_TITLES["demo-imd"],
+        "options": {"period": "2025", "vintage": "2021", "indicators": ["imd_score", "income_score", "employment_score"]},
+        "title": DATASET_TITLES["demo-imd"],
         "describe": "IMD score, rank and decile, income and employment scores, in the MHCLG column names"}]
     _write_csv(out / "sources" / "population.csv", _population_rows(people, codes))
     _write_csv(out / "sources" / "demo-imd.csv", _imd(people, areas, rng))

@@ -23,7 +23,7 @@ DOWNLOAD_COLUMNS = ["indicator_id", "title", "theme", "unit", "area_code", "area
                     "numerator", "denominator", "value", "lower95", "upper95", "lower998", "upper998", "statistic",
                     "method", "aggregation", "district_value", "county_value", "england_value", "vs_district",
                     "vs_county", "vs_england", "trend", "trend_judgement", "gap_to_county", "quintile_label",
-                    "suppressed", "suppression_note", "note", "dataset_id"]
+                    "suppressed", "note", "dataset_id"]  # suppression_note is never published: it narrows the hidden values
 COUNTED = {"proportion", "crude_rate", "count", "dsr", "isr"}
 
 
