@@ -14,7 +14,7 @@ import pandas as pd
 from observatory.geography import Geography
 from observatory.schema import ValueType
 from observatory.store import conform
-from observatory.stats.methods import dsr, proportion_ci, rate_ci
+from observatory.stats.methods import dsr, european_standard_population, normalise_age_band, proportion_ci, rate_ci
 
 GROUP = ["indicator_id", "area_code", "period", "period_sort", "sex", "age", "category"]
 OUT = GROUP + ["area_type", "vintage", "numerator", "denominator", "value", "lower95", "upper95", "lower998", "upper998",
@@ -172,7 +172,14 @@ def _dsr_level(rows: pd.DataFrame, indicators: pd.DataFrame, area_type: str, lev
         dataset_id=("dataset_id", "first")).reset_index()
     by_band = by_band[by_band["age"].astype(str).str.lower() != "all ages"]
     group = ["indicator_id", "code", "code_vintage", "period", "period_sort", "sex", "category"]
-    res = dsr(by_band, "count", "pop", "age", group_by=group, multiplier=1)
+    # an indicator covering part of the age range (e.g. under-75 mortality) is standardised to the
+    # bands it covers, by key, never by padding absent bands with zeros
+    esp = european_standard_population()
+    parts = []
+    for _ind, bands in by_band.groupby("indicator_id", sort=False):
+        present = set(normalise_age_band(bands["age"]).dropna())
+        parts.append(dsr(bands, "count", "pop", "age", group_by=group, multiplier=1, standard=esp[esp.index.isin(present)]))
+    res = pd.concat(parts, ignore_index=True)
     mult = res["indicator_id"].map(indicators["multiplier"]).astype(float).to_numpy()
     for c in LIMITS:
         res[c] = res[c].to_numpy(float) * mult
