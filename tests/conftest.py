@@ -77,12 +77,19 @@ MINI_CATALOGUE = (_record("mini-survey", "wcc", "public", ["smoking", "populatio
                   + _record("mini-imd", "mhclg", "public", ["imd_score"]))
 
 
-def make_mini_config(folder: Path) -> Path:
-    """A six-small-area, two-district, three-locality configuration; returns its folder."""
+EMPTY_AREA = ("Z01000007", "Mini 004A", "Z05000003", "Z07000002", 3, 0)
+
+
+def make_mini_config(folder: Path, empty_locality: bool = False) -> Path:
+    """A six-small-area, two-district, three-locality configuration; returns its folder.
+
+    With ``empty_locality``, a seventh small area forms locality ML04 'Nodata Vale', which has no data at all.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    areas = MINI_AREAS + ([EMPTY_AREA] if empty_locality else [])
     feats = [{"type": "Feature", "properties": {"code": c, "name": n},
               "geometry": {"type": "Polygon", "coordinates": _square(-1.5 + 0.01 * col, 52.3 + 0.01 * row)}}
-             for c, n, _w, _d, col, row in MINI_AREAS]
+             for c, n, _w, _d, col, row in areas]
     (folder / "small_areas.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     wards = {"Z05000001": "North Ward", "Z05000002": "South Ward", "Z05000003": "East Ward"}
     wfeats = []
@@ -96,14 +103,15 @@ def make_mini_config(folder: Path) -> Path:
     (folder / "wards.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": wfeats}))
     dnames = {"Z07000001": "Westshire", "Z07000002": "Eastshire"}
     (folder / "lookup.csv").write_text("small_area_code,ward_code,district_code,district_name\n" + "".join(
-        f"{c},{w},{d},{dnames[d]}\n" for c, _n, w, d, _x, _y in MINI_AREAS))
+        f"{c},{w},{d},{dnames[d]}\n" for c, _n, w, d, _x, _y in areas))
     (folder / "localities.csv").write_text(
         "locality_code,locality_name,district_code,district_name,area_type,area_code,area_name,source\n"
         "ML01,Northtown,Z07000001,Westshire,ward,Z05000001,North Ward,test\n"
         "ML02,Southtown,Z07000001,Westshire,lsoa,Z01000003,Mini 002A,test\n"
         "ML02,Southtown,Z07000001,Westshire,lsoa,Z01000004,Mini 002B,test\n"
         "ML03,Eastville,Z07000002,Eastshire,lsoa,Z01000005,Mini 003A,test\n"
-        "ML03,Eastville,Z07000002,Eastshire,lsoa,Z01000006,Mini 003B,test\n")
+        "ML03,Eastville,Z07000002,Eastshire,lsoa,Z01000006,Mini 003B,test\n"
+        + ("ML04,Nodata Vale,Z07000002,Eastshire,lsoa,Z01000007,Mini 004A,test\n" if empty_locality else ""))
     (folder / "indicators.csv").write_text(MINI_INDICATORS)
     rows = ["indicator_id,area_code,period,numerator,denominator,value"]
     for i, (c, *_rest) in enumerate(MINI_AREAS):

@@ -29,8 +29,8 @@ def code(text: str):
 
 
 LOCALITY = [
-    new_markdown_cell("# Locality profile\nParameterised by papermill: one run per locality. All logic lives in `observatory.report`."),
-    params('config = "demo"        # configuration name or folder\n'
+    params('# Locality profile: papermill runs this once per locality; the logic lives in observatory.report.\n'
+           'config = "demo"        # configuration name or folder\n'
            'locality = "ZL01"      # locality code\n'
            'quarter = "2025Q3"\n'
            'audience = "public"    # public | partners | partner:<id>\n'
@@ -52,8 +52,8 @@ LOCALITY = [
 ]
 
 OVERVIEW = [
-    new_markdown_cell("# County overview: narrowing the gap\nParameterised by papermill. All logic lives in `observatory.report`."),
-    params('config = "demo"\nquarter = "2025Q3"\naudience = "public"\nstore = ""\npack_dir = ""'),
+    params('# County overview (narrowing the gap): run by papermill; the logic lives in observatory.report.\n'
+           'config = "demo"\nquarter = "2025Q3"\naudience = "public"\nstore = ""\npack_dir = ""'),
     code("from IPython.display import HTML, display\n"
          "from observatory.config import load_config\n"
          "from observatory.report import CountyOverview\n\n"

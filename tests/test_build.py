@@ -1,0 +1,154 @@
+"""`observatory build`: the quarterly pack end to end — files, no code in HTML, manifest, failure isolation, incremental."""
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from observatory.cli import app
+from observatory.quarterly import current_quarter
+
+from conftest import make_mini_config
+
+pytestmark = pytest.mark.xdist_group("packs")
+CODE_MARKERS = ('class="highlight', 'jp-CodeMirrorEditor', 'class="jp-InputPrompt', "open_profile(", "from observatory", "display(HTML")
+
+
+def _html_has_no_code(path: Path) -> None:
+    text = re.sub(r"<style.*?</style>", "", path.read_text(), flags=re.S)
+    for marker in CODE_MARKERS:
+        assert marker not in text, f"{path.name} shows code ({marker!r})"
+
+
+def _build(args: list[str]) -> tuple[int, str]:
+    r = CliRunner().invoke(app, ["build", "--quiet", *args])
+    return r.exit_code, " ".join(r.output.split())
+
+
+@pytest.fixture(scope="module")
+def mini_pack(tmp_path_factory):
+    d = tmp_path_factory.mktemp("build")
+    cfg = make_mini_config(d / "mini", empty_locality=True)
+    args = ["--config", str(cfg), "--quarter", "2025Q3", "--out", str(d / "packs"), "--store", str(d / "store"), "--jobs", "2"]
+    code, out = _build(args)
+    return d, cfg, args, code, out
+
+
+def test_failed_locality_is_reported_and_the_others_build(mini_pack):
+    d, _cfg, _args, code, out = mini_pack
+    assert code == 1, out
+    assert "FAILED profile-ML04" in out and "no profile data for locality 'ML04'" in out
+    pack = d / "packs" / "2025Q3"
+    for good in ("ML01", "ML02", "ML03"):
+        assert (pack / "html" / f"profile-{good}.html").exists()
+        assert (pack / "downloads" / f"profile-{good}.csv").exists()
+    index = (pack / "index.html").read_text()
+    assert "profile-ML04" in index and "failed" in index.lower()
+    assert re.search(r'href="notebooks/profile-ML04\.ipynb"', index), "index links the failed notebook"
+    manifest = json.loads((pack / "manifest.json").read_text())
+    statuses = {o["name"]: o["status"] for o in manifest["outputs"]}
+    assert statuses["profile-ML04"] == "failed" and statuses["profile-ML01"] == "ok"
+
+
+def test_pack_files_manifest_and_no_code(mini_pack):
+    d, _cfg, _args, _code, _out = mini_pack
+    pack = d / "packs" / "2025Q3"
+    manifest = json.loads((pack / "manifest.json").read_text())
+    for o in manifest["outputs"]:
+        assert {"name", "parameters", "depends", "notebook_sha256", "package_version", "status", "files"} <= set(o), o.keys()
+        assert o["parameters"].get("quarter") == "2025Q3"
+    assert manifest["build"]["config"] == "mini" and manifest["build"]["audience"] == "public"
+    for html in (pack / "html").glob("*.html"):
+        _html_has_no_code(html)
+    with zipfile.ZipFile(d / "packs" / "2025Q3.zip") as z:
+        names = set(z.namelist())
+    assert {"2025Q3/manifest.json", "2025Q3/index.html", "2025Q3/downloads/profile-ML01.xlsx", "2025Q3/html/profile-ML01.html"} <= names
+
+
+def test_second_build_executes_nothing_and_one_change_rebuilds_only_its_dependants(mini_pack):
+    d, cfg, args, _code, _out = mini_pack
+    # make ML04 buildable so the pack is whole, then rebuild: only ML04 (and what shows it) runs
+    extra = d / "ml04.csv"
+    extra.write_text("indicator_id,area_code,period,numerator,denominator\n"
+                     "smoking,Z01000007,2022,30,200\nsmoking,Z01000007,2023,31,200\n")
+    sources = cfg / "config.yaml"
+    sources.write_text(sources.read_text() + "  - {id: ml04, adapter: tidy, file: " + str(extra) + ", dataset: mini-survey}\n")
+    code, out = _build(args)
+    assert code == 0, out
+    manifest = json.loads((d / "packs" / "2025Q3" / "manifest.json").read_text())
+    assert {o["name"]: o["status"] for o in manifest["outputs"]}["profile-ML04"] == "ok"
+    code, out = _build(args)
+    assert code == 0, out
+    assert "0 built" in out and "0 failed" in out, out
+    # rename one locality: its profile and the county overview show the name, the others do not
+    before = {o["name"]: o["built_at"] for o in json.loads((d / "packs" / "2025Q3" / "manifest.json").read_text())["outputs"]}
+    loc = cfg / "localities.csv"
+    loc.write_text(loc.read_text().replace("Southtown", "Southtown and Marsh"))
+    code, out = _build(args)
+    assert code == 0, out
+    manifest = json.loads((d / "packs" / "2025Q3" / "manifest.json").read_text())
+    built = {o["name"] for o in manifest["outputs"] if o["built_at"] != before[o["name"]]}
+    assert "2 built" in out, out
+    assert "profile-ML02" in built and "profile-ML01" not in built and "profile-ML03" not in built, built
+
+
+def test_one_locality_only(tmp_path):
+    cfg = make_mini_config(tmp_path / "mini")
+    code, out = _build(["--config", str(cfg), "--quarter", "2025Q4", "--out", str(tmp_path / "packs"), "--store",
+                        str(tmp_path / "store"), "--localities", "ML02", "--jobs", "1"])
+    assert code == 0, out
+    html = sorted(p.name for p in (tmp_path / "packs" / "2025Q4" / "html").glob("*.html"))
+    assert html == ["profile-ML02.html"]
+
+
+def test_unknown_locality_is_a_usage_error(tmp_path):
+    cfg = make_mini_config(tmp_path / "mini")
+    code, out = _build(["--config", str(cfg), "--out", str(tmp_path / "p"), "--store", str(tmp_path / "s"), "--localities", "ZZ99"])
+    assert code == 2 and "unknown locality code" in out
+
+
+def test_current_quarter_is_the_last_complete_one():
+    import datetime as dt
+
+    assert current_quarter(dt.date(2026, 11, 22)) == "2026Q3"
+    assert current_quarter(dt.date(2026, 2, 1)) == "2025Q4"
+
+
+@pytest.mark.slow
+def test_demo_pack_has_every_profile_and_download(tmp_path):
+    code, out = _build(["--config", "demo", "--quarter", "2025Q3", "--out", str(tmp_path / "packs"), "--store", str(tmp_path / "store")])
+    assert code == 0, out
+    pack = tmp_path / "packs" / "2025Q3"
+    localities = pd.read_csv(Path(__file__).resolve().parents[1] / "data/demo/localities.csv")["locality_code"].unique()
+    assert len(localities) == 23
+    for code_ in localities:
+        html = pack / "html" / f"profile-{code_}.html"
+        assert html.exists(), code_
+        _html_has_no_code(html)
+        assert "Synthetic data" in html.read_text()
+        for ext in ("csv", "xlsx"):
+            assert (pack / "downloads" / f"profile-{code_}.{ext}").exists()
+    assert (pack / "html" / "county-overview.html").exists()
+    index = (pack / "index.html").read_text()
+    assert all(f"profile-{c}" in index for c in localities)
+    manifest = json.loads((pack / "manifest.json").read_text())
+    assert len(manifest["outputs"]) >= 24 and all(o["status"] == "built" for o in manifest["outputs"])
+
+
+@pytest.mark.slow
+@pytest.mark.warwickshire
+def test_warwickshire_pack_builds_on_the_real_data(tmp_path, shared_data):
+    code, out = _build(["--config", "warwickshire", "--quarter", "2025Q3", "--out", str(tmp_path / "packs"),
+                        "--store", str(tmp_path / "store"), "--localities", "WA-KEN,NW-WEST"])
+    assert code == 0, out
+    pack = tmp_path / "packs" / "2025Q3"
+    ken = (pack / "html" / "profile-WA-KEN.html").read_text()
+    _html_has_no_code(ken)
+    assert "Kenilworth" in ken and "Index of Multiple Deprivation" in ken
+    d = pd.read_csv(pack / "downloads" / "profile-NW-WEST.csv")
+    assert len(d) > 0 and d["value"].notna().any()
