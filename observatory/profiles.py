@@ -101,7 +101,9 @@ def compute_profiles(cfg: Config, store: Store, sii_repetitions: int = 2000) -> 
         agg[f"vs_{name}"] = compare(agg["value"], agg["lower95"], agg["upper95"], agg[f"{name}_value"], agg["polarity"]).astype(str).to_numpy()
     agg["vs_county_998"] = compare(agg["value"], agg["lower95"], agg["upper95"], agg["county_value"], agg["polarity"],
                                    agg["lower998"], agg["upper998"], level="both").astype(str).to_numpy()
-    agg["gap_to_county"] = agg["value"] - agg["county_value"]
+    counts = agg["value_type"] == "count"  # a locality's count is not comparable with the county's
+    agg.loc[counts, ["vs_district", "vs_county", "vs_england", "vs_county_998"]] = "not compared"
+    agg["gap_to_county"] = (agg["value"] - agg["county_value"]).where(~counts)
     with np.errstate(divide="ignore", invalid="ignore"):
         agg["relative_gap"] = np.where(agg["county_value"] != 0, agg["value"] / agg["county_value"], np.nan)
 
