@@ -27,11 +27,12 @@ import pandas as pd
 
 from observatory import charts
 from observatory.catalogue import allowed_datasets, attributions, check_audience
-from observatory.config import BUILD_DIR, Config, load_config
+from observatory.config import Config, load_config
 from observatory.geography import simplify_for_web
 from observatory.profiles import Profiles, load_profiles
 from observatory.report import SUPPRESSION_THRESHOLD, LocalityProfile, publishable
 from observatory.schema import THEME_TITLES, Theme
+from observatory.serve import PACKS_PATH
 
 LEVELS = {"locality": "Localities", "small_area": "Small areas"}
 COLOUR_BY = {"value": "Value", "vs_county": "Compared with county", "vs_england": "Compared with England"}
@@ -53,26 +54,31 @@ def _comparison_label(v) -> str:
     return charts.COMPARISON_LABELS[charts.comparison_key(v)]
 
 
-def latest_pack(config: str, audience: str, packs_dir: Path | None = None) -> tuple[Path, dict] | None:
-    """The newest pack folder (with a ``manifest.json``) built for ``config`` and ``audience``, and its manifest.
+def packs_root(config: Config) -> Path:
+    """The folder holding a configuration's pack folders (as laid out by ``observatory.quarterly``)."""
+    from observatory.quarterly import pack_dir
 
-    Packs live under ``build/packs/<config>/``; the newest is the one finished last. A pack whose
-    manifest names another audience is never offered.
+    return pack_dir(config, "any").parent
+
+
+def latest_pack(config: str, audience: str, packs_dir: Path | str) -> tuple[Path, dict] | None:
+    """The newest pack folder in ``packs_dir`` built for ``config`` and ``audience``, and its manifest.
+
+    A pack is a folder with a ``manifest.json``; the newest is the one finished last. A pack whose
+    manifest names another configuration or audience is never offered.
     """
     from observatory.packs import read_manifest
 
-    root = Path(packs_dir) if packs_dir else BUILD_DIR / "packs" / config
+    root = Path(packs_dir)
     if not root.is_dir():
         return None
     found = []
-    for manifest in root.glob("**/manifest.json"):
-        if any(part.startswith(".") for part in manifest.relative_to(root).parts):
-            continue
+    for manifest in root.glob("*/manifest.json"):
         data = read_manifest(manifest.parent)
         if not data:
             continue
         build = data.get("build") or {}
-        if str(build.get("audience", "")) != audience or str(build.get("config", config)) != config:
+        if str(build.get("audience", "")) != audience or str(build.get("config", "")) != config:
             continue
         found.append((str(build.get("finished") or ""), manifest.stat().st_mtime, manifest.parent, data))
     if not found:
@@ -99,7 +105,7 @@ class LocalitiesDashboard:
     ``theme``, ``indicator``, ``period``, ``level``, ``colour_by`` and ``locality`` are the
     controls; ``map``, ``details`` and ``sources`` are ``ipywidgets.HTML`` outputs updated when a
     control changes; ``app`` is the whole layout. ``packs_url`` is where the server publishes
-    ``build/packs/<config>/`` (see ``observatory.serve``).
+    ``packs_dir`` (default: the configuration's packs folder; see ``observatory.serve``).
     """
 
     def __init__(self, config: Config | str = "demo", audience: str = "public", *, store: Path | str | None = None,
@@ -111,10 +117,10 @@ class LocalitiesDashboard:
         self.audience = check_audience(audience)
         self.profiles = profiles or load_profiles(self.config, store)
         self.allowed = allowed_datasets(self.config, self.audience)
-        self.packs_dir = Path(packs_dir) if packs_dir else None
+        self.packs_dir = Path(packs_dir) if packs_dir else packs_root(self.config)
         if packs_url is None:
             base = os.environ.get("VOILA_BASE_URL", "/")
-            packs_url = os.environ.get(PACKS_URL_ENV, f"{base.rstrip('/')}/observatory/packs/")
+            packs_url = os.environ.get(PACKS_URL_ENV, f"{base.rstrip('/')}/{PACKS_PATH}")
         self.packs_url = packs_url
         self.map_height = int(map_height)
         self._maps: OrderedDict[tuple, str] = OrderedDict()
@@ -128,8 +134,9 @@ class LocalitiesDashboard:
                                 style=wide, layout=w.Layout(width="340px"))
         self.indicator = w.Dropdown(description="Indicator", options=[], style=wide, layout=w.Layout(width="440px"))
         self.period = w.Dropdown(description="Period", options=[], style=wide, layout=w.Layout(width="180px"))
-        self.level = w.ToggleButtons(options=[(v, k) for k, v in LEVELS.items()], description="Areas", style=wide)
-        self.colour_by = w.ToggleButtons(options=[(v, k) for k, v in COLOUR_BY.items()], description="Shade by", style=wide)
+        buttons = {"description_width": "initial", "button_width": "auto"}
+        self.level = w.ToggleButtons(options=[(v, k) for k, v in LEVELS.items()], description="Areas", style=buttons)
+        self.colour_by = w.ToggleButtons(options=[(v, k) for k, v in COLOUR_BY.items()], description="Shade by", style=buttons)
         self.locality = w.Dropdown(description="Locality",
                                    options=[("(choose a locality)", NO_LOCALITY)] + [(a.name, a.code) for a in self.localities],
                                    style=wide, layout=w.Layout(width="340px"))
@@ -303,8 +310,8 @@ class LocalitiesDashboard:
             b = p[(p["indicator_id"] == indicator_id) & (p["area_type"] == kind)][["period", "value"]]
             if len(b):
                 bench[name] = b
-        chart = charts.trend_chart(s, title=f"{prof.area.name}: {ind['title']}", benchmark=bench, unit=str(ind["unit"] or ""))
-        return f"<h2>Trend</h2><div class='obs-trend'>{chart}</div>"
+        chart = charts.trend_chart(s, title=str(ind["title"]), benchmark=bench, unit=str(ind["unit"] or ""))
+        return f"<h2>Trend in {html.escape(prof.area.name)}</h2><div class='obs-trend'>{chart}</div>"
 
     def pack_link_html(self, locality: str) -> str:
         """A link to the locality's profile in the newest pack for this audience, or nothing when there is none."""
@@ -315,8 +322,7 @@ class LocalitiesDashboard:
         rel = profile_in_pack(manifest, locality)
         if rel is None:
             return ""
-        root = self.packs_dir or BUILD_DIR / "packs" / self.config.name
-        href = self.packs_url.rstrip("/") + "/" + "/".join(folder.relative_to(root).parts + tuple(rel.split("/")))
+        href = self.packs_url.rstrip("/") + "/" + "/".join((folder.name, *rel.split("/")))
         quarter = (manifest.get("build") or {}).get("quarter") or folder.name
         return (f'<p class="obs-pack-link"><a href="{html.escape(href, quote=True)}" target="_blank" rel="noopener">'
                 f"Full profile of {html.escape(self._profile(locality).area.name)} in the {html.escape(str(quarter))} pack</a></p>")

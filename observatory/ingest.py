@@ -14,6 +14,7 @@ from observatory.geography import Geography
 from observatory.indicators import read_indicators
 from observatory.schema import AreaType, ValueType
 from observatory.sources import ROW
+from observatory.sources._common import period_sort
 from observatory.store import Store
 from observatory.validation import Report, ValidationError
 
@@ -126,25 +127,14 @@ def check(frame: pd.DataFrame, file: str, geo: Geography, indicators: pd.DataFra
                 break
 
     if "period_sort" not in f.columns:
-        f["period_sort"] = period_sort(f["period"])
+        f["period_sort"] = period_sort(f["period"]).fillna(0).astype("int64")
     else:
         ps = pd.to_numeric(f["period_sort"], errors="coerce")
-        f["period_sort"] = ps.fillna(period_sort(f["period"])).astype("int64")
+        f["period_sort"] = ps.fillna(period_sort(f["period"])).fillna(0).astype("int64")
     if dataset:
         f["dataset_id"] = dataset
     f["source_file"] = file
     return Checked(f, report)
-
-
-def period_sort(period: pd.Series) -> pd.Series:
-    """Fingertips-style sortable integer for period labels: "2019/20" → 20190000, "2024 Q3" → 20240300."""
-    codes, uniques = pd.factorize(period.astype("string").fillna(""))
-    p = pd.Series(uniques, dtype="string")
-    year = pd.to_numeric(p.str.extract(r"((?:19|20)\d{2})", expand=False), errors="coerce").fillna(0).astype("int64")
-    quarter = pd.to_numeric(p.str.extract(r"Q([1-4])", expand=False), errors="coerce").fillna(0).astype("int64")
-    month = pd.to_numeric(p.str.extract(r"^(?:19|20)\d{2}-(\d{2})$", expand=False), errors="coerce").fillna(0).astype("int64")
-    sort = (year * 10000 + quarter * 100 + month * 100).to_numpy()
-    return pd.Series(sort[codes] if len(sort) else np.zeros(len(codes), dtype="int64"), index=period.index, dtype="int64")
 
 
 def read_source(spec: SourceSpec) -> sources.Extract:

@@ -410,13 +410,17 @@ def _result(entry: Mapping, pack_dir: Path, status: str, seconds: float) -> JobR
 
 def build_pack(jobs: Iterable[Job], pack_dir: Path | str, *, jobs_n: int | None = None, meta: Mapping | None = None,
                extra_files: Iterable[Path] | Mapping[str, Path] = (), progress: bool = True, timeout: float = 300,
-               start_timeout: float = 60, force: bool = False, kernel_name: str = "python3") -> BuildSummary:
+               start_timeout: float = 60, force: bool = False, kernel_name: str = "python3",
+               package: Mapping[str, str] | None = None) -> BuildSummary:
     """Build (or bring up to date) the pack in ``pack_dir`` from ``jobs``.
 
     Notebooks run on ``jobs_n`` worker processes (default: CPU count), each with one warm kernel.
     A failing job is recorded with its error and does not stop the others. ``meta`` (config,
     quarter, audience, title, synthetic, ...) is recorded in the manifest and shown in the index;
-    ``extra_files`` are copied into the pack. ``timeout`` limits each cell, in seconds. Raises
+    ``extra_files`` are copied into the pack. ``timeout`` limits each cell, in seconds. ``package``
+    identifies the code the notebooks run (default ``package_fingerprint()``: version and source
+    digest, so editing observatory rebuilds everything; pass ``{"version": ...}`` to key on the
+    version alone). ``force`` rebuilds every job. Raises
     ``PackError`` (exit code 2) for unusable jobs and ``PackLocked`` (3) when another build runs.
     """
     jobs = list(jobs)
@@ -430,7 +434,7 @@ def build_pack(jobs: Iterable[Job], pack_dir: Path | str, *, jobs_n: int | None 
         try:
             return _build(jobs, pack_dir, jobs_n=jobs_n, meta=dict(meta or {}), extra_files=extra_files, log=log,
                           progress=progress, timeout=timeout, start_timeout=start_timeout, force=force,
-                          kernel_name=kernel_name)
+                          kernel_name=kernel_name, package=dict(package or package_fingerprint()))
         except BaseException as exc:
             log(f"build aborted: {type(exc).__name__}: {exc}")
             raise
@@ -438,7 +442,7 @@ def build_pack(jobs: Iterable[Job], pack_dir: Path | str, *, jobs_n: int | None 
             log.close()
 
 
-def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout, start_timeout, force, kernel_name):
+def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout, start_timeout, force, kernel_name, package):
     t0 = time.perf_counter()
     started = _now()
     log(f"build started: {len(jobs)} jobs, pack {pack_dir}, {jobs_n} workers" + (", forced" if force else ""))
@@ -446,7 +450,6 @@ def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout,
     if previous is None and (pack_dir / MANIFEST).exists():
         log("previous manifest unreadable: rebuilding everything")
     prev_outputs = {o["name"]: o for o in (previous or {}).get("outputs", []) if isinstance(o, dict) and "name" in o}
-    package = package_fingerprint()
     sources = {p: Path(p).read_bytes() for p in {Path(j.notebook).resolve() for j in jobs}}
     nb_sha = {p: hashlib.sha256(b).hexdigest() for p, b in sources.items()}
     changed_extra = _copy_extra(extra_files, pack_dir)
@@ -458,7 +461,7 @@ def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout,
         src = Path(job.notebook).resolve()
         entry = {"name": job.name, "title": job.title or job.name, "group": job.group, "notebook": str(src),
                  "notebook_sha256": nb_sha[src], "parameters": _plain(job.parameters, job.name), "depends": job.depends,
-                 "package_version": package["version"], "package_source_sha256": package["source_sha256"],
+                 "package_version": package.get("version"), "package_source_sha256": package.get("source_sha256"),
                  "outputs": list(job.outputs), "key": job_key(job, nb_sha[src], package)}
         prev = prev_outputs.get(job.name)
         if (not force and prev and prev.get("status") == "ok" and prev.get("key") == entry["key"]
@@ -574,8 +577,8 @@ def _build_info(meta: dict, started: str, finished: str, jobs_n: int, kernel_nam
             return None
 
     info = json.loads(json.dumps(meta, default=str))
-    info.update({"started": started, "finished": finished, "observatory": package["version"],
-                 "observatory_source_sha256": package["source_sha256"], "python": platform.python_version(),
+    info.update({"started": started, "finished": finished, "observatory": package.get("version"),
+                 "observatory_source_sha256": package.get("source_sha256"), "python": platform.python_version(),
                  "pandas": v("pandas"), "papermill": v("papermill"), "nbconvert": v("nbconvert"),
                  "platform": platform.platform(), "workers": jobs_n, "kernel": kernel_name})
     return info

@@ -11,15 +11,20 @@ Importing this module is cheap: papermill, nbconvert and jupyter_client are impo
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
-import multiprocessing as mp
 import os
 import queue
+import shutil
 import signal
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 ENGINE = "observatory-warm"
 KERNEL_ARGS = ["--HistoryManager.enabled=False"]  # no SQLite history: execution counts restart per notebook
@@ -54,12 +59,12 @@ def sha256_file(path: Path | str) -> str:
 class WarmKernel:
     """One kernel and one client, kept across notebooks; restarted when it dies or hangs."""
 
-    def __init__(self, kernel_name: str = "python3", start_timeout: float = 60, stream: Any = None):
+    def __init__(self, kernel_name: str = "python3", start_timeout: float = 60):
         self.kernel_name = kernel_name
         self.start_timeout = start_timeout
-        self.stream = stream
         self.km = None
         self.kc = None
+        self.tmpdir: str | None = None
         self.starts = 0
 
     def launch(self) -> None:
@@ -67,8 +72,14 @@ class WarmKernel:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
-        self.km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc" if os.name == "posix" else "tcp")
-        run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGS, stdout=self.stream, stderr=self.stream)
+        if os.name == "posix":  # unix sockets in a private folder: no TCP, no clash between workers
+            self.tmpdir = tempfile.mkdtemp(prefix="observatory-kernel-")
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc",
+                                         connection_file=os.path.join(self.tmpdir, "kernel.json"),
+                                         ip=os.path.join(self.tmpdir, "ipc"))
+        else:
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+        run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGS)
         self.starts += 1
 
     def connect(self) -> None:
@@ -82,7 +93,9 @@ class WarmKernel:
     def ensure(self) -> None:
         from jupyter_core.utils import run_sync
 
-        if self.km is not None and self.kc is not None and run_sync(self.km.is_alive)():
+        if self.km is not None and run_sync(self.km.is_alive)():
+            if self.kc is None:
+                self.connect()
             return
         self.shutdown()
         self.launch()
@@ -113,6 +126,9 @@ class WarmKernel:
             except Exception:
                 pass
             self.km = None
+        if self.tmpdir is not None:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
 
 
 def _register_engine() -> None:
@@ -202,6 +218,7 @@ def run_task(task: dict, kernel: WarmKernel, exporter, *, timeout: float) -> dic
     pack_dir = Path(task["pack_dir"])
     out_nb, out_html = Path(task["out_notebook"]), Path(task["out_html"])
     out_nb.parent.mkdir(parents=True, exist_ok=True)
+    out_html.parent.mkdir(parents=True, exist_ok=True)
     out_html.unlink(missing_ok=True)
     capture = _Capture()
     pm_log = logging.getLogger("papermill")
@@ -254,12 +271,22 @@ def _exit_on_term(signum, frame):
     raise SystemExit(128 + signum)
 
 
-def worker_main(worker_id: int, tasks, results, settings: dict) -> None:
-    """Entry point of a worker process: start a kernel, run tasks until a ``None`` arrives."""
+def worker_main(settings: dict) -> None:
+    """A worker process: start a kernel, run the JSON tasks read from stdin until it closes.
+
+    Events go to the original stdout as JSON lines; anything else printed in this process (or by
+    its kernel) goes to stderr, so it cannot corrupt the protocol.
+    """
     signal.signal(signal.SIGTERM, _exit_on_term)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it terminates workers on Ctrl-C
-    stream = open(settings["kernel_log"], "ab") if settings.get("kernel_log") else None
-    kernel = WarmKernel(settings["kernel_name"], settings["start_timeout"], stream)
+    events = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+
+    def send(event: dict) -> None:
+        events.write(json.dumps(event) + "\n")
+        events.flush()
+
+    kernel = WarmKernel(settings["kernel_name"], settings["start_timeout"])
     try:
         try:
             kernel.launch()  # boots while papermill and nbconvert import
@@ -267,125 +294,138 @@ def worker_main(worker_id: int, tasks, results, settings: dict) -> None:
             kernel.shutdown()
         _register_engine()
         exporter = _html_exporter()
-        while True:
-            task = tasks.get()
-            if task is None:
-                break
-            results.put(("start", worker_id, task["name"], time.time()))
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            task = json.loads(line)
+            send({"event": "start", "name": task["name"]})
             try:
                 result = run_task(task, kernel, exporter, timeout=settings["timeout"])
             except Exception as exc:
                 kernel.shutdown()
-                result = {"name": task["name"], "status": "failed", "seconds": 0.0, "files": {}, "warnings": [],
-                          "kernel_restarted": True,
-                          "error": {"ename": type(exc).__name__, "evalue": str(exc), "cell": None,
-                                    "source": traceback.format_exc(limit=3)}}
-            result["worker"] = worker_id
-            results.put(("done", worker_id, result, time.time()))
+                result = _failure(task["name"], type(exc).__name__, str(exc), traceback.format_exc(limit=3))
+            send({"event": "done", "result": result})
     finally:
-        results.put(("kernels", worker_id, kernel.starts, time.time()))
         kernel.shutdown()
-        if stream is not None:
-            stream.close()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        send({"event": "kernels", "count": kernel.starts})
+        events.close()
+
+
+def _failure(name: str, ename: str, evalue: str, source: str = "") -> dict:
+    return {"name": name, "status": "failed", "seconds": 0.0, "files": {}, "warnings": [], "kernel_restarted": True,
+            "error": {"ename": ename, "evalue": evalue, "cell": None, "source": source}}
 
 
 # --------------------------------------------------------------------------- parent side
+
+class _Worker:
+    """A worker subprocess (``python -m observatory.runner``) and the thread reading its events."""
+
+    def __init__(self, wid: int, settings: dict, inbox: "queue.Queue", stderr):
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        self.wid = wid
+        self.task: str | None = None
+        self.proc = subprocess.Popen([sys.executable, "-m", "observatory.runner", json.dumps(settings)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env,
+                                     text=True, encoding="utf-8", bufsize=1)
+        self.reader = threading.Thread(target=self._read, args=(inbox,), daemon=True)
+        self.reader.start()
+
+    def _read(self, inbox) -> None:
+        for line in self.proc.stdout:
+            try:
+                inbox.put((self, json.loads(line)))
+            except ValueError:
+                continue
+        inbox.put((self, None))
+
+    def give(self, task: dict | None) -> None:
+        self.task = None if task is None else task["name"]
+        try:
+            if task is None:
+                self.proc.stdin.close()
+            else:
+                self.proc.stdin.write(json.dumps(task) + "\n")
+                self.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+
+    def stop(self, wait: float = 10) -> None:
+        self.give(None)
+        try:
+            self.proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
 
 def run_tasks(tasks: list[dict], *, workers: int, timeout: float = 300, start_timeout: float = 60,
               kernel_name: str = "python3", kernel_log: Path | None = None,
               on_start: Callable[[str, int], None] | None = None) -> Iterator[dict]:
     """Run ``tasks`` on ``workers`` warm-kernel processes; yield each result as it finishes.
 
-    A worker process that dies mid-task is replaced and only that task fails. The last value
-    yielded carries ``{"kernels_started": n}`` instead of a task result.
+    Tasks go to whichever worker is free. A worker process that dies mid-task is replaced and
+    only that task fails. Workers' and kernels' own output goes to ``kernel_log`` (appended) if
+    given. The last value yielded is ``{"kernels_started": n}`` instead of a task result.
     """
     if not tasks:
         yield {"kernels_started": 0}
         return
-    ctx = mp.get_context("spawn")
-    task_q, result_q = ctx.Queue(), ctx.Queue()
-    settings = {"timeout": timeout, "start_timeout": start_timeout, "kernel_name": kernel_name,
-                "kernel_log": str(kernel_log) if kernel_log else None}
-    n = max(1, min(workers, len(tasks)))
-    for t in tasks:
-        task_q.put(t)
-    for _ in range(n):
-        task_q.put(None)
-    procs: dict[int, Any] = {}
-    inflight: dict[int, str] = {}
+    settings = {"timeout": timeout, "start_timeout": start_timeout, "kernel_name": kernel_name}
+    todo = list(tasks)
     pending = {t["name"] for t in tasks}
-    kernels = 0
-    replacements = 0
+    inbox: queue.Queue = queue.Queue()
+    stderr = open(kernel_log, "ab") if kernel_log else None
+    live: list[_Worker] = []
+    kernels, spawned = 0, 0
 
-    def spawn(wid: int) -> None:
-        p = ctx.Process(target=worker_main, args=(wid, task_q, result_q, settings), daemon=True,
-                        name=f"observatory-pack-worker-{wid}")
-        p.start()
-        procs[wid] = p
+    def spawn() -> None:
+        nonlocal spawned
+        w = _Worker(spawned, settings, inbox, stderr)
+        spawned += 1
+        live.append(w)
+        w.give(todo.pop(0) if todo else None)
 
     try:
-        for wid in range(n):
-            spawn(wid)
-        while pending:
-            try:
-                msg = result_q.get(timeout=0.5)
-            except queue.Empty:
-                for wid, p in list(procs.items()):
-                    if p.is_alive() or p.exitcode is None:
-                        continue
-                    del procs[wid]
-                    name = inflight.pop(wid, None)
-                    if name in pending and p.exitcode != 0:
-                        pending.discard(name)
-                        yield {"name": name, "status": "failed", "seconds": 0.0, "files": {}, "warnings": [],
-                               "worker": wid, "kernel_restarted": True,
-                               "error": {"ename": "WorkerDied", "evalue": f"worker process exited with code {p.exitcode}",
-                                         "cell": None, "source": ""}}
-                    if p.exitcode != 0 and pending and replacements < len(tasks):
-                        replacements += 1
-                        spawn(n + replacements)
-                if not procs and pending:
-                    for name in sorted(pending):
-                        yield {"name": name, "status": "failed", "seconds": 0.0, "files": {}, "warnings": [],
-                               "kernel_restarted": False,
-                               "error": {"ename": "WorkerLost", "evalue": "no worker left to run this notebook",
-                                         "cell": None, "source": ""}}
-                    pending.clear()
+        for _ in range(max(1, min(workers, len(tasks)))):
+            spawn()
+        while live:
+            w, event = inbox.get()
+            if event is None:  # the worker's stdout closed: it exited
+                live.remove(w)
+                code = w.proc.wait()
+                if w.task in pending:
+                    pending.discard(w.task)
+                    yield _failure(w.task, "WorkerDied", f"worker process exited with code {code}") | {"worker": w.wid}
+                if todo and spawned < len(tasks) + workers:
+                    spawn()
                 continue
-            kind, wid = msg[0], msg[1]
+            kind = event.get("event")
             if kind == "start":
-                inflight[wid] = msg[2]
                 if on_start:
-                    on_start(msg[2], wid)
+                    on_start(event["name"], w.wid)
             elif kind == "done":
-                inflight.pop(wid, None)
-                if msg[2]["name"] in pending:
-                    pending.discard(msg[2]["name"])
-                    yield msg[2]
+                result = event["result"] | {"worker": w.wid}
+                w.give(todo.pop(0) if todo else None)
+                if result["name"] in pending:
+                    pending.discard(result["name"])
+                    yield result
             elif kind == "kernels":
-                kernels += msg[2]
-        deadline = time.monotonic() + 30
-        reported: set[int] = set()
-        while len(reported) < len(procs) and time.monotonic() < deadline:
-            try:
-                msg = result_q.get(timeout=0.1)
-            except queue.Empty:
-                if not any(p.is_alive() for p in procs.values()):
-                    break
-                continue
-            if msg[0] == "kernels":
-                kernels += msg[2]
-                reported.add(msg[1])
+                kernels += int(event.get("count", 0))
+        for name in sorted(pending):
+            yield _failure(name, "WorkerLost", "no worker left to run this notebook", "") | {"kernel_restarted": False}
     finally:
-        for p in procs.values():
-            if p.is_alive():
-                p.terminate()
-        for p in procs.values():
-            p.join(10)
-            if p.is_alive():
-                p.kill()
-                p.join(1)
-        task_q.cancel_join_thread()
+        for w in live:
+            w.stop(wait=0.5 if pending else 10)
+        if stderr is not None:
+            stderr.close()
     yield {"kernels_started": kernels}
 
 
@@ -409,3 +449,7 @@ def run_plain_papermill(notebooks: list[tuple[Path, dict, Path]], *, html: bool 
             body, _ = exporter.from_notebook_node(_publishable(nb))
             out.with_suffix(".html").write_text(body, encoding="utf-8")
     return time.perf_counter() - t0
+
+
+if __name__ == "__main__":
+    worker_main(json.loads(sys.argv[1]))

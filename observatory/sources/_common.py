@@ -41,7 +41,6 @@ NUMBER_PATTERN = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 PROBLEMS_PER_COLUMN = 50
 
 DEFAULTS = {"sex": "Persons", "age": "All ages", "category": "", "value_note": "", "vintage": "", "area_type": ""}
-TEXT_COLUMNS = [c for c, t in VALUE_COLUMNS.items() if t == "string"]
 NUMBER_COLUMNS = [c for c, t in VALUE_COLUMNS.items() if t == "float64"]
 
 AREA_PREFIXES = {
@@ -193,7 +192,11 @@ def _cell_text(v: Any) -> str:
 def _read_xlsx(path: Path, header_row: int, sheet: Any, report: Report) -> pd.DataFrame:
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # a corrupt or mislabelled workbook is a problem with the file, not a crash
+        report.add(path.name, None, None, f"cannot read the workbook: {type(e).__name__}: {e}")
+        return pd.DataFrame({ROW: pd.Series([], dtype="int64")})
     try:
         if sheet is None:
             ws = wb.worksheets[0]
@@ -250,16 +253,6 @@ def snake(name: str) -> str:
 
 def slug(text: str) -> str:
     return snake(text)[:60] or "blank"
-
-
-def find_column(columns: Iterable[str], candidates: Iterable[str]) -> str | None:
-    """The first of ``columns`` whose snake-case form is one of ``candidates`` (given in snake case)."""
-    wanted = list(candidates)
-    by_snake = {snake(c): c for c in columns if c != ROW}
-    for w in wanted:
-        if w in by_snake:
-            return by_snake[w]
-    return None
 
 
 # ---------------------------------------------------------------- numbers
@@ -344,27 +337,44 @@ def period_sort_key(label: str) -> int | None:
     month = _MONTH.search(head) if head.strip() else None
     if month:
         return int(y.group(1)) * 10000 + _MONTHS[month.group(1).lower()] * 100
-    q = _QUARTER.search(s[y.end():])
+    q = _QUARTER.search(s[y.end():]) or _QUARTER.search(head)
     return int(y.group(1)) * 10000 + (int(q.group(1)) * 100 if q else 0)
 
 
 def period_sort(periods: pd.Series) -> pd.Series:
-    """``period_sort_key`` over a column (computed once per distinct label); NA where none."""
-    return map_text(periods, lambda u: period_sort_key(u) if u else None).astype("Int64")
+    """``period_sort_key`` over a column (computed once per distinct label), as float64; NaN where none."""
+    return map_number(periods, lambda u: period_sort_key(u) if u else None)
 
 
 # ---------------------------------------------------------------- output
 
-def map_text(values: pd.Series, func: Callable[[str], Any]) -> pd.Series:
-    """``func`` applied once per distinct value of a text column (fast on long, repetitive columns)."""
-    codes, uniques = pd.factorize(values.astype(pd.StringDtype(na_value=np.nan)).fillna(""))
-    mapped = np.array([func(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(mapped[codes], index=values.index)
+def _encode(values: pd.Series) -> tuple[pa.Array, list[str]]:
+    arr = pa.array(values.astype(pd.StringDtype(na_value=np.nan)), from_pandas=True)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    encoded = pc.dictionary_encode(pc.fill_null(arr, ""))
+    return encoded.indices, encoded.dictionary.to_pylist()
+
+
+def map_text(values: pd.Series, func: Callable[[str], str]) -> pd.Series:
+    """``func`` applied once per distinct value of a text column, in Arrow (fast on long, repetitive columns)."""
+    indices, uniques = _encode(values)
+    mapped = pa.array([func(u) for u in uniques], pa.large_string())
+    decoded = pa.DictionaryArray.from_arrays(indices, mapped).dictionary_decode()
+    return pd.Series(pd.arrays.ArrowStringArray(decoded), index=values.index).astype("string")
+
+
+def map_number(values: pd.Series, func: Callable[[str], float | None]) -> pd.Series:
+    """``func`` applied once per distinct value of a text column; float64, NaN where it gives None."""
+    indices, uniques = _encode(values)
+    mapped = np.array([np.nan if (v := func(u)) is None else v for u in uniques], dtype="float64")
+    return pd.Series(mapped[indices.to_numpy(zero_copy_only=False)] if len(uniques) else np.full(len(values), np.nan),
+                     index=values.index, dtype="float64")
 
 
 def area_type_from_code(codes: pd.Series) -> pd.Series:
     """Area type from the GSS code prefix (``""`` when unknown)."""
-    return map_text(codes, lambda c: AREA_PREFIXES.get(c[:3], "")).astype("string")
+    return map_text(codes, lambda c: AREA_PREFIXES.get(c[:3], ""))
 
 
 def constant(value: str, index: pd.Index) -> pd.Series:
@@ -425,7 +435,7 @@ def empty_frame() -> pd.DataFrame:
 
 # ---------------------------------------------------------------- HTTP (the download clients)
 
-USER_AGENT = "observatory/0.1 (+https://github.com/; local research observatory data download)"
+USER_AGENT = "observatory/0.1 (county research observatory; open-data download; Python urllib)"
 Opener = Callable[[str, "bytes | None", float], bytes]
 """A transport: ``opener(url, body, timeout) -> response bytes``; raises ``urllib.error.HTTPError`` on a status."""
 

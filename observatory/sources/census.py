@@ -50,7 +50,8 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     total_col = options.get("total_column") or next(
         (c for c in columns if snake(c).startswith(("total_", "all_")) or snake(c) == "total"), None)
     if total_col is None or total_col not in columns:
-        report.add(file, 1, str(total_col or "total"), f"missing required column {str(total_col or 'total_households')!r}")
+        name = str(total_col or "total_households")
+        report.add(file, 1, name, f"missing required column {name!r}")
     category_col = options.get("category_column")
     if category_col is None and not report:
         skip = {code_col, count_col, total_col}

@@ -29,7 +29,9 @@ import numpy as np
 import pandas as pd
 
 from observatory.sources import ROW, Extract, register
-from observatory.sources._common import empty_frame, finish, period_sort_key, read_table, snake, to_number
+from observatory.sources._common import (
+    area_type_from_code, empty_frame, finish, period_sort_key, read_table, snake, to_number,
+)
 from observatory.validation import Report
 
 DOMAINS = {
@@ -164,6 +166,6 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
         report.add(file, None, None, f"cannot derive period_sort from period {options['period']!r}; set option period_sort")
         return Extract(empty_frame(), report)
     frame["period_sort"] = int(sort)
-    frame["area_type"] = "lsoa"
+    frame["area_type"] = "lsoa" if "lsoa" in snake(code_col) else area_type_from_code(frame["area_code"])
     frame["vintage"] = vintage
     return Extract(finish(frame, Path(path), options), report)

@@ -121,17 +121,16 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     if options.get("unmapped") == "drop":
         keep = ids.isin(list(mapping))
         frame, ids = frame[keep], ids[keep]
-    frame["indicator_id"] = map_text(ids, lambda i: mapping.get(i, f"fingertips_{i}")).astype("string")
+    frame["indicator_id"] = map_text(ids, lambda i: mapping.get(i, f"fingertips_{i}"))
 
     if "category" in frame:
         ctype = frame.get("category_type", pd.Series("", index=frame.index)).fillna("")
         cat = frame["category"].fillna("")
         frame["category"] = np.where(cat == "", "", np.where(ctype == "", cat, ctype + ": " + cat))
     label = frame.get("area_type_label", pd.Series("", index=frame.index)).fillna("")
-    frame["area_type"] = [_area_type(c, t) for c, t in zip(frame["area_code"], label)] if len(frame) < 50_000 else \
-        map_text(frame["area_code"] + "\t" + label, lambda s: _area_type(*s.split("\t", 1)))
+    frame["area_type"] = map_text(frame["area_code"] + "\t" + label, lambda s: _area_type(*s.split("\t", 1)))
 
-    derived = period_sort(frame["period"]).astype("float64")
+    derived = period_sort(frame["period"])
     if "period_sort" in src:
         given, _ = to_number(table.loc[frame.index, src["period_sort"]], frame[ROW], file, src["period_sort"], report)
         sort = given.where(given.notna(), derived)

@@ -94,6 +94,15 @@ def area_types(*, opener: Opener | None = None, base: str = BASE, timeout: float
     return parsed
 
 
+def _frequency(text: str) -> str:
+    t = text.lower()
+    for word, freq in (("quarter", "quarterly"), ("month", "monthly"), ("annual", "annual"), ("year", "annual"),
+                       ("census", "census")):
+        if word in t:
+            return freq
+    return "irregular"
+
+
 def indicator_drafts(metadata: dict[str, dict[str, Any]], *, dataset: str = "", theme: str = "") -> list[dict[str, Any]]:
     """Draft indicators.csv rows from Fingertips metadata, to review: id ``fingertips_<IID>``, title,
     unit, value_type, multiplier and definition filled; polarity is not in the metadata and is left empty."""
@@ -111,7 +120,7 @@ def indicator_drafts(metadata: dict[str, dict[str, Any]], *, dataset: str = "", 
             "multiplier": unit.get("Value", 1) or 1,
             "polarity": "",
             "dataset": dataset,
-            "frequency": (desc.get("Frequency") or "annual").strip().lower() or "annual",
+            "frequency": _frequency(desc.get("Frequency") or ""),
             "definition": (desc.get("Definition") or "").strip(),
         })
     return rows

@@ -17,7 +17,7 @@ import pandas as pd
 from observatory.schema import VALUE_COLUMNS
 from observatory.sources import ROW, Extract, register
 from observatory.sources._common import (
-    NUMBER_COLUMNS, add_rows, area_type_from_code, empty_frame, finish, period_sort, read_table,
+    NUMBER_COLUMNS, add_rows, area_type_from_code, empty_frame, finish, map_text, period_sort, read_table,
     require_text, to_number,
 )
 from observatory.validation import Report
@@ -33,9 +33,12 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     file = Path(path).name
     table = read_table(path, options, report)
     header_row = int(options.get("header_row", 1))
-    renamed = table.rename(columns=dict(options.get("columns") or {}))
+    rename = {str(k): str(v) for k, v in dict(options.get("columns") or {}).items()}
+    renamed = table.rename(columns=rename)
     by_lower = {str(c).strip().lower(): c for c in renamed.columns if c != ROW}
     found = {c: by_lower[c] for c in VALUE_COLUMNS if c in by_lower}
+    original = {v: k for k, v in rename.items() if k in table.columns}
+    label = {c: original.get(name, name) for c, name in found.items()}
     if len(table.columns) > 1 and not found:
         report.add(file, header_row, None, "unknown header variant: none of the tidy table's columns "
                    "(indicator_id, area_code, period, value, …) found; map the file's names with the 'columns' option")
@@ -56,7 +59,7 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
             frame[col] = str(options[CONSTANTS[col]])
     if options.get("indicators"):
         mapping = {str(k): str(v) for k, v in dict(options["indicators"]).items()}
-        frame["indicator_id"] = frame["indicator_id"].map(lambda v: mapping.get(v, v))
+        frame["indicator_id"] = map_text(frame["indicator_id"], lambda v: mapping.get(v, v))
     recode = {k: {str(a): str(b) for a, b in dict(v).items()} for k, v in dict(options.get("recode") or {}).items()}
 
     thousands = options.get("thousands")
@@ -66,27 +69,28 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
             continue
         text = renamed[found[col]]
         if col in recode:
-            text = text.str.strip().map(lambda v, m=recode[col]: m.get(v, v))
-        values, sup = to_number(text, renamed[ROW], file, found[col], report, thousands)
+            text = map_text(text.str.strip(), lambda v, m=recode[col]: m.get(v, v))
+        values, sup = to_number(text, renamed[ROW], file, label[col], report, thousands)
         frame[col] = values
         if col in ("value", "numerator"):
             suppressed |= sup
     note = frame["value_note"] if "value_note" in frame else pd.Series("", index=frame.index, dtype="string")
     frame["value_note"] = note.where(~(suppressed & (note.fillna("") == "")), "suppressed")
 
-    frame = require_text(frame, [c for c in ("indicator_id", "area_code", "period") if c in frame], file, report)
+    frame = require_text(frame, [c for c in ("indicator_id", "area_code", "period") if c in frame], file, report, label)
     if "period_sort" in found:
-        given, _ = to_number(renamed.loc[frame.index, found["period_sort"]], frame[ROW], file, found["period_sort"], report)
+        given, _ = to_number(renamed.loc[frame.index, found["period_sort"]], frame[ROW], file, label["period_sort"], report)
         derived = period_sort(frame["period"])
-        sort = given.where(given.notna(), derived.astype("float64"))
+        sort = given.where(given.notna(), derived)
         fraction = sort.notna() & (sort != np.floor(sort))
-        add_rows(report, file, frame.loc[fraction, ROW], found["period_sort"], "period_sort is not a whole number")
+        add_rows(report, file, frame.loc[fraction, ROW], label["period_sort"], "period_sort is not a whole number")
         sort = sort.where(~fraction)
     else:
-        sort = period_sort(frame["period"]).astype("float64")
+        sort = period_sort(frame["period"])
     unknown = sort.isna()
     for p, rows in frame.loc[unknown, ROW].groupby(frame.loc[unknown, "period"]):
-        add_rows(report, file, rows, "period", f"cannot derive period_sort from period {p!r}; add a period_sort column")
+        add_rows(report, file, rows, label.get("period", "period"),
+                 f"cannot derive period_sort from period {p!r}; add a period_sort column")
     frame = frame[~unknown]
     frame["period_sort"] = sort[~unknown].astype("int64")
     if "area_type" not in frame:

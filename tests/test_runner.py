@@ -1,0 +1,106 @@
+"""Warm-kernel workers: namespace reset, working folder, failures, dead kernels and cell timeouts."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from observatory.runner import run_tasks
+
+NOTEBOOKS = Path(__file__).resolve().parent / "fixtures" / "notebooks"
+
+
+def _task(pack: Path, task: str, notebook: str, **parameters) -> dict:
+    return {"name": task, "notebook": str(NOTEBOOKS / f"{notebook}.ipynb"), "cwd": str(NOTEBOOKS),
+            "parameters": parameters, "title": task, "pack_dir": str(pack), "outputs": [],
+            "out_notebook": str(pack / "notebooks" / f"{task}.ipynb"), "out_html": str(pack / "html" / f"{task}.html")}
+
+
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory):
+    """Six notebooks, in order, on one worker and so on one kernel (replaced when it dies or hangs)."""
+    pack = tmp_path_factory.mktemp("runner")
+    tasks = [_task(pack, "first", "ok", name="first"),
+             _task(pack, "second", "ok", name="second"),
+             _task(pack, "raises", "raises", name="Kenilworth"),
+             _task(pack, "hangs", "sleeps", seconds=120),
+             _task(pack, "dies", "dies"),
+             _task(pack, "after", "ok", name="after")]
+    out = list(run_tasks(tasks, workers=1, timeout=4, start_timeout=60))
+    return pack, {r["name"]: r for r in out if "name" in r}, out[-1]
+
+
+def _stream_text(nb_path: Path) -> str:
+    nb = json.loads(nb_path.read_text())
+    return "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "stream")
+
+
+def test_every_task_reports_once(one_worker):
+    _pack, results, last = one_worker
+    assert set(results) == {"first", "second", "raises", "hangs", "dies", "after"}
+    assert "kernels_started" in last
+
+
+def test_namespace_is_reset_between_notebooks(one_worker):
+    # ok.ipynb asserts that LEFTOVER_FROM_PREVIOUS, which it defines, is not already defined
+    pack, results, _ = one_worker
+    assert results["first"]["status"] == "built"
+    assert results["second"]["status"] == "built", results["second"]["error"]
+    assert "RESULT second = 21" in _stream_text(pack / "notebooks" / "second.ipynb")
+
+
+def test_kernel_runs_in_the_notebook_folder(one_worker):
+    pack, _results, _ = one_worker
+    assert f"CWD {NOTEBOOKS}" in _stream_text(pack / "notebooks" / "first.ipynb")
+
+
+def test_parameters_are_recorded_by_papermill(one_worker):
+    pack, _results, _ = one_worker
+    meta = json.loads((pack / "notebooks" / "second.ipynb").read_text())["metadata"]["papermill"]
+    assert meta["parameters"] == {"name": "second"}
+    assert meta["input_path"] == str(NOTEBOOKS / "ok.ipynb")
+
+
+def test_notebook_error_is_reported_with_its_cell(one_worker):
+    pack, results, _ = one_worker
+    r = results["raises"]
+    assert r["status"] == "failed"
+    assert r["error"]["ename"] == "ValueError"
+    assert r["error"]["evalue"] == "no data for Kenilworth"
+    assert r["error"]["source"].startswith("raise ValueError")
+    failed_nb = pack / "notebooks" / "raises.ipynb"
+    assert "notebooks/raises.ipynb" in r["files"]
+    assert "papermill-error-cell" in failed_nb.read_text()
+    assert not (pack / "html" / "raises.html").exists()
+
+
+def test_cell_timeout_fails_only_that_notebook(one_worker):
+    _pack, results, _ = one_worker
+    assert results["hangs"]["status"] == "failed"
+    assert results["hangs"]["error"]["ename"] == "CellTimeoutError"
+    assert results["hangs"]["kernel_restarted"]
+
+
+def test_dead_kernel_is_replaced(one_worker):
+    _pack, results, last = one_worker
+    assert results["dies"]["status"] == "failed"
+    assert results["dies"]["error"]["ename"] == "DeadKernelError"
+    assert results["after"]["status"] == "built", results["after"]["error"]
+    # one kernel at start, one after the timeout, one after the death
+    assert last["kernels_started"] == 3
+
+
+def test_html_has_outputs_but_no_code(one_worker):
+    pack, results, _ = one_worker
+    page = (pack / "html" / "first.html").read_text()
+    assert "RESULT first = 21" in page
+    assert "distinctive_code_marker_q7" not in page
+    assert "LEFTOVER_FROM_PREVIOUS" not in page
+    assert "hl-ipython3" not in page  # highlighted code blocks
+    assert "Fixture profile" in page  # markdown narrative stays
+    assert set(results["first"]["files"]) == {"notebooks/first.ipynb", "html/first.html"}
+
+
+def test_no_tasks_start_no_worker():
+    assert list(run_tasks([], workers=2)) == [{"kernels_started": 0}]
