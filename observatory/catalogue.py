@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -124,6 +125,11 @@ def _today(today: dt.date | str | None) -> dt.date:
     if d is None:
         raise ValueError(f"today must be a date (YYYY-MM-DD), not {today!r}")
     return d
+
+
+def _true(v: Any) -> bool:
+    """A YAML ``true`` (possibly a numpy bool after a trip through pandas); anything else is false."""
+    return isinstance(v, (bool, np.bool_)) and bool(v)
 
 
 def _list(v: Any) -> list[str]:
@@ -242,6 +248,17 @@ def validate_catalogue(cfg: Config, indicators: pd.DataFrame | None = None) -> R
                 report.add(where, line("indicators"), "indicators", f"dataset {rid}: indicator {ind!r} does not exist in {cfg.indicators_file.name}")
             elif inds.loc[ind, "dataset"] != rid:
                 report.add(where, line("indicators"), "indicators", f"dataset {rid}: indicator {ind!r} names dataset {inds.loc[ind, 'dataset']!r} as its source")
+    rank = {a: i for i, a in enumerate(AUDIENCES)}
+    audience_of = {str(r.get("id")): r.get("audience") for r in records if isinstance(r, dict)}
+    for i, r in enumerate(records, start=1):
+        if not isinstance(r, dict) or r.get("audience") not in rank:
+            continue
+        for ind in _list(r.get("also_supplies")):
+            owner = inds.loc[ind, "dataset"] if ind in inds.index else None
+            if audience_of.get(owner) in rank and rank[r["audience"]] > rank[audience_of[owner]]:
+                report.add(where, lines[i - 1].get("also_supplies", lines[i - 1][""]), "also_supplies",
+                           f"dataset {r.get('id')}: supplies indicator {ind!r}, shown to audience {audience_of[owner]!r}, "
+                           f"but its own audience is {r['audience']!r}")
     listed_all = {ind for r in records if isinstance(r, dict) and isinstance(r.get("indicators"), list) for ind in r["indicators"]}
     for ind, row in inds.iterrows():
         if row["dataset"] not in seen:
@@ -344,6 +361,21 @@ def attribution_frame(config: Config | str, datasets: set[str] | list[str]) -> p
     return pd.DataFrame(rows, columns=["dataset", "title", "partner", "licence", "licence_url", "attribution"])
 
 
+def supplying_datasets(config: Config | str, indicators: set[str] | list[str]) -> set[str]:
+    """Every dataset whose values an output showing ``indicators`` (all periods) may contain: each
+    indicator's own dataset and the records that list it under ``also_supplies``."""
+    cfg = config if isinstance(config, Config) else load_config(config)
+    from observatory.indicators import read_indicators
+
+    wanted = set(indicators)
+    inds = read_indicators(cfg.indicators_file)
+    out = {inds.loc[i, "dataset"] for i in wanted if i in inds.index}
+    cat = load_catalogue(cfg, validate=False)
+    if "also_supplies" in cat.columns:
+        out |= {rid for rid, r in cat.iterrows() if wanted & set(_list(r.get("also_supplies")))}
+    return out
+
+
 def attributions(config: Config | str, datasets: set[str] | list[str]) -> list[str]:
     """The attribution statements of the datasets used, deduplicated, in catalogue order."""
     out: list[str] = []
@@ -412,7 +444,7 @@ def catalogue_frame(config: Config | str = "demo", audience: str = "public", tod
         row.update({
             "partner_name": partners["name"].get(r["partner"], r["partner"]),
             "partner_type": partners["type"].get(r["partner"], ""),
-            "synthetic": r.get("synthetic") is True,
+            "synthetic": _true(r.get("synthetic")),
             "named_partners": "; ".join(_list(r.get("named_partners"))),
             "access": _access(r, partners),
             "available": available,
@@ -424,7 +456,7 @@ def catalogue_frame(config: Config | str = "demo", audience: str = "public", tod
             "review_overdue": bool(flags.loc[rid, "review_overdue"]),
             "refresh_overdue": bool(flags.loc[rid, "refresh_overdue"]),
             "licence_url": licence_url(r),
-            "personal_data": r.get("personal_data") is True,
+            "personal_data": _true(r.get("personal_data")),
         })
         if not available:
             row.update({f: "" for f in WITHHELD})
@@ -893,6 +925,6 @@ def catalogue_cli(
 
 
 __all__ = ["load_catalogue", "validate_catalogue", "validate_partners", "allowed_datasets", "attributions",
-           "attribution_frame", "write_attributions", "audience_allows", "check_audience", "review_flags",
+           "attribution_frame", "write_attributions", "supplying_datasets", "audience_allows", "check_audience", "review_flags",
            "read_partners", "catalogue_frame", "filter_catalogue", "filter_options", "records_html", "catalogue_widget", "style_html", "catalogue_html",
            "catalogue_jsonld", "build_catalogue", "run_catalogue_notebook", "catalogue_cli", "ValidationError"]

@@ -156,6 +156,16 @@ def demo(out: Path = typer.Argument(Path("data/demo"), help="Folder to write the
     console.print(f"wrote the synthetic demo county to {out}")
 
 
+def _register() -> None:
+    """Commands whose logic lives in their own modules."""
+    from observatory.catalogue import catalogue_cli
+
+    app.command("catalogue", help="Validate the data catalogue and build its HTML, CSV and DCAT JSON-LD.")(catalogue_cli)
+
+
+_register()
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -42,10 +42,54 @@ MISSING = "no data or suppressed"
 _MAP_CACHE_SIZE = 24
 
 
-def _number(v: float, unit: str = "") -> str:
+def _number(v: float, unit: str = "", decimals: int = 1) -> str:
     if v is None or pd.isna(v):
         return "–"
-    return f"{v:,.1f}{'%' if unit == '%' else ''}"
+    return f"{v:,.{decimals}f}{'%' if unit == '%' else ''}"
+
+
+def decimals_for(values: pd.Series) -> int:
+    """Decimals that tell the values apart: 1 for a spread of 5 or more, up to 3 for a spread under 0.5."""
+    present = pd.to_numeric(values, errors="coerce").dropna()
+    span = float(present.max() - present.min()) if len(present) else 0.0
+    return 1 if span >= 5 or span == 0 else 2 if span >= 0.5 else 3
+
+
+def value_classes(values: pd.Series, k: int = 5, decimals: int = 1) -> tuple[pd.Series, dict[str, str]]:
+    """Quantile classes of ``values`` as legend labels ("lowest – upper") and their colours, light to dark.
+
+    The same classes as the maps' default (upper bounds at the k quantiles, a value on a bound in
+    the lower class) without importing mapclassify, which costs each dashboard kernel ~55 MB.
+    Missing values get no class. Labels gain decimals until they are distinct.
+    """
+    from observatory.maps import SEQUENTIAL_COLOURS
+
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    present = numbers.dropna().to_numpy()
+    if not present.size:
+        return pd.Series([None] * len(values), index=values.index, dtype=object), {}
+    k = min(k, np.unique(present).size)
+    bounds = np.unique(np.quantile(present, np.linspace(0, 1, k + 1)[1:]))
+    picks = np.linspace(1, len(SEQUENTIAL_COLOURS) - 1, len(bounds)) if len(bounds) > 1 else [5]
+    palette = [SEQUENTIAL_COLOURS[int(round(p))] for p in picks]
+    for places in range(decimals, decimals + 4):
+        edges = [present.min(), *bounds]
+        labels = [f"{edges[i]:,.{places}f} – {edges[i + 1]:,.{places}f}" for i in range(len(bounds))]
+        if len(set(labels)) == len(labels):
+            break
+    index = np.searchsorted(bounds, numbers.fillna(0).to_numpy(), side="left").clip(0, len(bounds) - 1)
+    classes = pd.Series([labels[i] if ok else None for i, ok in zip(index, numbers.notna())], index=values.index, dtype=object)
+    return classes, dict(zip(labels, palette))
+
+
+def for_audience(profiles: Profiles, allowed: set[str]) -> Profiles:
+    """The profile rows a dashboard shows to an audience: allowed datasets; localities, small areas, county, England."""
+    p = profiles.profiles
+    kinds = {"locality", profiles.geography.small_area_type, "county", "england"}
+    table = p[p["dataset"].isin(allowed) & p["area_type"].isin(kinds)].reset_index(drop=True)
+    slim = Profiles(profiles.config, table, profiles.gaps, profiles.gap_trends, profiles.digest)
+    slim.__dict__["geography"] = profiles.geography
+    return slim
 
 
 def _comparison_label(v) -> str:
@@ -99,6 +143,19 @@ def profile_in_pack(manifest: dict, locality: str) -> str | None:
     return None
 
 
+def _release_memory() -> None:
+    """Hand freed table memory back to the system: each open page has its own kernel."""
+    import gc
+
+    gc.collect()
+    try:
+        import pyarrow
+
+        pyarrow.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):
+        pass
+
+
 class LocalitiesDashboard:
     """Widgets and views of the localities dashboard for one configuration and audience.
 
@@ -115,8 +172,10 @@ class LocalitiesDashboard:
 
         self.config = config if isinstance(config, Config) else load_config(config)
         self.audience = check_audience(audience)
-        self.profiles = profiles or load_profiles(self.config, store)
         self.allowed = allowed_datasets(self.config, self.audience)
+        self.profiles = for_audience(profiles or load_profiles(self.config, store), self.allowed)
+        if profiles is None:
+            _release_memory()
         self.packs_dir = Path(packs_dir) if packs_dir else packs_root(self.config)
         if packs_url is None:
             base = os.environ.get("VOILA_BASE_URL", "/")
@@ -169,12 +228,10 @@ class LocalitiesDashboard:
         self.locality.observe(self._on_locality, "value")
 
     # ---- data ---------------------------------------------------------------------------
-    @cached_property
+    @property
     def table(self) -> pd.DataFrame:
-        """Profile rows of the localities and small areas, for datasets the audience may see."""
-        p = self.profiles.profiles
-        kinds = {"locality", self.profiles.geography.small_area_type}
-        return p[p["dataset"].isin(self.allowed) & p["area_type"].isin(kinds)].reset_index(drop=True)
+        """Profile rows the audience may see (see :func:`for_audience`)."""
+        return self.profiles.profiles
 
     @cached_property
     def indicators(self) -> pd.DataFrame:
@@ -220,8 +277,10 @@ class LocalitiesDashboard:
         gdf = self._boundaries(level, vintage).merge(pub[keep], on="area_code", how="left")
         unit = self.indicators.loc[indicator_id, "unit"] if indicator_id in self.indicators.index else ""
         sup = gdf["suppressed"].fillna(False).astype(bool)
-        gdf["value_text"] = [("suppressed" if s else _number(v, unit)) for v, s in zip(gdf["value"], sup)]
-        gdf["limits_text"] = ["–" if s or pd.isna(lo) or pd.isna(hi) else f"{_number(lo, unit)} to {_number(hi, unit)}"
+        places = decimals_for(gdf["value"])
+        gdf.attrs["decimals"] = places
+        gdf["value_text"] = [("suppressed" if s else _number(v, unit, places)) for v, s in zip(gdf["value"], sup)]
+        gdf["limits_text"] = ["–" if s or pd.isna(lo) or pd.isna(hi) else f"{_number(lo, unit, places)} to {_number(hi, unit, places)}"
                               for lo, hi, s in zip(gdf["lower95"], gdf["upper95"], sup)]
         for name in ("vs_county", "vs_england"):
             gdf[f"{name}_text"] = [_comparison_label(v) if not s else "suppressed" for v, s in zip(gdf[name], sup)]
@@ -261,17 +320,14 @@ class LocalitiesDashboard:
         tooltip.update({"value_text": "Value", "limits_text": "95% confidence interval",
                         "vs_county_text": f"Compared with {geo.county.name}", "vs_england_text": "Compared with England",
                         "trend_text": "Recent trend"})
-        kwargs = {}
         if colour_by == "value":
-            column = "value"
+            gdf["shade"], colours = value_classes(gdf["value"], decimals=gdf.attrs.get("decimals", 1))
         else:
-            column = "comparison"
             present = gdf["value"].notna()
-            gdf["comparison"] = gdf[f"{colour_by}_text"].where(present & (gdf[f"{colour_by}_text"] != "suppressed"))
-            shown = set(gdf["comparison"].dropna())
+            gdf["shade"] = gdf[f"{colour_by}_text"].where(present & (gdf[f"{colour_by}_text"] != "suppressed"))
+            shown = set(gdf["shade"].dropna())
             colours = {charts.COMPARISON_LABELS[k]: c for k, c in charts.COMPARISON_COLOURS.items()
                        if charts.COMPARISON_LABELS[k] in shown}
-            kwargs = {"categorical": True, "colours": colours}
             legend_title = f"{legend_title}: {COLOUR_BY[colour_by].lower()}"
         outline = self._boundaries("county")
         highlight = None
@@ -281,9 +337,9 @@ class LocalitiesDashboard:
             chosen = self._boundaries("locality")
             outline = pd.concat([outline, chosen[chosen["area_code"] == locality]], ignore_index=True)
             outline = gpd.GeoDataFrame(outline, geometry="geometry", crs=chosen.crs)
-        m = choropleth(gdf, column, title=f"{LEVELS[level]}: {title}, {period}", legend_title=legend_title,
-                       tooltip_fields=tooltip, missing_label=MISSING, outline=outline, highlight=highlight,
-                       height=self.map_height, attribution=self.config.label, **kwargs)
+        m = choropleth(gdf, "shade", title=f"{LEVELS[level]}: {title}, {period}", legend_title=legend_title,
+                       tooltip_fields=tooltip, categorical=True, colours=colours, missing_label=MISSING,
+                       outline=outline, highlight=highlight, height=self.map_height, attribution=self.config.label)
         return map_iframe(m)
 
     @cached_property

@@ -538,7 +538,8 @@ def _run(tasks, entries, results, pack_dir, cache, log, *, jobs_n, progress, tim
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(tasks), unit="notebook", desc=f"pack {pack_dir.name}", leave=False)
-    kernels = 0
+    kernels, repeated = 0, 0
+    seen_warnings: set[str] = set()
     try:
         for res in run_tasks(tasks, workers=jobs_n, timeout=timeout, start_timeout=start_timeout, kernel_name=kernel_name,
                              kernel_log=pack_dir / LOG, on_start=lambda name, wid: log(f"start {name} (worker {wid})")):
@@ -552,7 +553,11 @@ def _run(tasks, entries, results, pack_dir, cache, log, *, jobs_n, progress, tim
             cache.update(res["files"])
             results[res["name"]] = _result(entry, pack_dir, res["status"], res["seconds"])
             for w in res.get("warnings", []):
-                log(f"warning {res['name']}: {w}")
+                if w not in seen_warnings:
+                    seen_warnings.add(w)
+                    log(f"warning {res['name']}: {w}")
+                else:
+                    repeated += 1
             if ok:
                 log(f"built {res['name']} in {res['seconds']:.2f} s")
             else:
@@ -564,6 +569,8 @@ def _run(tasks, entries, results, pack_dir, cache, log, *, jobs_n, progress, tim
     finally:
         if bar is not None:
             bar.close()
+    if repeated:
+        log(f"{repeated} repeated warning(s) not shown again")
     return kernels
 
 

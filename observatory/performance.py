@@ -973,9 +973,10 @@ class ExceptionReport:
         t = pd.DataFrame({"Risk": r["id"] + " " + r["title"], "Owner": r["owner"], "Likelihood": r["likelihood"],
                           "Impact": r["impact"], "Score": r["score"], "Mitigation": r["mitigation"],
                           "Linked exception": np.where(r["linked_exception"], "yes", "")})
-        return ("<h2>Risks</h2><p>Risks scoring 15 or more, and risks linked to an indicator with an exception"
-                f"{' (this theme group: all its risks)' if parse_level(self.level)[0] == 'theme' else ''}.</p>"
-                + t.to_html(index=False, escape=True, classes="obs-table"))
+        which = ("Every risk this theme group owns." if parse_level(self.level)[0] == "theme" else
+                 f"Risks scoring {HIGH_RISK} or more (likelihood × impact), and risks linked to an indicator with an "
+                 "exception at this level.")
+        return f"<h2>Risks</h2><p>{which}</p>" + t.to_html(index=False, escape=True, classes="obs-table")
 
     def download_frame(self) -> pd.DataFrame:
         return self.exceptions

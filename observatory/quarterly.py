@@ -110,7 +110,8 @@ def locality_jobs(plan: Plan, profiles, localities: Iterable[str] | None = None)
                         group=f"Locality profiles: {geo.area(district).name if district else ''}", depends=depends,
                         parameters={"config": str(cfg.dir), "locality": area.code, "quarter": plan.quarter, "audience": plan.audience,
                                     "store": str(plan.store.path), "pack_dir": str(plan.pack_dir)},
-                        outputs=(f"downloads/profile-{area.code}.csv", f"downloads/profile-{area.code}.xlsx")))
+                        outputs=(f"downloads/profile-{area.code}.csv", f"downloads/profile-{area.code}.xlsx",
+                                 f"downloads/profile-{area.code}-attribution.csv")))
     return jobs
 
 
@@ -127,7 +128,7 @@ def overview_job(plan: Plan, profiles):
                group="County", depends=depends,
                parameters={"config": str(plan.config.dir), "quarter": plan.quarter, "audience": plan.audience,
                            "store": str(plan.store.path), "pack_dir": str(plan.pack_dir)},
-               outputs=("downloads/county-gaps.csv", "downloads/county-gaps.xlsx"))
+               outputs=("downloads/county-gaps.csv", "downloads/county-gaps.xlsx", "downloads/county-gaps-attribution.csv"))
 
 
 def plan_jobs(plan: Plan, localities: Iterable[str] | None = None) -> list:
@@ -142,19 +143,46 @@ def plan_jobs(plan: Plan, localities: Iterable[str] | None = None) -> list:
     return jobs
 
 
+def previous_quarter(quarter: str) -> str:
+    year, q = int(quarter[:4]), int(quarter[-1])
+    return f"{year}Q{q - 1}" if q > 1 else f"{year - 1}Q4"
+
+
+def exception_report_jobs(plan: Plan, profiles) -> list:
+    """The quarter's exception reports (board, theme groups, districts), each compared with last quarter's pack."""
+    from observatory.catalogue import allowed_datasets
+    from observatory.packs import Job
+    from observatory.performance import NOTEBOOK, exception_jobs
+
+    cfg = plan.config
+    previous = pack_dir(cfg, previous_quarter(plan.quarter), plan.audience, plan.pack_dir.parent)
+    prev_files = sorted((previous / "downloads").glob("exceptions-*.csv")) if previous.exists() else []
+    allowed = sorted(allowed_datasets(cfg, plan.audience))
+    p = profiles.profiles
+    shown = p[(p["area_type"] != "lsoa") & p["dataset"].isin(allowed)]
+    inputs = [cfg.local_path(n) for n in ("targets.csv", "allocations.csv", "risks.csv")]
+    depends = _sha(_frame_digest(shown).encode(), json.dumps(allowed).encode(),
+                   *[(f.read_bytes() if f.exists() else b"-") for f in inputs + prev_files])
+    jobs = []
+    for spec in exception_jobs(cfg, plan.quarter, audience=plan.audience, store=str(plan.store.path),
+                               pack_dir=str(plan.pack_dir), previous=str(previous) if previous.exists() else ""):
+        slug = spec["name"].removeprefix("exceptions-")
+        jobs.append(Job(name=spec["name"], notebook=NOTEBOOK, parameters=spec["parameters"], depends=depends,
+                        title=spec["title"], group="Exception reports",
+                        outputs=(f"downloads/exceptions-{slug}.csv", f"downloads/exceptions-{slug}.xlsx")))
+    return jobs
+
+
 def _extra_jobs(plan: Plan, profiles, partial: bool) -> list:
-    """Jobs contributed by the catalogue and performance modules (data catalogue, exception reports)."""
-    out = []
+    """The data catalogue and the exception reports (left out of a build for a few localities)."""
     if partial:
-        return out
-    for module in ("observatory.catalogue", "observatory.performance"):
-        try:
-            mod = __import__(module, fromlist=["pack_jobs"])
-        except ImportError:
-            continue
-        if hasattr(mod, "pack_jobs"):
-            out += mod.pack_jobs(plan, profiles)
-    return out
+        return []
+    from observatory import catalogue
+
+    jobs = catalogue.pack_jobs(plan, profiles)
+    if any(plan.config.local_path(n).exists() for n in ("targets.csv",)):
+        jobs += exception_report_jobs(plan, profiles)
+    return jobs
 
 
 def build(config: str | Config = "demo", quarter: str | None = None, *, localities: Iterable[str] | None = None,

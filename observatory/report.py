@@ -44,6 +44,21 @@ def publishable(frame: pd.DataFrame, threshold: int = SUPPRESSION_THRESHOLD) -> 
     return f.drop(columns="_parent")
 
 
+def write_tables(frame: pd.DataFrame, folder: Path | str, stem: str, config: Config, datasets: set[str]) -> list[Path]:
+    """A download as CSV and XLSX, each carrying the attributions of the datasets it uses
+    (a sheet in the workbook, a ``-attribution.csv`` beside the CSV)."""
+    from observatory.catalogue import attribution_frame, write_attributions
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    csv, xlsx = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
+    frame.to_csv(csv, index=False)
+    with pd.ExcelWriter(xlsx, engine="openpyxl") as xw:
+        frame.to_excel(xw, sheet_name="data", index=False)
+        attribution_frame(config, datasets).to_excel(xw, sheet_name="attribution", index=False)
+    return [csv, xlsx, write_attributions(folder / f"{stem}-attribution.csv", config, datasets)]
+
+
 def _fmt(v: float, unit: str = "") -> str:
     if v is None or (isinstance(v, float) and np.isnan(v)) or pd.isna(v):
         return "–"
@@ -213,18 +228,18 @@ class LocalityProfile:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         frame = self.download_frame()
-        stem = f"profile-{self.locality}"
-        csv, xlsx = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
-        frame.to_csv(csv, index=False)
-        with pd.ExcelWriter(xlsx, engine="openpyxl") as xw:
-            frame.to_excel(xw, sheet_name="data", index=False)
-            pd.DataFrame({"attribution": self.attributions()}).to_excel(xw, sheet_name="attribution", index=False)
-        return [csv, xlsx]
+        return write_tables(frame, folder, f"profile-{self.locality}", self.config, self.datasets())
+
+    def datasets(self) -> set[str]:
+        """Every dataset whose values this profile shows (all periods), for attribution."""
+        from observatory.catalogue import supplying_datasets
+
+        return supplying_datasets(self.config, set(self.data["indicator_id"])) & set(self.allowed_datasets)
 
     def attributions(self) -> list[str]:
         from observatory.catalogue import attributions
 
-        return attributions(self.config, set(self.data["dataset"]))
+        return attributions(self.config, self.datasets())
 
     def attribution_html(self) -> str:
         items = "".join(f"<li>{html.escape(a)}</li>" for a in self.attributions())
@@ -313,10 +328,18 @@ class CountyOverview:
     def download_frame(self) -> pd.DataFrame:
         return self.gaps
 
+    def datasets(self) -> set[str]:
+        from observatory.catalogue import supplying_datasets
+
+        return supplying_datasets(self.config, set(self.gaps["indicator_id"])) & set(self.allowed_datasets)
+
+    def write_downloads(self, folder: Path | str) -> list[Path]:
+        return write_tables(self.download_frame(), folder, "county-gaps", self.config, self.datasets())
+
     def attribution_html(self) -> str:
         from observatory.catalogue import attributions
 
-        items = "".join(f"<li>{html.escape(a)}</li>" for a in attributions(self.config, self.allowed_datasets & set(self.profiles.profiles["dataset"])))
+        items = "".join(f"<li>{html.escape(a)}</li>" for a in attributions(self.config, self.datasets()))
         return f"<h2>Sources and attribution</h2><ul>{items}</ul>"
 
 

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -40,7 +41,7 @@ if "pandas" in _sys.modules:
     with _warnings.catch_warnings():
         _warnings.simplefilter("ignore")
         _sys.modules["pandas"].reset_option("all")
-_gc.collect()
+_gc.freeze()
 get_ipython().execution_count = 1
 del _gc, _os, _sys, _warnings
 """
@@ -172,15 +173,47 @@ class _Capture(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)")
+_FOCUSABLE_DIV = re.compile(r'(<div class="[^"]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"]*"[^>]*?)>')
+
+
 def _html_exporter():
+    """One HTML exporter per process: no code cells, no prompts; cells tagged ``remove-cell`` (or
+    outputs tagged ``remove-output``) left out.
+
+    nbconvert's exporter re-parses its own page with BeautifulSoup only to add placeholder alt text
+    and ``tabindex`` attributes, which takes about a second on a page with a map; this one adds
+    the same attributes with two substitutions, and falls back to the stock path if nbconvert's
+    internals change.
+    """
     from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
     from traitlets.config import Config
+
+    class PackHTMLExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            try:
+                from nbconvert.filters.highlight import Highlight2HTML
+                from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+                info = nb.metadata.get("language_info", {})
+                lexer = info.get("pygments_lexer", info.get("name"))
+                self.register_filter("highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+                resources = self._init_resources(resources)
+                self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                                                               resources=resources))
+                page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            except (ImportError, AttributeError, TypeError):
+                return super().from_notebook_node(nb, resources, **kw)
+            page = _IMG_WITHOUT_ALT.sub('<img alt="No description has been provided for this image"', page)
+            page = _FOCUSABLE_DIV.sub(r'\1 tabindex="0">', page)
+            return page, resources
 
     c = Config()
     c.TagRemovePreprocessor.enabled = True
     c.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "remove_cell"}
     c.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output", "remove_output"}
-    return HTMLExporter(config=c, exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    return PackHTMLExporter(config=c, exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
 
 
 def _publishable(nb):

@@ -480,7 +480,7 @@ def test_command_runs_the_notebook_on_the_demo(tmp_path):
     page = (out / "data_catalogue.html").read_text()
     assert "data catalogue" in page and "charter partners only" in page
     assert "catalogue_frame" not in page and "import " not in page  # no code cells
-    assert "cdnjs" not in page and "review overdue" in page
+    assert not re.search(r"<script[^>]* src=\"https?:", page) and "review overdue" in page  # nothing loaded from a CDN
     for name in ("catalogue.html", "catalogue.csv", "catalogue.jsonld", "data_catalogue.ipynb"):
         assert (out / name).stat().st_size > 0
     nb = json.loads((out / "data_catalogue.ipynb").read_text())
@@ -501,3 +501,14 @@ def test_pack_job_parameters_match_the_notebook(mini_config, tmp_path):
     assert all(o.startswith("catalogue/") for o in job.outputs)
     _edit(mini_config / "catalogue.yaml", "retention: 5 years", "retention: 6 years")
     assert cat.pack_jobs(plan)[0].depends != job.depends
+
+
+def test_a_dataset_supplying_earlier_periods_is_attributed_and_no_more_restricted(mini_config):
+    _edit(mini_config / "catalogue.yaml", "  indicators: [crime]\n", "  indicators: [crime]\n  also_supplies: [imd_score]\n")
+    cfg = load_config(mini_config)
+    assert cat.supplying_datasets(cfg, ["imd_score"]) == {"mini-imd", "mini-police"}
+    assert cat.supplying_datasets(cfg, ["smoking"]) == {"mini-survey"}
+    (problem,) = cat.validate_catalogue(cfg).problems
+    assert problem.column == "also_supplies" and "shown to audience 'public'" in problem.reason
+    _edit(mini_config / "catalogue.yaml", "audience: partners", "audience: public")
+    assert cat.validate_catalogue(load_config(mini_config)).problems == []

@@ -6,11 +6,13 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from observatory.charts import COMPARISON_COLOURS
 from observatory.config import load_config
-from observatory.dashboard import LocalitiesDashboard, latest_pack, profile_in_pack
+from observatory.dashboard import LocalitiesDashboard, latest_pack, profile_in_pack, value_classes
 from observatory.ingest import ingest
 from observatory.profiles import load_profiles
 from observatory.serve import normal_base_url, pack_file_allowed, voila_arguments
@@ -139,8 +141,8 @@ def test_changing_the_indicator_redraws_the_map_and_its_legend(profiles):
 def test_period_choice_changes_the_values_shown(profiles):
     d = dashboard(profiles)
     choose(d, "healthier_communities_older_people", "smoking", "2022")
-    # Southtown 2022: (22 + 23) / (170 + 180) = 12.857...%
-    assert features(d.map.value)["ML02"]["t1"] == "12.9%"
+    # Southtown 2022: (22 + 23) / (170 + 180) = 12.857...%; localities span 12.6 to 13.2: two decimals
+    assert features(d.map.value)["ML02"]["t1"] == "12.86%"
     assert "2022" in legend(d.map.value)
 
 
@@ -160,6 +162,20 @@ def test_small_areas_toggle_draws_the_small_areas_and_suppresses_small_counts(pr
     colours = fills(d.map.value)
     assert colours["Z01000006"] == colours["Z01000005"] == "#c8c8c8"
     assert "no data or suppressed" in legend(d.map.value)
+
+
+def test_value_classes_are_mapclassify_quantiles_with_distinct_labels():
+    import mapclassify
+
+    values = pd.Series(np.random.default_rng(1).gamma(2.0, 3.0, 40))
+    values[[3, 7]] = np.nan
+    classes, colours = value_classes(values, k=5)
+    expected = mapclassify.Quantiles(values.dropna().to_numpy(), k=5)
+    order = list(colours)
+    assert [order.index(c) for c in classes.dropna()] == list(expected.yb)
+    assert classes.isna().sum() == 2 and len(colours) == 5 and len(set(colours.values())) == 5
+    _classes, close = value_classes(pd.Series([0.101, 0.102, 0.103, 0.104, 0.105]), k=5)
+    assert len(close) == 5 and list(close)[0] == "0.101 – 0.102"  # 0.2 quantile 0.1018: three decimals needed
 
 
 def test_colour_by_comparison_shades_by_benchmark(profiles):

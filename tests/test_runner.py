@@ -104,3 +104,29 @@ def test_html_has_outputs_but_no_code(one_worker):
 
 def test_no_tasks_start_no_worker():
     assert list(run_tasks([], workers=2)) == [{"kernels_started": 0}]
+
+
+def test_html_exporter_matches_nbconvert():
+    """The exporter skips nbconvert's BeautifulSoup pass but must produce the same page."""
+    import base64
+
+    import nbformat
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    from observatory.runner import _html_exporter
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
+    cell = nbformat.v4.new_code_cell("secret_code_line = 1", execution_count=1, outputs=[
+        nbformat.v4.new_output("display_data", {"image/png": png, "text/plain": "<Figure>"}),
+        nbformat.v4.new_output("execute_result", {"text/html": "<b>bold</b>", "text/plain": "b"}, execution_count=1)])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"), cell],
+                                  metadata={"language_info": {"name": "python"}})
+    stock, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(nb)
+    ours, _ = _html_exporter().from_notebook_node(nb)
+    norm = lambda page: str(BeautifulSoup(page, "html.parser"))
+    assert norm(ours) == norm(stock)
+    soup = BeautifulSoup(ours, "html.parser")
+    assert soup.select("img") and all(img.get("alt") for img in soup.select("img"))
+    assert len(soup.select("div.jp-OutputArea-output[tabindex]")) == 2
+    assert "secret_code_line" not in ours

@@ -63,10 +63,8 @@ OVERVIEW = [
     code("display(HTML(overview.map_html()))"),
     code("display(HTML(overview.gap_table_html()))"),
     code("if pack_dir:\n"
-         "    import pathlib\n"
-         "    d = pathlib.Path(pack_dir, 'downloads'); d.mkdir(parents=True, exist_ok=True)\n"
-         "    overview.download_frame().to_csv(d / 'county-gaps.csv', index=False)\n"
-         "    overview.download_frame().to_excel(d / 'county-gaps.xlsx', index=False)"),
+         "    files = overview.write_downloads(f\"{pack_dir}/downloads\")\n"
+         "    display(HTML(''.join(f'<a href=\"../downloads/{f.name}\">{f.name}</a> ' for f in files)))"),
     code("display(HTML(overview.attribution_html()))"),
 ]
 
