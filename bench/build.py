@@ -1,17 +1,23 @@
-"""Pack build timings: cold build, no-op rebuild, and plain sequential papermill (fresh kernel each).
+"""Pack build timings: cold build, no-op rebuild, and plain sequential papermill with a fresh kernel each.
 
-Uses the real notebooks when ``observatory.profiles.pack_jobs(config, pack_dir)`` exists (the
-23 demo locality profiles plus the county overview); otherwise 24 runs of a small geo notebook
-(pandas, geopandas, folium map, matplotlib chart). Every figure is the wall time of a separate
-Python process, start-up included. Prints figures only.
+With the real notebooks (``observatory.quarterly`` and ``notebooks/locality_profile.ipynb`` present)
+it times ``observatory build --config demo`` (every locality profile, the county overview and the
+other pack outputs); otherwise 24 runs of a small geo notebook (pandas, geopandas, a folium map, a
+matplotlib chart) through ``build_pack``. Each figure is the wall time of a separate Python
+process, start-up included; "engine" is the time ``build_pack`` itself reported in ``build.log``.
+The baseline runs the same notebooks with the same parameters (read from the cold build's
+manifest) one after another with ``papermill.execute_notebook``, a new kernel each, plus HTML.
+Prints figures only.
 
-    python bench/build.py [--repeat 3] [--noop-repeat 5] [--baseline-repeat 1] [--jobs N] [--config demo]
+    python bench/build.py [--repeat 3] [--noop-repeat 5] [--baseline-repeat 1] [--jobs N] [--fixture]
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -22,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "notebooks" / "geo.ipynb"
 N_FIXTURE = 24
+QUARTER = "2026Q3"
 
 
 def fixture_jobs(pack_dir: Path):
@@ -32,93 +39,104 @@ def fixture_jobs(pack_dir: Path):
             for i in range(1, N_FIXTURE + 1)]
 
 
-def real_planner():
-    if not (ROOT / "notebooks" / "locality_profile.ipynb").exists():
-        return None
-    try:
-        from observatory.profiles import pack_jobs
-    except Exception:
-        return None
-    return pack_jobs
+def real_available() -> bool:
+    return (ROOT / "notebooks" / "locality_profile.ipynb").exists() and importlib.util.find_spec("observatory.quarterly") is not None
 
 
-def plan(source: str, config: str, pack_dir: Path):
-    if source == "real":
-        return real_planner()(config, pack_dir)
-    return fixture_jobs(pack_dir)
+def child_build(pack_dir: Path, jobs_n: int) -> int:
+    import observatory
+    from observatory.packs import build_pack
+
+    # keyed on the version alone: edits elsewhere in the working tree must not turn a no-op into a rebuild
+    package = {"version": observatory.__version__}
+    return build_pack(fixture_jobs(pack_dir), pack_dir, jobs_n=jobs_n, progress=False, package=package).exit_code
 
 
-def child(args) -> int:
-    pack_dir = Path(args.pack_dir)
-    jobs = plan(args.source, args.config, pack_dir)
-    if args.mode == "build":
-        from observatory.packs import build_pack
-
-        summary = build_pack(jobs, pack_dir, jobs_n=args.jobs, progress=False)
-        json.dump({"built": summary.count("built"), "skipped": summary.count("skipped"),
-                   "failed": summary.count("failed"), "kernels": summary.kernels_started}, sys.stdout)
-        return summary.exit_code
+def child_plain(pack_dir: Path) -> int:
     from observatory.runner import run_plain_papermill
 
-    work = pack_dir / "plain"
-    run_plain_papermill([(j.notebook, j.parameters, work / f"{j.name}.ipynb") for j in jobs])
+    outputs = json.loads((pack_dir / "manifest.json").read_text())["outputs"]
+    work = pack_dir.parent / "plain"
+    run_plain_papermill([(Path(o["notebook"]), o["parameters"], work / f"{o['name']}.ipynb") for o in outputs])
     return 0
 
 
-def timed(cmd: list[str]) -> tuple[float, dict]:
+def run(cmd: list[str]) -> float:
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - t0
     if proc.returncode not in (0, 1):
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"benchmark step failed ({proc.returncode}): {' '.join(cmd)}")
-    try:
-        info = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
-    except ValueError:
-        info = {}
-    return seconds, info
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"benchmark step failed (exit code {proc.returncode}): {' '.join(cmd)}")
+    return seconds
+
+
+def engine_seconds(pack_dir: Path) -> tuple[float, str]:
+    """Seconds and counts of the last ``build finished`` line of the pack's log."""
+    lines = [ln for ln in (pack_dir / "build.log").read_text().splitlines() if " build finished: " in ln]
+    m = re.search(r"build finished: (.*) in ([\d.]+) s", lines[-1])
+    return float(m.group(2)), m.group(1)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3, help="cold builds (median)")
-    ap.add_argument("--noop-repeat", type=int, default=5, help="no-op rebuilds (median)")
+    ap.add_argument("--noop-repeat", type=int, default=5, help="no-op rebuilds after the first cold build (median)")
     ap.add_argument("--baseline-repeat", type=int, default=1, help="plain papermill runs (median)")
-    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    ap.add_argument("--config", default="demo")
-    ap.add_argument("--fixture", action="store_true", help="use the fixture notebook even if real ones exist")
-    ap.add_argument("--child", choices=["build", "plain"], dest="mode")
-    ap.add_argument("--source", default="fixture")
-    ap.add_argument("--pack-dir")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="workers")
+    ap.add_argument("--config", default="demo", help="configuration for the real notebooks")
+    ap.add_argument("--fixture", action="store_true", help="use the fixture notebook even if the real ones exist")
+    ap.add_argument("--child", choices=["build", "plain"], help=argparse.SUPPRESS)
+    ap.add_argument("--pack-dir", help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.mode:
-        raise SystemExit(child(args))
+    if args.child == "build":
+        raise SystemExit(child_build(Path(args.pack_dir), args.jobs))
+    if args.child == "plain":
+        raise SystemExit(child_plain(Path(args.pack_dir)))
 
-    source = "real" if not args.fixture and real_planner() is not None else "fixture"
-    py = [sys.executable, str(Path(__file__).resolve()), "--source", source, "--config", args.config, "--jobs", str(args.jobs)]
+    real = real_available() and not args.fixture
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
-        cold, noop, info = [], [], {}
+        store = Path(tmp) / "store"
+        if real:  # ingest once, outside the timings
+            subprocess.run([sys.executable, "-c", "import sys; from observatory.config import load_config; "
+                            "from observatory.quarterly import sync_store; from observatory.store import Store; "
+                            "sync_store(load_config(sys.argv[1]), Store(sys.argv[2]))", args.config, str(store)],
+                           check=True, cwd=ROOT, capture_output=True)
+
+        def command(out: Path) -> list[str]:
+            if real:
+                return [sys.executable, "-m", "observatory.cli", "build", "--config", args.config, "--quarter", QUARTER,
+                        "--out", str(out), "--store", str(store), "--jobs", str(args.jobs), "--quiet"]
+            return [sys.executable, str(Path(__file__).resolve()), "--child", "build", "--pack-dir", str(out / QUARTER),
+                    "--jobs", str(args.jobs)]
+
+        cold, cold_engine, noop, noop_engine = [], [], [], []
+        counts, noop_counts = "", []
         for r in range(args.repeat):
-            pack = Path(tmp) / f"cold{r}" / "2026Q3"
-            s, info = timed(py + ["--child", "build", "--pack-dir", str(pack)])
-            cold.append(s)
+            out = Path(tmp) / f"cold{r}"
+            cold.append(run(command(out)))
+            seconds, counts = engine_seconds(out / QUARTER)
+            cold_engine.append(seconds)
             if r == 0:
                 for _ in range(args.noop_repeat):
-                    s, noop_info = timed(py + ["--child", "build", "--pack-dir", str(pack)])
-                    noop.append(s)
-        plain = [timed(py + ["--child", "plain", "--pack-dir", str(Path(tmp) / f"plain{r}")])[0]
-                 for r in range(args.baseline_repeat)]
+                    noop.append(run(command(out)))
+                    seconds, c = engine_seconds(out / QUARTER)
+                    noop_engine.append(seconds)
+                    noop_counts.append(c)
+        n = len(json.loads((Path(tmp) / "cold0" / QUARTER / "manifest.json").read_text())["outputs"])
+        plain = [run([sys.executable, str(Path(__file__).resolve()), "--child", "plain", "--pack-dir", str(Path(tmp) / "cold0" / QUARTER)])
+                 for _ in range(args.baseline_repeat)]
 
-    n = info.get("built", 0) + info.get("skipped", 0) + info.get("failed", 0)
-    what = "real notebooks (locality profiles + county overview)" if source == "real" else f"fixture {FIXTURE.name}"
+    rebuilt = [c for c in noop_counts if not c.startswith("0 built")]
+    med = statistics.median
     fmt = lambda xs: ", ".join(f"{x:.2f}" for x in xs)
+    what = f"`observatory build --config {args.config}`" if real else f"fixture {FIXTURE.name} x {N_FIXTURE}"
     print(f"notebooks: {n} ({what}); workers: {args.jobs}; CPUs: {os.cpu_count()}")
-    print(f"cold build, median of {len(cold)}: {statistics.median(cold):.2f} s  [{fmt(cold)}]"
-          f"  (built {info.get('built')}, failed {info.get('failed')}, kernels {info.get('kernels')})")
-    print(f"no-op rebuild, median of {len(noop)}: {statistics.median(noop):.2f} s  [{fmt(noop)}]"
-          f"  (built {noop_info.get('built')}, kernels {noop_info.get('kernels')})")
-    print(f"plain papermill, sequential, fresh kernel each, median of {len(plain)}: {statistics.median(plain):.2f} s  [{fmt(plain)}]")
-    print(f"speed-up of the cold build over plain papermill: {statistics.median(plain) / statistics.median(cold):.1f}x")
+    print(f"cold build, median of {len(cold)}: {med(cold):.2f} s [{fmt(cold)}]; engine {med(cold_engine):.2f} s; {counts}")
+    print(f"no-op rebuild, median of {len(noop)}: {med(noop):.2f} s [{fmt(noop)}]; engine {med(noop_engine):.2f} s; "
+          f"{noop_counts[-1]}" + (f"; NOT a no-op in {len(rebuilt)} run(s) (code edited meanwhile?): {rebuilt}" if rebuilt else ""))
+    print(f"plain papermill, sequential, fresh kernel each, median of {len(plain)}: {med(plain):.2f} s [{fmt(plain)}]")
+    print(f"speed-up of the cold build over plain papermill: {med(plain) / med(cold):.1f}x")
 
 
 if __name__ == "__main__":

@@ -36,20 +36,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def tree_rss(pid: int) -> tuple[int, int]:
-    """RSS in bytes of a process and all its descendants, and how many of them are kernels."""
+def tree_rss(pid: int) -> tuple[int, list[int]]:
+    """RSS in bytes of a process and all its descendants, and the RSS of each kernel among them."""
     import psutil
 
     root = psutil.Process(pid)
-    procs = [root] + root.children(recursive=True)
-    total, kernels = 0, 0
-    for p in procs:
+    total, kernels = 0, []
+    for p in [root] + root.children(recursive=True):
         try:
-            total += p.memory_info().rss
-            kernels += "ipykernel" in " ".join(p.cmdline())
+            rss = p.memory_info().rss
+            total += rss
+            if "ipykernel" in " ".join(p.cmdline()):
+                kernels.append(rss)
         except psutil.NoSuchProcess:
             pass
     return total, kernels
+
+
+def wait_idle(pid: int, timeout: float = 120) -> None:
+    """Wait until the server and its kernels use under 5% of a core (a preheated kernel has run its notebook)."""
+    import psutil
+
+    deadline, quiet = time.monotonic() + timeout, 0
+    while time.monotonic() < deadline and quiet < 2:
+        procs = [psutil.Process(pid)] + psutil.Process(pid).children(recursive=True)
+        for p in procs:
+            p.cpu_percent(None)
+        time.sleep(0.5)
+        busy = 0.0
+        for p in procs:
+            try:
+                busy += p.cpu_percent(None)
+            except psutil.NoSuchProcess:
+                pass
+        quiet = quiet + 1 if busy < 5 else 0
 
 
 def filled(log: Path) -> int:
@@ -72,6 +92,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}/voila/render/localities.ipynb"
         if preheat:
             wait_for(lambda: filled(self.log) >= 1)
+            wait_idle(self.process.pid)
 
     def close(self) -> None:
         stop(self.process)
@@ -94,7 +115,8 @@ def first_render(browser, config: str, preheat: bool, runs: int, folder: Path) -
     try:
         for i in range(runs):
             if preheat:
-                wait_for(lambda: filled(server.log) >= i + 1)  # the pool has a kernel again
+                wait_for(lambda: filled(server.log) >= i + 1)  # the pool has a kernel again...
+                wait_idle(server.process.pid)  # ...which has run the notebook
             seconds, context, _page = open_map(browser, server.url)
             times.append(seconds)
             context.close()
@@ -108,14 +130,19 @@ def redraws(browser, config: str, n: int, folder: Path) -> list[float]:
     server = Server(config, True, folder)
     try:
         _s, context, page = open_map(browser, server.url)
-        select = page.locator(".widget-dropdown", has=page.locator("label:text-is('Indicator')")).locator("select")
-        count = select.locator("option").count()
+
+        def select(label: str):
+            return page.locator(".widget-dropdown", has=page.locator(f"label:text-is('{label}')")).locator("select")
+
+        themes = select("Theme").locator("option").count()
         times = []
-        for i in range(1, min(n, count - 1) + 1):
-            legend = page.frame_locator(MAP).locator(".obs-legend")
-            before = legend.text_content()
+        for i in range(n):  # alternately another theme (its first indicator) and that theme's second indicator
+            label, index = ("Theme", (i // 2 + 1) % themes) if i % 2 == 0 else ("Indicator", 1)
+            if select(label).locator("option").count() <= index:
+                continue
+            before = _legend_text(page)
             t0 = time.perf_counter()
-            select.select_option(index=i)
+            select(label).select_option(index=index)
             wait_for(lambda: _legend_text(page) not in (before, None), timeout=60, step=0.01)
             times.append(time.perf_counter() - t0)
         context.close()
@@ -131,8 +158,8 @@ def _legend_text(page) -> str | None:
         return None
 
 
-def memory(browser, config: str, sessions: int, folder: Path) -> tuple[float, float, int]:
-    """(MB per session, MB in total with the sessions open, kernels) with ``sessions`` pages open at once."""
+def memory(browser, config: str, sessions: int, folder: Path) -> tuple[float, float, list[int]]:
+    """(MB per session, MB in total, RSS of each kernel) with ``sessions`` pages open at once."""
     server = Server(config, True, folder)
     try:
         time.sleep(1)
@@ -146,7 +173,7 @@ def memory(browser, config: str, sessions: int, folder: Path) -> tuple[float, fl
             contexts.append((context, page))
         for _context, page in contexts:
             page.frame_locator(MAP).locator(AREAS).first.wait_for(state="attached")
-        time.sleep(2)
+        wait_idle(server.process.pid)
         total, kernels = tree_rss(server.process.pid)
         for context, _page in contexts:
             context.close()
@@ -203,8 +230,8 @@ def main() -> None:
               f"max {max(redraw):.2f})")
         for n in [int(x) for x in args.sessions.split(",") if x.strip()]:
             per, total, kernels = memory(browser, args.config, n, folder)
-            print(f"memory with {n:>2} session(s) open: {per:,.0f} MB per session; server and {kernels} kernels "
-                  f"{total:,.0f} MB in total")
+            print(f"memory with {n:>2} session(s) open: {per:,.0f} MB per session; server and {len(kernels)} kernels "
+                  f"{total:,.0f} MB in total; a kernel {med(kernels) / 2**20:,.0f} MB (median)")
         browser.close()
 
 

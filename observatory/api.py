@@ -45,6 +45,7 @@ EXPORTS: dict[str, str] = {
     "map_iframe": "observatory.maps",
     # packs, partner files, the lab
     "build_pack": "observatory.api",
+    "inspect_file": "observatory.partner_file",
     "propose_dataset": "observatory.partner_file",
     "check_proposal": "observatory.partner_file",
     "apply_proposal": "observatory.partner_file",

@@ -159,8 +159,12 @@ def demo(out: Path = typer.Argument(Path("data/demo"), help="Folder to write the
 def _register() -> None:
     """Commands whose logic lives in their own modules."""
     from observatory.catalogue import catalogue_cli
+    from observatory.lab import lab_cli
+    from observatory.partner_file import add_dataset_cli
 
     app.command("catalogue", help="Validate the data catalogue and build its HTML, CSV and DCAT JSON-LD.")(catalogue_cli)
+    app.command("lab", help="Start JupyterLab on 127.0.0.1 in the notebooks folder, with the package importable.")(lab_cli)
+    app.command("add-dataset", help="Inspect a partner's file, propose its catalogue record and indicators, and (with --apply) ingest it.")(add_dataset_cli)
 
 
 _register()

@@ -14,6 +14,7 @@ back to the kernel, so the locality is chosen from the dropdown.
 from __future__ import annotations
 
 import html
+import logging
 import os
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from observatory.serve import PACKS_PATH
 LEVELS = {"locality": "Localities", "small_area": "Small areas"}
 COLOUR_BY = {"value": "Value", "vs_county": "Compared with county", "vs_england": "Compared with England"}
 PACKS_URL_ENV = "OBSERVATORY_PACKS_URL"
+PACKS_DIR_ENV = "OBSERVATORY_PACKS_DIR"
 NO_LOCALITY = ""
 MISSING = "no data or suppressed"
 _MAP_CACHE_SIZE = 24
@@ -176,13 +178,15 @@ class LocalitiesDashboard:
         self.profiles = for_audience(profiles or load_profiles(self.config, store), self.allowed)
         if profiles is None:
             _release_memory()
-        self.packs_dir = Path(packs_dir) if packs_dir else packs_root(self.config)
+        self.packs_dir = Path(packs_dir or os.environ.get(PACKS_DIR_ENV) or packs_root(self.config))
         if packs_url is None:
             base = os.environ.get("VOILA_BASE_URL", "/")
             packs_url = os.environ.get(PACKS_URL_ENV, f"{base.rstrip('/')}/{PACKS_PATH}")
         self.packs_url = packs_url
         self.map_height = int(map_height)
         self._maps: OrderedDict[tuple, str] = OrderedDict()
+        self._boundary_cache: dict[tuple[str, str], gpd.GeoDataFrame] = {}
+        self._locality_profiles: dict[str, LocalityProfile] = {}
         self._holding = False
 
         geo = self.profiles.geography
@@ -203,8 +207,6 @@ class LocalitiesDashboard:
         self.map = w.HTML(layout=w.Layout(width="100%"))
         self.details = w.HTML(layout=w.Layout(width="100%"))
         self.sources = w.HTML(layout=w.Layout(width="100%"))
-        for widget in (self.map, self.details):
-            widget.add_class("obs-dashboard-output")
         self.map.add_class("obs-map")
         self.details.add_class("obs-details")
         self.app = w.VBox([
@@ -248,7 +250,7 @@ class LocalitiesDashboard:
         return loc.drop_duplicates("period").sort_values("period_sort", ascending=False)["period"].astype(str).tolist()
 
     def _boundaries(self, level: str, vintage: str = "") -> gpd.GeoDataFrame:
-        cache = self.__dict__.setdefault("_boundary_cache", {})
+        cache = self._boundary_cache
         key = (level, vintage)
         if key not in cache:
             geo = self.profiles.geography
@@ -273,7 +275,7 @@ class LocalitiesDashboard:
             rows = rows[vintages == vintage]
         pub = publishable(rows) if len(rows) else rows.assign(suppressed=pd.Series(dtype=bool))
         keep = ["area_code", "value", "lower95", "upper95", "vs_county", "vs_england", "trend_judgement",
-                "suppressed", "locality_code", "unit"]
+                "suppressed", "locality_code"]
         gdf = self._boundaries(level, vintage).merge(pub[keep], on="area_code", how="left")
         unit = self.indicators.loc[indicator_id, "unit"] if indicator_id in self.indicators.index else ""
         sup = gdf["suppressed"].fillna(False).astype(bool)
@@ -283,7 +285,8 @@ class LocalitiesDashboard:
         gdf["limits_text"] = ["–" if s or pd.isna(lo) or pd.isna(hi) else f"{_number(lo, unit, places)} to {_number(hi, unit, places)}"
                               for lo, hi, s in zip(gdf["lower95"], gdf["upper95"], sup)]
         for name in ("vs_county", "vs_england"):
-            gdf[f"{name}_text"] = [_comparison_label(v) if not s else "suppressed" for v, s in zip(gdf[name], sup)]
+            gdf[f"{name}_text"] = ["suppressed" if s else "–" if pd.isna(v) else _comparison_label(c)
+                                   for c, v, s in zip(gdf[name], gdf["value"], sup)]
         gdf["trend_text"] = gdf["trend_judgement"].fillna("–").astype(str).replace({"nan": "–", "": "–"})
         names = {a.code: a.name for a in self.localities}
         gdf["locality_name"] = gdf["locality_code"].map(names).fillna("")
@@ -328,7 +331,7 @@ class LocalitiesDashboard:
             shown = set(gdf["shade"].dropna())
             colours = {charts.COMPARISON_LABELS[k]: c for k, c in charts.COMPARISON_COLOURS.items()
                        if charts.COMPARISON_LABELS[k] in shown}
-            legend_title = f"{legend_title}: {COLOUR_BY[colour_by].lower()}"
+            legend_title = f"{legend_title}: c{COLOUR_BY[colour_by][1:]}"
         outline = self._boundaries("county")
         highlight = None
         if locality and level == "locality" and locality in set(gdf["area_code"]):
@@ -347,7 +350,7 @@ class LocalitiesDashboard:
         return self.profiles.geography.county.name
 
     def _profile(self, locality: str) -> LocalityProfile:
-        cache = self.__dict__.setdefault("_profiles", {})
+        cache = self._locality_profiles
         if locality not in cache:
             cache[locality] = LocalityProfile(self.config, locality, quarter="", audience=self.audience,
                                               profiles=self.profiles, allowed_datasets=self.allowed)
@@ -388,7 +391,11 @@ class LocalitiesDashboard:
         if not locality:
             return "<p class='obs-prompt'>Choose a locality to see its spine chart and trends.</p>"
         prof = self._profile(locality)
-        return f"{self.pack_link_html(locality)}{prof.spine_html()}{self.trend_html(locality, indicator_id)}"
+        try:
+            spine = prof.spine_html()
+        except KeyError:  # no indicator the audience may see has data for this locality
+            return f"<p class='obs-prompt'>{html.escape(prof.area.name)} has no data available to this audience.</p>"
+        return f"{self.pack_link_html(locality)}{spine}{self.trend_html(locality, indicator_id)}"
 
     def header_html(self) -> str:
         synthetic = ("<p class='obs-synthetic'><strong>Synthetic data</strong>: every place and figure in this demo "
@@ -452,10 +459,15 @@ class LocalitiesDashboard:
             self.map.value = "<p>No indicator is available to this audience.</p>"
             self.details.value = ""
             return
-        self.map.value = self.map_html(indicator, period, self.level.value, self.colour_by.value, self.locality.value)
-        if details:
-            self.details.value = self.details_html(self.locality.value, indicator)
-            self.sources.value = self.sources_html(indicator)
+        try:
+            self.map.value = self.map_html(indicator, period, self.level.value, self.colour_by.value, self.locality.value)
+            if details:
+                self.details.value = self.details_html(self.locality.value, indicator)
+                self.sources.value = self.sources_html(indicator)
+        except Exception as e:  # a page showing why is better than a silently stale one
+            logging.getLogger(__name__).exception("dashboard refresh failed")
+            self.details.value = (f"<p class='obs-error'>This view could not be drawn ({html.escape(type(e).__name__)}: "
+                                  f"{html.escape(str(e))}). Try another choice.</p>")
 
     def show(self) -> None:
         """Display the dashboard (in a notebook or Voila)."""

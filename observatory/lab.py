@@ -14,6 +14,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -125,7 +126,7 @@ def start_lab(port: int = 8888, config: str = DEFAULT_CONFIG, *, token: str | No
 
 
 def lab(port: int = 8888, config: str = DEFAULT_CONFIG, *, log: Path | str | None = None) -> None:
-    """Start JupyterLab, print its URL with the token, and serve until Ctrl-C."""
+    """Start JupyterLab, print its URL with the token, and serve until Ctrl-C (or SIGTERM); then stop it."""
     from observatory.config import load_config
 
     cfg = load_config(config)
@@ -135,6 +136,13 @@ def lab(port: int = 8888, config: str = DEFAULT_CONFIG, *, log: Path | str | Non
           f"  notebooks: {running.root}  (start with getting_started.ipynb)\n"
           f"  configuration: {cfg.name} (OBSERVATORY_CONFIG={cfg.dir})\n"
           "  press Ctrl-C to stop", flush=True)
+
+    def terminate(signum, _frame):  # a service manager's stop: stop the server too, then exit
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, terminate)
     try:
         running.process.wait()
     except KeyboardInterrupt:

@@ -21,7 +21,9 @@ import os
 import platform
 import re
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,8 +61,9 @@ class Job:
 
     ``depends`` is a digest of the data the output depends on (see ``file_digest``); ``outputs``
     are glob patterns, relative to the pack folder, of files the notebook writes (its downloads),
-    which are then hashed and checked like the notebook and HTML. Parameters holding paths
-    should be absolute: notebooks run in their own folder.
+    which are then hashed and checked like the notebook and HTML (jobs run concurrently, so two
+    jobs' patterns must not match the same files). Parameters holding paths should be absolute:
+    notebooks run in their own folder.
     """
 
     name: str
@@ -189,6 +192,23 @@ def pack_lock(pack_dir: Path) -> Iterator[None]:
         yield
     finally:
         fh.close()  # closing releases the lock
+
+
+@contextmanager
+def _exit_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM (a scheduler stopping the job) into SystemExit, so workers and kernels are stopped."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _Log:
@@ -354,6 +374,43 @@ def _error_text(error: Mapping | None) -> str:
 
 # --------------------------------------------------------------------------- build
 
+def up_to_date(pack_dir: Path | str, inputs: str, *, package: Mapping[str, str] | None = None) -> BuildSummary | None:
+    """A summary of the pack if it needs no work, else None, without planning any job.
+
+    The pack needs no work when its last build recorded ``meta["inputs"] == inputs`` (a digest the
+    caller computes cheaply from everything its jobs are planned from), ran the same code, built
+    every output, and no notebook or pack file changed since. Callers whose planning is costly
+    (pandas, profiles) check this first and call ``build_pack`` only when it returns None.
+    """
+    t0 = time.perf_counter()
+    pack_dir = Path(pack_dir).resolve()
+    m = read_manifest(pack_dir)
+    package = dict(package or package_fingerprint())
+    zip_path = pack_dir.parent / f"{pack_dir.name}.zip"
+    if m is None or not inputs or m.get("build", {}).get("inputs") != inputs or not zip_path.exists():
+        return None
+    build = m["build"]
+    if build.get("observatory") != package.get("version") or build.get("observatory_source_sha256") != package.get("source_sha256"):
+        return None
+    outputs = m.get("outputs", [])
+    if not outputs or any(o.get("status") != "ok" for o in outputs):
+        return None
+    notebooks: dict[str, str | None] = {}
+    for o in outputs:
+        nb = o.get("notebook", "")
+        if nb not in notebooks:
+            notebooks[nb] = sha256_file(nb) if Path(nb).is_file() else None
+        if notebooks[nb] != o.get("notebook_sha256"):
+            return None
+    files = m.get("files", {})
+    if not _files_intact(pack_dir, {rel: f.get("sha256") for rel, f in files.items()}, {}):
+        return None
+    results = [_result(o, pack_dir, "skipped", 0.0) for o in outputs]
+    now = _now()
+    return BuildSummary(pack_dir, results, now, now, round(time.perf_counter() - t0, 3), pack_dir / MANIFEST, zip_path,
+                        kernels_started=0, written=False)
+
+
 def _validate(jobs: list[Job]) -> None:
     seen: set[str] = set()
     for job in jobs:
@@ -382,6 +439,24 @@ def _notebook_problem(job: Job, source: bytes) -> dict | None:
     if not any("parameters" in (c.get("metadata", {}).get("tags") or []) for c in cells):
         return {"ename": "NoParametersCell", "evalue": f"{Path(job.notebook).name} has no cell tagged 'parameters'",
                 "cell": None, "source": ""}
+    return None
+
+
+def _stale_reason(prev: Mapping | None, entry: Mapping, pack_dir: Path, cache: dict[str, str]) -> str | None:
+    """Why a job must be rebuilt, or None when its previous output is still valid."""
+    if not prev:
+        return "new"
+    if prev.get("status") != "ok":
+        return "failed before"
+    if prev.get("key") != entry["key"]:
+        for field_, why in (("package_source_sha256", "code changed"), ("package_version", "code changed"),
+                            ("notebook_sha256", "notebook changed"), ("depends", "data changed"),
+                            ("parameters", "parameters changed"), ("outputs", "outputs changed")):
+            if prev.get(field_) != entry.get(field_):
+                return why
+        return "key changed"
+    if not _files_intact(pack_dir, prev.get("files", {}), cache):
+        return "files missing or altered"
     return None
 
 
@@ -429,7 +504,7 @@ def build_pack(jobs: Iterable[Job], pack_dir: Path | str, *, jobs_n: int | None 
     jobs_n = jobs_n or os.cpu_count() or 2
     if jobs_n < 1:
         raise PackError("jobs_n must be at least 1")
-    with pack_lock(pack_dir):
+    with pack_lock(pack_dir), _exit_on_sigterm():
         log = _Log(pack_dir / LOG)
         try:
             return _build(jobs, pack_dir, jobs_n=jobs_n, meta=dict(meta or {}), extra_files=extra_files, log=log,
@@ -457,6 +532,7 @@ def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout,
     entries: dict[str, dict] = {}
     results: dict[str, JobResult] = {}
     tasks = []
+    reasons: dict[str, int] = {}
     for job in jobs:
         src = Path(job.notebook).resolve()
         entry = {"name": job.name, "title": job.title or job.name, "group": job.group, "notebook": str(src),
@@ -464,11 +540,12 @@ def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout,
                  "package_version": package.get("version"), "package_source_sha256": package.get("source_sha256"),
                  "outputs": list(job.outputs), "key": job_key(job, nb_sha[src], package)}
         prev = prev_outputs.get(job.name)
-        if (not force and prev and prev.get("status") == "ok" and prev.get("key") == entry["key"]
-                and _files_intact(pack_dir, prev.get("files", {}), cache)):
+        reason = "forced" if force else _stale_reason(prev, entry, pack_dir, cache)
+        if reason is None:
             entries[job.name] = {**entry, **{k: prev.get(k) for k in ("status", "seconds", "built_at", "error", "files")}}
             results[job.name] = _result(entries[job.name], pack_dir, "skipped", 0.0)
             continue
+        reasons[reason] = reasons.get(reason, 0) + 1
         problem = _notebook_problem(job, sources[src])
         if problem:
             for rel in (f"{NOTEBOOKS}/{job.name}.ipynb", f"{HTML}/{job.name}.html"):
@@ -483,8 +560,11 @@ def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout,
                       "out_notebook": str(pack_dir / NOTEBOOKS / f"{job.name}.ipynb"),
                       "out_html": str(pack_dir / HTML / f"{job.name}.html"),
                       "metadata": {k: entry[k] for k in ("name", "depends", "notebook_sha256", "package_version", "key")}})
-    log(f"{len(jobs) - len(tasks) - sum(r.status == 'failed' for r in results.values())} up to date, {len(tasks)} to build")
+    log(f"{len(results) - sum(r.status == 'failed' for r in results.values())} up to date, {len(tasks)} to build"
+        + (" (" + ", ".join(f"{why}: {n}" for why, n in reasons.items()) + ")" if reasons else ""))
 
+    # longest first (by the previous build's timings; new jobs first): the last job to start ends soonest
+    tasks.sort(key=lambda t: -(prev_outputs.get(t["name"], {}).get("seconds") or float("inf")))
     kernels = 0
     if tasks:
         kernels = _run(tasks, entries, results, pack_dir, cache, log, jobs_n=jobs_n, progress=progress,

@@ -34,7 +34,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -42,9 +42,11 @@ import typer
 import yaml
 
 from observatory.config import Config, load_config
-from observatory.geography import Geography
 from observatory.schema import AreaType, Polarity, Theme, ValueType
 from observatory.validation import Report, ValidationError
+
+if TYPE_CHECKING:
+    from observatory.geography import Geography
 
 MISSING = {"", "NA", "N/A", "n/a", "NaN", "-", "..", ":"}
 SUPPRESSED = {"*", "c", "x", "C", "X", "~"}
@@ -103,6 +105,7 @@ class Inspection:
 
     path: Path
     format: str
+    config_name: str = ""
     encoding: str = ""
     delimiter: str = ""
     sheet: str = ""
@@ -395,11 +398,13 @@ def inspect_file(path: Path | str, config: Config | str = "demo", *, sheet: str 
     """Read a partner's CSV or XLSX and say how it is laid out: encoding, delimiter, header rows (merged
     cells), geography column (codes of which type and vintage, or names resolved to codes), periods,
     measures, suppressed cells, thousands separators, and total and note rows to leave out."""
+    from observatory.geography import Geography
+
     path = Path(path)
     cfg = config if isinstance(config, Config) else load_config(config)
     geo = geography or Geography(cfg)
     fmt = "xlsx" if path.suffix.lower() in (".xlsx", ".xlsm") else "csv"
-    ins = Inspection(path=path, format=fmt)
+    ins = Inspection(path=path, format=fmt, config_name=cfg.name)
     merged: list[Any] = []
     if fmt == "xlsx":
         grid, merged, ins.sheet, ins.sheets = _read_xlsx_grid(path, sheet)
@@ -645,19 +650,34 @@ class Proposal:
     mode: str  # converted | direct
     data_file: str
     inspection: Inspection
+    todo: dict[str, list[str]]
     review: dict[str, list[str]]
 
-    def describe(self) -> str:
+    def apply_command(self, config: str) -> str:
+        """The command that applies this proposal, with paths relative to the working folder where possible."""
+        return f"observatory add-dataset {_rel(self.inspection.path)} --config {config} --apply {_rel(self.folder)}"
+
+    def describe(self, config: str | None = None) -> str:
         lines = [f"Inspected {self.inspection.path.name}:"] + [f"  - {n}" for n in self.inspection.notes]
         if self.inspection.problems:
             lines += ["Problems (fix the file or the proposal before applying):"] + [f"  - {p}" for p in self.inspection.problems]
-        lines.append(f"Proposed dataset {self.dataset!r} with indicator(s) {', '.join(self.indicators)} in {self.folder}")
-        for f, items in self.review.items():
-            if items:
-                lines.append(f"  {f}: to complete or review: {', '.join(items)}")
-        lines.append("Nothing was ingested. Complete the TODOs, delete the review markers, then apply the proposal "
-                     "(observatory add-dataset FILE --config CONFIG --apply FOLDER).")
+        lines.append(f"Proposed dataset {self.dataset!r} with indicator(s) {', '.join(self.indicators)} in {_rel(self.folder)}"
+                     f" ({'the tidy adapter reads the file as it is' if self.mode == 'direct' else 'figures converted to ' + self.data_file}):")
+        for f in ("catalogue.yaml", "indicators.csv", "source.yaml"):
+            if self.todo.get(f):
+                lines.append(f"  {f}: to complete (TODO): {', '.join(self.todo[f])}")
+            if self.review.get(f):
+                lines.append(f"  {f}: to check (inferred or left out): {'; '.join(self.review[f])}")
+        lines.append("Nothing was ingested. Complete the TODOs and delete each review marker, then apply:")
+        lines.append(f"  {self.apply_command(config or self.inspection.config_name)}")
         return "\n".join(lines)
+
+
+def _rel(p: Path) -> str:
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
 
 
 def _slug(text: str, sep: str = "-", limit: int = 48) -> str:
@@ -922,6 +942,7 @@ def propose_dataset(path: Path | str, config: Config | str = "demo", out: Path |
     column), ``source.yaml`` (the source entry), the converted tidy data when the file needs converting,
     ``README.md`` (what was found) and ``proposal.json`` (the file's digest). Nothing is ingested."""
     from observatory.catalogue import load_catalogue
+    from observatory.geography import Geography
     from observatory.indicators import read_indicators
 
     path = Path(path)
@@ -955,8 +976,6 @@ def propose_dataset(path: Path | str, config: Config | str = "demo", out: Path |
         if ins.layout == "single" and not ins.periods:
             options["period"] = f"{TODO}: the period these figures cover, e.g. 2024/25"
             tidy = tidy.drop(columns="period")
-        elif ins.layout == "single" and ins.period_from_title:
-            pass
         written = tidy.copy()
         for c in ("numerator", "denominator", "value"):
             written[c] = written[c].map(lambda v: "" if pd.isna(v) else f"{v:.10g}")
@@ -980,7 +999,7 @@ def propose_dataset(path: Path | str, config: Config | str = "demo", out: Path |
 
     # catalogue.yaml
     partner = _partner_guess(ins.title, cfg)
-    level = ins.areas.area_type if ins.areas.area_type != geo.small_area_type else geo.small_area_type
+    level = ins.areas.area_type
     coverage = (f"{ins.periods[0]}-{ins.periods[-1]}" if len(ins.periods) > 1 else (ins.periods[0] if ins.periods else f"{TODO}: time coverage"))
     quality = [f"Received as {path.name}."]
     if ins.suppressed:
@@ -990,9 +1009,9 @@ def propose_dataset(path: Path | str, config: Config | str = "demo", out: Path |
     if ins.areas.unmatched:
         quality.append(f"{len(ins.areas.unmatched)} row(s) for areas outside the geography left out ("
                        + "; ".join(f"'{t}'" for _r, t in ins.areas.unmatched[:3]) + ").")
-    if derived_notes and ins.areas.area_type == AreaType.WARD.value:
-        quality.append("Locality, district and county figures are sums of ward counts.")
-    vintage = ins.areas.vintage or str((cfg.geography.get("wards") or {}).get("vintage", ""))
+    if len(tidy) and (tidy["area_code"].map(dict(zip(geo.areas["code"], geo.areas["type"]))) != ins.areas.area_type).any():
+        quality.append(f"Figures for larger areas were derived from the {ins.areas.area_type}s by add-dataset (see its README).")
+    vintage = ins.areas.vintage or f"{TODO}: vintage of the area codes"
     record: dict[str, Any] = {
         "id": dataset,
         "title": (ins.title.split(" — ")[0] if ins.title else f"{TODO}: title"),
@@ -1053,11 +1072,14 @@ def propose_dataset(path: Path | str, config: Config | str = "demo", out: Path |
     meta = {"file": path.name, "sha256": file_digest(path), "config": cfg.name, "created": today.isoformat(), "mode": mode,
             "data": data_name, "dataset": dataset, "indicators": [i.id for i in inds], "sheet": ins.sheet}
     (folder / "proposal.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    review = {"catalogue.yaml": [f for f, v in record.items() if isinstance(v, str) and MARKER_RE.search(v)] + review_record,
-              "indicators.csv": review_inds + [f"{i.id}: {c}" for i in inds for c in ("theme", "polarity", "definition")],
-              "source.yaml": source_review}
-    _write_readme(folder, path, cfg, ins, record, inds, mode, data_name, review, today)
-    return Proposal(folder, dataset, [i.id for i in inds], mode, data_name, ins, review)
+    todo = {"catalogue.yaml": [f for f, v in record.items() if isinstance(v, str) and MARKER_RE.search(v)],
+            "indicators.csv": [f"{i.id} {c}" for i in inds for c, v in ind_rows[inds.index(i)].items()
+                               if c != "review" and MARKER_RE.search(str(v))],
+            "source.yaml": [k for k, v in options.items() if MARKER_RE.search(str(v))]}
+    review = {"catalogue.yaml": review_record, "indicators.csv": review_inds, "source.yaml": source_review}
+    proposal = Proposal(folder, dataset, [i.id for i in inds], mode, data_name, ins, todo, review)
+    _write_readme(proposal, cfg, record, inds, today)
+    return proposal
 
 
 def _problem(file: str, reason: str, row: int | None = None, column: str | None = None):
@@ -1066,13 +1088,13 @@ def _problem(file: str, reason: str, row: int | None = None, column: str | None 
     return Problem(file, row, column, reason)
 
 
-def _write_readme(folder: Path, path: Path, cfg: Config, ins: Inspection, record: dict, inds: list[IndicatorProposal],
-                  mode: str, data_name: str, review: dict[str, list[str]], today: dt.date) -> None:
+def _write_readme(proposal: Proposal, cfg: Config, record: dict, inds: list[IndicatorProposal], today: dt.date) -> None:
+    folder, path, ins, mode, data_name = proposal.folder, proposal.inspection.path, proposal.inspection, proposal.mode, proposal.data_file
     lines = [f"# Proposal: {record['id']} from {path.name}", "",
              f"Written by `observatory add-dataset` on {today.isoformat()} for the configuration `{cfg.name}` ({cfg.label}).",
              "**Nothing has been ingested.** Review the files here, complete every `TODO`, delete each review marker once "
              "checked, then apply:", "",
-             f"    observatory add-dataset {path.name} --config {cfg.name} --apply {folder}", "",
+             f"    {proposal.apply_command(cfg.name)}", "",
              "`--apply` refuses while any marker remains. It appends the record to the catalogue, the indicators to "
              "indicators.csv and the source to the configuration's sources, copies the data into `sources/`, and ingests "
              "it; if anything fails, every file is restored exactly as it was.", "", "## What was found", ""]
@@ -1096,9 +1118,11 @@ def _write_readme(folder: Path, path: Path, cfg: Config, ins: Inspection, record
     lines += ["", "Themes: " + ", ".join(t.value for t in Theme) + ".",
               "Polarity: " + ", ".join(p.value for p in Polarity) + ".",
               "Value types: " + ", ".join(v.value for v in ValueType) + ".", "", "## To complete or review", ""]
-    for f, items in review.items():
-        if items:
-            lines.append(f"- `{f}`: " + "; ".join(items))
+    for f in ("catalogue.yaml", "indicators.csv", "source.yaml"):
+        if proposal.todo.get(f):
+            lines.append(f"- `{f}`, to complete (`TODO`): " + ", ".join(proposal.todo[f]))
+        if proposal.review.get(f):
+            lines.append(f"- `{f}`, to check (inferred or left out): " + "; ".join(proposal.review[f]))
     (folder / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -1165,6 +1189,8 @@ def check_proposal(folder: Path | str) -> Report:
         if k != "review":
             for m in _markers(v):
                 report.add("source.yaml", source_lines.get(k), k, f"field {k!r} is still to complete: {m}")
+    order = {"catalogue.yaml": 0, "indicators.csv": 1, "source.yaml": 2}
+    report.problems.sort(key=lambda p: (order.get(p.file, 3), p.row or 0))
     return report
 
 
@@ -1257,8 +1283,12 @@ def apply_proposal(folder: Path | str, config: Config | str = "demo", *, file: P
     data_src = folder / meta["data"] if meta["mode"] == "converted" else (Path(file) if file else None)
     if data_src is None or not data_src.exists():
         report.add(meta["data"], None, None, "the data to ingest is missing" + ("" if file else ": give the partner's file"))
-    target = cfg.data_path(source["file"]) if source.get("file") else None
-    if target is not None and target.exists():
+    target = cfg.local_path(source["file"]) if source.get("file") else None  # in the configuration's folder, never the data root
+    if target is not None:
+        source["file"] = Path(os.path.relpath(target, cfg.data_root.resolve())).as_posix()  # entries are relative to the data root
+    if target is None:
+        report.add("source.yaml", None, "file", "the source entry needs a file (sources/<name>.csv)")
+    elif target.exists():
         report.add("source.yaml", None, "file", f"{target} already exists")
     report.raise_if_problems()
 
@@ -1322,19 +1352,18 @@ def add_dataset_cli(
     apply: Path | None = typer.Option(None, "--apply", help="Apply this completed proposal folder: append the records and ingest."),
     store: Path | None = typer.Option(None, "--store", help="Store directory for --apply (default build/store/<config>)."),
 ) -> None:
-    """Inspect a partner's file and propose a catalogue record, indicators and a source for review; with
-    --apply, add a completed proposal to the configuration and ingest it (all or nothing)."""
+    """Inspect a partner's file and propose a catalogue record, indicators and a source for review.
+
+    With --apply FOLDER, add the completed proposal to the configuration and ingest it (all or nothing).
+    """
     from rich.console import Console
-    from rich.table import Table
 
     console, err = Console(), Console(stderr=True)
 
     def fail(e: ValidationError, what: str) -> None:
         err.print(f"[bold red]{what}[/]: {len(e.report)} problem(s); nothing was changed.")
-        t = Table("file", "row", "field", "reason")
         for p in e.report:
-            t.add_row(p.file, "" if p.row is None else str(p.row), p.column or "", p.reason)
-        err.print(t)
+            err.print(f"  {p}", highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(1)
 
     cfg = load_config(config)
@@ -1346,14 +1375,15 @@ def add_dataset_cli(
         except (ValueError, KeyError, FileNotFoundError) as e:
             err.print(f"[bold red]add-dataset refused[/]: {e}; nothing was changed.")
             raise typer.Exit(2)
-        console.print(f"added dataset {done['dataset']} with indicator(s) {', '.join(done['indicators'])} to {cfg.label}: "
-                      f"{done['added']} rows ingested into {done['store']} (data in {done['file']})")
+        console.print(f"added dataset {done['dataset']} with indicator(s) {', '.join(done['indicators'])} to {cfg.label}; "
+                      f"data in {_rel(Path(done['file']))}; ingested into {_rel(Path(done['store']))}: {done['added']} added, "
+                      f"{done['replaced']} replaced, {done['unchanged']} unchanged", highlight=False, soft_wrap=True)
         return
     try:
         proposal = propose_dataset(file, cfg, out, name=name, sheet=int(sheet) if sheet and sheet.isdigit() else sheet)
     except ValidationError as e:
         fail(e, "add-dataset could not read the file")
-    console.print(proposal.describe(), highlight=False, soft_wrap=True)
+    console.print(proposal.describe(config), highlight=False, soft_wrap=True)
 
 
 __all__ = ["inspect_file", "propose_dataset", "check_proposal", "apply_proposal", "add_dataset_cli", "Inspection", "Proposal",

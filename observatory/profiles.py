@@ -59,6 +59,7 @@ def compute_profiles(cfg: Config, store: Store, sii_repetitions: int = 2000) -> 
     geo = Geography(cfg)
     inds = read_indicators(cfg.indicators_file)
     values = store.read()
+    values = values[values["indicator_id"].isin(inds.index)]  # indicators since removed from the metadata stay in the store, unshown
     agg = _headline(aggregate(values, geo, inds, levels=LEVELS, population_indicator=cfg.population_indicator))
     agg = agg[agg["indicator_id"] != cfg.population_indicator].copy() if (inds.loc[inds.index == cfg.population_indicator, "value_type"] == "count").all() else agg
     h = geo.hierarchy

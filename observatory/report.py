@@ -344,5 +344,6 @@ class CountyOverview:
 
 
 def open_profile(config: str | Config, locality: str, quarter: str, audience: str = "public", store: str | None = None) -> LocalityProfile:
+    """A locality's profile for one audience: its data, headline, spine chart, map, tables, trends and downloads."""
     cfg = config if isinstance(config, Config) else load_config(config)
     return LocalityProfile(cfg, locality, quarter, audience, Path(store) if store else None)

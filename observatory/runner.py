@@ -60,9 +60,10 @@ def sha256_file(path: Path | str) -> str:
 class WarmKernel:
     """One kernel and one client, kept across notebooks; restarted when it dies or hangs."""
 
-    def __init__(self, kernel_name: str = "python3", start_timeout: float = 60):
+    def __init__(self, kernel_name: str = "python3", start_timeout: float = 60, runtime_dir: str | None = None):
         self.kernel_name = kernel_name
         self.start_timeout = start_timeout
+        self.runtime_dir = runtime_dir
         self.km = None
         self.kc = None
         self.tmpdir: str | None = None
@@ -74,7 +75,7 @@ class WarmKernel:
         from jupyter_core.utils import run_sync
 
         if os.name == "posix":  # unix sockets in a private folder: no TCP, no clash between workers
-            self.tmpdir = tempfile.mkdtemp(prefix="observatory-kernel-")
+            self.tmpdir = tempfile.mkdtemp(prefix="observatory-kernel-", dir=self.runtime_dir)
             self.km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc",
                                          connection_file=os.path.join(self.tmpdir, "kernel.json"),
                                          ip=os.path.join(self.tmpdir, "ipc"))
@@ -319,7 +320,7 @@ def worker_main(settings: dict) -> None:
         events.write(json.dumps(event) + "\n")
         events.flush()
 
-    kernel = WarmKernel(settings["kernel_name"], settings["start_timeout"])
+    kernel = WarmKernel(settings["kernel_name"], settings["start_timeout"], settings.get("runtime_dir"))
     try:
         try:
             kernel.launch()  # boots while papermill and nbconvert import
@@ -411,7 +412,8 @@ def run_tasks(tasks: list[dict], *, workers: int, timeout: float = 300, start_ti
     if not tasks:
         yield {"kernels_started": 0}
         return
-    settings = {"timeout": timeout, "start_timeout": start_timeout, "kernel_name": kernel_name}
+    runtime_dir = tempfile.mkdtemp(prefix="observatory-workers-")  # kernels' sockets; removed even if a worker is killed
+    settings = {"timeout": timeout, "start_timeout": start_timeout, "kernel_name": kernel_name, "runtime_dir": runtime_dir}
     todo = list(tasks)
     pending = {t["name"] for t in tasks}
     inbox: queue.Queue = queue.Queue()
@@ -459,6 +461,7 @@ def run_tasks(tasks: list[dict], *, workers: int, timeout: float = 300, start_ti
             w.stop(wait=0.5 if pending else 10)
         if stderr is not None:
             stderr.close()
+        shutil.rmtree(runtime_dir, ignore_errors=True)
     yield {"kernels_started": kernels}
 
 

@@ -4,10 +4,10 @@ Voila runs in its own process on ``dashboards/`` with source cells hidden, prehe
 idle culling. Voila cannot inject parameters, so the configuration, audience and store reach the
 dashboards' parameters cells through the environment (``OBSERVATORY_CONFIG``,
 ``OBSERVATORY_AUDIENCE``, ``OBSERVATORY_STORE``); the audience is never read from the query string,
-so a visitor cannot widen it. The server also publishes ``build/packs/<config>/`` at
+so a visitor cannot widen it. The server also publishes the configuration's packs folder at
 ``<base_url>observatory/packs/``, but only files listed in the manifest of a pack built for the same
-audience, so the dashboards can link each locality's profile. Partners reach it through a reverse
-proxy: see docs/serving.md.
+configuration and audience, so the dashboards can link each locality's profile. Partners reach it
+through a reverse proxy: see docs/serving.md.
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ DASHBOARDS_DIR = PROJECT_ROOT / "dashboards"
 HOST = "127.0.0.1"
 PACKS_PATH = "observatory/packs/"
 CULL_IDLE_SECONDS = 600
-ENV = {"config": "OBSERVATORY_CONFIG", "audience": "OBSERVATORY_AUDIENCE", "store": "OBSERVATORY_STORE"}
+ENV = {"config": "OBSERVATORY_CONFIG", "audience": "OBSERVATORY_AUDIENCE", "store": "OBSERVATORY_STORE",
+       "packs": "OBSERVATORY_PACKS_DIR"}
 
 
 def normal_base_url(base_url: str) -> str:
@@ -50,11 +51,14 @@ def voila_arguments(port: int = 8866, preheat: bool = True, base_url: str = "/",
     return args
 
 
-def voila_environment(config: str, audience: str, store: Path | str | None = None) -> dict[str, str]:
+def voila_environment(config: str, audience: str, store: Path | str | None = None,
+                      packs: Path | str | None = None) -> dict[str, str]:
     """The environment of the Voila process (inherited by its kernels)."""
     env = dict(os.environ)
     env[ENV["config"]] = str(config)
     env[ENV["audience"]] = audience
+    if packs:
+        env[ENV["packs"]] = str(packs)
     if store:
         env[ENV["store"]] = str(Path(store).resolve())
     else:
@@ -109,6 +113,7 @@ def serve(config: str = DEFAULT_CONFIG, port: int = 8866, audience: str = "publi
     """
     from observatory.catalogue import check_audience
     from observatory.config import load_config
+    from observatory.dashboard import packs_root
     from observatory.profiles import load_profiles
     from observatory.store import Store
 
@@ -118,7 +123,7 @@ def serve(config: str = DEFAULT_CONFIG, port: int = 8866, audience: str = "publi
     if not st.path.exists():
         raise FileNotFoundError(f"no evidence store at {st.path}: run `observatory ingest --config {cfg.name}` first")
     load_profiles(cfg, st)
-    env = voila_environment(str(cfg.dir), audience, store)
+    env = voila_environment(str(cfg.dir), audience, store, packs_root(cfg))
     args = voila_arguments(port, preheat, base_url, cull_idle_seconds)
     out = open(log, "ab") if log else (subprocess.DEVNULL if quiet else None)
     process = subprocess.Popen([sys.executable, "-m", "observatory.serve", *args], env=env, cwd=str(DASHBOARDS_DIR),
@@ -157,10 +162,11 @@ def serve_cli(
     port: int = typer.Option(8866, help="Port on 127.0.0.1."),
     audience: str = typer.Option("public", help="Audience: public, partners or partner:<id>."),
     preheat: bool = typer.Option(True, "--preheat/--no-preheat", help="Keep a kernel per dashboard ready."),
+    base_url: str = typer.Option("/", "--base-url", help="Path prefix when served behind a reverse proxy, e.g. /localities/."),
 ) -> None:
     """Serve the dashboards with Voila on 127.0.0.1 (put a reverse proxy in front for partners)."""
     try:
-        serve(config=config, port=port, audience=audience, preheat=preheat)
+        serve(config=config, port=port, audience=audience, preheat=preheat, base_url=base_url)
     except (FileNotFoundError, ValueError, RuntimeError, TimeoutError) as e:
         typer.echo(f"serve failed: {e}", err=True)
         raise typer.Exit(2)
@@ -201,11 +207,14 @@ def _main(argv: list[str]) -> None:
     from voila.app import Voila
 
     from observatory.config import load_config
-    from observatory.dashboard import packs_root
 
     cfg = load_config(os.environ.get(ENV["config"], DEFAULT_CONFIG))
     handler = _packs_handler(cfg.name, os.environ.get(ENV["audience"], "public"))
-    root = packs_root(cfg)
+    root = os.environ.get(ENV["packs"])
+    if not root:  # started by hand: work it out (imports pandas into the server)
+        from observatory.dashboard import packs_root
+
+        root = packs_root(cfg)
 
     class ObservatoryVoila(Voila):
         def init_handlers(self):

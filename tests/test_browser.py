@@ -186,6 +186,17 @@ def test_choosing_a_locality_shows_its_spine_and_trend_charts(session):
     assert shot.stat().st_size > 10_000
 
 
+def test_the_packs_folder_publishes_nothing_unlisted(server):
+    import urllib.error
+    import urllib.request
+
+    for path in ("observatory/packs/manifest.json", "observatory/packs/..%2F..%2Fdata%2Fdemo%2Fconfig.yaml",
+                 "observatory/packs/2000Q1/html/profile-ZL01.html"):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(server + path, timeout=10)
+        assert e.value.code in (403, 404)
+
+
 def test_no_error_in_the_page_or_console_and_no_request_leaves_loopback(session):
     page, events = session
     (ARTIFACTS / "browser-events.json").write_text(json.dumps(events, indent=1))

@@ -119,11 +119,66 @@ def test_current_quarter_is_the_last_complete_one():
     assert current_quarter(dt.date(2026, 2, 1)) == "2025Q4"
 
 
+PLANTED_ID = "planted_restricted_indicator"
+PLANTED_TITLE = "Planted restricted indicator"
+PLANTED_DATASET = "demo-planted-restricted"
+
+
+def plant_restricted_dataset(demo_copy: Path) -> None:
+    """Add an OFFICIAL-SENSITIVE dataset shared with one named partner only, with data for every small area."""
+    import yaml
+
+    codes = pd.read_csv(demo_copy / "lookups" / "small_area_lookup.csv")["small_area_code"]
+    rows = ["indicator_id,area_code,period,period_sort,numerator,denominator"]
+    rows += [f"{PLANTED_ID},{c},2024/25,20240000,{40 + i % 17},{900 + i % 50}" for i, c in enumerate(codes)]
+    (demo_copy / "sources" / "planted.csv").write_text("\n".join(rows) + "\n")
+    with open(demo_copy / "indicators.csv", "a") as f:
+        f.write(f"{PLANTED_ID},{PLANTED_TITLE},safer_communities,%,proportion,100,low_is_good,{PLANTED_DATASET},annual,Planted by the enforcement test,\n")
+    config = yaml.safe_load((demo_copy / "config.yaml").read_text())
+    config["sources"].append({"id": "planted", "adapter": "tidy", "file": "sources/planted.csv", "dataset": PLANTED_DATASET})
+    (demo_copy / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    catalogue = yaml.safe_load((demo_copy / "catalogue.yaml").read_text())
+    records = catalogue["datasets"] if isinstance(catalogue, dict) else catalogue
+    template = dict(next(r for r in records if r.get("audience") == "named partners"))
+    template.update({"id": PLANTED_DATASET, "title": "Planted restricted dataset (synthetic)", "indicators": [PLANTED_ID],
+                     "classification": "OFFICIAL-SENSITIVE", "audience": "named partners", "named_partners": ["demo-police"],
+                     "partner": "demo-health"})
+    template.pop("also_supplies", None)
+    records.append(template)
+    (demo_copy / "catalogue.yaml").write_text(yaml.safe_dump(catalogue, sort_keys=False, allow_unicode=True))
+
+
+def _pack_text(pack: Path) -> dict[str, str]:
+    """Every file of a pack as text; XLSX workbooks are read through their XML parts."""
+    texts = {}
+    for f in pack.rglob("*"):
+        if not f.is_file():
+            continue
+        if f.suffix == ".xlsx":
+            with zipfile.ZipFile(f) as z:
+                texts[str(f)] = " ".join(z.read(n).decode("utf-8", "ignore") for n in z.namelist() if n.endswith(".xml"))
+        else:
+            texts[str(f)] = f.read_bytes().decode("utf-8", "ignore")
+    return texts
+
+
+@pytest.fixture(scope="module")
+def planted_demo(tmp_path_factory):
+    import shutil
+
+    d = tmp_path_factory.mktemp("demo")
+    copy = d / "demo"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "demo", copy)
+    plant_restricted_dataset(copy)
+    code, out = _build(["--config", str(copy), "--quarter", "2025Q3", "--out", str(d / "packs"), "--store", str(d / "store")])
+    return d, copy, code, out
+
+
 @pytest.mark.slow
-def test_demo_pack_has_every_profile_and_download(tmp_path):
-    code, out = _build(["--config", "demo", "--quarter", "2025Q3", "--out", str(tmp_path / "packs"), "--store", str(tmp_path / "store")])
+def test_demo_pack_has_every_profile_and_download(planted_demo):
+    d, _copy, code, out = planted_demo
     assert code == 0, out
-    pack = tmp_path / "packs" / "2025Q3"
+    pack = d / "packs" / "2025Q3"
     localities = pd.read_csv(Path(__file__).resolve().parents[1] / "data/demo/localities.csv")["locality_code"].unique()
     assert len(localities) == 23
     for code_ in localities:
@@ -133,11 +188,35 @@ def test_demo_pack_has_every_profile_and_download(tmp_path):
         assert "Synthetic data" in html.read_text()
         for ext in ("csv", "xlsx"):
             assert (pack / "downloads" / f"profile-{code_}.{ext}").exists()
-    assert (pack / "html" / "county-overview.html").exists()
+    for name in ("county-overview", "data-catalogue", "exceptions-board"):
+        assert (pack / "html" / f"{name}.html").exists(), name
+        _html_has_no_code(pack / "html" / f"{name}.html")
     index = (pack / "index.html").read_text()
     assert all(f"profile-{c}" in index for c in localities)
     manifest = json.loads((pack / "manifest.json").read_text())
-    assert len(manifest["outputs"]) >= 24 and all(o["status"] == "built" for o in manifest["outputs"])
+    assert len(manifest["outputs"]) >= 24 and all(o["status"] == "ok" for o in manifest["outputs"])
+    # no CDN: the pack's pages work on a council network with no internet access
+    for html in (pack / "html").glob("*.html"):
+        assert not re.search(r"<script[^>]+src=[\"']https?://", html.read_text()), html.name
+
+
+@pytest.mark.slow
+def test_restricted_dataset_appears_nowhere_in_a_public_pack(planted_demo):
+    d, copy, code, out = planted_demo
+    assert code == 0, out
+    from observatory.store import Store
+
+    assert PLANTED_ID in set(Store(d / "store").read(columns=["indicator_id"])["indicator_id"]), "the planted data was ingested"
+    leaks = {path: needle for path, text in _pack_text(d / "packs" / "2025Q3").items()
+             for needle in (PLANTED_ID, PLANTED_TITLE) if needle in text}
+    assert leaks == {}, f"restricted dataset leaked into the public pack: {leaks}"
+    # the named partner's pack shows it
+    code, out = _build(["--config", str(copy), "--quarter", "2025Q3", "--out", str(d / "packs"), "--store", str(d / "store"),
+                        "--audience", "partner:demo-police", "--localities", "ZL01"])
+    assert code == 0, out
+    partner = d / "packs" / "2025Q3-partner-demo-police"
+    assert PLANTED_TITLE in (partner / "html" / "profile-ZL01.html").read_text()
+    assert PLANTED_ID in (partner / "downloads" / "profile-ZL01.csv").read_text()
 
 
 @pytest.mark.slow

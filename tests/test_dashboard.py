@@ -21,25 +21,24 @@ from observatory.store import Store
 NASTY = 'North<script>alert("x")</script>&town'
 
 
-@pytest.fixture
-def mini_store(mini_config, tmp_path):
-    """The mini county plus a 2024 smoking survey: Northtown clearly worse, one small area with a count of 3."""
-    localities = mini_config / "localities.csv"
+@pytest.fixture(scope="module")
+def profiles(tmp_path_factory):
+    """The mini county plus a 2024 smoking survey (Northtown clearly worse, one small area with a count of 3),
+    with Northtown renamed to something that must be escaped. Computed once: dashboards never change it."""
+    from conftest import make_mini_config
+
+    tmp = tmp_path_factory.mktemp("dashboard")
+    folder = make_mini_config(tmp / "mini")
+    localities = folder / "localities.csv"
     localities.write_text(localities.read_text().replace("ML01,Northtown,", f"ML01,\"{NASTY.replace(chr(34), chr(34) * 2)}\","))
-    cfg = load_config(mini_config)
-    extra = tmp_path / "extra.csv"
+    cfg = load_config(folder)
+    extra = tmp / "extra.csv"
     counts = {"Z01000001": 90, "Z01000002": 95, "Z01000003": 20, "Z01000004": 20, "Z01000005": 20, "Z01000006": 3}
     extra.write_text("indicator_id,area_code,period,numerator,denominator\n"
                      + "".join(f"smoking,{code},2024,{n},200\n" for code, n in counts.items()))
-    store = Store(tmp_path / "store")
+    store = Store(tmp / "store")
     ingest(cfg, store)
     ingest(cfg, store, files=[("tidy", extra, {"dataset": "mini-survey"})])
-    return cfg, store
-
-
-@pytest.fixture
-def profiles(mini_store):
-    cfg, store = mini_store
     return load_profiles(cfg, store)
 
 
@@ -204,6 +203,20 @@ def test_choosing_a_locality_shows_its_spine_and_trend_and_outlines_it(profiles)
     assert d.map.value != plain  # outlined
     d.locality.value = ""
     assert "Choose a locality" in d.details.value
+
+
+def test_a_locality_without_data_is_grey_and_says_so(tmp_path):
+    from conftest import make_mini_config
+
+    cfg = load_config(make_mini_config(tmp_path / "mini", empty_locality=True))
+    store = Store(tmp_path / "store")
+    ingest(cfg, store)
+    d = LocalitiesDashboard(cfg, "public", store=store.path)
+    props = features(d.map.value)
+    assert set(props) == {"ML01", "ML02", "ML03", "ML04"}
+    assert props["ML04"]["t1"] == "–" and fills(d.map.value)["ML04"] == "#c8c8c8"
+    d.locality.value = "ML04"
+    assert "Nodata Vale has no data available to this audience" in d.details.value
 
 
 def test_labels_from_data_are_escaped_everywhere(profiles):

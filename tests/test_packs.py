@@ -4,7 +4,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pytest
 
 import observatory
 from observatory.packs import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, Job, PackError, PackLocked, build_pack,
-                               file_digest, package_fingerprint, read_manifest, write_index)
+                               file_digest, package_fingerprint, read_manifest, up_to_date, write_index)
 
 NOTEBOOKS = Path(__file__).resolve().parent / "fixtures" / "notebooks"
 OK, RAISES = NOTEBOOKS / "ok.ipynb", NOTEBOOKS / "raises.ipynb"
@@ -155,6 +154,7 @@ def test_incremental_rebuilds(tmp_path):
     jobs[1] = ok_job(pack, "b", depends="data-v2")
     changed = build_pack(jobs, pack, jobs_n=1, meta=META, progress=False, package=PACKAGE)
     assert [r.status for r in changed.results] == ["built", "built", "skipped"]
+    assert "2 to build (parameters changed: 1, data changed: 1)" in (pack / "build.log").read_text()
     assert (pack / "downloads" / "a.csv").read_text() == "name,value\na,105\n"
     assert read_manifest(pack)["outputs"][1]["depends"] == "data-v2"
 
@@ -162,6 +162,7 @@ def test_incremental_rebuilds(tmp_path):
     (pack / "downloads" / "b.csv").write_text("tampered\n")
     edited = build_pack(jobs, pack, jobs_n=1, meta=META, progress=False, package=PACKAGE)
     assert [r.status for r in edited.results] == ["skipped", "built", "built"]
+    assert "(files missing or altered: 1, notebook changed: 1)" in (pack / "build.log").read_text()
     assert "edited fixture" in (pack / "html" / "c.html").read_text()
     assert (pack / "downloads" / "b.csv").read_text() == "name,value\nb,21\n"
 
@@ -170,6 +171,21 @@ def test_incremental_rebuilds(tmp_path):
     assert not (pack / "html" / "c.html").exists() and not (pack / "downloads" / "c.csv").exists()
     assert "c.html" not in (pack / "index.html").read_text()
     assert "html/c.html" not in read_manifest(pack)["files"]
+
+
+def test_up_to_date_needs_same_inputs_code_and_files(tmp_path):
+    pack = tmp_path / "2026Q3"
+    jobs = [ok_job(pack, "a"), ok_job(pack, "b")]
+    assert up_to_date(pack, "inputs-1", package=PACKAGE) is None  # never built
+    build_pack(jobs, pack, jobs_n=1, meta=META | {"inputs": "inputs-1"}, progress=False, package=PACKAGE)
+    current = up_to_date(pack, "inputs-1", package=PACKAGE)
+    assert current is not None and current.exit_code == EXIT_OK and not current.written
+    assert [(r.name, r.status) for r in current.results] == [("a", "skipped"), ("b", "skipped")]
+    assert current.results[0].html_path == pack / "html" / "a.html"
+    assert up_to_date(pack, "inputs-2", package=PACKAGE) is None
+    assert up_to_date(pack, "inputs-1", package=PACKAGE | {"source_sha256": "other"}) is None
+    (pack / "index.html").write_text("edited")
+    assert up_to_date(pack, "inputs-1", package=PACKAGE) is None
 
 
 def test_notebook_without_parameters_cell_fails_without_a_kernel(tmp_path):

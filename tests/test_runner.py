@@ -130,3 +130,11 @@ def test_html_exporter_matches_nbconvert():
     assert soup.select("img") and all(img.get("alt") for img in soup.select("img"))
     assert len(soup.select("div.jp-OutputArea-output[tabindex]")) == 2
     assert "secret_code_line" not in ours
+
+
+def test_dead_worker_is_replaced_and_only_its_notebook_fails(tmp_path):
+    out = list(run_tasks([_task(tmp_path, "killer", "kills_worker"), _task(tmp_path, "next", "ok", name="next")],
+                         workers=1, timeout=30))
+    results = {r["name"]: r for r in out if "name" in r}
+    assert results["killer"]["status"] == "failed" and results["killer"]["error"]["ename"] == "WorkerDied"
+    assert results["next"]["status"] == "built", results["next"]["error"]
