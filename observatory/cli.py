@@ -161,9 +161,11 @@ def _register() -> None:
     from observatory.catalogue import catalogue_cli
     from observatory.lab import lab_cli
     from observatory.partner_file import add_dataset_cli
+    from observatory.serve import serve_cli
 
     app.command("catalogue", help="Validate the data catalogue and build its HTML, CSV and DCAT JSON-LD.")(catalogue_cli)
     app.command("lab", help="Start JupyterLab on 127.0.0.1 in the notebooks folder, with the package importable.")(lab_cli)
+    app.command("serve", help="Serve the Voila dashboards on 127.0.0.1 (source hidden, kernels preheated).")(serve_cli)
     app.command("add-dataset", help="Inspect a partner's file, propose its catalogue record and indicators, and (with --apply) ingest it.")(add_dataset_cli)
 
 

@@ -152,7 +152,7 @@ class LocalityProfile:
         return f"<h2>Summary</h2><ul class='obs-headline'>{items}</ul>"
 
     def spine_frame(self) -> pd.DataFrame:
-        l = self.latest
+        l = self.latest[self.latest["value_type"] != "count"]  # a locality's count has no county benchmark
         return pd.DataFrame({
             "indicator_id": l["indicator_id"], "title": l["title"], "period": l["period"], "count": l["numerator"],
             "value": l["value"], "benchmark": l["county_value"], "peer_min": l["peer_min"], "peer_q25": l["peer_q25"],
@@ -162,7 +162,8 @@ class LocalityProfile:
     def spine_html(self) -> str:
         parts = [f"<h2>Spine chart: {html.escape(self.area.name)} against the range of {html.escape(self.config.county['name'])}'s localities</h2>",
                  charts.comparison_legend()]
-        for theme, g in self.spine_frame().join(self.latest[["theme"]]).groupby("theme", sort=True):
+        spine = self.spine_frame()
+        for theme, g in spine.join(self.latest.loc[spine.index, ["theme"]]).groupby("theme", sort=True):
             parts.append(charts.spine_chart(g.drop(columns="theme"), title=THEME_TITLES[Theme(theme)]))
         return "".join(parts)
 
