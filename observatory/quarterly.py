@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-import pandas as pd
-
-from observatory.config import BUILD_DIR, PROJECT_ROOT, Config, load_config
+from observatory.config import BUILD_DIR, DATA_DIR, PROJECT_ROOT, Config, load_config
 from observatory.store import Store
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
@@ -65,7 +63,9 @@ def sync_store(cfg: Config, store: Store, progress: bool = False) -> bool:
     return True
 
 
-def _frame_digest(frame: pd.DataFrame) -> str:
+def _frame_digest(frame) -> str:
+    import pandas as pd
+
     return hashlib.sha256(pd.util.hash_pandas_object(frame.reset_index(drop=True), index=True).to_numpy().tobytes()).hexdigest()
 
 
@@ -185,21 +185,41 @@ def _extra_jobs(plan: Plan, profiles, partial: bool) -> list:
     return jobs
 
 
+def inputs_digest(cfg: Config, quarter: str, audience: str, localities: Iterable[str] | None, store: Store,
+                  out: Path | None = None) -> str:
+    """A cheap digest of everything a pack is planned from (no pandas): sources and configuration files,
+    catalogue and partner register, targets, the store, the notebooks, last quarter's exceptions, the
+    parameters and the date (review flags in the catalogue depend on it)."""
+    files = [cfg.local_path(n) for n in ("catalogue.yaml", "targets.csv", "allocations.csv", "risks.csv")]
+    files += [DATA_DIR / "partners.yaml", store.values_path] + sorted(NOTEBOOKS.glob("*.ipynb"))
+    previous = pack_dir(cfg, previous_quarter(quarter), audience, out)
+    files += sorted((previous / "downloads").glob("exceptions-*.csv")) if previous.exists() else []
+    parts = [sources_digest(cfg).encode(), quarter.encode(), audience.encode(),
+             json.dumps(sorted(localities) if localities else "all").encode(), dt.date.today().isoformat().encode()]
+    parts += [str(f).encode() + (f.read_bytes() if f.exists() else b"-") for f in files]
+    return _sha(*parts)
+
+
 def build(config: str | Config = "demo", quarter: str | None = None, *, localities: Iterable[str] | None = None,
           jobs_n: int | None = None, out: Path | None = None, audience: str = "public", store: Path | None = None,
           progress: bool = True, force: bool = False, timeout: float = 600):
     """Build the quarterly pack; returns the packs module's BuildSummary."""
     from observatory.catalogue import check_audience
-    from observatory.packs import build_pack
+    from observatory.packs import build_pack, up_to_date
 
     cfg = config if isinstance(config, Config) else load_config(config)
     check_audience(audience)
     quarter = quarter or current_quarter()
     st = Store(store or cfg.store_dir())
+    target = pack_dir(cfg, quarter, audience, out).resolve()
+    inputs = inputs_digest(cfg, quarter, audience, localities, st, out)
+    if not force and (done := up_to_date(target, inputs)) is not None:
+        return done  # nothing changed: no pandas, no planning, no kernel
     sync_store(cfg, st, progress=progress)
-    plan = Plan(cfg, quarter, audience, st, pack_dir(cfg, quarter, audience, out).resolve())
+    plan = Plan(cfg, quarter, audience, st, target)
     jobs = plan_jobs(plan, localities)
     meta = {"config": cfg.name, "title": f"{cfg.label}: quarterly profile pack {quarter}", "quarter": quarter,
             "audience": audience, "synthetic": cfg.synthetic, "store_digest": st.digest(),
-            "localities": sorted(localities) if localities else "all"}
+            "localities": sorted(localities) if localities else "all",
+            "inputs": inputs_digest(cfg, quarter, audience, localities, st, out)}  # after the sync, which may change the store
     return build_pack(jobs, plan.pack_dir, jobs_n=jobs_n, meta=meta, progress=progress, force=force, timeout=timeout)

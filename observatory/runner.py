@@ -178,6 +178,9 @@ _IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)")
 _FOCUSABLE_DIV = re.compile(r'(<div class="[^"]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"]*"[^>]*?)>')
 
 
+_CDN_SCRIPT = re.compile(r'<script src="https?://[^"]*">\s*</script>')
+
+
 def _html_exporter():
     """One HTML exporter per process: no code cells, no prompts; cells tagged ``remove-cell`` (or
     outputs tagged ``remove-output``) left out.
@@ -206,6 +209,7 @@ def _html_exporter():
                 page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
             except (ImportError, AttributeError, TypeError):
                 return super().from_notebook_node(nb, resources, **kw)
+            page = _CDN_SCRIPT.sub("", page)  # require.js and MathJax from a CDN: packs are read offline
             page = _IMG_WITHOUT_ALT.sub('<img alt="No description has been provided for this image"', page)
             page = _FOCUSABLE_DIV.sub(r'\1 tabindex="0">', page)
             return page, resources

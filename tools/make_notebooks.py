@@ -30,12 +30,13 @@ def code(text: str):
 
 LOCALITY = [
     params('# Locality profile: papermill runs this once per locality; the logic lives in observatory.report.\n'
-           'config = "demo"        # configuration name or folder\n'
-           'locality = "ZL01"      # locality code\n'
+           '# audience is public, partners or partner:ID; empty store means the default store; empty pack_dir writes no downloads\n'
+           'config = "demo"\n'
+           'locality = "ZL01"\n'
            'quarter = "2025Q3"\n'
-           'audience = "public"    # public | partners | partner:<id>\n'
-           'store = ""             # absolute store path; "" = the configuration default\n'
-           'pack_dir = ""          # absolute pack folder for downloads; "" = none'),
+           'audience = "public"\n'
+           'store = ""\n'
+           'pack_dir = ""'),
     code("from IPython.display import HTML, display\n"
          "from observatory.report import open_profile\n\n"
          "profile = open_profile(config, locality, quarter, audience, store or None)\n"
