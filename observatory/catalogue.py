@@ -422,8 +422,8 @@ def _access(r: pd.Series | dict, partners: pd.DataFrame) -> str:
 
 def catalogue_frame(config: Config | str = "demo", audience: str = "public", today: dt.date | str | None = None) -> pd.DataFrame:
     """The catalogue as published to ``audience``: one row per record in ``CSV_COLUMNS``, lists joined
-    with '; ', review flags computed for ``today``. Every record is listed; for records the audience
-    may not use (``available`` false) the ``WITHHELD`` fields are blank."""
+    with '; ', review flags computed for ``today``. Records the audience may not use are left out; their
+    number is in ``frame.attrs["withheld"]``."""
     check_audience(audience)
     cfg = config if isinstance(config, Config) else load_config(config)
     cat = load_catalogue(cfg, validate=False)
@@ -461,9 +461,12 @@ def catalogue_frame(config: Config | str = "demo", audience: str = "public", tod
         if not available:
             row.update({f: "" for f in WITHHELD})
         rows.append(row)
-    frame = pd.DataFrame(rows).reindex(columns=CSV_COLUMNS)
+    # a dataset the audience may not use is left out altogether: not even its title reaches them
+    withheld = sum(not r["available"] for r in rows)
+    frame = pd.DataFrame([r for r in rows if r["available"]]).reindex(columns=CSV_COLUMNS)
     text = [c for c in CSV_COLUMNS if c not in ("synthetic", "available", "review_overdue", "refresh_overdue", "personal_data")]
     frame[text] = frame[text].astype(object).where(frame[text].notna(), "").astype(str)
+    frame.attrs["withheld"] = withheld
     return frame
 
 
@@ -626,15 +629,15 @@ def summary_html(frame: pd.DataFrame, cfg: Config, audience: str, today: dt.date
     """Counts of records, partners and overdue records, and who the page is for, in plain words."""
     today = _today(today)
     n_review, n_refresh = int(frame["review_overdue"].sum()), int(frame["refresh_overdue"].sum())
-    withheld = int((~frame["available"]).sum())
+    withheld = int(frame.attrs.get("withheld", 0))
     synthetic = ('<p class="obs-synthetic"><strong>Synthetic data</strong>: every partner and dataset of this demo county is '
                  'invented for demonstration; the records show realistic charter terms, not real agreements.</p>') if cfg.synthetic else ""
     lines = [f"{len(frame)} datasets shared by {frame['partner'].nunique()} partners; "
              f"{int((frame['audience'] == 'public').sum())} open to the public.",
              f"{n_review} overdue for their charter review and {n_refresh} overdue for a data refresh on {today.isoformat()}."]
     if withheld:
-        lines.append(f"{withheld} {'dataset is' if withheld == 1 else 'datasets are'} not available to this audience ({_e(audience)}): "
-                     "the terms are listed, the contact and internal details withheld.")
+        lines.append(f"{withheld} further {'dataset is' if withheld == 1 else 'datasets are'} shared under the charter with a narrower "
+                     f"audience than this one ({_e(audience)}) and {'is' if withheld == 1 else 'are'} not listed here.")
     pack = f" · quarterly pack {_e(quarter)}" if quarter else ""
     return (f"<h1>{_e(cfg.label)}: data catalogue</h1><p class='obs-meta'>Information-sharing charter · audience: {_e(audience)} · "
             f"as at {today.isoformat()}{pack}</p>{synthetic}<ul>" + "".join(f"<li>{x}</li>" for x in lines) + "</ul>")

@@ -303,7 +303,7 @@ def mini_built(mini_config, tmp_path):
     lines[start - 1:end] = [l.replace("next_review: 2027-01-15", "next_review: 2028-01-15") for l in lines[start - 1:end]]
     (mini_config / "catalogue.yaml").write_text("\n".join(lines) + "\n")
     cfg = load_config(mini_config)
-    return cfg, cat.build_catalogue(cfg, tmp_path / "public", "public", today=dt.date(2027, 2, 1))
+    return cfg, cat.build_catalogue(cfg, tmp_path / "partners", "partners", today=dt.date(2027, 2, 1))
 
 
 def test_html_has_filters_and_flags_overdue_records(mini_built):
@@ -324,14 +324,16 @@ def test_html_has_filters_and_flags_overdue_records(mini_built):
     assert "smoking" in p.rows["mini-survey"]["data-text"] and "warwickshire police" in p.rows["mini-police"]["data-text"]
 
 
-def test_public_html_lists_restricted_records_without_their_contacts(mini_built):
-    _cfg, paths = mini_built
-    page = paths["html"].read_text()
-    police, survey = _row_html(page, "mini-police"), _row_html(page, "mini-survey")
-    assert "available to charter partners only" in police
-    assert "steward@example.org" not in police and "Test Steward" not in police
-    assert "steward@example.org" in survey and "Test Steward" in survey
-    assert "Public task" in police  # the terms stay visible
+def test_public_catalogue_leaves_out_what_the_public_may_not_use(mini_built, tmp_path):
+    cfg, partners = mini_built
+    public = cat.build_catalogue(cfg, tmp_path / "public", "public", today=dt.date(2027, 2, 1))
+    for kind in ("html", "csv", "jsonld"):
+        assert "mini-police" not in public[kind].read_text(), kind  # not even its title or id
+        assert "mini-police" in partners[kind].read_text(), kind
+    page = public["html"].read_text()
+    assert "1 further dataset is shared under the charter with a narrower audience" in page
+    survey = _row_html(page, "mini-survey")
+    assert "steward@example.org" in survey and "Test Steward" in survey and "Public task" in survey
 
 
 def test_refresh_flag_after_the_update_interval(mini_config, tmp_path):
@@ -340,20 +342,18 @@ def test_refresh_flag_after_the_update_interval(mini_config, tmp_path):
     assert all(r["refresh_overdue"] == "True" for r in rows)  # annual, last received 2026-01-15: 502 days
 
 
-def test_csv_columns_and_withheld_fields(mini_built, tmp_path):
+def test_csv_columns(mini_built, tmp_path):
     cfg, paths = mini_built
     with open(paths["csv"], newline="") as f:
         reader = csv.DictReader(f)
         assert reader.fieldnames == CSV_HEADER
-        public = {r["id"]: r for r in reader}
-    assert public["mini-police"]["contact"] == "" and public["mini-police"]["available"] == "False"
-    assert public["mini-survey"]["contact"] == "steward@example.org"
-    assert public["mini-survey"]["indicators"] == "smoking; population"
-    assert public["mini-survey"]["licence_url"] == "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
-    partners = cat.build_catalogue(cfg, tmp_path / "partners", "partners", today="2027-02-01")
-    with open(partners["csv"], newline="") as f:
-        police = next(r for r in csv.DictReader(f) if r["id"] == "mini-police")
-    assert police["contact"] == "steward@example.org" and police["access"] == "charter partners only"
+        partners = {r["id"]: r for r in reader}
+    assert partners["mini-police"]["contact"] == "steward@example.org" and partners["mini-police"]["access"] == "charter partners only"
+    assert partners["mini-survey"]["indicators"] == "smoking; population"
+    assert partners["mini-survey"]["licence_url"] == "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+    public = cat.build_catalogue(cfg, tmp_path / "public", "public", today="2027-02-01")
+    with open(public["csv"], newline="") as f:
+        assert {r["id"] for r in csv.DictReader(f)} == {"mini-survey", "mini-imd"}
 
 
 def _graph(path: Path):
@@ -382,8 +382,7 @@ def test_jsonld_is_a_dcat_catalogue(mini_built):
         assert g.value(ds, DCTERMS.license) is not None
         modified = g.value(ds, DCTERMS.modified)
         assert modified.datatype == XSD.date and str(modified) == str(r["last_received"])
-        has_contact = g.value(ds, DCAT.contactPoint) is not None
-        assert has_contact == (r["audience"] == "public"), rid
+        assert g.value(ds, DCAT.contactPoint) is not None, rid  # every dataset this audience may use
     ogl = rdflib.URIRef("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
     assert len(set(g.subjects(DCTERMS.license, ogl))) == 3
     review = rdflib.URIRef(cat.OBS + "nextReview")
@@ -397,11 +396,13 @@ def test_demo_jsonld_parses_with_every_record(tmp_path):
     _rdflib, g = _graph(paths["jsonld"])
     from rdflib.namespace import DCAT, RDF
 
-    n = len(yaml.safe_load((DEMO / "catalogue.yaml").read_text()))
-    assert len(set(g.subjects(RDF.type, DCAT.Dataset))) == n
+    records = yaml.safe_load((DEMO / "catalogue.yaml").read_text())
+    records = records["datasets"] if isinstance(records, dict) else records
+    public = {r["id"] for r in records if r["audience"] == "public"}
+    assert 0 < len(public) < len(records)
+    assert len(set(g.subjects(RDF.type, DCAT.Dataset))) == len(public)
     doc = json.loads(paths["jsonld"].read_text())
-    police = next(d for d in doc["dcat:dataset"] if d["dct:identifier"] == "demo-police-crime")
-    assert "dcat:contactPoint" not in police and police["dct:accessRights"]["@id"].endswith("RESTRICTED")
+    assert {d["dct:identifier"] for d in doc["dcat:dataset"]} == public  # restricted records are left out
 
 
 # ---- attribution -------------------------------------------------------------------------------
@@ -420,7 +421,7 @@ def test_attributions_and_their_file(mini_config, tmp_path):
 # ---- filtering and the dashboard widget ----------------------------------------------------------
 
 def test_filter_catalogue(mini_config):
-    frame = cat.catalogue_frame(load_config(mini_config), "public", today="2027-02-01")
+    frame = cat.catalogue_frame(load_config(mini_config), "partners", today="2027-02-01")
     assert set(cat.filter_catalogue(frame, partner="mhclg")["id"]) == {"mini-imd"}
     assert set(cat.filter_catalogue(frame, theme="safer_communities")["id"]) == {"mini-police"}
     assert set(cat.filter_catalogue(frame, classification="open")["id"]) == {"mini-survey", "mini-imd"}
@@ -434,7 +435,7 @@ def test_widget_redraws_its_html_table(mini_config):
     pytest.importorskip("ipywidgets")
     import ipywidgets as w
 
-    box = cat.catalogue_widget(load_config(mini_config), "public", today="2027-02-01")
+    box = cat.catalogue_widget(load_config(mini_config), "partners", today="2027-02-01")
     assert isinstance(box.table, w.HTML)
     assert all(f'data-id="{r}"' in box.table.value for r in ("mini-survey", "mini-police", "mini-imd"))
     box.controls["partner"].value = "warks-police"
