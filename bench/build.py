@@ -61,6 +61,9 @@ def child_plain(pack_dir: Path) -> int:
     return 0
 
 
+LAST_OUTPUT = {"text": ""}
+
+
 def run(cmd: list[str]) -> float:
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
@@ -68,7 +71,14 @@ def run(cmd: list[str]) -> float:
     if proc.returncode not in (0, 1):
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit(f"benchmark step failed (exit code {proc.returncode}): {' '.join(cmd)}")
+    LAST_OUTPUT["text"] = " ".join((proc.stdout + proc.stderr).split())
     return seconds
+
+
+def noop_counts_from(output: str, pack_dir: Path) -> tuple[float, str]:
+    """A no-op answered before planning writes no log line: read its counts from what the command printed."""
+    m = re.search(r"(\d+ built, \d+ up to date, \d+ failed) in ([\d.]+) s", output)
+    return (float(m.group(2)), m.group(1)) if m else engine_seconds(pack_dir)
 
 
 def engine_seconds(pack_dir: Path) -> tuple[float, str]:
@@ -120,7 +130,7 @@ def main() -> None:
             if r == 0:
                 for _ in range(args.noop_repeat):
                     noop.append(run(command(out)))
-                    seconds, c = engine_seconds(out / QUARTER)
+                    seconds, c = noop_counts_from(LAST_OUTPUT["text"], out / QUARTER)
                     noop_engine.append(seconds)
                     noop_counts.append(c)
         n = len(json.loads((Path(tmp) / "cold0" / QUARTER / "manifest.json").read_text())["outputs"])

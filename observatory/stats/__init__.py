@@ -7,7 +7,7 @@
 - ``gap``: narrowing the gap (locality gaps, spread, SII by decile, gap trend)
 - ``disclosure``: small-count suppression with secondary suppression
 """
-from observatory.stats.compare import compare, quintiles, rag_colour
+from observatory.stats.compare import quintiles, rag_colour  # compare(): observatory.stats.compare.compare (the module keeps its name)
 from observatory.stats.disclosure import suppress
 from observatory.stats.gap import gap_summary, gap_trend, locality_gaps, sii_by_decile
 from observatory.stats.methods import (dsr, european_standard_population, expected_counts, isr, mean_ci,
@@ -15,5 +15,5 @@ from observatory.stats.methods import (dsr, european_standard_population, expect
 from observatory.stats.trend import recent_trend
 
 __all__ = ["proportion_ci", "rate_ci", "dsr", "expected_counts", "isr", "mean_ci", "sii", "european_standard_population",
-           "compare", "quintiles", "rag_colour", "recent_trend", "locality_gaps", "gap_summary", "sii_by_decile",
+           "quintiles", "rag_colour", "recent_trend", "locality_gaps", "gap_summary", "sii_by_decile",
            "gap_trend", "suppress"]
