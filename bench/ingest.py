@@ -13,6 +13,7 @@ import json
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +29,7 @@ from observatory import sources  # noqa: E402
 from observatory.config import load_config  # noqa: E402
 from observatory.geography import Geography  # noqa: E402
 from observatory.indicators import read_indicators  # noqa: E402
-from observatory.ingest import check, ingest  # noqa: E402
+from observatory.ingest import check  # noqa: E402
 from observatory.store import Store  # noqa: E402
 
 
@@ -86,49 +87,64 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _ingest_child(folder: Path, store_name: str) -> None:
+    """One ingest in a fresh process, so its peak memory is its own (not the generator's)."""
+    cfg = load_config(folder / "cfg")
+    geo = Geography(cfg)
+    _ = geo.areas
+    inds = read_indicators(cfg.indicators_file)
+    csv = folder / "national.csv"
+    store = Store(folder / store_name)
+    t0 = time.perf_counter()
+    ex = sources.read("tidy", csv, {"dataset": "bench"})
+    t1 = time.perf_counter()
+    c = check(ex.frame, csv.name, geo, inds, dataset="bench")
+    del ex
+    t2 = time.perf_counter()
+    assert c.report.ok, str(c.report)[:500]
+    counts = store.merge(c.frame, description="bench")
+    t3 = time.perf_counter()
+    print(json.dumps({"read": t1 - t0, "check": t2 - t1, "write": t3 - t2, "total": t3 - t0, "rows": len(c.frame),
+                      "counts": counts, "peak_mib": peak_rss_mib()}))
+
+
+def _child(folder: Path, store_name: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", str(folder), "--store-name", store_name],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--areas", type=int, default=35000)
     ap.add_argument("--indicators", type=int, default=40)
     ap.add_argument("--periods", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--store-name", default="store", help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.child:
+        _ingest_child(Path(a.child), a.store_name)
+        return
     tmp = Path(tempfile.mkdtemp(prefix="obs-bench-"))
     try:
-        cfg_dir = national_config(tmp / "cfg", a.areas, a.indicators)
-        csv = tmp / "national.csv"
+        national_config(tmp / "cfg", a.areas, a.indicators)
         t = time.perf_counter()
-        n = national_table(csv, a.areas, a.indicators, a.periods)
-        print(f"generated {n:,} rows ({csv.stat().st_size / 2**20:,.0f} MiB CSV) in {time.perf_counter() - t:.1f} s")
-        cfg = load_config(cfg_dir)
-        geo = Geography(cfg)
-        _ = geo.areas
-        inds = read_indicators(cfg.indicators_file)
-        totals, reads, checks = [], [], []
+        n = national_table(tmp / "national.csv", a.areas, a.indicators, a.periods)
+        print(f"generated {n:,} rows ({(tmp / 'national.csv').stat().st_size / 2**20:,.0f} MiB CSV) in {time.perf_counter() - t:.1f} s")
+        runs = []
         for r in range(a.repeat):
-            store = Store(tmp / f"store{r}")
-            t0 = time.perf_counter()
-            ex = sources.read("tidy", csv, {"dataset": "bench"})
-            t1 = time.perf_counter()
-            c = check(ex.frame, csv.name, geo, inds, dataset="bench")
-            t2 = time.perf_counter()
-            assert c.report.ok, str(c.report)[:500]
-            store.merge(c.frame, description="bench")
-            t3 = time.perf_counter()
-            reads.append(t1 - t0); checks.append(t2 - t1); totals.append(t3 - t0)
-            print(f"run {r + 1}: read {t1 - t0:.1f} s, check {t2 - t1:.1f} s, write {t3 - t2:.1f} s, total {t3 - t0:.1f} s")
-            del ex, c
-        med = statistics.median(totals)
+            res = _child(tmp, f"store{r}")
+            runs.append(res)
+            print(f"run {r + 1}: read {res['read']:.1f} s, check {res['check']:.1f} s, write {res['write']:.1f} s, "
+                  f"total {res['total']:.1f} s, peak {res['peak_mib']:,.0f} MiB")
+        med = statistics.median(r["total"] for r in runs)
         print(f"rows: {n:,}")
-        print(f"median ingest time: {med:.1f} s  ({n / med:,.0f} rows/s)")
-        print(f"median phases: read {statistics.median(reads):.1f} s, check {statistics.median(checks):.1f} s")
+        print(f"median ingest time into an empty store: {med:.1f} s  ({n / med:,.0f} rows/s)")
+        print(f"peak memory of the ingesting process (max RSS), median: {statistics.median(r['peak_mib'] for r in runs):,.0f} MiB")
         print(f"store size: {(tmp / 'store0' / 'values.parquet').stat().st_size / 2**20:,.0f} MiB parquet")
-        print(f"peak memory (max RSS): {peak_rss_mib():,.0f} MiB")
-        # the CLI path re-ingesting the same file: idempotent, nothing written
-        t = time.perf_counter()
-        counts = ingest(cfg, Store(tmp / "store0"), files=[("tidy", csv, {"dataset": "bench"})])
-        print(f"re-ingest of the same file: {counts} in {time.perf_counter() - t:.1f} s")
-        print(f"peak memory after re-ingest (max RSS): {peak_rss_mib():,.0f} MiB")
+        again = _child(tmp, "store0")  # the same file again: idempotent, nothing written
+        print(f"re-ingest of the same file: {again['counts']} in {again['total']:.1f} s, peak {again['peak_mib']:,.0f} MiB")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

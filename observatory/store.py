@@ -11,6 +11,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from observatory.schema import KEY, VALUE_COLUMNS
@@ -40,14 +41,39 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
             s = pd.Series(np.zeros(n, dtype="int64"), index=frame.index)
         else:
             s = pd.Series(np.full(n, np.nan), index=frame.index)
-        if dtype == "string":
-            s = s.astype("string").fillna("")
-        out[col] = s.astype(dtype if dtype != "string" else "string")
+        if dtype == "string":  # either string flavour will do: converting 11 million strings would copy them
+            if not isinstance(s.dtype, pd.StringDtype):
+                s = s.astype("string")
+            if s.isna().any():
+                s = s.fillna("")
+            out[col] = s
+        else:
+            out[col] = s.astype(dtype)
     return pd.DataFrame(out).reset_index(drop=True)
 
 
 def _key_hash(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame[KEY], index=False).to_numpy()
+
+
+def _write_by_indicator(frame: pd.DataFrame, path: Path) -> None:
+    """Write the values grouped by indicator, each indicator's rows sorted by area and period, one
+    indicator at a time: reads filtered by indicator touch few row groups, and a national-scale
+    table is never held twice."""
+    table = pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False)
+    codes, uniques = pd.factorize(frame["indicator_id"], sort=True)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    within = [("area_type", "ascending"), ("area_code", "ascending"), ("period_sort", "ascending"),
+              ("sex", "ascending"), ("age", "ascending"), ("category", "ascending")]
+    with pq.ParquetWriter(path, SCHEMA, compression="zstd") as writer:
+        for i in range(len(uniques)):
+            part = table.take(order[bounds[i]:bounds[i + 1]])
+            writer.write_table(part.take(pc.sort_indices(part, sort_keys=within)), row_group_size=1_000_000)
+
+
+def _row_hash(frame: pd.DataFrame) -> np.ndarray:
+    return pd.util.hash_pandas_object(frame[list(VALUE_COLUMNS)], index=False).to_numpy()
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -103,27 +129,21 @@ class Store:
             new_keys = _key_hash(new)
             old_keys = _key_hash(old)
             hit = np.isin(old_keys, new_keys)
-            old_hit = old[hit]
-            # a replaced row is unchanged when every column is equal
-            merged_hit = old_hit.assign(_h=old_keys[hit]).merge(new.assign(_h=new_keys), on="_h", suffixes=("", "_new"))
-            same = np.ones(len(merged_hit), dtype=bool)
-            for c in VALUE_COLUMNS:
-                a, b = merged_hit[c], merged_hit[f"{c}_new"]
-                eq = (a == b).fillna(False).to_numpy(dtype=bool) | (a.isna() & b.isna()).to_numpy(dtype=bool)
-                same &= eq
+            new_hit = np.isin(new_keys, old_keys)
+            # a row whose key is stored is unchanged when the whole row hashes the same as the stored one
+            same = np.isin(_row_hash(new[new_hit]), _row_hash(old[hit]))
             unchanged = int(same.sum())
-            replaced = int(len(merged_hit) - unchanged)
-            added = int(len(new) - len(merged_hit))
+            replaced = int(new_hit.sum()) - unchanged
+            added = int(len(new) - new_hit.sum())
             if replaced == 0 and added == 0:
                 return {"added": 0, "replaced": 0, "unchanged": unchanged}
             combined = pd.concat([old[~hit], new], ignore_index=True)
         else:
             combined, added, replaced, unchanged = new, len(new), 0, 0
-        combined = combined.sort_values(["indicator_id", "area_type", "area_code", "period_sort", "sex", "age", "category"], kind="stable")
-        table = pa.Table.from_pandas(combined, schema=SCHEMA, preserve_index=False)
-        _atomic_write(self.values_path, lambda tmp: pq.write_table(table, tmp, compression="zstd", row_group_size=1_000_000))
+        rows = len(combined)
+        _atomic_write(self.values_path, lambda tmp: _write_by_indicator(combined, tmp))
         entry = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "description": description,
-                 "files": files or [], "added": added, "replaced": replaced, "unchanged": unchanged, "rows": len(combined)}
+                 "files": files or [], "added": added, "replaced": replaced, "unchanged": unchanged, "rows": rows}
         log = self.log() + [entry]
         _atomic_write(self.path / LOG, lambda tmp: tmp.write_text(json.dumps(log, indent=1)))
         return {"added": added, "replaced": replaced, "unchanged": unchanged}

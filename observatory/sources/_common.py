@@ -130,8 +130,11 @@ def _read_csv(path: Path, header_row: int, encoding: str, report: Report) -> pd.
         if "utf8" in str(e).lower() and encoding.lower().startswith("utf"):
             raise UnicodeDecodeError(encoding, b"", 0, 1, str(e)) from None
         return _read_csv_slow(path, header_row, names, encoding, report)
+    # self_destruct frees each Arrow column as it is converted: a national-scale file is not held twice
     frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype(na_value=np.nan),
-                                          pa.large_string(): pd.StringDtype(na_value=np.nan)}.get)
+                                          pa.large_string(): pd.StringDtype(na_value=np.nan)}.get,
+                            self_destruct=True, split_blocks=True)
+    del table
     n = len(frame)
     if _count_lines(path) == header_end + n:
         frame[ROW] = np.arange(header_end + 1, header_end + n + 1, dtype="int64")
