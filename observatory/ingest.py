@@ -16,7 +16,7 @@ from observatory.schema import AreaType, ValueType
 from observatory.sources import ROW
 from observatory.sources._common import period_sort
 from observatory.store import Store
-from observatory.validation import Report, ValidationError
+from observatory.validation import Report
 
 PREFIX_TYPES = {
     "E92": AreaType.ENGLAND.value, "E12": AreaType.REGION.value, "E10": AreaType.COUNTY.value,

@@ -24,7 +24,9 @@ import shapely
 from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
 from jinja2 import Template
 
-from observatory.geography import simplify_for_web as web_geometry  # noqa: F401  (kept as the maps API name)
+from observatory.geography import simplify_for_web as web_geometry  # noqa: F401  (the maps API name for it)
+
+__all__ = ["web_geometry", "choropleth", "map_html", "map_iframe"]
 
 MISSING_COLOUR = "#c8c8c8"
 # ColorBrewer YlGnBu (9 classes); k colours are taken evenly from its darker eight.

@@ -184,7 +184,6 @@ def _sii(agg: pd.DataFrame, geo: Geography, cfg: Config, inds: pd.DataFrame, rep
         kind = vt if vt in ("proportion", "crude_rate") else None
         if vt == "dsr":
             continue  # DSR by decile needs age bands per decile: not reported
-        mult = g["multiplier"].iloc[0] if kind else 1
         for m, gg in g.groupby("multiplier"):
             try:
                 parts.append(sii_by_decile(gg, group_by=("indicator_id", "period", "period_sort"), value_type=kind, multiplier=m if kind else 1, repetitions=repetitions, seed=1))

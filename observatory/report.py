@@ -94,6 +94,16 @@ def headline(latest: pd.DataFrame, area_name: str, benchmark_name: str) -> list[
     return lines
 
 
+def _resolve(report) -> None:
+    """Load a report's profiles and the datasets its audience may see, unless given."""
+    if report.profiles is None:
+        report.profiles = load_profiles(report.config, report.store)
+    if report.allowed_datasets is None:
+        from observatory.catalogue import allowed_datasets
+
+        report.allowed_datasets = allowed_datasets(report.config, report.audience)
+
+
 @dataclass
 class LocalityProfile:
     """Everything a locality's profile shows, for one audience."""
@@ -107,12 +117,7 @@ class LocalityProfile:
     allowed_datasets: set[str] | None = field(default=None)
 
     def __post_init__(self):
-        if self.profiles is None:
-            self.profiles = load_profiles(self.config, self.store)
-        if self.allowed_datasets is None:
-            from observatory.catalogue import allowed_datasets
-
-            self.allowed_datasets = allowed_datasets(self.config, self.audience)
+        _resolve(self)
 
     @cached_property
     def area(self):
@@ -259,12 +264,7 @@ class CountyOverview:
     allowed_datasets: set[str] | None = None
 
     def __post_init__(self):
-        if self.profiles is None:
-            self.profiles = load_profiles(self.config, self.store)
-        if self.allowed_datasets is None:
-            from observatory.catalogue import allowed_datasets
-
-            self.allowed_datasets = allowed_datasets(self.config, self.audience)
+        _resolve(self)
 
     @cached_property
     def gaps(self) -> pd.DataFrame:

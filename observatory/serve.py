@@ -177,7 +177,7 @@ def serve_cli(
 def pack_file_allowed(root: Path | str, path: Path | str, config: str, audience: str) -> bool:
     """May the server of ``config`` for ``audience`` publish ``path``? Only a file listed in the manifest of a pack
     folder directly under ``root`` built for that configuration and audience."""
-    from observatory.packs import MANIFEST, read_manifest
+    from observatory.packs import read_manifest
 
     base, p = Path(root).resolve(), Path(path).resolve()
     if base not in p.parents or not p.is_file():

@@ -15,6 +15,8 @@ Conventions (all adapters):
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import csv
 import io
 import re
@@ -485,3 +487,30 @@ def write_atomic(dest: Path, data: bytes) -> Path:
     tmp.write_bytes(data)
     tmp.replace(dest)
     return dest
+
+
+@dataclass
+class AreaTable:
+    """A source file read as text, with its columns indexed by snake_case name and its area-code column found."""
+
+    file: str
+    table: pd.DataFrame
+    columns: list[str]
+    by_snake: dict[str, str]
+    code_col: str | None
+    report: Report
+
+
+def read_area_table(path: Path, options: Mapping[str, Any], code_columns: Sequence[str], expected: str,
+                    alternatives: str) -> AreaTable:
+    """Read ``path`` and find its area-code column among ``code_columns`` (snake_case names); a missing one is
+    reported as ``expected`` (the name users know) with its ``alternatives``."""
+    report = Report()
+    file = Path(path).name
+    table = read_table(path, options, report)
+    columns = [c for c in table.columns if c != ROW]
+    by_snake = {snake(c): c for c in columns}
+    code_col = next((by_snake[c] for c in code_columns if c in by_snake), None)
+    if code_col is None:
+        report.add(file, 1, expected, f"missing required column {expected!r} ({alternatives})")
+    return AreaTable(file, table, columns, by_snake, code_col, report)

@@ -30,9 +30,8 @@ import pandas as pd
 
 from observatory.sources import ROW, Extract, register
 from observatory.sources._common import (
-    area_type_from_code, empty_frame, finish, period_sort_key, read_table, snake, to_number,
+    area_type_from_code, empty_frame, finish, period_sort_key, read_area_table, snake, to_number,
 )
-from observatory.validation import Report
 
 DOMAINS = {
     "imd": ["index_of_multiple_deprivation_imd", "index_of_multiple_deprivation", "imd", "imd19", "imd25", "imd2019", "imd2025"],
@@ -87,15 +86,8 @@ def vintage_of(column: str) -> str:
 @register("deprivation")
 def read(path: Path, options: Mapping[str, Any]) -> Extract:
     """Read an Indices of Deprivation LSOA file into long rows, one per LSOA and indicator."""
-    report = Report()
-    file = Path(path).name
-    table = read_table(path, options, report)
-    columns = [c for c in table.columns if c != ROW]
-    by_snake = {snake(c): c for c in columns}
-    code_col = next((by_snake[c] for c in CODE_COLUMNS if c in by_snake), None)
-    if code_col is None:
-        report.add(file, 1, "LSOA code (2011)", "missing required column 'LSOA code (2011)' "
-                   "(or lsoa11_code, lsoa21_code, lsoa)")
+    t = read_area_table(path, options, CODE_COLUMNS, "LSOA code (2011)", "or lsoa11_code, lsoa21_code, lsoa")
+    report, file, table, columns, code_col = t.report, t.file, t.table, t.columns, t.code_col
     if options.get("period") is None:
         report.add(file, None, None, "option 'period' is required (the Indices' edition, e.g. \"2019\")")
 

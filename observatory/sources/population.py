@@ -23,9 +23,8 @@ from typing import Any, Mapping
 import pandas as pd
 
 from observatory.sources import ROW, Extract, register
-from observatory.sources._common import empty_frame, finish, period_sort_key, read_table, snake, to_number
+from observatory.sources._common import empty_frame, finish, period_sort_key, read_area_table, snake, to_number
 from observatory.sources.deprivation import vintage_of
-from observatory.validation import Report
 
 CODE_COLUMNS = ["lsoa_code", "lsoa11_code", "lsoa21_code", "lsoa_code_2011", "lsoa_code_2021", "lsoa_2021_code",
                 "lsoa_2011_code", "lsoa11cd", "lsoa21cd", "area_codes", "area_code", "msoa11_code", "msoa21_code",
@@ -56,14 +55,8 @@ def _age_columns(columns: list[str]) -> dict[str, str]:
 @register("population")
 def read(path: Path, options: Mapping[str, Any]) -> Extract:
     """Read a small-area population file into counts by age band."""
-    report = Report()
-    file = Path(path).name
-    table = read_table(path, options, report)
-    columns = [c for c in table.columns if c != ROW]
-    by_snake = {snake(c): c for c in columns}
-    code_col = next((by_snake[c] for c in CODE_COLUMNS if c in by_snake), None)
-    if code_col is None:
-        report.add(file, 1, "LSOA Code", "missing required column 'LSOA Code' (or lsoa11_code, lsoa21_code)")
+    t = read_area_table(path, options, CODE_COLUMNS, "LSOA Code", "or lsoa11_code, lsoa21_code")
+    report, file, table, columns, by_snake, code_col = t.report, t.file, t.table, t.columns, t.by_snake, t.code_col
     if options.get("period") is None:
         report.add(file, None, None, "option 'period' is required (the estimates' reference year, e.g. \"2020\")")
     file6 = {label: next((c for c in columns if frag in snake(c)), None) for frag, label in FILE6.items()}
