@@ -296,7 +296,7 @@ class CountyOverview:
         names = self.profiles.geography.areas.drop_duplicates("code").set_index("code")["name"]
         widest = g.dropna(subset=["ratio"]).sort_values("ratio", ascending=False).head(3)
         for r in widest.itertuples():
-            if r.worst_area:
+            if isinstance(r.worst_area, str) and r.worst_area:
                 lines.append(f"{html.escape(r.title)}: {html.escape(str(names.get(r.worst_area, r.worst_area)))} is {r.ratio:.1f} times "
                              f"{html.escape(str(names.get(r.best_area, r.best_area)))}.")
         return "<h2>Summary</h2><ul>" + "".join(f"<li>{x}</li>" for x in lines) + "</ul>"

@@ -223,11 +223,17 @@ def test_restricted_dataset_appears_nowhere_in_a_public_pack(planted_demo):
 @pytest.mark.warwickshire
 def test_warwickshire_pack_builds_on_the_real_data(tmp_path, shared_data):
     code, out = _build(["--config", "warwickshire", "--quarter", "2025Q3", "--out", str(tmp_path / "packs"),
-                        "--store", str(tmp_path / "store"), "--localities", "WA-KEN,NW-WEST"])
+                        "--store", str(tmp_path / "store")])
     assert code == 0, out
     pack = tmp_path / "packs" / "2025Q3"
-    _html_has_no_code(pack / "html" / "profile-WA-KEN.html")
+    localities = pd.read_csv(Path(__file__).resolve().parents[1] / "data/warwickshire/localities.csv")["locality_code"].unique()
+    for name in [f"profile-{c}" for c in localities] + ["county-overview", "data-catalogue", "exceptions-board",
+                                                        "exceptions-district-E07000222"]:
+        _html_has_no_code(pack / "html" / f"{name}.html")
     ken = (pack / "html" / "profile-WA-KEN.html").read_text()
-    assert "Kenilworth" in ken and "Index of Multiple Deprivation" in ken
+    assert "Kenilworth" in ken and "Index of Multiple Deprivation" in ken and "Synthetic data" not in ken
+    assert "Open Government Licence" in ken  # attribution from the catalogue
     d = pd.read_csv(pack / "downloads" / "profile-NW-WEST.csv")
     assert len(d) > 0 and d["value"].notna().any()
+    manifest = json.loads((pack / "manifest.json").read_text())
+    assert len(manifest["outputs"]) == len(localities) + 2 + 12  # + overview, catalogue; board, 6 themes, 5 districts and all(o["status"] == "ok" for o in manifest["outputs"])
