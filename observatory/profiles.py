@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -241,8 +242,10 @@ def load_profiles(config: Config | str = "demo", store: Store | Path | str | Non
     if refresh or not all((folder / f"{n}.parquet").exists() for n in names):
         tables = compute_profiles(cfg, st)
         folder.mkdir(parents=True, exist_ok=True)
-        for n in names:
-            tables[n].to_parquet(folder / f"{n}.parquet", index=False)
+        for n in names:  # written aside then renamed: a concurrent reader never sees half a file
+            tmp = folder / f".{n}.{os.getpid()}.parquet"
+            tables[n].to_parquet(tmp, index=False)
+            os.replace(tmp, folder / f"{n}.parquet")
         (folder / "inputs.json").write_text(json.dumps({"store": str(st.path), "digest": digest}))
     tables = {n: pd.read_parquet(folder / f"{n}.parquet") for n in names}
     return Profiles(cfg, tables["profiles"], tables["gaps"], tables["gap_trends"], digest)
