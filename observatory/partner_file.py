@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 import os
@@ -44,6 +43,8 @@ import yaml
 from observatory.config import Config, load_config
 from observatory.schema import AreaType, Polarity, Theme, ValueType
 from observatory.validation import Report, ValidationError
+from observatory.runner import sha256_file
+from observatory.sources._common import cell_text
 
 if TYPE_CHECKING:
     from observatory.geography import Geography
@@ -144,26 +145,12 @@ class Inspection:
         return next((c for c in self.columns if c.role == "period"), None)
 
 
-def file_digest(path: Path | str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 # --------------------------------------------------------------------------- reading the grid
 
 def _text(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() else repr(v)
-    if isinstance(v, (dt.datetime, dt.date)):
-        return v.isoformat()[:10]
-    return str(v).strip()
+    """A worksheet cell as the adapters read it, trimmed; dates as YYYY-MM-DD."""
+    text = cell_text(v)
+    return text[:10] if isinstance(v, (dt.datetime, dt.date)) else text.strip()
 
 
 def _decode(data: bytes) -> tuple[str, str]:
@@ -1069,7 +1056,7 @@ def propose_dataset(path: Path | str, config: Config | str = "demo", out: Path |
     text += "review:   # delete each line once resolved\n" + ("".join(f"  - {yaml.safe_dump(x, width=10_000).strip().removesuffix('...').strip()}\n" for x in source_review) if source_review else "  []\n")
     (folder / "source.yaml").write_text(text, encoding="utf-8")
 
-    meta = {"file": path.name, "sha256": file_digest(path), "config": cfg.name, "created": today.isoformat(), "mode": mode,
+    meta = {"file": path.name, "sha256": sha256_file(path), "config": cfg.name, "created": today.isoformat(), "mode": mode,
             "data": data_name, "dataset": dataset, "indicators": [i.id for i in inds], "sheet": ins.sheet}
     (folder / "proposal.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     todo = {"catalogue.yaml": [f for f, v in record.items() if isinstance(v, str) and MARKER_RE.search(v)],
@@ -1250,7 +1237,7 @@ def apply_proposal(folder: Path | str, config: Config | str = "demo", *, file: P
     record = {k: v for k, v in records[0].items() if k != "review"}
     source = {k: v for k, v in source.items() if k != "review"}
     if file is not None:
-        digest = file_digest(file)
+        digest = sha256_file(file)
         if digest != meta["sha256"]:
             report.add(Path(file).name, None, None, f"is not the file that was inspected ({meta['file']}): it changed "
                        "since; run add-dataset on it again")

@@ -181,7 +181,8 @@ def _read_csv_slow(path: Path, header_row: int, names: list[str], encoding: str,
     return frame
 
 
-def _cell_text(v: Any) -> str:
+def cell_text(v: Any) -> str:
+    """A spreadsheet cell as text: whole floats without '.0', booleans as TRUE/FALSE, midnight datetimes as dates."""
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -221,7 +222,7 @@ def _read_xlsx(path: Path, header_row: int, sheet: Any, report: Report) -> pd.Da
         for i, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
             if i < header_row:
                 continue
-            cells = [_cell_text(v) for v in values]
+            cells = [cell_text(v) for v in values]
             if i == header_row:
                 header = cells
                 continue
