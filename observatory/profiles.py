@@ -31,10 +31,17 @@ HEADLINE_AGES = ("All ages", "All ages (standardised)", "")
 SERIES = ["indicator_id", "area_code", "vintage"]
 
 
+_HERE = Path(__file__).resolve().parent
+_CODE = [Path(__file__).resolve(), _HERE / "geography.py", _HERE / "indicators.py", _HERE / "store.py",
+         *sorted((_HERE / "stats").glob("*.py"))]
+
+
 def inputs_digest(cfg: Config, store: Store) -> str:
-    """Hash of everything the profile table depends on."""
+    """Hash of everything the profile table depends on: its inputs and the code that computes it."""
     h = hashlib.sha256()
     h.update(__version__.encode())
+    for code in _CODE:  # a fix to the statistics must not be hidden by a cached table
+        h.update(code.read_bytes())
     h.update(store.digest().encode())
     for p in (cfg.indicators_file, cfg.localities_file, cfg.dir / "config.yaml"):
         h.update(p.read_bytes() if p.exists() else b"")
