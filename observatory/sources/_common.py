@@ -515,3 +515,15 @@ def read_area_table(path: Path, options: Mapping[str, Any], code_columns: Sequen
     if code_col is None:
         report.add(file, 1, expected, f"missing required column {expected!r} ({alternatives})")
     return AreaTable(file, table, columns, by_snake, code_col, report)
+
+
+def set_fixed_period(frame: pd.DataFrame, options: Mapping[str, Any], file: str, report: Report) -> bool:
+    """Give every row the file's one period (option ``period``) and its sortable form; False, with the
+    problem reported, when ``period_sort`` can be neither derived from it nor found in the options."""
+    frame["period"] = str(options["period"])
+    sort = options.get("period_sort") or period_sort_key(str(options["period"]))
+    if sort is None:
+        report.add(file, None, None, f"cannot derive period_sort from period {options['period']!r}; set option period_sort")
+        return False
+    frame["period_sort"] = int(sort)
+    return True

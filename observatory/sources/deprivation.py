@@ -30,7 +30,7 @@ import pandas as pd
 
 from observatory.sources import ROW, Extract, register
 from observatory.sources._common import (
-    area_type_from_code, empty_frame, finish, period_sort_key, read_area_table, snake, to_number,
+    area_type_from_code, empty_frame, finish, read_area_table, set_fixed_period, snake, to_number,
 )
 
 DOMAINS = {
@@ -152,12 +152,8 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
             "value_note": np.where(sup[keep], "suppressed", ""), ROW: table.loc[keep, ROW],
         }))
     frame = pd.concat(parts, ignore_index=True) if parts else empty_frame()
-    frame["period"] = str(options["period"])
-    sort = options.get("period_sort") or period_sort_key(str(options["period"]))
-    if sort is None:
-        report.add(file, None, None, f"cannot derive period_sort from period {options['period']!r}; set option period_sort")
+    if not set_fixed_period(frame, options, file, report):
         return Extract(empty_frame(), report)
-    frame["period_sort"] = int(sort)
     frame["area_type"] = "lsoa" if "lsoa" in snake(code_col) else area_type_from_code(frame["area_code"])
     frame["vintage"] = vintage
     return Extract(finish(frame, Path(path), options), report)

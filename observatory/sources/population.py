@@ -23,7 +23,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from observatory.sources import ROW, Extract, register
-from observatory.sources._common import empty_frame, finish, period_sort_key, read_area_table, snake, to_number
+from observatory.sources._common import empty_frame, finish, read_area_table, set_fixed_period, snake, to_number
 from observatory.sources.deprivation import vintage_of
 
 CODE_COLUMNS = ["lsoa_code", "lsoa11_code", "lsoa21_code", "lsoa_code_2011", "lsoa_code_2021", "lsoa_2021_code",
@@ -115,12 +115,8 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     frame["numerator"] = frame["value"]
     frame["indicator_id"] = str(options.get("indicator", "population"))
     frame["sex"] = str(options.get("sex", "Persons"))
-    frame["period"] = str(options["period"])
-    sort = options.get("period_sort") or period_sort_key(str(options["period"]))
-    if sort is None:
-        report.add(file, None, None, f"cannot derive period_sort from period {options['period']!r}; set option period_sort")
+    if not set_fixed_period(frame, options, file, report):
         return Extract(empty_frame(), report)
-    frame["period_sort"] = int(sort)
     kind = snake(code_col)
     frame["area_type"] = "msoa" if "msoa" in kind else "lsoa" if "lsoa" in kind else ""
     frame["vintage"] = str(options["vintage"]) if options.get("vintage") is not None else vintage_of(code_col)
