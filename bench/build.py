@@ -1,6 +1,6 @@
 """Pack build timings: cold build, no-op rebuild, and plain sequential papermill with a fresh kernel each.
 
-With the real notebooks (``observatory.quarterly`` and ``notebooks/locality_profile.ipynb`` present)
+With the real notebooks (``observatory.publish.plan`` and ``notebooks/locality_profile.ipynb`` present)
 it times ``observatory build --config demo`` (every locality profile, the county overview and the
 other pack outputs); otherwise 24 runs of a small geo notebook (pandas, geopandas, a folium map, a
 matplotlib chart) through ``build_pack``. Each figure is the wall time of a separate Python
@@ -32,7 +32,7 @@ QUARTER = "2026Q3"
 
 
 def fixture_jobs(pack_dir: Path):
-    from observatory.packs import Job
+    from observatory.publish.engine import Job
 
     return [Job(f"L{i:02d}", FIXTURE, {"locality": f"L{i:02d}", "seed": i, "downloads_dir": str(pack_dir / "downloads")},
                 depends="fixture", title=f"Locality L{i:02d}", outputs=(f"downloads/L{i:02d}.csv",))
@@ -40,12 +40,12 @@ def fixture_jobs(pack_dir: Path):
 
 
 def real_available() -> bool:
-    return (ROOT / "notebooks" / "locality_profile.ipynb").exists() and importlib.util.find_spec("observatory.quarterly") is not None
+    return (ROOT / "notebooks" / "locality_profile.ipynb").exists() and importlib.util.find_spec("observatory.publish.plan") is not None
 
 
 def child_build(pack_dir: Path, jobs_n: int) -> int:
     import observatory
-    from observatory.packs import build_pack
+    from observatory.publish.engine import build_pack
 
     # keyed on the version alone: edits elsewhere in the working tree must not turn a no-op into a rebuild
     package = {"version": observatory.__version__}
@@ -53,7 +53,7 @@ def child_build(pack_dir: Path, jobs_n: int) -> int:
 
 
 def child_plain(pack_dir: Path) -> int:
-    from observatory.runner import run_plain_papermill
+    from observatory.publish.runner import run_plain_papermill
 
     outputs = json.loads((pack_dir / "manifest.json").read_text())["outputs"]
     work = pack_dir.parent / "plain"
@@ -109,7 +109,7 @@ def main() -> None:
         store = Path(tmp) / "store"
         if real:  # ingest once, outside the timings
             subprocess.run([sys.executable, "-c", "import sys; from observatory.config import load_config; "
-                            "from observatory.quarterly import sync_store; from observatory.store import Store; "
+                            "from observatory.publish.plan import sync_store; from observatory.store import Store; "
                             "sync_store(load_config(sys.argv[1]), Store(sys.argv[2]))", args.config, str(store)],
                            check=True, cwd=ROOT, capture_output=True)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from observatory.serve import serve, stop  # noqa: E402
+from observatory.apps.serve import serve, stop  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -184,7 +184,7 @@ def memory(browser, config: str, sessions: int, folder: Path) -> tuple[float, fl
 
 def payload(config: str, indicators: int) -> dict[str, list[int]]:
     """Bytes of the map HTML and of its JSON widget message, for localities and small areas, in-process."""
-    from observatory.dashboard import LocalitiesDashboard
+    from observatory.apps.dashboard import LocalitiesDashboard
 
     d = LocalitiesDashboard(config)
     out = {"locality_html": [], "locality_json": [], "small_area_html": [], "small_area_json": [], "build_s": []}

@@ -25,11 +25,11 @@ import pyarrow.csv as pacsv
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from observatory import sources  # noqa: E402
+from observatory.ingest import adapters as sources  # noqa: E402
 from observatory.config import load_config  # noqa: E402
-from observatory.geography import Geography  # noqa: E402
-from observatory.indicators import read_indicators  # noqa: E402
-from observatory.ingest import check  # noqa: E402
+from observatory.geo.areas import Geography  # noqa: E402
+from observatory.metadata.indicators import read_indicators  # noqa: E402
+from observatory.ingest.pipeline import check  # noqa: E402
 from observatory.store import Store  # noqa: E402
 
 

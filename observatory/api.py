@@ -15,9 +15,9 @@ from typing import Any, Iterable
 EXPORTS: dict[str, str] = {
     # configuration and geography
     "load_config": "observatory.config",
-    "load_geography": "observatory.geography",
-    "load_indicators": "observatory.indicators",
-    "load_catalogue": "observatory.catalogue",
+    "load_geography": "observatory.geo.areas",
+    "load_indicators": "observatory.metadata.indicators",
+    "load_catalogue": "observatory.metadata.catalogue",
     # the evidence store
     "open_store": "observatory.api",
     # statistics (observatory.stats)
@@ -26,7 +26,7 @@ EXPORTS: dict[str, str] = {
     "dsr": "observatory.stats.methods",
     "isr": "observatory.stats.methods",
     "mean_ci": "observatory.stats.methods",
-    "aggregate": "observatory.stats.aggregate",
+    "aggregate": "observatory.profiles.aggregate",
     "compare": "observatory.stats.compare",
     "quintiles": "observatory.stats.compare",
     "recent_trend": "observatory.stats.trend",
@@ -36,21 +36,21 @@ EXPORTS: dict[str, str] = {
     "sii_by_decile": "observatory.stats.gap",
     "suppress": "observatory.stats.disclosure",
     # profiles, charts and maps
-    "load_profiles": "observatory.profiles",
-    "open_profile": "observatory.report",
-    "spine_chart": "observatory.charts",
-    "trend_chart": "observatory.charts",
-    "choropleth": "observatory.maps",
-    "map_html": "observatory.maps",
-    "map_iframe": "observatory.maps",
+    "load_profiles": "observatory.profiles.table",
+    "open_profile": "observatory.present.report",
+    "spine_chart": "observatory.present.charts",
+    "trend_chart": "observatory.present.charts",
+    "choropleth": "observatory.present.maps",
+    "map_html": "observatory.present.maps",
+    "map_iframe": "observatory.present.maps",
     # packs, partner files, the lab
     "build_pack": "observatory.api",
-    "inspect_file": "observatory.partner_file",
-    "propose_dataset": "observatory.partner_file",
-    "check_proposal": "observatory.partner_file",
-    "apply_proposal": "observatory.partner_file",
+    "inspect_file": "observatory.onboarding.partner_file",
+    "propose_dataset": "observatory.onboarding.partner_file",
+    "check_proposal": "observatory.onboarding.partner_file",
+    "apply_proposal": "observatory.onboarding.partner_file",
     # errors
-    "ValidationError": "observatory.validation",
+    "ValidationError": "observatory.errors",
 }
 """Public name → module defining it; ``observatory.__getattr__`` resolves names through :func:`export`."""
 
@@ -73,7 +73,7 @@ def open_store(config: Any = "demo", path: Path | str | None = None, *, sync: bo
     is opened as it is. ``config`` is a name, a folder or a loaded ``Config``.
     """
     from observatory.config import Config, load_config
-    from observatory.quarterly import sync_store
+    from observatory.publish.plan import sync_store
     from observatory.store import Store
 
     cfg = config if isinstance(config, Config) else load_config(config)
@@ -89,7 +89,7 @@ def build_pack(config: Any = "demo", quarter: str | None = None, *, localities: 
     """Build the quarterly profile pack (``observatory build``): every locality profile, the county
     overview, catalogue and exception reports — or only the profiles of ``localities``. Returns the
     build summary (``.ok``, ``.describe()``, ``.pack_dir``); unchanged outputs are not rebuilt."""
-    from observatory.quarterly import build
+    from observatory.publish.plan import build
 
     return build(config, quarter, localities=list(localities) if localities else None, jobs_n=jobs,
                  out=Path(out) if out else None, audience=audience, store=Path(store) if store else None,

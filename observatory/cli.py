@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from observatory.config import DEFAULT_CONFIG, load_config
-from observatory.validation import ValidationError
+from observatory.errors import ValidationError
 
 app = typer.Typer(help="Evidence-base workbench for a research observatory.", no_args_is_help=True, add_completion=False)
 console = Console()
@@ -57,7 +57,7 @@ def ingest(
     vintage: Optional[str] = typer.Option(None, help="Small-area vintage of --file."),
 ) -> None:
     """Ingest a configuration's sources (all or nothing) into the store."""
-    from observatory.ingest import ingest as run
+    from observatory.ingest.pipeline import ingest as run
 
     cfg = load_config(config)
     opts = {"dataset": dataset, **({"vintage": vintage} if vintage else {})}
@@ -78,9 +78,9 @@ def validate(
     vintage: Optional[str] = typer.Option(None),
 ) -> None:
     """Validate a configuration (indicators, localities, sources) or single files; writes nothing."""
-    from observatory.geography import Geography, read_localities, validate_localities
-    from observatory.indicators import read_indicators
-    from observatory.ingest import prepare
+    from observatory.geo.areas import Geography, read_localities, validate_localities
+    from observatory.metadata.indicators import read_indicators
+    from observatory.ingest.pipeline import prepare
     from observatory.config import SourceSpec
 
     cfg = load_config(config)
@@ -129,8 +129,8 @@ def build(
 
     Exit codes: 0 all built, 1 some outputs failed (the rest are built), 2 bad input or usage, 3 another build is running.
     """
-    from observatory.packs import PackError
-    from observatory.quarterly import build as run
+    from observatory.publish.engine import PackError
+    from observatory.publish.plan import build as run
 
     codes = [c.strip() for item in localities or [] for c in item.split(",") if c.strip()] or None
     try:
@@ -158,10 +158,10 @@ def demo(out: Path = typer.Argument(Path("data/demo"), help="Folder to write the
 
 def _register() -> None:
     """Commands whose logic lives in their own modules."""
-    from observatory.catalogue import catalogue_cli
-    from observatory.lab import lab_cli
-    from observatory.partner_file import add_dataset_cli
-    from observatory.serve import serve_cli
+    from observatory.metadata.catalogue import catalogue_cli
+    from observatory.apps.lab import lab_cli
+    from observatory.onboarding.partner_file import add_dataset_cli
+    from observatory.apps.serve import serve_cli
 
     app.command("catalogue", help="Validate the data catalogue and build its HTML, CSV and DCAT JSON-LD.")(catalogue_cli)
     app.command("lab", help="Start JupyterLab on 127.0.0.1 in the notebooks folder, with the package importable.")(lab_cli)

@@ -9,10 +9,7 @@ from typing import Any
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = Path(os.environ.get("OBSERVATORY_DATA_DIR", PROJECT_ROOT / "data"))
-BUILD_DIR = Path(os.environ.get("OBSERVATORY_BUILD_DIR", PROJECT_ROOT / "build"))
-DEFAULT_CONFIG = "demo"
+from observatory._core.settings import DEFAULT_CONFIG, build_dir, data_dir
 
 
 @dataclass(frozen=True)
@@ -88,7 +85,7 @@ class Config:
         raise KeyError(f"configuration {self.name!r} has no source {source_id!r}")
 
     def store_dir(self) -> Path:
-        return BUILD_DIR / "store" / self.name
+        return build_dir() / "store" / self.name
 
 
 def config_dir(name_or_path: str | Path) -> Path:
@@ -98,10 +95,11 @@ def config_dir(name_or_path: str | Path) -> Path:
         return p.parent.resolve()
     if p.is_dir() and (p / "config.yaml").exists():
         return p.resolve()
-    candidate = DATA_DIR / str(name_or_path)
+    root = data_dir()
+    candidate = root / str(name_or_path)
     if (candidate / "config.yaml").exists():
         return candidate.resolve()
-    known = sorted(d.name for d in DATA_DIR.iterdir() if (d / "config.yaml").exists()) if DATA_DIR.exists() else []
+    known = sorted(d.name for d in root.iterdir() if (d / "config.yaml").exists()) if root.exists() else []
     raise FileNotFoundError(f"no configuration {str(name_or_path)!r}: expected {candidate / 'config.yaml'}; known: {', '.join(known)}")
 
 

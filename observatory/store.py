@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from observatory.schema import KEY, VALUE_COLUMNS
+from observatory._core.vocab import KEY, VALUE_COLUMNS
 
 VALUES = "values.parquet"
 LOG = "ingests.json"

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from observatory.config import load_config
-from observatory.geography import Geography
-from observatory.indicators import read_indicators
-from observatory.ingest import check
-from observatory.stats.aggregate import aggregate
+from observatory.geo.areas import Geography
+from observatory.metadata.indicators import read_indicators
+from observatory.ingest.pipeline import check
+from observatory.profiles.aggregate import aggregate
 
 
 def _wilson(x, n, z=1.959963984540054):

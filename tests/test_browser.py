@@ -52,8 +52,8 @@ def server(tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
     from observatory.config import load_config
-    from observatory.ingest import ingest
-    from observatory.serve import serve, stop
+    from observatory.ingest.pipeline import ingest
+    from observatory.apps.serve import serve, stop
     from observatory.store import Store
 
     cfg = load_config("demo")
@@ -154,7 +154,7 @@ def test_small_areas_toggle_draws_every_small_area(session):
 
 def test_shading_by_comparison_uses_the_benchmark_colours(session):
     page, _ = session
-    from observatory.charts import COMPARISON_COLOURS
+    from observatory.present.charts import COMPARISON_COLOURS
 
     before = _legend(page)
     page.locator(".widget-toggle-button", has_text="Compared with county").click()

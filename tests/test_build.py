@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from observatory.cli import app
-from observatory.quarterly import current_quarter
+from observatory.publish.plan import current_quarter
 
 from conftest import make_mini_config
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from observatory import catalogue as cat
+from observatory.metadata import catalogue as cat
 from observatory.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]

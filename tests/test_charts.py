@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from observatory import charts
+from observatory.present import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -209,7 +209,7 @@ def test_comparison_key_normalises_labels():
 
 
 def test_polarity_enum_is_accepted(spine_frame):
-    from observatory.schema import Polarity
+    from observatory._core.vocab import Polarity
 
     frame = spine_frame.assign(polarity=[Polarity(p) for p in spine_frame["polarity"]])
     rows = _rows(charts.spine_chart(frame))

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from observatory.charts import COMPARISON_COLOURS
+from observatory.present.charts import COMPARISON_COLOURS
 from observatory.config import load_config
-from observatory.dashboard import LocalitiesDashboard, latest_pack, profile_in_pack, value_classes
-from observatory.ingest import ingest
-from observatory.profiles import load_profiles
-from observatory.serve import normal_base_url, pack_file_allowed, voila_arguments
+from observatory.apps.dashboard import LocalitiesDashboard, latest_pack, profile_in_pack, value_classes
+from observatory.ingest.pipeline import ingest
+from observatory.profiles.table import load_profiles
+from observatory.apps.serve import normal_base_url, pack_file_allowed, voila_arguments
 from observatory.store import Store
 
 NASTY = 'North<script>alert("x")</script>&town'

@@ -12,7 +12,7 @@ import yaml
 from scipy.stats import spearmanr
 
 from observatory.demo import generate
-from observatory.schema import Polarity, Theme, ValueType
+from observatory._core.vocab import Polarity, Theme, ValueType
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 ENGLAND = "E92000001"
@@ -109,7 +109,7 @@ def test_everything_says_synthetic(config, indicators):
 
 def test_the_configuration_loads_and_its_localities_validate():
     from observatory.config import load_config
-    from observatory.geography import Geography, read_localities, validate_localities
+    from observatory.geo.areas import Geography, read_localities, validate_localities
 
     cfg = load_config(DEMO)
     assert cfg.synthetic and cfg.data_root == DEMO.resolve()

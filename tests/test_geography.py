@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from observatory.config import load_config
-from observatory.geography import Area, Geography, read_localities, validate_localities
+from observatory.geo.areas import Area, Geography, read_localities, validate_localities
 
 
 @pytest.fixture

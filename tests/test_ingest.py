@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 
 from observatory.cli import app
 from observatory.config import load_config
-from observatory.geography import Geography
-from observatory.ingest import check, ingest
-from observatory.sources._common import period_sort
+from observatory.geo.areas import Geography
+from observatory.ingest.pipeline import check, ingest
+from observatory.ingest.adapters._common import period_sort
 from observatory.store import Store
-from observatory.validation import ValidationError
+from observatory.errors import ValidationError
 
 BAD = Path(__file__).resolve().parent / "fixtures" / "ingest"
 

@@ -14,8 +14,8 @@ import pytest
 import shapely
 from shapely.geometry import LineString
 
-from observatory import maps
-from observatory.charts import COMPARISON_COLOURS
+from observatory.present import maps
+from observatory.present.charts import COMPARISON_COLOURS
 
 WARWICKSHIRE = Path(__file__).resolve().parents[2] / "shared/data/warwickshire"
 NASTY = 'A<b>&"1'

@@ -12,7 +12,7 @@ from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
 
 from observatory.config import load_config
-from observatory.quarterly import sync_store
+from observatory.publish.plan import sync_store
 from observatory.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import observatory
-from observatory.packs import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, Job, PackError, PackLocked, build_pack,
+from observatory.publish.engine import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, Job, PackError, PackLocked, build_pack,
                                file_digest, package_fingerprint, read_manifest, up_to_date, write_index)
 
 NOTEBOOKS = Path(__file__).resolve().parent / "fixtures" / "notebooks"
@@ -126,7 +126,7 @@ def _rebuild_in_subprocess(pack: Path, notebook: Path) -> str:
         from pathlib import Path
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_packs import META, PACKAGE, ok_job
-        from observatory.packs import build_pack
+        from observatory.publish.engine import build_pack
         pack = Path({str(pack)!r})
         jobs = [ok_job(pack, "a"), ok_job(pack, "b"), ok_job(pack, "c", notebook=Path({str(notebook)!r}))]
         s = build_pack(jobs, pack, jobs_n=1, meta=META, progress=False, package=PACKAGE)

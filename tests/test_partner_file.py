@@ -17,11 +17,11 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from observatory import sources
-from observatory.partner_file import (_insert_source, add_dataset_cli, apply_proposal, check_proposal, inspect_file,
+from observatory.ingest import adapters as sources
+from observatory.onboarding.partner_file import (_insert_source, add_dataset_cli, apply_proposal, check_proposal, inspect_file,
                                       name_key, propose_dataset)
 from observatory.store import Store
-from observatory.validation import ValidationError
+from observatory.errors import ValidationError
 
 from conftest import make_mini_config
 
@@ -179,7 +179,7 @@ def test_proposal_marks_inferred_fields_and_todos(proposals):
     assert record["time_coverage"] == "2022/23-2024/25" and record["update_frequency"] == "annual"
     for field in ("description", "classification", "audience", "licence", "attribution", "retention"):
         assert record[field].startswith("TODO"), field
-    from observatory.catalogue import OPTIONAL, REQUIRED
+    from observatory.metadata.catalogue import OPTIONAL, REQUIRED
 
     assert set(REQUIRED) <= set(record) and set(record) <= set(REQUIRED) | set(OPTIONAL) | {"review"}
     inds = pd.read_csv(p.folder / "indicators.csv", dtype=str, keep_default_na=False)
@@ -318,7 +318,7 @@ def test_apply_refuses_another_file_than_the_one_inspected(tmp_path):
 def test_failed_ingest_restores_every_file_exactly(tmp_path):
     cfg = demo_copy(tmp_path)
     store = Store(tmp_path / "store")
-    from observatory.ingest import ingest
+    from observatory.ingest.pipeline import ingest
 
     ingest(cfg, store, sources_ids=["population"])
     store_before = store.values_path.read_bytes()
@@ -357,7 +357,7 @@ def test_apply_appends_records_keeps_comments_and_follows_a_renamed_indicator(tm
     values = Store(tmp_path / "store").read(indicators=["social_prescribing_rate"])
     assert set(values["area_type"]) == {"ward", "locality", "district", "county"}
     assert values.loc[values["area_code"] == "ZL01", "dataset_id"].eq("social-prescribing").all()
-    from observatory.catalogue import load_catalogue
+    from observatory.metadata.catalogue import load_catalogue
 
     assert load_catalogue(fresh).loc["social-prescribing", "indicators"] == ["social_prescribing_rate"]
 

@@ -6,11 +6,12 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from observatory import performance as perf
-from observatory.config import DATA_DIR, load_config
-from observatory.geography import Geography
-from observatory.indicators import read_indicators
-from observatory.validation import ValidationError
+from observatory.performance import exceptions as perf
+from observatory._core.settings import data_dir
+from observatory.config import load_config
+from observatory.geo.areas import Geography
+from observatory.metadata.indicators import read_indicators
+from observatory.errors import ValidationError
 
 FY = [f"{y}/{(y + 1) % 100:02d}" for y in range(2019, 2025)]
 
@@ -282,7 +283,7 @@ def test_spend_against_need_flags_underfunded_areas():
 @pytest.fixture
 def mini_report_config(mini_config, tmp_path):
     """The mini county with six years of smoking: Northtown (ML01) rising, the others flat; and targets."""
-    from observatory.ingest import ingest
+    from observatory.ingest.pipeline import ingest
     from observatory.store import Store
 
     cfg = load_config(mini_config)
@@ -311,9 +312,7 @@ def mini_report_config(mini_config, tmp_path):
 
 
 def test_exception_report_end_to_end(mini_report_config, tmp_path, monkeypatch):
-    from observatory import profiles
-
-    monkeypatch.setattr(profiles, "BUILD_DIR", tmp_path / "build")
+    monkeypatch.setenv("OBSERVATORY_BUILD_DIR", str(tmp_path / "build"))
     cfg, store = mini_report_config
     r = perf.ExceptionReport(cfg, "2025Q3", "board", "public", store.path)
     e = r.exceptions
@@ -351,7 +350,7 @@ def test_exception_jobs_cover_board_themes_and_districts(mini_config):
 
 # ---------------------------------------------------------------- the demo county and the notebook
 
-DEMO = DATA_DIR / "demo"
+DEMO = data_dir() / "demo"
 
 
 @pytest.fixture(scope="module")
@@ -359,13 +358,11 @@ def demo_store(tmp_path_factory):
     """The demo county ingested into a fresh store, with the profile cache in a temporary build folder."""
     if not (DEMO / "config.yaml").exists() or not (DEMO / "targets.csv").exists():
         pytest.skip("the demo county has not been generated")
-    from observatory import profiles
-    from observatory.ingest import ingest
+    from observatory.ingest.pipeline import ingest
     from observatory.store import Store
 
     build = tmp_path_factory.mktemp("build")
     mp = pytest.MonkeyPatch()
-    mp.setattr(profiles, "BUILD_DIR", build)
     mp.setenv("OBSERVATORY_BUILD_DIR", str(build))
     store = Store(build / "store")
     ingest(load_config("demo"), store)

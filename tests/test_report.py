@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from observatory.config import load_config
-from observatory.ingest import ingest
-from observatory.report import CountyOverview, LocalityProfile, headline
+from observatory.ingest.pipeline import ingest
+from observatory.present.report import CountyOverview, LocalityProfile, headline
 from observatory.store import Store
 
 
@@ -47,7 +47,7 @@ def test_small_counts_are_suppressed_and_marked(mini_store):
     p = LocalityProfile(cfg, "ML03", "2025Q3", "public", store.path)
     row = p.latest[p.latest["indicator_id"] == "smoking"].iloc[0]
     assert row["numerator"] == 23  # 20 + 3 at locality level: not small, published
-    from observatory.report import publishable
+    from observatory.present.report import publishable
 
     sa = p.profiles.profiles
     sa = sa[(sa["area_type"] == "lsoa") & (sa["indicator_id"] == "smoking") & (sa["period"] == "2024")]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from observatory.runner import run_tasks
+from observatory.publish.runner import run_tasks
 
 NOTEBOOKS = Path(__file__).resolve().parent / "fixtures" / "notebooks"
 
@@ -116,7 +116,7 @@ def test_html_exporter_matches_nbconvert():
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
-    from observatory.runner import _CDN_SCRIPT, _html_exporter
+    from observatory.publish.runner import _CDN_SCRIPT, _html_exporter
 
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
     cell = nbformat.v4.new_code_cell("secret_code_line = 1", execution_count=1, outputs=[

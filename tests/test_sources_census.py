@@ -6,8 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from observatory import sources
-from observatory.sources import ROW
+from observatory.ingest import adapters as sources
+from observatory.ingest.adapters import ROW
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
 BUNDLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "warwickshire" / "lsoa21"

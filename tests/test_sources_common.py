@@ -6,12 +6,12 @@ import urllib.error
 import pandas as pd
 import pytest
 
-from observatory import sources
-from observatory.sources import ROW
-from observatory.sources._common import (
+from observatory.ingest import adapters as sources
+from observatory.ingest.adapters import ROW
+from observatory.ingest.adapters._common import (
     DownloadError, fetch, period_sort, period_sort_key, read_table, to_number, write_atomic,
 )
-from observatory.validation import Report
+from observatory.errors import Report
 
 
 @pytest.mark.parametrize("label, key", [

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from observatory import sources
-from observatory.sources import ROW
-from observatory.sources.deprivation import concept
+from observatory.ingest import adapters as sources
+from observatory.ingest.adapters import ROW
+from observatory.ingest.adapters.deprivation import concept
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
 BUNDLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "warwickshire"

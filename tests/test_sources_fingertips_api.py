@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from observatory import sources
-from observatory.sources import fingertips_api as api
-from observatory.sources._common import DownloadError
+from observatory.ingest import adapters as sources
+from observatory.ingest.fetch import fingertips as api
+from observatory.ingest.adapters._common import DownloadError
 
 RECORDED = Path(__file__).parent / "fixtures" / "sources" / "recorded"
 

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from observatory.sources import ons_api
-from observatory.sources._common import DownloadError
+from observatory.ingest.fetch import ons as ons_api
+from observatory.ingest.adapters._common import DownloadError
 
 RECORDED = Path(__file__).parent / "fixtures" / "sources" / "recorded"
 DISTRICTS = ["E07000218", "E07000219", "E07000220", "E07000221", "E07000222"]

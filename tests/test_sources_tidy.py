@@ -6,9 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from observatory import sources
-from observatory.schema import VALUE_COLUMNS
-from observatory.sources import ROW
+from observatory.ingest import adapters as sources
+from observatory._core.vocab import VALUE_COLUMNS
+from observatory.ingest.adapters import ROW
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from observatory.schema import Polarity
+from observatory._core.vocab import Polarity
 from observatory.stats.compare import COLOURS, compare, quintiles, rag_colour
 
 

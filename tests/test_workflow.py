@@ -16,7 +16,7 @@ import yaml
 from typer.testing import CliRunner
 
 from observatory.cli import app as observatory_app
-from observatory.partner_file import add_dataset_cli
+from observatory.onboarding.partner_file import add_dataset_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -130,7 +130,7 @@ def test_partner_file_to_a_rebuilt_pack(workflow):
     assert [(o["name"], o["status"]) for o in manifest["outputs"]] == [(f"profile-{LOCALITY}", "ok")]
 
     # 6. the catalogue knows the dataset and publishes it
-    from observatory.catalogue import build_catalogue, load_catalogue
+    from observatory.metadata.catalogue import build_catalogue, load_catalogue
 
     record = load_catalogue(cfg).loc["social-prescribing"]
     assert record["indicators"] == [indicator] and record["partner"] == "demo-voluntary"

@@ -1,5 +1,5 @@
 """Write notebooks/data_catalogue.ipynb (papermill) and dashboards/catalogue.ipynb (Voila), outputs stripped.
-Run after editing a cell here; all logic lives in observatory.catalogue."""
+Run after editing a cell here; all logic lives in observatory.metadata.catalogue."""
 from __future__ import annotations
 
 import sys
@@ -15,7 +15,7 @@ CATALOGUE = [
         "# Data catalogue\n"
         "The information-sharing charter's register: every dataset the evidence base uses, the partner that "
         "shares it and the terms it is shared on. Parameterised by papermill (`observatory catalogue`); all "
-        "logic lives in `observatory.catalogue`."),
+        "logic lives in `observatory.metadata.catalogue`."),
     params('config = "demo"      # configuration name or folder\n'
            'audience = "public"  # public | partners | partner:<id>\n'
            'out_dir = ""         # absolute folder for catalogue.html, .csv and .jsonld; empty: no exports\n'
@@ -23,7 +23,7 @@ CATALOGUE = [
            'quarter = ""         # the quarterly pack this catalogue belongs to, if any\n'
            'exports_href = ""    # link prefix from the rendered page to out_dir, e.g. ../catalogue/'),
     code("from IPython.display import HTML, display\n"
-         "from observatory import catalogue as cat\n"
+         "from observatory.metadata import catalogue as cat\n"
          "from observatory.config import load_config\n\n"
          "cfg = load_config(config)\n"
          "cat.validate_catalogue(cfg).raise_if_problems()\n"
@@ -55,7 +55,7 @@ DASHBOARD = [
     params('import os\n'
            'config = os.environ.get("OBSERVATORY_CONFIG", "demo")\n'
            'audience = os.environ.get("OBSERVATORY_AUDIENCE", "public")  # public | partners | partner:<id>'),
-    code("from observatory.catalogue import catalogue_widget\n\n"
+    code("from observatory.metadata.catalogue import catalogue_widget\n\n"
          "catalogue_widget(config, audience)"),
 ]
 

@@ -20,9 +20,9 @@ PARAMETERS = ('import os\n\n'
               'store = os.environ.get("OBSERVATORY_STORE", "")              # absolute store path; "" = the default')
 
 LOCALITIES = [
-    new_markdown_cell("<!-- Localities dashboard, served by `observatory serve`. All logic lives in `observatory.dashboard`. -->"),
+    new_markdown_cell("<!-- Localities dashboard, served by `observatory serve`. All logic lives in `observatory.apps.dashboard`. -->"),
     params(PARAMETERS),
-    code("from observatory.dashboard import LocalitiesDashboard\n\n"
+    code("from observatory.apps.dashboard import LocalitiesDashboard\n\n"
          "LocalitiesDashboard(config=config, audience=audience, store=store or None).show()"),
 ]
 

@@ -8,7 +8,7 @@ from make_notebooks import ROOT, code, notebook, params
 EXCEPTIONS = [
     new_markdown_cell("# Quarterly exception report\n"
                       "Zero-based: only what is off track appears. Parameterised by papermill: one run per governance "
-                      "level (the board, each theme group, each district). All logic lives in `observatory.performance`."),
+                      "level (the board, each theme group, each district). All logic lives in `observatory.performance.exceptions`."),
     params('config = "demo"        # configuration name or folder\n'
            'quarter = "2025Q3"\n'
            'level = "board"        # board | theme:<theme id> | district:<district code>\n'
@@ -17,7 +17,7 @@ EXCEPTIONS = [
            'pack_dir = ""          # absolute pack folder for downloads; "" = none\n'
            'previous = ""          # last quarter\'s exceptions CSV, pack folder or store snapshot; "" = none'),
     code("from IPython.display import HTML, display\n"
-         "from observatory.performance import open_exception_report\n\n"
+         "from observatory.performance.exceptions import open_exception_report\n\n"
          "report = open_exception_report(config, quarter, level, audience, store or None, previous or None)\n"
          "display(HTML(report.title_html()))"),
     code("display(HTML(report.summary_html()))"),

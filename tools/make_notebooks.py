@@ -29,7 +29,7 @@ def code(text: str):
 
 
 LOCALITY = [
-    params('# Locality profile: papermill runs this once per locality; the logic lives in observatory.report.\n'
+    params('# Locality profile: papermill runs this once per locality; the logic lives in observatory.present.report.\n'
            '# audience is public, partners or partner:ID; empty store means the default store; empty pack_dir writes no downloads\n'
            'config = "demo"\n'
            'locality = "ZL01"\n'
@@ -38,7 +38,7 @@ LOCALITY = [
            'store = ""\n'
            'pack_dir = ""'),
     code("from IPython.display import HTML, display\n"
-         "from observatory.report import open_profile\n\n"
+         "from observatory.present.report import open_profile\n\n"
          "profile = open_profile(config, locality, quarter, audience, store or None)\n"
          "display(HTML(profile.title_html()))"),
     code("display(HTML(profile.headline_html()))"),
@@ -53,11 +53,11 @@ LOCALITY = [
 ]
 
 OVERVIEW = [
-    params('# County overview (narrowing the gap): run by papermill; the logic lives in observatory.report.\n'
+    params('# County overview (narrowing the gap): run by papermill; the logic lives in observatory.present.report.\n'
            'config = "demo"\nquarter = "2025Q3"\naudience = "public"\nstore = ""\npack_dir = ""'),
     code("from IPython.display import HTML, display\n"
          "from observatory.config import load_config\n"
-         "from observatory.report import CountyOverview\n\n"
+         "from observatory.present.report import CountyOverview\n\n"
          "overview = CountyOverview(load_config(config), quarter, audience, store or None)\n"
          "display(HTML(overview.title_html()))"),
     code("display(HTML(overview.summary_html()))"),

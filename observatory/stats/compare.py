@@ -12,7 +12,7 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
-from observatory.schema import Polarity
+from observatory._core.vocab import Polarity
 
 HIGH, LOW, NONE = 0, 1, 2
 _POLARITY_SYNONYMS = {

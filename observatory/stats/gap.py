@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from observatory.schema import Polarity, ValueType
+from observatory._core.vocab import Polarity, ValueType
 from observatory.stats import methods
 from observatory.stats.compare import HIGH, LOW, NONE, compare, normalise_polarity
 from observatory.stats.trend import CHI2_CRITICAL, POINTS, _same_sign, last_points, weights_from_limits, wls_trend

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -26,10 +25,11 @@ import pandas as pd
 from scipy import stats as sps
 from scipy.special import ndtri
 
+from observatory._core.resources import resource
+
 LEVELS = {"95": 0.95, "998": 0.998}
 CONFIDENCE = "95%, 99.8%"
 RESULT_COLUMNS = ["value", "lower95", "upper95", "lower998", "upper998", "statistic", "method", "confidence", "note"]
-ESP2013_PATH = Path(__file__).resolve().parents[2] / "data" / "standard_populations" / "esp2013.csv"
 MIN_DSR_COUNT = 10
 
 Array = np.ndarray
@@ -312,7 +312,7 @@ def _band_key(label: str) -> str:
 
 @lru_cache(maxsize=1)
 def _esp2013() -> pd.Series:
-    table = pd.read_csv(ESP2013_PATH, dtype={"age_band": "string"})
+    table = pd.read_csv(resource("standard_populations", "esp2013.csv"), dtype={"age_band": "string"})
     return pd.Series(table["weight"].to_numpy(dtype=float), index=pd.Index(table["age_band"], dtype="string"),
                      name="esp2013")
 

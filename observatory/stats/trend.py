@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from observatory.schema import KEY, ValueType
+from observatory._core.vocab import KEY, ValueType
 from observatory.stats.compare import HIGH, LOW, NONE, normalise_polarity
 from observatory.stats.methods import group_codes
 

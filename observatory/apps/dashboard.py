@@ -1,0 +1,477 @@
+"""The localities dashboard: a choropleth of the localities (or small areas) with each locality's spine and trend.
+
+One widget app served by Voila (``dashboards/localities.ipynb`` only builds it). Pick a theme, an
+indicator and a period; the map shades the localities, or the small areas, by value or by comparison
+with the county or England. Choosing a locality in the dropdown outlines it on the map and shows its
+spine chart, its trend for the indicator and a link to its profile in the newest pack for the same
+audience. The map is an offline Leaflet document in an ``ipywidgets.HTML`` iframe: Voila sends a new
+``value`` when a choice changes, and papermill or nbclient never see an ``Output`` widget with a large
+payload. What the audience may see is decided by the catalogue, and small counts stay suppressed.
+
+Clicking an area of the map does not select it: the map lives in a sandboxed iframe with no channel
+back to the kernel, so the locality is chosen from the dropdown.
+"""
+from __future__ import annotations
+
+import html
+import logging
+import os
+from collections import OrderedDict
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import Iterator
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from observatory.present import charts
+from observatory.metadata.catalogue import allowed_datasets, attributions, check_audience
+from observatory.config import Config, load_config
+from observatory.geo.areas import simplify_for_web
+from observatory.profiles.table import Profiles, load_profiles
+from observatory.present.report import SUPPRESSION_THRESHOLD, LocalityProfile, publishable
+from observatory._core.vocab import THEME_TITLES, Theme
+from observatory.apps.serve import PACKS_PATH
+
+LEVELS = {"locality": "Localities", "small_area": "Small areas"}
+COLOUR_BY = {"value": "Value", "vs_county": "Compared with county", "vs_england": "Compared with England"}
+PACKS_URL_ENV = "OBSERVATORY_PACKS_URL"
+PACKS_DIR_ENV = "OBSERVATORY_PACKS_DIR"
+NO_LOCALITY = ""
+MISSING = "no data or suppressed"
+_MAP_CACHE_SIZE = 24
+
+
+def _number(v: float, unit: str = "", decimals: int = 1) -> str:
+    if v is None or pd.isna(v):
+        return "–"
+    return f"{v:,.{decimals}f}{'%' if unit == '%' else ''}"
+
+
+def decimals_for(values: pd.Series) -> int:
+    """Decimals that tell the values apart: 1 for a spread of 5 or more, up to 3 for a spread under 0.5."""
+    present = pd.to_numeric(values, errors="coerce").dropna()
+    span = float(present.max() - present.min()) if len(present) else 0.0
+    return 1 if span >= 5 or span == 0 else 2 if span >= 0.5 else 3
+
+
+def value_classes(values: pd.Series, k: int = 5, decimals: int = 1) -> tuple[pd.Series, dict[str, str]]:
+    """Quantile classes of ``values`` as legend labels ("lowest – upper") and their colours, light to dark.
+
+    The same classes as the maps' default (upper bounds at the k quantiles, a value on a bound in
+    the lower class) without importing mapclassify, which costs each dashboard kernel ~55 MB.
+    Missing values get no class. Labels gain decimals until they are distinct.
+    """
+    from observatory.present.maps import SEQUENTIAL_COLOURS
+
+    numbers = pd.to_numeric(values, errors="coerce").astype(float)
+    present = numbers.dropna().to_numpy()
+    if not present.size:
+        return pd.Series([None] * len(values), index=values.index, dtype=object), {}
+    k = min(k, np.unique(present).size)
+    bounds = np.unique(np.quantile(present, np.linspace(0, 1, k + 1)[1:]))
+    picks = np.linspace(1, len(SEQUENTIAL_COLOURS) - 1, len(bounds)) if len(bounds) > 1 else [5]
+    palette = [SEQUENTIAL_COLOURS[int(round(p))] for p in picks]
+    for places in range(decimals, decimals + 4):
+        edges = [present.min(), *bounds]
+        labels = [f"{edges[i]:,.{places}f} – {edges[i + 1]:,.{places}f}" for i in range(len(bounds))]
+        if len(set(labels)) == len(labels):
+            break
+    index = np.searchsorted(bounds, numbers.fillna(0).to_numpy(), side="left").clip(0, len(bounds) - 1)
+    classes = pd.Series([labels[i] if ok else None for i, ok in zip(index, numbers.notna())], index=values.index, dtype=object)
+    return classes, dict(zip(labels, palette))
+
+
+def for_audience(profiles: Profiles, allowed: set[str]) -> Profiles:
+    """The profile rows a dashboard shows to an audience: allowed datasets; localities, small areas, county, England."""
+    p = profiles.profiles
+    kinds = {"locality", profiles.geography.small_area_type, "county", "england"}
+    table = p[p["dataset"].isin(allowed) & p["area_type"].isin(kinds)].reset_index(drop=True)
+    slim = Profiles(profiles.config, table, profiles.gaps, profiles.gap_trends, profiles.digest)
+    slim.__dict__["geography"] = profiles.geography
+    return slim
+
+
+def _comparison_label(v) -> str:
+    if isinstance(v, str) and v == "suppressed":
+        return "suppressed"
+    return charts.COMPARISON_LABELS[charts.comparison_key(v)]
+
+
+def packs_root(config: Config) -> Path:
+    """The folder holding a configuration's pack folders (as laid out by ``observatory.publish.plan``)."""
+    from observatory.publish.plan import pack_dir
+
+    return pack_dir(config, "any").parent
+
+
+def latest_pack(config: str, audience: str, packs_dir: Path | str) -> tuple[Path, dict] | None:
+    """The newest pack folder in ``packs_dir`` built for ``config`` and ``audience``, and its manifest.
+
+    A pack is a folder with a ``manifest.json``; the newest is the one finished last. A pack whose
+    manifest names another configuration or audience is never offered.
+    """
+    from observatory.publish.engine import read_manifest
+
+    root = Path(packs_dir)
+    if not root.is_dir():
+        return None
+    found = []
+    for manifest in root.glob("*/manifest.json"):
+        data = read_manifest(manifest.parent)
+        if not data:
+            continue
+        build = data.get("build") or {}
+        if str(build.get("audience", "")) != audience or str(build.get("config", "")) != config:
+            continue
+        found.append((str(build.get("finished") or ""), manifest.stat().st_mtime, manifest.parent, data))
+    if not found:
+        return None
+    _finished, _mtime, folder, data = max(found, key=lambda t: (t[0], t[1]))
+    return folder, data
+
+
+def profile_in_pack(manifest: dict, locality: str) -> str | None:
+    """The pack-relative path of a locality's profile HTML, when the pack built it successfully."""
+    for o in manifest.get("outputs", []):
+        params = o.get("parameters") or {}
+        if params.get("locality") != locality or o.get("status") != "ok":
+            continue
+        html_rel = f"html/{o['name']}.html"
+        if html_rel in (o.get("files") or {}) or html_rel in (manifest.get("files") or {}):
+            return html_rel
+    return None
+
+
+def _release_memory() -> None:
+    """Hand freed table memory back to the system: each open page has its own kernel."""
+    import gc
+
+    gc.collect()
+    try:
+        import pyarrow
+
+        pyarrow.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):
+        pass
+
+
+class LocalitiesDashboard:
+    """Widgets and views of the localities dashboard for one configuration and audience.
+
+    ``theme``, ``indicator``, ``period``, ``level``, ``colour_by`` and ``locality`` are the
+    controls; ``map``, ``details`` and ``sources`` are ``ipywidgets.HTML`` outputs updated when a
+    control changes; ``app`` is the whole layout. ``packs_url`` is where the server publishes
+    ``packs_dir`` (default: the configuration's packs folder; see ``observatory.apps.serve``).
+    """
+
+    def __init__(self, config: Config | str = "demo", audience: str = "public", *, store: Path | str | None = None,
+                 profiles: Profiles | None = None, packs_dir: Path | str | None = None, packs_url: str | None = None,
+                 map_height: int = 520):
+        import ipywidgets as w
+
+        self.config = config if isinstance(config, Config) else load_config(config)
+        self.audience = check_audience(audience)
+        self.allowed = allowed_datasets(self.config, self.audience)
+        self.profiles = for_audience(profiles or load_profiles(self.config, store), self.allowed)
+        if profiles is None:
+            _release_memory()
+        self.packs_dir = Path(packs_dir or os.environ.get(PACKS_DIR_ENV) or packs_root(self.config))
+        if packs_url is None:
+            base = os.environ.get("VOILA_BASE_URL", "/")
+            packs_url = os.environ.get(PACKS_URL_ENV, f"{base.rstrip('/')}/{PACKS_PATH}")
+        self.packs_url = packs_url
+        self.map_height = int(map_height)
+        self._maps: OrderedDict[tuple, str] = OrderedDict()
+        self._boundary_cache: dict[tuple[str, str], gpd.GeoDataFrame] = {}
+        self._locality_profiles: dict[str, LocalityProfile] = {}
+        self._holding = False
+
+        geo = self.profiles.geography
+        self.localities = geo.localities()
+        themes = [t for t in Theme if t.value in set(self.indicators["theme"])]
+        wide = {"description_width": "initial"}
+        self.theme = w.Dropdown(description="Theme", options=[(THEME_TITLES[t], t.value) for t in themes],
+                                style=wide, layout=w.Layout(width="340px"))
+        self.indicator = w.Dropdown(description="Indicator", options=[], style=wide, layout=w.Layout(width="440px"))
+        self.period = w.Dropdown(description="Period", options=[], style=wide, layout=w.Layout(width="180px"))
+        buttons = {"description_width": "initial", "button_width": "auto"}
+        self.level = w.ToggleButtons(options=[(v, k) for k, v in LEVELS.items()], description="Areas", style=buttons)
+        self.colour_by = w.ToggleButtons(options=[(v, k) for k, v in COLOUR_BY.items()], description="Shade by", style=buttons)
+        self.locality = w.Dropdown(description="Locality",
+                                   options=[("(choose a locality)", NO_LOCALITY)] + [(a.name, a.code) for a in self.localities],
+                                   style=wide, layout=w.Layout(width="340px"))
+        self.header = w.HTML(self.header_html())
+        self.map = w.HTML(layout=w.Layout(width="100%"))
+        self.details = w.HTML(layout=w.Layout(width="100%"))
+        self.sources = w.HTML(layout=w.Layout(width="100%"))
+        self.map.add_class("obs-map")
+        self.details.add_class("obs-details")
+        self.app = w.VBox([
+            self.header,
+            w.HBox([self.theme, self.indicator, self.period], layout=w.Layout(flex_flow="row wrap")),
+            w.HBox([self.level, self.colour_by], layout=w.Layout(flex_flow="row wrap")),
+            self.map,
+            self.locality,
+            self.details,
+            self.sources,
+        ], layout=w.Layout(width="100%", max_width="1100px"))
+        self.app.add_class("obs-localities-dashboard")
+
+        with self._hold():
+            self._fill_indicators()
+        self.refresh()
+        self.theme.observe(self._on_theme, "value")
+        self.indicator.observe(self._on_indicator, "value")
+        for widget in (self.period, self.level, self.colour_by):
+            widget.observe(self._on_map_choice, "value")
+        self.locality.observe(self._on_locality, "value")
+
+    # ---- data ---------------------------------------------------------------------------
+    @property
+    def table(self) -> pd.DataFrame:
+        """Profile rows the audience may see (see :func:`for_audience`)."""
+        return self.profiles.profiles
+
+    @cached_property
+    def indicators(self) -> pd.DataFrame:
+        """The indicators with locality values the audience may see: id, title, theme, unit, dataset."""
+        loc = self.table[self.table["area_type"] == "locality"]
+        order = {t.value: i for i, t in enumerate(Theme)}
+        ind = loc.drop_duplicates("indicator_id")[["indicator_id", "title", "theme", "unit", "dataset"]]
+        ind = ind.assign(_t=ind["theme"].map(order)).sort_values(["_t", "title"]).drop(columns="_t")
+        return ind.set_index("indicator_id", drop=False)
+
+    def periods(self, indicator_id: str) -> list[str]:
+        """The indicator's periods at locality level, newest first."""
+        loc = self.table[(self.table["area_type"] == "locality") & (self.table["indicator_id"] == indicator_id)]
+        return loc.drop_duplicates("period").sort_values("period_sort", ascending=False)["period"].astype(str).tolist()
+
+    def _boundaries(self, level: str, vintage: str = "") -> gpd.GeoDataFrame:
+        cache = self._boundary_cache
+        key = (level, vintage)
+        if key not in cache:
+            geo = self.profiles.geography
+            if level == "small_area" and vintage and vintage != geo.vintage:
+                cache[key] = simplify_for_web(geo.other_vintage_areas[vintage])
+            else:
+                cache[key] = geo.web_boundaries(level)[["area_code", "area_name", "geometry"]]
+        return cache[key]
+
+    def map_frame(self, indicator_id: str, period: str, level: str = "locality") -> gpd.GeoDataFrame:
+        """Areas at ``level`` with the publishable value, limits, comparisons and trend for one indicator and period."""
+        if level not in LEVELS:
+            raise ValueError(f"level must be one of {list(LEVELS)}, not {level!r}")
+        geo = self.profiles.geography
+        kind = "locality" if level == "locality" else geo.small_area_type
+        t = self.table
+        rows = t[(t["indicator_id"] == indicator_id) & (t["period"].astype(str) == str(period)) & (t["area_type"] == kind)]
+        vintage = ""
+        if level == "small_area" and len(rows):
+            vintages = rows["vintage"].astype(str)
+            vintage = geo.vintage if (vintages == geo.vintage).any() else vintages.mode().iloc[0]
+            rows = rows[vintages == vintage]
+        pub = publishable(rows) if len(rows) else rows.assign(suppressed=pd.Series(dtype=bool))
+        keep = ["area_code", "value", "lower95", "upper95", "vs_county", "vs_england", "trend_judgement",
+                "suppressed", "locality_code"]
+        gdf = self._boundaries(level, vintage).merge(pub[keep], on="area_code", how="left")
+        unit = self.indicators.loc[indicator_id, "unit"] if indicator_id in self.indicators.index else ""
+        sup = gdf["suppressed"].fillna(False).astype(bool)
+        places = decimals_for(gdf["value"])
+        gdf.attrs["decimals"] = places
+        gdf["value_text"] = [("suppressed" if s else _number(v, unit, places)) for v, s in zip(gdf["value"], sup)]
+        gdf["limits_text"] = ["–" if s or pd.isna(lo) or pd.isna(hi) else f"{_number(lo, unit, places)} to {_number(hi, unit, places)}"
+                              for lo, hi, s in zip(gdf["lower95"], gdf["upper95"], sup)]
+        for name in ("vs_county", "vs_england"):
+            gdf[f"{name}_text"] = ["suppressed" if s else "–" if pd.isna(v) else _comparison_label(c)
+                                   for c, v, s in zip(gdf[name], gdf["value"], sup)]
+        gdf["trend_text"] = gdf["trend_judgement"].fillna("–").astype(str).replace({"nan": "–", "": "–"})
+        names = {a.code: a.name for a in self.localities}
+        gdf["locality_name"] = gdf["locality_code"].map(names).fillna("")
+        return gdf
+
+    # ---- views --------------------------------------------------------------------------
+    def map_html(self, indicator_id: str, period: str, level: str = "locality", colour_by: str = "value",
+                 locality: str = NO_LOCALITY) -> str:
+        """The map for one choice of the controls, as an iframe (cached: a choice seen before redraws at once)."""
+        key = (indicator_id, str(period), level, colour_by, locality)
+        if key in self._maps:
+            self._maps.move_to_end(key)
+            return self._maps[key]
+        out = self._draw(*key)
+        self._maps[key] = out
+        while len(self._maps) > _MAP_CACHE_SIZE:
+            self._maps.popitem(last=False)
+        return out
+
+    def _draw(self, indicator_id: str, period: str, level: str, colour_by: str, locality: str) -> str:
+        from observatory.present.maps import choropleth, map_iframe
+
+        if colour_by not in COLOUR_BY:
+            raise ValueError(f"colour_by must be one of {list(COLOUR_BY)}, not {colour_by!r}")
+        ind = self.indicators.loc[indicator_id]
+        gdf = self.map_frame(indicator_id, period, level)
+        title = str(ind["title"])
+        unit = str(ind["unit"] or "")
+        legend_title = f"{title}{f' ({unit})' if unit else ''}, {period}"
+        geo = self.profiles.geography
+        tooltip = {"area_name": "Locality" if level == "locality" else "Small area"}
+        if level == "small_area":
+            tooltip["locality_name"] = "Locality"
+        tooltip.update({"value_text": "Value", "limits_text": "95% confidence interval",
+                        "vs_county_text": f"Compared with {geo.county.name}", "vs_england_text": "Compared with England",
+                        "trend_text": "Recent trend"})
+        if colour_by == "value":
+            gdf["shade"], colours = value_classes(gdf["value"], decimals=gdf.attrs.get("decimals", 1))
+        else:
+            present = gdf["value"].notna()
+            gdf["shade"] = gdf[f"{colour_by}_text"].where(present & (gdf[f"{colour_by}_text"] != "suppressed"))
+            shown = set(gdf["shade"].dropna())
+            colours = {charts.COMPARISON_LABELS[k]: c for k, c in charts.COMPARISON_COLOURS.items()
+                       if charts.COMPARISON_LABELS[k] in shown}
+            legend_title = f"{legend_title}: c{COLOUR_BY[colour_by][1:]}"
+        outline = self._boundaries("county")
+        highlight = None
+        if locality and level == "locality" and locality in set(gdf["area_code"]):
+            highlight = locality
+        elif locality:
+            chosen = self._boundaries("locality")
+            outline = pd.concat([outline, chosen[chosen["area_code"] == locality]], ignore_index=True)
+            outline = gpd.GeoDataFrame(outline, geometry="geometry", crs=chosen.crs)
+        m = choropleth(gdf, "shade", title=f"{LEVELS[level]}: {title}, {period}", legend_title=legend_title,
+                       tooltip_fields=tooltip, categorical=True, colours=colours, missing_label=MISSING,
+                       outline=outline, highlight=highlight, height=self.map_height, attribution=self.config.label)
+        return map_iframe(m)
+
+    @cached_property
+    def _county_name(self) -> str:
+        return self.profiles.geography.county.name
+
+    def _profile(self, locality: str) -> LocalityProfile:
+        cache = self._locality_profiles
+        if locality not in cache:
+            cache[locality] = LocalityProfile(self.config, locality, quarter="", audience=self.audience,
+                                              profiles=self.profiles, allowed_datasets=self.allowed)
+        return cache[locality]
+
+    def trend_html(self, locality: str, indicator_id: str) -> str:
+        """The locality's trend for one indicator (suppressed periods left out) with the county and England."""
+        prof = self._profile(locality)
+        s = prof.data[prof.data["indicator_id"] == indicator_id]
+        ind = self.indicators.loc[indicator_id]
+        if s.empty:
+            return f"<p>No data for {html.escape(str(ind['title']))} in {html.escape(prof.area.name)}.</p>"
+        p = self.profiles.profiles
+        bench = {}
+        for name, kind in ((self._county_name, "county"), ("England", "england")):
+            b = p[(p["indicator_id"] == indicator_id) & (p["area_type"] == kind)][["period", "value"]]
+            if len(b):
+                bench[name] = b
+        chart = charts.trend_chart(s, title=str(ind["title"]), benchmark=bench, unit=str(ind["unit"] or ""))
+        return f"<h2>Trend in {html.escape(prof.area.name)}</h2><div class='obs-trend'>{chart}</div>"
+
+    def pack_link_html(self, locality: str) -> str:
+        """A link to the locality's profile in the newest pack for this audience, or nothing when there is none."""
+        found = latest_pack(self.config.name, self.audience, self.packs_dir)
+        if not found:
+            return ""
+        folder, manifest = found
+        rel = profile_in_pack(manifest, locality)
+        if rel is None:
+            return ""
+        href = self.packs_url.rstrip("/") + "/" + "/".join((folder.name, *rel.split("/")))
+        quarter = (manifest.get("build") or {}).get("quarter") or folder.name
+        return (f'<p class="obs-pack-link"><a href="{html.escape(href, quote=True)}" target="_blank" rel="noopener">'
+                f"Full profile of {html.escape(self._profile(locality).area.name)} in the {html.escape(str(quarter))} pack</a></p>")
+
+    def details_html(self, locality: str, indicator_id: str) -> str:
+        """Spine chart, trend and pack link of one locality; a prompt when none is chosen."""
+        if not locality:
+            return "<p class='obs-prompt'>Choose a locality to see its spine chart and trends.</p>"
+        prof = self._profile(locality)
+        try:
+            spine = prof.spine_html()
+        except KeyError:  # no indicator the audience may see has data for this locality
+            return f"<p class='obs-prompt'>{html.escape(prof.area.name)} has no data available to this audience.</p>"
+        return f"{self.pack_link_html(locality)}{spine}{self.trend_html(locality, indicator_id)}"
+
+    def header_html(self) -> str:
+        synthetic = ("<p class='obs-synthetic'><strong>Synthetic data</strong>: every place and figure in this demo "
+                     "county is invented and describes no real place.</p>") if self.config.synthetic else ""
+        return (f"<h1>{html.escape(self._county_name)}: localities</h1>"
+                f"<p>{html.escape(self.config.label)} · {len(self.localities)} localities · "
+                f"audience: {html.escape(self.audience)}</p>{synthetic}")
+
+    def sources_html(self, indicator_id: str) -> str:
+        ds = {str(self.indicators.loc[indicator_id, "dataset"])}
+        items = "".join(f"<li>{html.escape(a)}</li>" for a in attributions(self.config, ds))
+        return (f"<p class='obs-note'>Counts of 1–{SUPPRESSION_THRESHOLD}, and any figure from which they could be "
+                f"worked out, are suppressed and shown in grey.</p><h3>Source</h3><ul>{items}</ul>")
+
+    # ---- events -------------------------------------------------------------------------
+    @contextmanager
+    def _hold(self) -> Iterator[None]:
+        held, self._holding = self._holding, True
+        try:
+            yield
+        finally:
+            self._holding = held
+
+    def _fill_indicators(self) -> None:
+        ind = self.indicators[self.indicators["theme"] == self.theme.value]
+        self.indicator.options = [(str(t), i) for i, t in zip(ind["indicator_id"], ind["title"])]
+        self.indicator.value = ind["indicator_id"].iloc[0] if len(ind) else None
+        self._fill_periods()
+
+    def _fill_periods(self) -> None:
+        periods = self.periods(self.indicator.value) if self.indicator.value else []
+        self.period.options = periods
+        self.period.value = periods[0] if periods else None
+
+    def _on_theme(self, change) -> None:
+        if self._holding:
+            return
+        with self._hold():
+            self._fill_indicators()
+        self.refresh()
+
+    def _on_indicator(self, change) -> None:
+        if self._holding:
+            return
+        with self._hold():
+            self._fill_periods()
+        self.refresh()
+
+    def _on_map_choice(self, change) -> None:
+        if not self._holding:
+            self.refresh(details=False)
+
+    def _on_locality(self, change) -> None:
+        if not self._holding:
+            self.refresh()
+
+    def refresh(self, details: bool = True) -> None:
+        """Redraw the map (and the locality's details) for the current choices."""
+        indicator, period = self.indicator.value, self.period.value
+        if not indicator or period is None:
+            self.map.value = "<p>No indicator is available to this audience.</p>"
+            self.details.value = ""
+            return
+        try:
+            self.map.value = self.map_html(indicator, period, self.level.value, self.colour_by.value, self.locality.value)
+            if details:
+                self.details.value = self.details_html(self.locality.value, indicator)
+                self.sources.value = self.sources_html(indicator)
+        except Exception as e:  # a page showing why is better than a silently stale one
+            logging.getLogger(__name__).exception("dashboard refresh failed")
+            self.details.value = (f"<p class='obs-error'>This view could not be drawn ({html.escape(type(e).__name__)}: "
+                                  f"{html.escape(str(e))}). Try another choice.</p>")
+
+    def show(self) -> None:
+        """Display the dashboard (in a notebook or Voila)."""
+        from IPython.display import display
+
+        display(self.app)
+

@@ -1,0 +1,226 @@
+"""The quarterly build: bring the store up to date, compute the profiles once, and build the pack.
+
+Each output's dependency digest covers exactly the data it shows, so an unchanged input rebuilds
+nothing and a changed one rebuilds only the outputs that show it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+from observatory._core.resources import notebook, notebooks_dir
+from observatory._core.settings import build_dir, data_dir
+from observatory.config import Config, load_config
+from observatory.store import Store
+
+SOURCES_STATE = "sources.json"
+
+
+def current_quarter(today: dt.date | None = None) -> str:
+    """The quarter being reported on: the last complete calendar quarter, e.g. "2026Q3" in November 2026."""
+    today = today or dt.date.today()
+    q = (today.month - 1) // 3  # completed quarters this year
+    return f"{today.year}Q{q}" if q else f"{today.year - 1}Q4"
+
+
+def pack_dir(cfg: Config, quarter: str, audience: str = "public", out: Path | None = None) -> Path:
+    """``build/packs/<quarter>`` for the demo county, ``build/packs/<config>/<quarter>`` otherwise;
+    packs for a narrower audience get a suffix, so a public pack is never overwritten by a partner one."""
+    root = Path(out) if out else (build_dir() / "packs" if cfg.name == "demo" else build_dir() / "packs" / cfg.name)
+    suffix = "" if audience == "public" else "-" + audience.replace(":", "-")
+    return root / f"{quarter}{suffix}"
+
+
+def _sha(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def sources_digest(cfg: Config) -> str:
+    """Hash of every source file and configuration file the store is built from."""
+    files = [cfg.dir / "config.yaml", cfg.indicators_file, cfg.localities_file] + [s.file for s in cfg.sources]
+    extra = cfg.dir / cfg.raw["sources"] if isinstance(cfg.raw.get("sources"), str) else None
+    files += [extra] if extra else []
+    return _sha(*[(str(p).encode() + (p.read_bytes() if p.exists() else b"missing")) for p in files])
+
+
+def sync_store(cfg: Config, store: Store, progress: bool = False) -> bool:
+    """Ingest the configuration's sources when they changed since the last sync; True if it ingested."""
+    from observatory.ingest.pipeline import ingest
+
+    digest = sources_digest(cfg)
+    state = store.path / SOURCES_STATE
+    if store.exists() and state.exists() and json.loads(state.read_text()).get("digest") == digest:
+        return False
+    ingest(cfg, store, progress=progress)
+    state.write_text(json.dumps({"digest": digest}))
+    return True
+
+
+def _frame_digest(frame) -> str:
+    import pandas as pd
+
+    return hashlib.sha256(pd.util.hash_pandas_object(frame.reset_index(drop=True), index=True).to_numpy().tobytes()).hexdigest()
+
+
+@dataclass
+class Plan:
+    config: Config
+    quarter: str
+    audience: str
+    store: Store
+    pack_dir: Path
+
+
+def locality_jobs(plan: Plan, profiles, localities: Iterable[str] | None = None) -> list:
+    """One profile notebook per locality, each with the digest of the data it shows."""
+    from observatory.metadata.catalogue import allowed_datasets, catalogue_file
+    from observatory.publish.engine import Job
+
+    cfg = plan.config
+    allowed = sorted(allowed_datasets(cfg, plan.audience))
+    catalogue_hash = _sha(catalogue_file(cfg).read_bytes(), json.dumps(allowed).encode())
+    p = profiles.profiles
+    p = p[p["dataset"].isin(allowed)]
+    geo = profiles.geography
+    wanted = list(localities) if localities else [a.code for a in geo.localities()]
+    known = {a.code for a in geo.localities()}
+    unknown = [c for c in wanted if c not in known]
+    if unknown:
+        raise ValueError(f"unknown locality code(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    sa_geo = geo.small_areas.set_index("area_code")
+    jobs = []
+    for area in geo.localities():
+        if area.code not in wanted:
+            continue
+        own = p[(p["area_code"] == area.code) | (p["locality_code"] == area.code)]
+        district = own["district_code"].iloc[0] if len(own) else ""
+        siblings = p[(p["area_type"] == "locality") & (p["district_code"] == district)][["indicator_id", "area_code", "period", "numerator"]]
+        members = geo.hierarchy.loc[geo.hierarchy["locality_code"] == area.code, "small_area_code"]
+        shapes = sa_geo.loc[sa_geo.index.intersection(members), "geometry"].to_wkb().tolist()
+        depends = _sha(_frame_digest(own).encode(), _frame_digest(siblings).encode(), b"".join(shapes),
+                       area.name.encode(), catalogue_hash.encode())
+        jobs.append(Job(name=f"profile-{area.code}", notebook=notebook("locality_profile"), title=f"{area.name} locality profile",
+                        group=f"Locality profiles: {geo.area(district).name if district else ''}", depends=depends,
+                        parameters={"config": str(cfg.dir), "locality": area.code, "quarter": plan.quarter, "audience": plan.audience,
+                                    "store": str(plan.store.path), "pack_dir": str(plan.pack_dir)},
+                        outputs=(f"downloads/profile-{area.code}.csv", f"downloads/profile-{area.code}.xlsx",
+                                 f"downloads/profile-{area.code}-attribution.csv")))
+    return jobs
+
+
+def overview_job(plan: Plan, profiles):
+    from observatory.metadata.catalogue import allowed_datasets, catalogue_file
+    from observatory.publish.engine import Job
+
+    allowed = sorted(allowed_datasets(plan.config, plan.audience))
+    p = profiles.profiles
+    shown = p[(p["area_type"].isin(["locality", "county"])) & p["dataset"].isin(allowed)]
+    depends = _sha(_frame_digest(shown).encode(), _frame_digest(profiles.gaps).encode(), _frame_digest(profiles.gap_trends).encode(),
+                   catalogue_file(plan.config).read_bytes(), json.dumps(allowed).encode())
+    return Job(name="county-overview", notebook=notebook("county_overview"), title=f"{plan.config.county['name']}: narrowing the gap",
+               group="County", depends=depends,
+               parameters={"config": str(plan.config.dir), "quarter": plan.quarter, "audience": plan.audience,
+                           "store": str(plan.store.path), "pack_dir": str(plan.pack_dir)},
+               outputs=("downloads/county-gaps.csv", "downloads/county-gaps.xlsx", "downloads/county-gaps-attribution.csv"))
+
+
+def plan_jobs(plan: Plan, localities: Iterable[str] | None = None) -> list:
+    """Every output of the quarterly pack."""
+    from observatory.profiles.table import load_profiles
+
+    profiles = load_profiles(plan.config, plan.store)
+    jobs = [overview_job(plan, profiles)] if not localities else []
+    jobs += locality_jobs(plan, profiles, localities)
+    for extra in _extra_jobs(plan, profiles, bool(localities)):
+        jobs.append(extra)
+    return jobs
+
+
+def previous_quarter(quarter: str) -> str:
+    year, q = int(quarter[:4]), int(quarter[-1])
+    return f"{year}Q{q - 1}" if q > 1 else f"{year - 1}Q4"
+
+
+def exception_report_jobs(plan: Plan, profiles) -> list:
+    """The quarter's exception reports (board, theme groups, districts), each compared with last quarter's pack."""
+    from observatory.metadata.catalogue import allowed_datasets
+    from observatory.publish.engine import Job
+    from observatory.performance.exceptions import NOTEBOOK, exception_jobs
+
+    cfg = plan.config
+    previous = pack_dir(cfg, previous_quarter(plan.quarter), plan.audience, plan.pack_dir.parent)
+    prev_files = sorted((previous / "downloads").glob("exceptions-*.csv")) if previous.exists() else []
+    allowed = sorted(allowed_datasets(cfg, plan.audience))
+    p = profiles.profiles
+    shown = p[(p["area_type"] != "lsoa") & p["dataset"].isin(allowed)]
+    inputs = [cfg.local_path(n) for n in ("targets.csv", "allocations.csv", "risks.csv")]
+    depends = _sha(_frame_digest(shown).encode(), json.dumps(allowed).encode(),
+                   *[(f.read_bytes() if f.exists() else b"-") for f in inputs + prev_files])
+    jobs = []
+    for spec in exception_jobs(cfg, plan.quarter, audience=plan.audience, store=str(plan.store.path),
+                               pack_dir=str(plan.pack_dir), previous=str(previous) if previous.exists() else ""):
+        slug = spec["name"].removeprefix("exceptions-")
+        jobs.append(Job(name=spec["name"], notebook=NOTEBOOK, parameters=spec["parameters"], depends=depends,
+                        title=spec["title"], group="Exception reports",
+                        outputs=(f"downloads/exceptions-{slug}.csv", f"downloads/exceptions-{slug}.xlsx")))
+    return jobs
+
+
+def _extra_jobs(plan: Plan, profiles, partial: bool) -> list:
+    """The data catalogue and the exception reports (left out of a build for a few localities)."""
+    if partial:
+        return []
+    from observatory.metadata import catalogue
+
+    jobs = catalogue.pack_jobs(plan, profiles)
+    if any(plan.config.local_path(n).exists() for n in ("targets.csv",)):
+        jobs += exception_report_jobs(plan, profiles)
+    return jobs
+
+
+def inputs_digest(cfg: Config, quarter: str, audience: str, localities: Iterable[str] | None, store: Store,
+                  out: Path | None = None) -> str:
+    """A cheap digest of everything a pack is planned from (no pandas): sources and configuration files,
+    catalogue and partner register, targets, the store, the notebooks, last quarter's exceptions, the
+    parameters and the date (review flags in the catalogue depend on it)."""
+    files = [cfg.local_path(n) for n in ("catalogue.yaml", "targets.csv", "allocations.csv", "risks.csv")]
+    files += [data_dir() / "partners.yaml", store.values_path] + sorted(notebooks_dir().glob("*.ipynb"))
+    previous = pack_dir(cfg, previous_quarter(quarter), audience, out)
+    files += sorted((previous / "downloads").glob("exceptions-*.csv")) if previous.exists() else []
+    parts = [sources_digest(cfg).encode(), quarter.encode(), audience.encode(),
+             json.dumps(sorted(localities) if localities else "all").encode(), dt.date.today().isoformat().encode()]
+    parts += [str(f).encode() + (f.read_bytes() if f.exists() else b"-") for f in files]
+    return _sha(*parts)
+
+
+def build(config: str | Config = "demo", quarter: str | None = None, *, localities: Iterable[str] | None = None,
+          jobs_n: int | None = None, out: Path | None = None, audience: str = "public", store: Path | None = None,
+          progress: bool = True, force: bool = False, timeout: float = 600):
+    """Build the quarterly pack; returns the packs module's BuildSummary."""
+    from observatory.metadata.catalogue import check_audience
+    from observatory.publish.engine import build_pack, up_to_date
+
+    cfg = config if isinstance(config, Config) else load_config(config)
+    check_audience(audience)
+    quarter = quarter or current_quarter()
+    st = Store(store or cfg.store_dir())
+    target = pack_dir(cfg, quarter, audience, out).resolve()
+    inputs = inputs_digest(cfg, quarter, audience, localities, st, out)
+    if not force and (done := up_to_date(target, inputs)) is not None:
+        return done  # nothing changed: no pandas, no planning, no kernel
+    sync_store(cfg, st, progress=progress)
+    plan = Plan(cfg, quarter, audience, st, target)
+    jobs = plan_jobs(plan, localities)
+    meta = {"config": cfg.name, "title": f"{cfg.label}: quarterly profile pack {quarter}", "quarter": quarter,
+            "audience": audience, "synthetic": cfg.synthetic, "store_digest": st.digest(),
+            "localities": sorted(localities) if localities else "all",
+            "inputs": inputs_digest(cfg, quarter, audience, localities, st, out)}  # after the sync, which may change the store
+    return build_pack(jobs, plan.pack_dir, jobs_n=jobs_n, meta=meta, progress=progress, force=force, timeout=timeout)

@@ -1,0 +1,495 @@
+"""Run notebooks on warm kernels: worker processes that each keep one Jupyter kernel across notebooks.
+
+A fresh kernel costs seconds per notebook (process start, imports of pandas/geopandas); a warm one
+costs a namespace reset. Each worker starts one kernel, then for every task resets the namespace,
+moves the kernel into the notebook's folder, runs the notebook with papermill on that kernel and
+its client, renders HTML without code cells and hashes what it wrote. A kernel that dies or times
+out is replaced; only its task fails.
+
+Importing this module is cheap: papermill, nbconvert and jupyter_client are imported in workers only.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Callable, Iterator
+
+ENGINE = "observatory-warm"
+KERNEL_ARGS = ["--HistoryManager.enabled=False"]  # no SQLite history: execution counts restart per notebook
+RESET_TIMEOUT = 60
+
+RESET_CODE = """\
+get_ipython().run_line_magic("reset", "-f")
+import gc as _gc, os as _os, sys as _sys, warnings as _warnings
+_os.chdir({cwd!r})
+if "matplotlib.pyplot" in _sys.modules:
+    _sys.modules["matplotlib.pyplot"].close("all")
+if "pandas" in _sys.modules:
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("ignore")
+        _sys.modules["pandas"].reset_option("all")
+_gc.freeze()
+get_ipython().execution_count = 1
+del _gc, _os, _sys, _warnings
+"""
+
+
+def sha256_file(path: Path | str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- worker side
+
+class WarmKernel:
+    """One kernel and one client, kept across notebooks; restarted when it dies or hangs."""
+
+    def __init__(self, kernel_name: str = "python3", start_timeout: float = 60, runtime_dir: str | None = None):
+        self.kernel_name = kernel_name
+        self.start_timeout = start_timeout
+        self.runtime_dir = runtime_dir
+        self.km = None
+        self.kc = None
+        self.tmpdir: str | None = None
+        self.starts = 0
+
+    def launch(self) -> None:
+        """Start the kernel process without waiting for it to be ready."""
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        if os.name == "posix":  # unix sockets in a private folder: no TCP, no clash between workers
+            self.tmpdir = tempfile.mkdtemp(prefix="observatory-kernel-", dir=self.runtime_dir)
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc",
+                                         connection_file=os.path.join(self.tmpdir, "kernel.json"),
+                                         ip=os.path.join(self.tmpdir, "ipc"))
+        else:
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+        run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGS)
+        self.starts += 1
+
+    def connect(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        run_sync(self.kc.wait_for_ready)(timeout=self.start_timeout)
+        self.kc.allow_stdin = False
+
+    def ensure(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        if self.km is not None and run_sync(self.km.is_alive)():
+            if self.kc is None:
+                self.connect()
+            return
+        self.shutdown()
+        self.launch()
+        self.connect()
+
+    def reset(self, cwd: str) -> None:
+        """Clear the user namespace, close figures, reset pandas options and move into ``cwd``."""
+        from jupyter_core.utils import run_sync
+
+        reply = run_sync(self.kc.execute_interactive)(RESET_CODE.format(cwd=cwd), silent=True, store_history=False,
+                                                      timeout=RESET_TIMEOUT, output_hook=lambda msg: None)
+        content = reply["content"]
+        if content.get("status") != "ok":
+            raise RuntimeError(f"kernel reset failed: {content.get('ename')}: {content.get('evalue')}")
+
+    def shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        if self.kc is not None:
+            try:
+                self.kc.stop_channels()
+            except Exception:
+                pass
+            self.kc = None
+        if self.km is not None:
+            try:
+                run_sync(self.km.shutdown_kernel)(now=True)
+            except Exception:
+                pass
+            self.km = None
+        if self.tmpdir is not None:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+
+
+def _register_engine() -> None:
+    """Register a papermill engine that runs on a given kernel manager *and* client.
+
+    Passing only ``km`` would make nbclient open (and leak) a new client per notebook, which
+    costs a few tenths of a second each; reusing the client does not.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.iorw import write_ipynb
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                     start_timeout=60, execution_timeout=None, km=None, kc=None,
+                                     save_on_error=None, extra_metadata=None, **kwargs):
+            if extra_metadata:
+                nb_man.nb.metadata["observatory"] = extra_metadata
+            client = PapermillNotebookClient(nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout,
+                                             kernel_name=kernel_name, log=logging.getLogger("papermill"),
+                                             log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
+            client.kc = kc
+            try:
+                return client.execute()
+            except BaseException:
+                if save_on_error:
+                    nb_man.notebook_complete()
+                    write_ipynb(nb_man.nb, save_on_error)
+                raise
+
+    papermill_engines.register(ENGINE, WarmKernelEngine)
+
+
+class _Capture(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)")
+_FOCUSABLE_DIV = re.compile(r'(<div class="[^"]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"]*"[^>]*?)>')
+
+
+_CDN_SCRIPT = re.compile(r'<script src="https?://[^"]*">\s*</script>')
+
+
+def _html_exporter():
+    """One HTML exporter per process: no code cells, no prompts; cells tagged ``remove-cell`` (or
+    outputs tagged ``remove-output``) left out.
+
+    nbconvert's exporter re-parses its own page with BeautifulSoup only to add placeholder alt text
+    and ``tabindex`` attributes, which takes about a second on a page with a map; this one adds
+    the same attributes with two substitutions, and falls back to the stock path if nbconvert's
+    internals change.
+    """
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from traitlets.config import Config
+
+    class PackHTMLExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            try:
+                from nbconvert.filters.highlight import Highlight2HTML
+                from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+                info = nb.metadata.get("language_info", {})
+                lexer = info.get("pygments_lexer", info.get("name"))
+                self.register_filter("highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+                resources = self._init_resources(resources)
+                self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
+                                                                               resources=resources))
+                page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            except (ImportError, AttributeError, TypeError):
+                return super().from_notebook_node(nb, resources, **kw)
+            page = _CDN_SCRIPT.sub("", page)  # require.js and MathJax from a CDN: packs are read offline
+            page = _IMG_WITHOUT_ALT.sub('<img alt="No description has been provided for this image"', page)
+            page = _FOCUSABLE_DIV.sub(r'\1 tabindex="0">', page)
+            return page, resources
+
+    c = Config()
+    c.TagRemovePreprocessor.enabled = True
+    c.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "remove_cell"}
+    c.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output", "remove_output"}
+    return PackHTMLExporter(config=c, exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+
+
+def _publishable(nb):
+    """``nb`` without stderr streams, in place: warnings stay in the executed notebook, not in the HTML."""
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell.outputs = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    return nb
+
+
+def _error_info(exc: BaseException) -> dict:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        first = next((ln for ln in (exc.source or "").splitlines() if ln.strip()), "")
+        return {"ename": exc.ename, "evalue": str(exc.evalue), "cell": exc.exec_count, "source": first[:200]}
+    name = type(exc).__name__
+    text = str(exc).strip().splitlines()
+    return {"ename": name, "evalue": text[0][:500] if text else "", "cell": None, "source": ""}
+
+
+def _output_files(pack_dir: Path, patterns: list[str]) -> list[Path]:
+    found: set[Path] = set()
+    for pattern in patterns:
+        found.update(p for p in pack_dir.glob(pattern) if p.is_file())
+    return sorted(found)
+
+
+def run_task(task: dict, kernel: WarmKernel, exporter, *, timeout: float) -> dict:
+    """Execute one task on ``kernel``; never raises for a notebook's own failure."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    t0 = time.perf_counter()
+    pack_dir = Path(task["pack_dir"])
+    out_nb, out_html = Path(task["out_notebook"]), Path(task["out_html"])
+    out_nb.parent.mkdir(parents=True, exist_ok=True)
+    out_html.parent.mkdir(parents=True, exist_ok=True)
+    out_html.unlink(missing_ok=True)
+    capture = _Capture()
+    pm_log = logging.getLogger("papermill")
+    pm_log.addHandler(capture)
+    pm_log.propagate = False
+    error, restarted = None, False
+    nb = None
+    try:
+        kernel.ensure()
+        kernel.reset(task["cwd"])
+        nb = pm.execute_notebook(
+            task["notebook"], str(out_nb), parameters=task["parameters"], engine_name=ENGINE,
+            kernel_name=kernel.kernel_name, km=kernel.km, kc=kernel.kc, progress_bar=False,
+            request_save_on_cell_execute=False, start_timeout=kernel.start_timeout, execution_timeout=timeout,
+            save_on_error=str(out_nb), extra_metadata=task.get("metadata"),
+        )
+    except PapermillExecutionError as exc:
+        error = _error_info(exc)
+    except Exception as exc:  # dead kernel, cell timeout, failed reset: the kernel cannot be trusted
+        error = _error_info(exc)
+        if type(exc).__name__ == "CellTimeoutError":
+            error["evalue"] = f"a cell ran longer than {timeout:g} s"
+        kernel.shutdown()
+        restarted = True
+    finally:
+        pm_log.removeHandler(capture)
+    stderr_lines = []
+    if nb is not None:
+        stderr_lines = [o.get("text", "").strip().splitlines()[0] for c in nb.cells for o in c.get("outputs", [])
+                        if o.get("output_type") == "stream" and o.get("name") == "stderr" and o.get("text", "").strip()]
+    if error is None:
+        try:
+            body, _ = exporter.from_notebook_node(_publishable(nb), resources={"metadata": {"name": task["title"]}})
+            out_html.write_text(body, encoding="utf-8")
+        except Exception as exc:
+            error = {"ename": type(exc).__name__, "evalue": f"HTML export failed: {exc}", "cell": None, "source": ""}
+    files = [p for p in (out_nb, out_html) if p.exists()] + _output_files(pack_dir, task.get("outputs", []))
+    return {
+        "name": task["name"],
+        "status": "failed" if error else "built",
+        "seconds": round(time.perf_counter() - t0, 3),
+        "error": error,
+        "files": {p.relative_to(pack_dir).as_posix(): sha256_file(p) for p in dict.fromkeys(files)},
+        "warnings": capture.messages + [f"stderr: {s}" for s in stderr_lines],
+        "kernel_restarted": restarted,
+    }
+
+
+def _exit_on_term(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def worker_main(settings: dict) -> None:
+    """A worker process: start a kernel, run the JSON tasks read from stdin until it closes.
+
+    Events go to the original stdout as JSON lines; anything else printed in this process (or by
+    its kernel) goes to stderr, so it cannot corrupt the protocol.
+    """
+    signal.signal(signal.SIGTERM, _exit_on_term)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it terminates workers on Ctrl-C
+    events = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+
+    def send(event: dict) -> None:
+        events.write(json.dumps(event) + "\n")
+        events.flush()
+
+    kernel = WarmKernel(settings["kernel_name"], settings["start_timeout"], settings.get("runtime_dir"))
+    try:
+        try:
+            kernel.launch()  # boots while papermill and nbconvert import
+        except Exception:
+            kernel.shutdown()
+        _register_engine()
+        exporter = _html_exporter()
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            task = json.loads(line)
+            send({"event": "start", "name": task["name"]})
+            try:
+                result = run_task(task, kernel, exporter, timeout=settings["timeout"])
+            except Exception as exc:
+                kernel.shutdown()
+                result = _failure(task["name"], type(exc).__name__, str(exc), traceback.format_exc(limit=3))
+            send({"event": "done", "result": result})
+    finally:
+        kernel.shutdown()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        send({"event": "kernels", "count": kernel.starts})
+        events.close()
+
+
+def _failure(name: str, ename: str, evalue: str, source: str = "") -> dict:
+    return {"name": name, "status": "failed", "seconds": 0.0, "files": {}, "warnings": [], "kernel_restarted": True,
+            "error": {"ename": ename, "evalue": evalue, "cell": None, "source": source}}
+
+
+# --------------------------------------------------------------------------- parent side
+
+class _Worker:
+    """A worker subprocess (``python -m observatory.publish.runner``) and the thread reading its events."""
+
+    def __init__(self, wid: int, settings: dict, inbox: "queue.Queue", stderr):
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        self.wid = wid
+        self.task: str | None = None
+        self.proc = subprocess.Popen([sys.executable, "-m", "observatory.publish.runner", json.dumps(settings)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env,
+                                     text=True, encoding="utf-8", bufsize=1)
+        self.reader = threading.Thread(target=self._read, args=(inbox,), daemon=True)
+        self.reader.start()
+
+    def _read(self, inbox) -> None:
+        for line in self.proc.stdout:
+            try:
+                inbox.put((self, json.loads(line)))
+            except ValueError:
+                continue
+        inbox.put((self, None))
+
+    def give(self, task: dict | None) -> None:
+        self.task = None if task is None else task["name"]
+        try:
+            if task is None:
+                self.proc.stdin.close()
+            else:
+                self.proc.stdin.write(json.dumps(task) + "\n")
+                self.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+
+    def stop(self, wait: float = 10) -> None:
+        self.give(None)
+        try:
+            self.proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def run_tasks(tasks: list[dict], *, workers: int, timeout: float = 300, start_timeout: float = 60,
+              kernel_name: str = "python3", kernel_log: Path | None = None,
+              on_start: Callable[[str, int], None] | None = None) -> Iterator[dict]:
+    """Run ``tasks`` on ``workers`` warm-kernel processes; yield each result as it finishes.
+
+    Tasks go to whichever worker is free. A worker process that dies mid-task is replaced and
+    only that task fails. Workers' and kernels' own output goes to ``kernel_log`` (appended) if
+    given. The last value yielded is ``{"kernels_started": n}`` instead of a task result.
+    """
+    if not tasks:
+        yield {"kernels_started": 0}
+        return
+    runtime_dir = tempfile.mkdtemp(prefix="observatory-workers-")  # kernels' sockets; removed even if a worker is killed
+    settings = {"timeout": timeout, "start_timeout": start_timeout, "kernel_name": kernel_name, "runtime_dir": runtime_dir}
+    todo = list(tasks)
+    pending = {t["name"] for t in tasks}
+    inbox: queue.Queue = queue.Queue()
+    stderr = open(kernel_log, "ab") if kernel_log else None
+    live: list[_Worker] = []
+    kernels, spawned = 0, 0
+
+    def spawn() -> None:
+        nonlocal spawned
+        w = _Worker(spawned, settings, inbox, stderr)
+        spawned += 1
+        live.append(w)
+        w.give(todo.pop(0) if todo else None)
+
+    try:
+        for _ in range(max(1, min(workers, len(tasks)))):
+            spawn()
+        while live:
+            w, event = inbox.get()
+            if event is None:  # the worker's stdout closed: it exited
+                live.remove(w)
+                code = w.proc.wait()
+                if w.task in pending:
+                    pending.discard(w.task)
+                    yield _failure(w.task, "WorkerDied", f"worker process exited with code {code}") | {"worker": w.wid}
+                if todo and spawned < len(tasks) + workers:
+                    spawn()
+                continue
+            kind = event.get("event")
+            if kind == "start":
+                if on_start:
+                    on_start(event["name"], w.wid)
+            elif kind == "done":
+                result = event["result"] | {"worker": w.wid}
+                w.give(todo.pop(0) if todo else None)
+                if result["name"] in pending:
+                    pending.discard(result["name"])
+                    yield result
+            elif kind == "kernels":
+                kernels += int(event.get("count", 0))
+        for name in sorted(pending):
+            yield _failure(name, "WorkerLost", "no worker left to run this notebook", "") | {"kernel_restarted": False}
+    finally:
+        for w in live:
+            w.stop(wait=0.5 if pending else 10)
+        if stderr is not None:
+            stderr.close()
+        shutil.rmtree(runtime_dir, ignore_errors=True)
+    yield {"kernels_started": kernels}
+
+
+def run_plain_papermill(notebooks: list[tuple[Path, dict, Path]], *, html: bool = True) -> float:
+    """Seconds to run each (notebook, parameters, output) sequentially, one fresh kernel each.
+
+    The naive baseline for the benchmark; HTML is rendered with one in-process exporter.
+    """
+    import papermill as pm
+
+    exporter = _html_exporter() if html else None
+    t0 = time.perf_counter()
+    for nb_path, params, out in notebooks:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            nb = pm.execute_notebook(str(nb_path), str(out), parameters=params, progress_bar=False,
+                                     cwd=str(Path(nb_path).parent), kernel_name="python3")
+        except Exception:
+            continue
+        if exporter is not None:
+            body, _ = exporter.from_notebook_node(_publishable(nb))
+            out.with_suffix(".html").write_text(body, encoding="utf-8")
+    return time.perf_counter() - t0
+
+
+if __name__ == "__main__":
+    worker_main(json.loads(sys.argv[1]))

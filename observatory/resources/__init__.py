@@ -1,0 +1,1 @@
+"""Package data: pack notebooks, dashboards, Leaflet and standard populations (read via observatory._core.resources)."""
