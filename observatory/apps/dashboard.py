@@ -33,7 +33,7 @@ from observatory.geo.areas import simplify_for_web
 from observatory.profiles.table import Profiles, load_profiles
 from observatory.present.report import SUPPRESSION_THRESHOLD, LocalityProfile, publishable
 from observatory._core.vocab import THEME_TITLES, Theme
-from observatory.apps.serve import PACKS_PATH
+from observatory.apps.paths import PACKS_PATH, packs_root
 
 LEVELS = {"locality": "Localities", "small_area": "Small areas"}
 COLOUR_BY = {"value": "Value", "vs_county": "Compared with county", "vs_england": "Compared with England"}
@@ -98,13 +98,6 @@ def _comparison_label(v) -> str:
     if isinstance(v, str) and v == "suppressed":
         return "suppressed"
     return charts.COMPARISON_LABELS[charts.comparison_key(v)]
-
-
-def packs_root(config: Config) -> Path:
-    """The folder holding a configuration's pack folders (as laid out by ``observatory.publish.plan``)."""
-    from observatory.publish.plan import pack_dir
-
-    return pack_dir(config, "any").parent
 
 
 def latest_pack(config: str, audience: str, packs_dir: Path | str) -> tuple[Path, dict] | None:

@@ -24,10 +24,10 @@ import typer
 
 from observatory._core.resources import dashboards_dir
 from observatory._core.settings import DEFAULT_CONFIG
+from observatory.apps.paths import PACKS_PATH, packs_root
 
 DASHBOARDS_DIR = dashboards_dir()
 HOST = "127.0.0.1"
-PACKS_PATH = "observatory/packs/"
 CULL_IDLE_SECONDS = 600
 ENV = {"config": "OBSERVATORY_CONFIG", "audience": "OBSERVATORY_AUDIENCE", "store": "OBSERVATORY_STORE",
        "packs": "OBSERVATORY_PACKS_DIR"}
@@ -114,7 +114,6 @@ def serve(config: str = DEFAULT_CONFIG, port: int = 8866, audience: str = "publi
     """
     from observatory.metadata.catalogue import check_audience
     from observatory.config import load_config
-    from observatory.apps.dashboard import packs_root
     from observatory.profiles.table import load_profiles
     from observatory.store import Store
 
@@ -213,8 +212,7 @@ def _main(argv: list[str]) -> None:
     handler = _packs_handler(cfg.name, os.environ.get(ENV["audience"], "public"))
     root = os.environ.get(ENV["packs"])
     if not root:  # started by hand: work it out (imports pandas into the server)
-        from observatory.apps.dashboard import packs_root
-
+    
         root = packs_root(cfg)
 
     class ObservatoryVoila(Voila):

@@ -1,0 +1,42 @@
+"""``observatory build``: the quarterly profile pack."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from observatory.cli._common import ConfigOpt, StoreOpt, console, err, fail
+from observatory.errors import ValidationError
+
+def build(
+    config: str = ConfigOpt,
+    quarter: Optional[str] = typer.Option(None, help="Quarter to report on, e.g. 2026Q3 (default: the last complete quarter)."),
+    localities: Optional[list[str]] = typer.Option(None, "--localities", "-l", help="Only these locality codes (repeat or comma-separate)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Parallel notebook workers (default: CPU count)."),
+    out: Optional[Path] = typer.Option(None, help="Packs folder (default build/packs, or build/packs/CONFIG for other configurations)."),
+    audience: str = typer.Option("public", help="public, partners or partner:<id>: what the catalogue lets this pack show."),
+    store: Optional[Path] = StoreOpt,
+    force: bool = typer.Option(False, help="Rebuild every output even if up to date."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar (for schedulers); the log file still records everything."),
+) -> None:
+    """Build the quarterly profile pack: every locality profile, the county overview, catalogue and exception reports.
+
+    Exit codes: 0 all built, 1 some outputs failed (the rest are built), 2 bad input or usage, 3 another build is running.
+    """
+    from observatory.publish.engine import PackError
+    from observatory.publish.plan import build as run
+
+    codes = [c.strip() for item in localities or [] for c in item.split(",") if c.strip()] or None
+    try:
+        summary = run(config, quarter, localities=codes, jobs_n=jobs, out=out, audience=audience, store=store, progress=not quiet, force=force)
+    except ValidationError as e:
+        fail(e, "ingest", code=2)  # bad input never reaches a pack
+    except PackError as e:
+        err.print(f"[bold red]build refused[/]: {e}")
+        raise typer.Exit(e.exit_code)
+    except (ValueError, KeyError, FileNotFoundError) as e:
+        err.print(f"[bold red]build failed[/]: {e}")
+        raise typer.Exit(2)
+    (console if summary.ok else err).print(summary.describe())
+    raise typer.Exit(summary.exit_code)

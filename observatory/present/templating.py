@@ -1,0 +1,35 @@
+"""The ONE way HTML is made: autoescaped Jinja2 templates from the package's resources.
+
+Templates live in ``observatory/resources/templates``: ``base.html.j2`` (the page every standalone output
+extends) and ``_banner.html.j2`` (the one synthetic-data banner). Python code passes values, never markup;
+a value that is already safe HTML (a chart's SVG) is wrapped in :class:`markupsafe.Markup` by its maker.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from observatory._core.resources import resource
+
+__all__ = ["Markup", "environment", "render", "render_macro"]
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """The template environment: autoescaped, strict about undefined names, trimmed blocks."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource("templates"))), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def render(template: str, **context: Any) -> Markup:
+    """Render ``template`` (a file name in the templates folder) with ``context``; the result is safe HTML."""
+    return Markup(environment().get_template(template).render(**context))
+
+
+def render_macro(template: str, macro: str, *args: Any, **kwargs: Any) -> Markup:
+    """Call one macro of a template (a fragment: a banner, a table) and return its HTML."""
+    module = environment().get_template(template).module
+    return Markup(getattr(module, macro)(*args, **kwargs))
