@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from observatory.stats.life_expectancy import life_expectancy
 from observatory.stats.methods import (byars_limits, dsr, expected_counts, isr, mean_ci, proportion_ci, rate_ci,
                                        sii, wilson_limits)
 
@@ -210,3 +211,72 @@ def test_sii(description):
         for side in ("lower", "upper"):
             assert_close(result[f"{prefix}{side}95"], expected[f"{column}_{side}cl_1"], rel=0, abs_=0.02 * width,
                          what=f"{prefix}{side}95 {description}")
+
+
+# --- life expectancy (numbers from testLifeExpectancy.R) ---------------------------------------------------------
+
+
+def test_life_expectancy_at_every_age():
+    """Values are typed to 8 decimals (abs 1e-7). The limits in this answer were made with z = 1.96 (PHE's Excel
+    life expectancy calculator), where observatory, like the R function, uses z = 1.959964; the gap is 0.000036 x SE,
+    under 6e-6 years here, so they are compared to 1e-5 (the R test itself compares to 4 decimal places)."""
+    table = fixture("life_expectancy.csv")
+    shuffled = table.sample(frac=1, random_state=3)
+    result = life_expectancy(shuffled, "deaths", "pops", "startage")
+    assert list(result["startage"]) == [str(a) for a in table["startage"]]
+    assert_close(result["value"], table["value"], rel=0, abs_=1e-7, what="life expectancy")
+    assert_close(result["lower95"], table["lowercl"], rel=0, abs_=1e-5, what="life expectancy lower 95%")
+    assert_close(result["upper95"], table["uppercl"], rel=0, abs_=1e-5, what="life expectancy upper 95%")
+    assert_close(result["pops_used"], table["pops_used"], what="pops_used")
+    assert_close(result["dths_used"], table["dths_used"], what="dths_used")
+    chosen = life_expectancy(table, "deaths", "pops", "startage", le_age=[5, 25])
+    assert list(chosen["statistic"]) == ["life expectancy at 5", "life expectancy at 25"]
+    assert_close(chosen["value"], table["value"].iloc[[2, 6]], rel=0, abs_=1e-7, what="le_age")
+
+
+def test_life_expectancy_wide_intervals_and_suppressed_group():
+    """Area 2's values from age 40 have 95% intervals wider than 20 years: NA, limits kept. Area 1 has more deaths
+    than people at 90+, so every value and limit is NA. These answers use the exact z. Values and interval midpoints
+    agree to abs 1e-7 (8 decimals typed); the half-widths (z x SE) to rel 1e-7: they differ by up to 8e-9 of the
+    SE (5e-6 years on a half-width of 610), more than the typed precision, so the tolerance is on the SE's scale."""
+    table = fixture("life_expectancy_wide_ci.csv")
+    result = life_expectancy(table, "deaths", "pops", "startage", group_by="area")
+    assert_close(result["value"], table["value"], rel=0, abs_=1e-7, what="wide-ci value")
+    for name, combine in (("midpoint", np.add), ("half-width", np.subtract)):
+        mine = combine(result["upper95"], result["lower95"]) / 2
+        theirs = combine(table["upper95"], table["lower95"]) / 2
+        assert_close(mine, theirs, rel=1e-7, abs_=1e-7, what=f"wide-ci {name}")
+    notes = result.groupby("area", observed=True)["note"].agg(lambda s: set(map(str, s)))
+    assert notes["Area 1"] == {"more deaths than population in an age band"}
+    assert notes["Area 2"] == {"", "95% confidence interval wider than 20 years"}
+
+
+def _le_case(change: str) -> pd.DataFrame:
+    """testLifeExpectancy.R's suppression cases, each a change to its df1 data."""
+    table = fixture("life_expectancy.csv")[["startage", "pops", "deaths"]].copy()
+    if change == "negative deaths":
+        table.loc[3, "deaths"] = -5
+    elif change == "zero population":
+        table.loc[5, "pops"] = 0
+    elif change == "deaths above population":
+        table.loc[18, "pops"] = 119
+    elif change == "missing band":
+        table = table.iloc[:-1]
+    elif change == "low population":
+        table["pops"] = 100
+        table["deaths"] = 50
+    return table
+
+
+@pytest.mark.parametrize("change, note", [
+    ("negative deaths", "negative deaths in an age band"),
+    ("zero population", "population zero or less in an age band"),
+    ("deaths above population", "more deaths than population in an age band"),
+    ("missing band", "age bands missing or repeated"),
+    ("low population", "total population 5,000 or less"),
+])
+def test_life_expectancy_suppression(change, note):
+    """The R tests expect only NAs in value and limits for each of these (the package warns and returns NA)."""
+    result = life_expectancy(_le_case(change), "deaths", "pops", "startage")
+    assert result[["value", *LIMITS]].isna().all().all()
+    assert set(result["note"]) == {note}
