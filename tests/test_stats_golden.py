@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from observatory.stats.funnels import funnel_limits, funnel_points, funnel_significance
 from observatory.stats.life_expectancy import life_expectancy
 from observatory.stats.methods import (byars_limits, dsr, expected_counts, isr, mean_ci, proportion_ci, rate_ci,
                                        sii, wilson_limits)
@@ -280,3 +281,122 @@ def test_life_expectancy_suppression(change, note):
     result = life_expectancy(_le_case(change), "deaths", "pops", "startage")
     assert result[["value", *LIMITS]].isna().all().all()
     assert set(result["note"]) == {note}
+
+
+# --- funnel plots (testdata_funnel_*.csv) ------------------------------------------------------------------------
+
+FUNNEL_SIDES = [("lower95", "lower_2s"), ("upper95", "upper_2s"), ("lower998", "lower_3s"), ("upper998", "upper_3s")]
+
+
+@pytest.mark.parametrize("name, subset", [("funnel_prop_outputs.csv", None),
+                                          ("funnel_prop_outputs_with_axis_variation.csv", 31000)])
+def test_funnel_limits_proportions(name, subset):
+    """Closed-form Wilson inversion; the expected CSVs are written with 6-8 decimals (abs 1e-6 on a % scale)."""
+    data = fixture("funnel_prop_inputs.csv")
+    if subset is not None:
+        data = data[data["denominator"] < subset]
+    expected = fixture(name)
+    result = funnel_limits(data, "numerator", "denominator", statistic="proportion", multiplier=100)
+    assert_close(result["population"], expected["Population"], rel=0, what="funnel x axis")
+    for mine, theirs in zip([*LIMITS, "baseline"], expected.columns[1:]):
+        assert_close(result[mine], expected[theirs], rel=0, abs_=1e-6, what=f"proportion funnel {mine}")
+
+
+def _bisection_tolerance(x, mean):
+    """PHEindicatormethods finds each Poisson mean by bisecting v = mean / (1 + x + mean) until the step is under
+    1e-7; observatory takes it from the chi-squared quantile. The R value can be off by up to 1e-7 in v, that is
+    1e-7 x (1 + x + mean)^2 / (1 + x) in the mean (up to 5e-5 relative for the smallest 99.8% means)."""
+    x, mean = np.asarray(x, dtype=float), np.asarray(mean, dtype=float)
+    return 1e-7 * (1 + x + mean) ** 2 / (1 + x) + 1e-9 * mean
+
+
+@pytest.mark.parametrize("ratio_type", ["count", "isr"])
+def test_funnel_limits_ratios(ratio_type):
+    data = fixture("funnel_ratio_inputs.csv")
+    expected = fixture("funnel_ratio_outputs.csv")
+    result = funnel_limits(data, "obs", "expected", statistic="ratio", multiplier=100, ratio_type=ratio_type)
+    x = result["observed_events"]
+    assert_close(x, expected["Observed_events"], rel=0, what="funnel x axis")
+    assert set(result["statistic"]) == {f"ratio ({ratio_type})"}
+    for mine, theirs in FUNNEL_SIDES:
+        mean = expected[f"{theirs}_exp_events"]
+        assert_close(result[f"{mine}_expected"], mean, rel=0, abs_=_bisection_tolerance(x, mean), what=mine)
+        # limit = x / mean (less 1, or times 100), so the mean's relative error carries over to the ratio.
+        ratio_error = x / mean * _bisection_tolerance(x, mean) / mean * (1 if ratio_type == "count" else 100)
+        assert_close(result[mine], expected[f"{theirs}_{ratio_type}"], rel=1e-8, abs_=ratio_error,
+                     what=f"ratio funnel {mine}")
+
+
+def _rate_funnel_case(case: int) -> tuple[pd.DataFrame, dict]:
+    """The three rate cases of testFunnels.R: DSRs; crude with one area cut to 5 events; crude with one area at 0
+    events, its population given, and the smaller areas left out."""
+    data = fixture("funnel_rate_input_funnels.csv")
+    top = data["ev"] == data["ev"].max()
+    if case == 1:
+        return data, {"rate_type": "dsr"}
+    if case == 2:
+        return data.assign(ev=np.where(top, 5, data["ev"])), {"rate_type": "crude"}
+    data = data[["ev", "rate"]].assign(pop=1e5 * data["ev"] / data["rate"])
+    data = data.assign(rate=np.where(top, 0, data["rate"]), ev=np.where(top, 0, data["ev"]))
+    return data[data["pop"] > data["pop"].max() / 2], {"rate_type": "crude", "denominator": "pop"}
+
+
+@pytest.mark.parametrize("case, name", [(1, "funnel_rate_outputs.csv"), (2, "funnel_rate_outputs_2.csv"),
+                                        (3, "funnel_rate_outputs_3.csv")])
+def test_funnel_limits_rates(case, name):
+    data, options = _rate_funnel_case(case)
+    expected = fixture(name)
+    result = funnel_limits(data, "ev", rate="rate", multiplier=1e5, statistic="rate", years_of_data=3, **options)
+    x = result["events"]
+    assert_close(x, expected["Events"], rel=0, what="funnel x axis")
+    assert_close(result["baseline"], expected["baseline"], rel=1e-8, what="baseline")
+    assert list(result["statistic"].unique()) == list(expected["statistic"].unique())
+    average = expected["baseline"].iloc[0] / 1e5
+    for mine, theirs in FUNNEL_SIDES:
+        # population (one year) = mean / average / years, so the bisection error carries over in proportion.
+        mean = expected[f"{theirs}_population_1_year"] * average * 3
+        relative = _bisection_tolerance(x, mean) / mean + 1e-8
+        assert_close(result[f"{mine}_population"], expected[f"{theirs}_population_1_year"], rel=relative,
+                     what=f"rate funnel {mine} population")
+        assert_close(result[mine], expected[f"{theirs}_limit"], rel=relative, what=f"rate funnel {mine}")
+
+
+def test_funnel_significance_proportions_and_ratios():
+    proportions = fixture("funnel_prop_inputs.csv")
+    result = funnel_significance(proportions, "numerator", "denominator", statistic="proportion")
+    assert list(result["significance"].astype(str)) == list(proportions["significance"])
+    ratios = fixture("funnel_ratio_inputs.csv")
+    result = funnel_significance(ratios, "obs", "expected", statistic="ratio")
+    assert list(result["significance"].astype(str)) == list(ratios["significance"])
+
+
+@pytest.mark.parametrize("rate, rate_type, multiplier, column", [
+    ("rate_dsr", "dsr", 1e5, "dsr_per_100000_with_0"), ("rate_dsr", "dsr", 100, "dsr_per_100_with_0"),
+    ("rate_dsr", "dsr", 1e5, "dsr_per_100000_without_0"), ("rate_dsr", "dsr", 100, "dsr_per_100_without_0"),
+    ("rate_crude_per_100000", "crude", 1e5, "crude_per_100000_with_0"),
+    ("rate_crude_per_100", "crude", 100, "crude_per_100_with_0"),
+    ("rate_crude_per_100000", "crude", 1e5, "crude_per_100000_without_0"),
+    ("rate_crude_per_100", "crude", 100, "crude_per_100_without_0"),
+])
+def test_funnel_significance_rates(rate, rate_type, multiplier, column):
+    data = fixture("funnel_rate_dsr_inputs.csv")
+    if column.endswith("without_0"):
+        data = data[data["count"] != 0]
+    result = funnel_significance(data, "count", "pop", rate, statistic="rate", rate_type=rate_type,
+                                 multiplier=multiplier)
+    assert list(result["significance"].astype(str)) == list(data[column])
+
+
+@pytest.mark.parametrize("rate_type, change, years, suffix", [("dsr", 5, 3, ""), ("crude", None, 3, "_crude"),
+                                                              ("crude", 0, 5, "_crude_with_denom")])
+def test_funnel_points(rate_type, change, years, suffix):
+    """testFunnels.R's three cases; the derived denominators are written with 4 decimals (abs 1e-4)."""
+    data = fixture("funnel_rate_input_funnels.csv")
+    if change is not None:
+        data = data.assign(ev=np.where(data["ev"] == data["ev"].max(), change, data["ev"]))
+    denominator = "pop" if suffix.endswith("denom") else None
+    result = funnel_points(data[["ev", "rate", "pop"]], "ev", "rate", denominator, rate_type=rate_type,
+                           years_of_data=years, multiplier=1e5)
+    assert_close(result["rate_chart"], data[f"rate_chart{suffix}"], rel=0, what="rate_chart")
+    assert_close(result["denominator_derived"], data[f"denominator_derived{suffix}"], rel=0, abs_=1e-4,
+                 what="denominator_derived")
