@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from observatory.stats.dsr_nonindependent import dsr_nonindependent
 from observatory.stats.funnels import funnel_limits, funnel_points, funnel_significance
 from observatory.stats.life_expectancy import life_expectancy
 from observatory.stats.methods import (byars_limits, dsr, expected_counts, isr, mean_ci, proportion_ci, rate_ci,
@@ -149,6 +150,27 @@ def test_dsr_own_standard_1976(multiplier):
     # the R tests never compare them (type = "standard", one confidence level), so they are not a golden value.
     assert expected["lower99_8cl"] > 5 * expected["value"]
     assert result["lower998"] < result["value"] < result["upper998"]
+
+
+def test_dsr_nonindependent_events():
+    """The sheet is wide (people with 1, 2, 3, 4 events per band); R pivots it longer, as here. R also drops the
+    f4 column for three areas where it is empty or zero, which changes nothing. Values typed to 8 decimals."""
+    wide = _fix_band_typo(fixture("dsr_nonindependent.csv"), "ageband")
+    long = wide.drop(columns="count").melt(id_vars=["area", "ageband", "pop"], var_name="freq", value_name="persons")
+    long["freq"] = long["freq"].str[1:].astype(int)
+    expected = fixture("dsr_results.csv")
+    expected = expected[expected["area"].isin(long["area"])].set_index("area")
+    result = dsr_nonindependent(long, "persons", "pop", "ageband", "freq", group_by="area").set_index("area")
+    result = result.loc[expected.index]
+    assert_close(result["total_count"], expected["total_count"], what="events")
+    assert_close(result["total_pop"], expected["total_pop"], what="population")
+    for mine, theirs in zip(["value", *LIMITS], ["value", *R_LIMITS]):
+        assert_close(result[mine], expected[theirs], rel=1e-9, what=f"non-independent dsr {mine}")
+    assert set(result["method"]) == set(expected["method"])
+    # Same events counted as independent would give narrower limits.
+    events = long.assign(events=long["persons"].fillna(0) * long["freq"]).groupby(["area", "ageband", "pop"])
+    plain = dsr(events["events"].sum().reset_index(), "events", "pop", "ageband", group_by="area").set_index("area")
+    assert (plain.loc["testdata_nonind_big", "upper95"] < result.loc["testdata_nonind_big", "upper95"])
 
 
 # --- indirectly standardised rates and ratios (testdata_DSR_ISR.xlsx) --------------------------------------------
