@@ -34,6 +34,11 @@ def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
     path.write_text(text.replace(old, new, count))
 
 
+def _cat(old: str, new: str):
+    """A mutation of the mini catalogue: replace ``old`` by ``new`` in catalogue.yaml."""
+    return lambda folder: _edit(folder / "catalogue.yaml", old, new)
+
+
 def _record_block(folder: Path, rid: str) -> tuple[int, int]:
     """First and last line (1-based) of a record in the mini catalogue."""
     lines = (folder / "catalogue.yaml").read_text().splitlines()
@@ -56,47 +61,47 @@ def _unknown_indicator(f: Path):
 FAILURES = {
     # name: (mutation, column, words in the reason)
     "indicator without a record": (_unknown_indicator, "dataset", ["orphan", "'mini-orphan' has no catalogue record"]),
-    "record names a missing indicator": (lambda f: _edit(f / "catalogue.yaml", "indicators: [crime]", "indicators: [crime, burglary]"),
+    "record names a missing indicator": (_cat("indicators: [crime]", "indicators: [crime, burglary]"),
                                          "indicators", ["mini-police", "'burglary' does not exist"]),
-    "record omits its indicator": (lambda f: _edit(f / "catalogue.yaml", "indicators: [smoking, population]", "indicators: [smoking]"),
+    "record omits its indicator": (_cat("indicators: [smoking, population]", "indicators: [smoking]"),
                                    "indicators", ["mini-survey", "does not list indicator 'population'"]),
-    "record claims another dataset's indicator": (lambda f: _edit(f / "catalogue.yaml", "indicators: [imd_score]", "indicators: [imd_score, crime]"),
+    "record claims another dataset's indicator": (_cat("indicators: [imd_score]", "indicators: [imd_score, crime]"),
                                                   "indicators", ["'crime' names dataset 'mini-police'"]),
-    "missing required field": (lambda f: _edit(f / "catalogue.yaml", "  licence: Open Government Licence v3.0\n  attribution: Test attribution for mini-police",
+    "missing required field": (_cat("  licence: Open Government Licence v3.0\n  attribution: Test attribution for mini-police",
                                                "  attribution: Test attribution for mini-police"),
                                "licence", ["mini-police", "required field 'licence'"]),
-    "empty required field": (lambda f: _edit(f / "catalogue.yaml", "  steward: Test Steward\n", "  steward: ''\n"),
+    "empty required field": (_cat("  steward: Test Steward\n", "  steward: ''\n"),
                              "steward", ["mini-survey", "required field 'steward'"]),
-    "unknown partner": (lambda f: _edit(f / "catalogue.yaml", "partner: warks-police", "partner: nobody"),
+    "unknown partner": (_cat("partner: warks-police", "partner: nobody"),
                         "partner", ["'nobody' is not in the partner register"]),
-    "bad classification": (lambda f: _edit(f / "catalogue.yaml", "classification: OFFICIAL\n", "classification: SECRET\n"),
+    "bad classification": (_cat("classification: OFFICIAL\n", "classification: SECRET\n"),
                            "classification", ["'SECRET' is not one of open, OFFICIAL, OFFICIAL-SENSITIVE"]),
-    "bad audience": (lambda f: _edit(f / "catalogue.yaml", "audience: partners", "audience: everyone"),
+    "bad audience": (_cat("audience: partners", "audience: everyone"),
                      "audience", ["'everyone' is not one of public, partners, named partners"]),
-    "named partners without a list": (lambda f: _edit(f / "catalogue.yaml", "audience: partners", "audience: named partners"),
+    "named partners without a list": (_cat("audience: partners", "audience: named partners"),
                                       "named_partners", ["needs a named_partners list"]),
-    "unknown named partner": (lambda f: _edit(f / "catalogue.yaml", "audience: partners", "audience: named partners\n  named_partners: [wcc, ghost]"),
+    "unknown named partner": (_cat("audience: partners", "audience: named partners\n  named_partners: [wcc, ghost]"),
                               "named_partners", ["named partner 'ghost'"]),
-    "sensitive data for the public": (lambda f: _edit(f / "catalogue.yaml", "classification: open", "classification: OFFICIAL-SENSITIVE"),
+    "sensitive data for the public": (_cat("classification: open", "classification: OFFICIAL-SENSITIVE"),
                                       "audience", ["OFFICIAL-SENSITIVE data cannot have a public audience"]),
-    "impossible date": (lambda f: _edit(f / "catalogue.yaml", "next_review: 2027-01-15", "next_review: 2027-02-30"),
+    "impossible date": (_cat("next_review: 2027-01-15", "next_review: 2027-02-30"),
                         "next_review", ["mini-survey", "'2027-02-30' is not a date"]),
-    "date in the wrong format": (lambda f: _edit(f / "catalogue.yaml", "last_received: 2026-01-15", "last_received: 15/01/2026"),
+    "date in the wrong format": (_cat("last_received: 2026-01-15", "last_received: 15/01/2026"),
                                  "last_received", ["'15/01/2026' is not a date"]),
-    "bad update frequency": (lambda f: _edit(f / "catalogue.yaml", "update_frequency: annual", "update_frequency: yearly"),
+    "bad update frequency": (_cat("update_frequency: annual", "update_frequency: yearly"),
                              "update_frequency", ["'yearly' is not one of"]),
-    "personal data without a DPIA": (lambda f: _edit(f / "catalogue.yaml", "personal_data: false", "personal_data: true"),
+    "personal data without a DPIA": (_cat("personal_data: false", "personal_data: true"),
                                      "dpia", ["personal data needs a DPIA reference"]),
-    "personal data not a boolean": (lambda f: _edit(f / "catalogue.yaml", "personal_data: false", "personal_data: maybe"),
+    "personal data not a boolean": (_cat("personal_data: false", "personal_data: maybe"),
                                     "personal_data", ["must be true or false"]),
-    "misspelt field": (lambda f: _edit(f / "catalogue.yaml", "  retention: 5 years\n", "  retention: 5 years\n  retension: 6 years\n"),
+    "misspelt field": (_cat("  retention: 5 years\n", "  retention: 5 years\n  retension: 6 years\n"),
                        "retension", ["unknown field 'retension'"]),
-    "duplicate id": (lambda f: _edit(f / "catalogue.yaml", "- id: mini-imd\n  title: mini-imd (test)",
+    "duplicate id": (_cat("- id: mini-imd\n  title: mini-imd (test)",
                                      "- id: mini-survey\n  title: mini-imd (test)"),
                      "id", ["'mini-survey' is also record 1"]),
     "source without a record": (lambda f: _edit(f / "config.yaml", "dataset: mini-survey}", "dataset: mini-census}"),
                                 "sources", ["source values", "'mini-census' has no catalogue record"]),
-    "synthetic partner, record not marked": (lambda f: _edit(f / "catalogue.yaml", "partner: warks-police", "partner: demo-police"),
+    "synthetic partner, record not marked": (_cat("partner: warks-police", "partner: demo-police"),
                                              "synthetic", ["'demo-police' is synthetic"]),
     "synthetic record in a real configuration": (
         lambda f: (_edit(f / "config.yaml", "synthetic: true", "synthetic: false"),
@@ -143,9 +148,8 @@ def test_each_failure_is_reported_with_its_code_column_and_reason(mini_config, n
 
 
 def test_restricted_dataset_needs_a_sharing_agreement(mini_config):
-    _edit(mini_config / "catalogue.yaml", "audience: partners\n  lawful_basis: Public task (UK GDPR Art. 6(1)(e))\n"
-          "  agreement: Test information-sharing charter", "audience: partners\n  lawful_basis: Public task (UK GDPR Art. 6(1)(e))\n"
-          "  agreement: None needed; open licence")
+    basis = "audience: partners\n  lawful_basis: Public task (UK GDPR Art. 6(1)(e))\n  agreement: "
+    _edit(mini_config / "catalogue.yaml", basis + "Test information-sharing charter", basis + "None needed; open licence")
     (problem,) = cat.validate_catalogue(load_config(mini_config)).problems
     assert (problem.code, problem.column) == ("restricted-without-agreement", "agreement") and "mini-police" in problem.reason
 
@@ -362,7 +366,7 @@ def _row_html(page: str, rid: str) -> str:
 def mini_built(mini_config, tmp_path):
     start, end = _record_block(mini_config, "mini-imd")
     lines = (mini_config / "catalogue.yaml").read_text().splitlines()
-    lines[start - 1:end] = [l.replace("next_review: 2027-01-15", "next_review: 2028-01-15") for l in lines[start - 1:end]]
+    lines[start - 1:end] = [line.replace("next_review: 2027-01-15", "next_review: 2028-01-15") for line in lines[start - 1:end]]
     (mini_config / "catalogue.yaml").write_text("\n".join(lines) + "\n")
     cfg = load_config(mini_config)
     return cfg, catalogue_page.build_catalogue(cfg, tmp_path / "partners", "partners", today=dt.date(2027, 2, 1))
@@ -412,7 +416,8 @@ def test_csv_columns(mini_built, tmp_path):
         reader = csv.DictReader(f)
         assert reader.fieldnames == CSV_HEADER
         partners = {r["id"]: r for r in reader}
-    assert partners["mini-police"]["contact"] == "steward@example.org" and partners["mini-police"]["access"] == "charter partners only"
+    assert partners["mini-police"]["contact"] == "steward@example.org"
+    assert partners["mini-police"]["access"] == "charter partners only"
     assert partners["mini-survey"]["indicators"] == "smoking; population"
     assert partners["mini-survey"]["licence_url"] == "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
     public = catalogue_page.build_catalogue(cfg, tmp_path / "public", "public", today="2027-02-01")
@@ -588,7 +593,8 @@ def test_catalogue_inputs_are_what_the_page_is_made_from(mini_config):
 def test_metadata_has_no_html_and_no_cli():
     source = "".join(p.read_text() for p in (ROOT / "observatory" / "metadata").rglob("*.py"))
     assert "<table" not in source and "<div" not in source and "import typer" not in source and "rich" not in source
-    assert "observatory.publish" not in source and "observatory.present" not in source.replace("observatory.present.catalogue_page`", "")
+    assert "observatory.publish" not in source
+    assert "observatory.present" not in source.replace(":mod:`observatory.present.catalogue_page`", "")
 
 
 def test_a_dataset_supplying_earlier_periods_is_attributed_and_no_more_restricted(mini_config):
