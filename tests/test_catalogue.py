@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from observatory.metadata import catalogue as cat
+from observatory.present import catalogue_page
 from observatory.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +32,11 @@ def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
     text = path.read_text()
     assert text.count(old) >= count, f"fixture text {old!r} not found in {path.name}"
     path.write_text(text.replace(old, new, count))
+
+
+def _cat(old: str, new: str):
+    """A mutation of the mini catalogue: replace ``old`` by ``new`` in catalogue.yaml."""
+    return lambda folder: _edit(folder / "catalogue.yaml", old, new)
 
 
 def _record_block(folder: Path, rid: str) -> tuple[int, int]:
@@ -55,47 +61,47 @@ def _unknown_indicator(f: Path):
 FAILURES = {
     # name: (mutation, column, words in the reason)
     "indicator without a record": (_unknown_indicator, "dataset", ["orphan", "'mini-orphan' has no catalogue record"]),
-    "record names a missing indicator": (lambda f: _edit(f / "catalogue.yaml", "indicators: [crime]", "indicators: [crime, burglary]"),
+    "record names a missing indicator": (_cat("indicators: [crime]", "indicators: [crime, burglary]"),
                                          "indicators", ["mini-police", "'burglary' does not exist"]),
-    "record omits its indicator": (lambda f: _edit(f / "catalogue.yaml", "indicators: [smoking, population]", "indicators: [smoking]"),
+    "record omits its indicator": (_cat("indicators: [smoking, population]", "indicators: [smoking]"),
                                    "indicators", ["mini-survey", "does not list indicator 'population'"]),
-    "record claims another dataset's indicator": (lambda f: _edit(f / "catalogue.yaml", "indicators: [imd_score]", "indicators: [imd_score, crime]"),
+    "record claims another dataset's indicator": (_cat("indicators: [imd_score]", "indicators: [imd_score, crime]"),
                                                   "indicators", ["'crime' names dataset 'mini-police'"]),
-    "missing required field": (lambda f: _edit(f / "catalogue.yaml", "  licence: Open Government Licence v3.0\n  attribution: Test attribution for mini-police",
+    "missing required field": (_cat("  licence: Open Government Licence v3.0\n  attribution: Test attribution for mini-police",
                                                "  attribution: Test attribution for mini-police"),
                                "licence", ["mini-police", "required field 'licence'"]),
-    "empty required field": (lambda f: _edit(f / "catalogue.yaml", "  steward: Test Steward\n", "  steward: ''\n"),
+    "empty required field": (_cat("  steward: Test Steward\n", "  steward: ''\n"),
                              "steward", ["mini-survey", "required field 'steward'"]),
-    "unknown partner": (lambda f: _edit(f / "catalogue.yaml", "partner: warks-police", "partner: nobody"),
+    "unknown partner": (_cat("partner: warks-police", "partner: nobody"),
                         "partner", ["'nobody' is not in the partner register"]),
-    "bad classification": (lambda f: _edit(f / "catalogue.yaml", "classification: OFFICIAL\n", "classification: SECRET\n"),
+    "bad classification": (_cat("classification: OFFICIAL\n", "classification: SECRET\n"),
                            "classification", ["'SECRET' is not one of open, OFFICIAL, OFFICIAL-SENSITIVE"]),
-    "bad audience": (lambda f: _edit(f / "catalogue.yaml", "audience: partners", "audience: everyone"),
+    "bad audience": (_cat("audience: partners", "audience: everyone"),
                      "audience", ["'everyone' is not one of public, partners, named partners"]),
-    "named partners without a list": (lambda f: _edit(f / "catalogue.yaml", "audience: partners", "audience: named partners"),
+    "named partners without a list": (_cat("audience: partners", "audience: named partners"),
                                       "named_partners", ["needs a named_partners list"]),
-    "unknown named partner": (lambda f: _edit(f / "catalogue.yaml", "audience: partners", "audience: named partners\n  named_partners: [wcc, ghost]"),
+    "unknown named partner": (_cat("audience: partners", "audience: named partners\n  named_partners: [wcc, ghost]"),
                               "named_partners", ["named partner 'ghost'"]),
-    "sensitive data for the public": (lambda f: _edit(f / "catalogue.yaml", "classification: open", "classification: OFFICIAL-SENSITIVE"),
+    "sensitive data for the public": (_cat("classification: open", "classification: OFFICIAL-SENSITIVE"),
                                       "audience", ["OFFICIAL-SENSITIVE data cannot have a public audience"]),
-    "impossible date": (lambda f: _edit(f / "catalogue.yaml", "next_review: 2027-01-15", "next_review: 2027-02-30"),
+    "impossible date": (_cat("next_review: 2027-01-15", "next_review: 2027-02-30"),
                         "next_review", ["mini-survey", "'2027-02-30' is not a date"]),
-    "date in the wrong format": (lambda f: _edit(f / "catalogue.yaml", "last_received: 2026-01-15", "last_received: 15/01/2026"),
+    "date in the wrong format": (_cat("last_received: 2026-01-15", "last_received: 15/01/2026"),
                                  "last_received", ["'15/01/2026' is not a date"]),
-    "bad update frequency": (lambda f: _edit(f / "catalogue.yaml", "update_frequency: annual", "update_frequency: yearly"),
+    "bad update frequency": (_cat("update_frequency: annual", "update_frequency: yearly"),
                              "update_frequency", ["'yearly' is not one of"]),
-    "personal data without a DPIA": (lambda f: _edit(f / "catalogue.yaml", "personal_data: false", "personal_data: true"),
+    "personal data without a DPIA": (_cat("personal_data: false", "personal_data: true"),
                                      "dpia", ["personal data needs a DPIA reference"]),
-    "personal data not a boolean": (lambda f: _edit(f / "catalogue.yaml", "personal_data: false", "personal_data: maybe"),
+    "personal data not a boolean": (_cat("personal_data: false", "personal_data: maybe"),
                                     "personal_data", ["must be true or false"]),
-    "misspelt field": (lambda f: _edit(f / "catalogue.yaml", "  retention: 5 years\n", "  retention: 5 years\n  retension: 6 years\n"),
+    "misspelt field": (_cat("  retention: 5 years\n", "  retention: 5 years\n  retension: 6 years\n"),
                        "retension", ["unknown field 'retension'"]),
-    "duplicate id": (lambda f: _edit(f / "catalogue.yaml", "- id: mini-imd\n  title: mini-imd (test)",
+    "duplicate id": (_cat("- id: mini-imd\n  title: mini-imd (test)",
                                      "- id: mini-survey\n  title: mini-imd (test)"),
                      "id", ["'mini-survey' is also record 1"]),
     "source without a record": (lambda f: _edit(f / "config.yaml", "dataset: mini-survey}", "dataset: mini-census}"),
                                 "sources", ["source values", "'mini-census' has no catalogue record"]),
-    "synthetic partner, record not marked": (lambda f: _edit(f / "catalogue.yaml", "partner: warks-police", "partner: demo-police"),
+    "synthetic partner, record not marked": (_cat("partner: warks-police", "partner: demo-police"),
                                              "synthetic", ["'demo-police' is synthetic"]),
     "synthetic record in a real configuration": (
         lambda f: (_edit(f / "config.yaml", "synthetic: true", "synthetic: false"),
@@ -104,13 +110,54 @@ FAILURES = {
 }
 
 
+FAILURE_CODES = {
+    "indicator without a record": "unknown-dataset",
+    "record names a missing indicator": "unknown-indicator",
+    "record omits its indicator": "indicator-not-listed",
+    "record claims another dataset's indicator": "indicator-of-other-dataset",
+    "missing required field": "missing-field",
+    "empty required field": "missing-field",
+    "unknown partner": "unknown-partner",
+    "bad classification": "unknown-classification",
+    "bad audience": "unknown-audience",
+    "named partners without a list": "named-partners-missing",
+    "unknown named partner": "unknown-named-partner",
+    "sensitive data for the public": "sensitive-data-public",
+    "impossible date": "bad-date",
+    "date in the wrong format": "bad-date",
+    "bad update frequency": "unknown-frequency",
+    "personal data without a DPIA": "dpia-missing",
+    "personal data not a boolean": "not-boolean",
+    "misspelt field": "unknown-field",
+    "duplicate id": "duplicate-dataset",
+    "source without a record": "unknown-dataset",
+    "synthetic partner, record not marked": "synthetic-not-marked",
+    "synthetic record in a real configuration": "synthetic-in-real-config",
+}
+"""The stable code each failure is reported with."""
+
+
 @pytest.mark.parametrize("name", list(FAILURES))
-def test_each_failure_is_reported_with_its_column_and_reason(mini_config, name):
-    mutate, column, words = FAILURES[name]
+def test_each_failure_is_reported_with_its_code_column_and_reason(mini_config, name):
+    (mutate, column, words), code = FAILURES[name], FAILURE_CODES[name]
     mutate(mini_config)
     report = cat.validate_catalogue(load_config(mini_config))
-    hits = [p for p in report if p.column == column and all(w in p.reason for w in words)]
-    assert hits, f"expected a problem in column {column!r} mentioning {words}; got:\n{report}"
+    hits = [p for p in report if p.code == code and p.column == column]
+    assert hits, f"expected a {code!r} problem in column {column!r}; got:\n{report}"
+    assert any(all(w in p.reason for w in words) for p in hits), f"the reason should name {words}; got:\n{report}"
+
+
+def test_restricted_dataset_needs_a_sharing_agreement(mini_config):
+    basis = "audience: partners\n  lawful_basis: Public task (UK GDPR Art. 6(1)(e))\n  agreement: "
+    _edit(mini_config / "catalogue.yaml", basis + "Test information-sharing charter", basis + "None needed; open licence")
+    (problem,) = cat.validate_catalogue(load_config(mini_config)).problems
+    assert (problem.code, problem.column) == ("restricted-without-agreement", "agreement") and "mini-police" in problem.reason
+
+
+def test_every_update_frequency_has_a_refresh_interval():
+    from observatory._core.vocab import FREQUENCIES
+
+    assert set(cat.REFRESH_DAYS) == set(FREQUENCIES)
 
 
 def test_problem_rows_are_lines_of_the_yaml_file(mini_config):
@@ -124,7 +171,7 @@ def test_problem_rows_are_lines_of_the_yaml_file(mini_config):
 def test_invalid_yaml_is_a_problem_not_a_crash(mini_config):
     (mini_config / "catalogue.yaml").write_text("- id: x\n  title: [unclosed\n")
     report = cat.validate_catalogue(load_config(mini_config))
-    assert len(report) == 1 and "not valid YAML" in report.problems[0].reason
+    assert report.codes == {"invalid-yaml"} and len(report) == 1 and "not valid YAML" in report.problems[0].reason
 
 
 def test_load_catalogue_raises_with_every_problem(mini_config):
@@ -133,6 +180,7 @@ def test_load_catalogue_raises_with_every_problem(mini_config):
     with pytest.raises(cat.ValidationError) as e:
         cat.load_catalogue(load_config(mini_config))
     assert {p.column for p in e.value.report} == {"partner", "audience"}
+    assert e.value.report.codes == {"unknown-partner", "unknown-audience"}
 
 
 # ---- the real catalogues -----------------------------------------------------------------------
@@ -220,6 +268,24 @@ def test_allowed_datasets_by_audience(mini_config, audience, expected):
     assert cat.allowed_datasets(load_config(mini_config), audience) == expected
 
 
+@pytest.mark.parametrize("audience, expected", [
+    ("public", {"smoking", "population", "imd_score"}),
+    ("partners", {"smoking", "population", "imd_score", "crime"}),
+    ("partner:warks-police", {"smoking", "population", "imd_score", "crime"}),
+])
+def test_visible_indicators_by_audience(mini_config, audience, expected):
+    assert cat.visible_indicators(load_config(mini_config), audience) == expected
+
+
+def test_an_indicator_supplied_by_a_withheld_dataset_is_not_visible(mini_config):
+    """Even in a catalogue that fails validation, a restricted supplier's periods never reach the public."""
+    _edit(mini_config / "catalogue.yaml", "  indicators: [crime]\n", "  indicators: [crime]\n  also_supplies: [imd_score]\n")
+    cfg = load_config(mini_config)
+    assert "supplier-audience-narrower" in cat.validate_catalogue(cfg).codes
+    assert cat.visible_indicators(cfg, "public") == {"smoking", "population"}
+    assert "imd_score" in cat.visible_indicators(cfg, "partners")
+
+
 @pytest.mark.parametrize("audience", ["everyone", "partner:", "partner:ghost", "Public"])
 def test_unknown_audiences_are_refused(audience):
     with pytest.raises(ValueError, match="audience"):
@@ -300,10 +366,10 @@ def _row_html(page: str, rid: str) -> str:
 def mini_built(mini_config, tmp_path):
     start, end = _record_block(mini_config, "mini-imd")
     lines = (mini_config / "catalogue.yaml").read_text().splitlines()
-    lines[start - 1:end] = [l.replace("next_review: 2027-01-15", "next_review: 2028-01-15") for l in lines[start - 1:end]]
+    lines[start - 1:end] = [line.replace("next_review: 2027-01-15", "next_review: 2028-01-15") for line in lines[start - 1:end]]
     (mini_config / "catalogue.yaml").write_text("\n".join(lines) + "\n")
     cfg = load_config(mini_config)
-    return cfg, cat.build_catalogue(cfg, tmp_path / "partners", "partners", today=dt.date(2027, 2, 1))
+    return cfg, catalogue_page.build_catalogue(cfg, tmp_path / "partners", "partners", today=dt.date(2027, 2, 1))
 
 
 def test_html_has_filters_and_flags_overdue_records(mini_built):
@@ -326,9 +392,11 @@ def test_html_has_filters_and_flags_overdue_records(mini_built):
 
 def test_public_catalogue_leaves_out_what_the_public_may_not_use(mini_built, tmp_path):
     cfg, partners = mini_built
-    public = cat.build_catalogue(cfg, tmp_path / "public", "public", today=dt.date(2027, 2, 1))
+    public = catalogue_page.build_catalogue(cfg, tmp_path / "public", "public", today=dt.date(2027, 2, 1))
     for kind in ("html", "csv", "jsonld"):
-        assert "mini-police" not in public[kind].read_text(), kind  # not even its title or id
+        text = public[kind].read_text()
+        for secret in ("mini-police", "Test attribution for mini-police", "warks-police", "crime"):
+            assert secret not in text, (kind, secret)  # not its id, title, terms, partner or indicator ids
         assert "mini-police" in partners[kind].read_text(), kind
     page = public["html"].read_text()
     assert "1 further dataset is shared under the charter with a narrower audience" in page
@@ -337,7 +405,7 @@ def test_public_catalogue_leaves_out_what_the_public_may_not_use(mini_built, tmp
 
 
 def test_refresh_flag_after_the_update_interval(mini_config, tmp_path):
-    paths = cat.build_catalogue(load_config(mini_config), tmp_path, "public", today="2027-06-01")
+    paths = catalogue_page.build_catalogue(load_config(mini_config), tmp_path, "public", today="2027-06-01")
     rows = list(csv.DictReader(open(paths["csv"])))
     assert all(r["refresh_overdue"] == "True" for r in rows)  # annual, last received 2026-01-15: 502 days
 
@@ -348,10 +416,11 @@ def test_csv_columns(mini_built, tmp_path):
         reader = csv.DictReader(f)
         assert reader.fieldnames == CSV_HEADER
         partners = {r["id"]: r for r in reader}
-    assert partners["mini-police"]["contact"] == "steward@example.org" and partners["mini-police"]["access"] == "charter partners only"
+    assert partners["mini-police"]["contact"] == "steward@example.org"
+    assert partners["mini-police"]["access"] == "charter partners only"
     assert partners["mini-survey"]["indicators"] == "smoking; population"
     assert partners["mini-survey"]["licence_url"] == "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
-    public = cat.build_catalogue(cfg, tmp_path / "public", "public", today="2027-02-01")
+    public = catalogue_page.build_catalogue(cfg, tmp_path / "public", "public", today="2027-02-01")
     with open(public["csv"], newline="") as f:
         assert {r["id"] for r in csv.DictReader(f)} == {"mini-survey", "mini-imd"}
 
@@ -392,7 +461,7 @@ def test_jsonld_is_a_dcat_catalogue(mini_built):
 @pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 @pytest.mark.skipif(not (DEMO / "config.yaml").exists(), reason="data/demo not generated")
 def test_demo_jsonld_parses_with_every_record(tmp_path):
-    paths = cat.build_catalogue("demo", tmp_path, "public", today="2026-11-22")
+    paths = catalogue_page.build_catalogue("demo", tmp_path, "public", today="2026-11-22")
     _rdflib, g = _graph(paths["jsonld"])
     from rdflib.namespace import DCAT, RDF
 
@@ -435,7 +504,7 @@ def test_widget_redraws_its_html_table(mini_config):
     pytest.importorskip("ipywidgets")
     import ipywidgets as w
 
-    box = cat.catalogue_widget(load_config(mini_config), "partners", today="2027-02-01")
+    box = catalogue_page.catalogue_widget(load_config(mini_config), "partners", today="2027-02-01")
     assert isinstance(box.table, w.HTML)
     assert all(f'data-id="{r}"' in box.table.value for r in ("mini-survey", "mini-police", "mini-imd"))
     box.controls["partner"].value = "warks-police"
@@ -451,13 +520,15 @@ def test_dashboard_notebook_uses_the_widget():
     assert "catalogue_widget(config, audience)" in source and "Output(" not in source
 
 
-# ---- the command and the notebook ----------------------------------------------------------------
+# ---- the command and the plan's inputs ---------------------------------------------------------------
 
 def _cli():
     import typer
 
+    from observatory.cli import catalogue as command
+
     app = typer.Typer()
-    app.command()(cat.catalogue_cli)
+    app.command()(command.command)
     return app
 
 
@@ -467,41 +538,63 @@ def test_command_fails_with_the_problems_table(mini_config, tmp_path):
     _edit(mini_config / "catalogue.yaml", "partner: warks-police", "partner: nobody")
     result = CliRunner().invoke(_cli(), ["--config", str(mini_config), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
-    assert "nobody" in result.output and "problem" in result.output
+    assert "nobody" in result.output and "problem" in result.output and "unknown-partner" in result.output
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.skipif(not (DEMO / "config.yaml").exists(), reason="data/demo not generated")
-def test_command_runs_the_notebook_on_the_demo(tmp_path):
+@pytest.mark.parametrize("args", [["--audience", "everyone"], ["--today", "2026-02-30"]])
+def test_command_refuses_a_bad_audience_or_date(mini_config, tmp_path, args):
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(_cli(), ["--config", str(mini_config), "--out", str(tmp_path / "out"), *args])
+    assert result.exit_code == 2 and "catalogue failed" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_command_writes_the_page_and_exports(mini_config, tmp_path):
     from typer.testing import CliRunner
 
     out = tmp_path / "catalogue"
-    result = CliRunner().invoke(_cli(), ["--config", "demo", "--out", str(out), "--audience", "partners", "--today", "2026-11-22"])
+    result = CliRunner().invoke(_cli(), ["--config", str(mini_config), "--out", str(out), "--audience", "partners",
+                                         "--today", "2027-02-01"])
     assert result.exit_code == 0, result.output
-    page = (out / "data_catalogue.html").read_text()
-    assert "data catalogue" in page and "charter partners only" in page
-    assert "catalogue_frame" not in page and "import " not in page  # no code cells
-    assert not re.search(r"<script[^>]* src=\"https?:", page) and "review overdue" in page  # nothing loaded from a CDN
-    for name in ("catalogue.html", "catalogue.csv", "catalogue.jsonld", "data_catalogue.ipynb"):
-        assert (out / name).stat().st_size > 0
-    nb = json.loads((out / "data_catalogue.ipynb").read_text())
-    assert nb["metadata"]["papermill"]["parameters"]["audience"] == "partners"
-    assert nb["metadata"]["papermill"]["parameters"]["today"] == "2026-11-22"
+    assert "catalogue of" in result.output and "for audience partners" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["catalogue.csv", "catalogue.html", "catalogue.jsonld"]
+    page = (out / "catalogue.html").read_text()
+    assert "data catalogue" in page and "charter partners only" in page and "review overdue" in page
+    assert not re.search(r"<script[^>]* src=", page)  # nothing loaded from elsewhere
+    doc = json.loads((out / "catalogue.jsonld").read_text())
+    assert doc["obs:audience"] == "partners" and doc["dct:issued"]["@value"] == "2027-02-01"
 
 
-def test_pack_job_parameters_match_the_notebook(mini_config, tmp_path):
-    from types import SimpleNamespace
+def test_page_has_the_one_synthetic_banner(mini_config, tmp_path):
+    page = page_of(mini_config, tmp_path)
+    assert page.count('class="obs-synthetic"') == 1 and page.startswith("<!DOCTYPE html>")
 
-    plan = SimpleNamespace(config=load_config(mini_config), audience="partners", quarter="2025Q3", pack_dir=tmp_path / "pack")
-    (job,) = cat.pack_jobs(plan)
-    nb = json.loads(cat.NOTEBOOK.read_text())
-    (cell,) = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
-    declared = set(re.findall(r"^(\w+) =", "".join(cell["source"]), flags=re.M))
-    assert set(job.parameters) <= declared
-    assert job.parameters["out_dir"] == str(tmp_path / "pack" / "catalogue") and job.parameters["quarter"] == "2025Q3"
-    assert all(o.startswith("catalogue/") for o in job.outputs)
-    _edit(mini_config / "catalogue.yaml", "retention: 5 years", "retention: 6 years")
-    assert cat.pack_jobs(plan)[0].depends != job.depends
+
+def page_of(folder: Path, out: Path) -> str:
+    return catalogue_page.build_catalogue(load_config(folder), out, "public", today="2027-02-01")["html"].read_text()
+
+
+def test_csv_export_neutralises_formulas(mini_config, tmp_path):
+    _edit(mini_config / "catalogue.yaml", "  title: mini-survey (test)", "  title: '=HYPERLINK(\"http://x\")'")
+    paths = catalogue_page.build_catalogue(load_config(mini_config), tmp_path, "public", today="2027-02-01")
+    rows = {r["id"]: r for r in csv.DictReader(open(paths["csv"]))}
+    assert rows["mini-survey"]["title"] == "'=HYPERLINK(\"http://x\")"
+
+
+def test_catalogue_inputs_are_what_the_page_is_made_from(mini_config):
+    cfg = load_config(mini_config)
+    inputs = cat.catalogue_inputs(cfg)
+    assert [p.name for p in inputs] == ["catalogue.yaml", "partners.yaml", "indicators.csv"]
+    assert all(p.exists() for p in inputs)
+
+
+def test_metadata_has_no_html_and_no_cli():
+    source = "".join(p.read_text() for p in (ROOT / "observatory" / "metadata").rglob("*.py"))
+    assert "<table" not in source and "<div" not in source and "import typer" not in source and "rich" not in source
+    assert "observatory.publish" not in source
+    assert "observatory.present" not in source.replace(":mod:`observatory.present.catalogue_page`", "")
 
 
 def test_a_dataset_supplying_earlier_periods_is_attributed_and_no_more_restricted(mini_config):
@@ -510,6 +603,7 @@ def test_a_dataset_supplying_earlier_periods_is_attributed_and_no_more_restricte
     assert cat.supplying_datasets(cfg, ["imd_score"]) == {"mini-imd", "mini-police"}
     assert cat.supplying_datasets(cfg, ["smoking"]) == {"mini-survey"}
     (problem,) = cat.validate_catalogue(cfg).problems
-    assert problem.column == "also_supplies" and "shown to audience 'public'" in problem.reason
+    assert problem.code == "supplier-audience-narrower" and problem.column == "also_supplies"
+    assert "shown to audience 'public'" in problem.reason
     _edit(mini_config / "catalogue.yaml", "audience: partners", "audience: public")
     assert cat.validate_catalogue(load_config(mini_config)).problems == []

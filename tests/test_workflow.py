@@ -130,7 +130,8 @@ def test_partner_file_to_a_rebuilt_pack(workflow):
     assert [(o["name"], o["status"]) for o in manifest["outputs"]] == [(f"profile-{LOCALITY}", "ok")]
 
     # 6. the catalogue knows the dataset and publishes it
-    from observatory.metadata.catalogue import build_catalogue, load_catalogue
+    from observatory.metadata.catalogue import load_catalogue
+    from observatory.present.catalogue_page import build_catalogue
 
     record = load_catalogue(cfg).loc["social-prescribing"]
     assert record["indicators"] == [indicator] and record["partner"] == "demo-voluntary"

@@ -5,14 +5,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pandera.pandas as pa
 
+from observatory._core.vocab import FREQUENCIES, THEME_TITLES, Polarity, Theme, ValueType
 from observatory.config import Config, load_config
-from observatory._core.vocab import THEME_TITLES, Polarity, Theme, ValueType
 from observatory.errors import Report, ValidationError
+from observatory.metadata._checks import POSITION, allowed, check_rows, given, rule
 
 REQUIRED = ["id", "title", "theme", "unit", "value_type", "multiplier", "polarity", "dataset", "frequency"]
 OPTIONAL = ["definition", "aggregation"]
-FREQUENCIES = {"annual", "quarterly", "monthly", "census", "irregular", "periodic"}
+AGGREGATIONS = ("sum", "population_weighted")
 SUMMED = {ValueType.PROPORTION.value, ValueType.CRUDE_RATE.value, ValueType.DSR.value, ValueType.ISR.value, ValueType.COUNT.value}
 
 
@@ -51,38 +53,44 @@ def read_indicators(path: Path | str) -> pd.DataFrame:
     return frame.set_index("id", drop=False)
 
 
+def _positive(v: str) -> bool:
+    try:
+        return float(v) > 0
+    except ValueError:
+        return False
+
+
+_VOCABULARIES = {
+    "id": pa.Check(lambda s: ~s.duplicated(keep="first"), name="duplicate-indicator",
+                   error="id {value!r} is defined more than once"),
+    "theme": allowed(sorted(t.value for t in Theme), "unknown-theme"),
+    "value_type": allowed(sorted(v.value for v in ValueType), "unknown-value-type"),
+    "polarity": allowed(sorted(p.value for p in Polarity), "unknown-polarity"),
+    "frequency": allowed(FREQUENCIES, "unknown-frequency"),
+    "multiplier": rule(lambda v: not given(v) or _positive(v), "bad-multiplier", "multiplier {value!r} is not a positive number"),
+}
+INDICATOR_TABLE = pa.DataFrameSchema({
+    **{c: pa.Column(checks=[rule(given, "empty-value", "{field} is empty")] + ([_VOCABULARIES[c]] if c in _VOCABULARIES else []))
+       for c in REQUIRED},
+    "aggregation": pa.Column(checks=allowed(AGGREGATIONS, "unknown-aggregation"), required=False, nullable=True),
+})
+"""The table checks of indicators.csv: every required value given, ids unique, vocabularies known."""
+
+
 def validate_indicators(frame: pd.DataFrame, file: str = "indicators.csv") -> Report:
-    """Every problem in an indicator table: missing columns or values, unknown theme, type or polarity."""
+    """Every problem in an indicator table (rows are lines of the file): missing columns or values,
+    duplicate ids, unknown theme, value type, polarity, frequency or aggregation, a bad multiplier."""
     report = Report()
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
-        report.add(file, 1, missing[0], f"missing required column(s): {', '.join(missing)}")
+        for c in missing:
+            report.add(file, 1, c, f"missing required column {c!r}", "missing-column")
         return report
-    allowed = {
-        "theme": {t.value for t in Theme},
-        "value_type": {v.value for v in ValueType},
-        "polarity": {p.value for p in Polarity},
-        "frequency": FREQUENCIES,
-        "aggregation": {"", "sum", "population_weighted"},
-    }
-    for i, row in enumerate(frame.to_dict("records"), start=2):
-        for c in REQUIRED:
-            if not str(row[c]).strip():
-                report.add(file, i, c, f"indicator {row.get('id') or '?'}: {c} is empty")
-        for c, values in allowed.items():
-            v = row.get(c, "")
-            if c in row and v and v not in values:
-                report.add(file, i, c, f"indicator {row['id']}: {c} {v!r} is not one of {', '.join(sorted(x for x in values if x))}")
-        try:
-            if float(row["multiplier"]) <= 0:
-                raise ValueError
-        except ValueError:
-            if str(row["multiplier"]).strip():
-                report.add(file, i, "multiplier", f"indicator {row['id']}: multiplier {row['multiplier']!r} is not a positive number")
-    dup = frame[frame["id"].duplicated(keep="first")]
-    for i in dup.index:
-        report.add(file, int(i) + 2, "id", f"indicator id {frame.loc[i, 'id']!r} is defined more than once")
-    return report
+    table = frame.astype(str).reset_index(drop=True)
+    table[POSITION] = range(2, len(table) + 2)
+    ids = table["id"]
+    return check_rows(table, INDICATOR_TABLE, file,
+                      lambda row, _c: (row, f"indicator {ids[row - 2] or '?'}" if row is not None else ""), report)
 
 
 def load_indicators(config: Config | str = "demo") -> pd.DataFrame:
