@@ -58,6 +58,9 @@ def _denominator(measures: list[str], wide: pd.DataFrame) -> str:
     """The measure that reads as the others' denominator: named so, or never smaller than the others."""
     if len(measures) < 2:
         return ""
+    named = [m for m in measures if re.search(r"\bdenominator\b", m, re.IGNORECASE)]
+    if len(named) == 1:
+        return named[0]
     hinted = [m for m in measures if DENOMINATOR_HINTS.search(m)]
     if len(hinted) == 1:
         return hinted[0]
