@@ -18,8 +18,9 @@ import yaml
 from typer.testing import CliRunner
 
 from observatory.ingest import adapters as sources
-from observatory.onboarding.partner_file import (_insert_source, add_dataset_cli, apply_proposal, check_proposal, inspect_file,
-                                      name_key, propose_dataset)
+from observatory.cli.add_dataset import command as add_dataset_cli
+from observatory.onboarding.partner_file import apply_proposal, check_proposal, inspect_file, name_key, propose_dataset
+from observatory.onboarding.yaml_edits import insert_source as _insert_source
 from observatory.store import Store
 from observatory.errors import ValidationError
 
@@ -294,7 +295,7 @@ def test_apply_refuses_while_markers_remain_and_changes_nothing(tmp_path):
 def test_cli_refusal_names_the_fields(tmp_path):
     cfg = demo_copy(tmp_path)
     app = typer.Typer()
-    app.command()(add_dataset_cli)
+    app.command("add-dataset-cli")(add_dataset_cli)
     app.command("noop")(lambda: None)
     r = CliRunner().invoke(app, ["add-dataset-cli", str(XLSX), "--config", str(cfg), "--out", str(tmp_path / "prop")])
     assert r.exit_code == 0, r.output

@@ -16,7 +16,7 @@ import yaml
 from typer.testing import CliRunner
 
 from observatory.cli import app as observatory_app
-from observatory.onboarding.partner_file import add_dataset_cli
+from observatory.cli.add_dataset import command as add_dataset_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
