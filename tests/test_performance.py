@@ -1,4 +1,4 @@
-"""Targets, forecasts, the three exception rules, quarter-on-quarter changes, spend against need, the notebook."""
+"""Forecasts, the three exception rules, governance levels, quarter-on-quarter changes and spend against need."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,11 +7,6 @@ import pytest
 from scipy import stats as sps
 
 from observatory.performance import exceptions as perf
-from observatory._core.settings import data_dir
-from observatory.config import load_config
-from observatory.geo.areas import Geography
-from observatory.metadata.indicators import read_indicators
-from observatory.errors import ValidationError
 
 FY = [f"{y}/{(y + 1) % 100:02d}" for y in range(2019, 2025)]
 
@@ -203,64 +198,6 @@ def test_levels_select_their_own_exceptions():
         perf.parse_level("theme:not_a_theme")
 
 
-# ---------------------------------------------------------------- inputs
-
-GOOD_TARGETS = """indicator_id,area_code,area_type,target_value,target_period,direction,theme_group,owner,note
-smoking,Z10000001,county,15,2026/27,decrease,healthier_communities_older_people,Health lead,
-smoking,ML01,locality,20,2026/27,decrease,,Health lead,theme group from the indicator
-crime,Z07000002,district,30,2026,maintain,safer_communities,Community safety lead,
-"""
-
-
-def test_read_targets_parses_periods_and_theme_groups(mini_config):
-    cfg = load_config(mini_config)
-    (mini_config / "targets.csv").write_text(GOOD_TARGETS)
-    t = perf.read_targets(cfg)
-    assert t["target_period_sort"].tolist() == [20260000, 20260000, 20260000]
-    assert t.loc[1, "theme_group"] == "healthier_communities_older_people"
-    assert t["target_value"].tolist() == [15.0, 20.0, 30.0] and not t["illustrative"].any()
-
-
-def test_target_validation_reports_every_bad_row(mini_config):
-    cfg = load_config(mini_config)
-    bad = GOOD_TARGETS + (
-        "nosuch,ML01,locality,20,2026/27,decrease,,x,\n"                       # row 5: unknown indicator
-        "smoking,ML99,locality,20,2026/27,decrease,,x,\n"                      # row 6: unknown area
-        "smoking,Z07000001,locality,20,2026/27,decrease,,x,\n"                 # row 7: a district, not a locality
-        "smoking,ML02,locality,twenty,2026/27,decrease,,x,\n"                  # row 8: not a number
-        "smoking,ML02,locality,20,2027/28,down,,x,\n"                          # row 9: bad direction
-        "smoking,ML03,locality,20,someday,decrease,,x,\n"                      # row 10: no year
-        "smoking,ML03,locality,20,2026/27,decrease,health,x,\n"                # row 11: bad theme group
-        "population,ML03,locality,2000,2026/27,maintain,,x,\n"                 # row 12: maintain without polarity
-        "smoking,ML01,locality,19,2026/27,decrease,,x,\n")                     # row 13: duplicate of row 3
-    (mini_config / "targets.csv").write_text(bad)
-    with pytest.raises(ValidationError) as err:
-        perf.read_targets(cfg)
-    found = {(p.row, p.column) for p in err.value.report}
-    assert found == {(5, "indicator_id"), (6, "area_code"), (7, "area_code"), (8, "target_value"), (9, "direction"),
-                     (10, "target_period"), (11, "theme_group"), (12, "direction"), (13, "target_period")}
-    reasons = {p.row: p.reason for p in err.value.report}
-    assert "is a district, not a locality" in reasons[7] and "already set on row 3" in reasons[13]
-
-
-def test_risks_and_allocations_are_validated(mini_config):
-    cfg = load_config(mini_config)
-    (mini_config / "risks.csv").write_text(
-        "id,title,theme,owner,likelihood,impact,score,mitigation,linked_indicator\n"
-        "R1,Funding cut,stronger_communities,Board,4,4,16,Pool budgets,smoking\n"
-        "R2,Bad,nowhere,Board,6,2,12,,nosuch\n"
-        "R3,Wrong score,safer_communities,Board,2,2,5,,\n")
-    with pytest.raises(ValidationError) as err:
-        perf.read_risks(cfg)
-    assert {(p.row, p.column) for p in err.value.report} == {(3, "likelihood"), (3, "theme"), (3, "linked_indicator"),
-                                                            (4, "score")}
-    (mini_config / "allocations.csv").write_text(
-        "area_code,area_type,period,amount,fund\nML01,locality,2025/26,100,ABG\nML09,locality,2025/26,-5,ABG\n")
-    with pytest.raises(ValidationError) as err:
-        perf.read_allocations(cfg)
-    assert {(p.row, p.column) for p in err.value.report} == {(3, "area_code"), (3, "amount")}
-
-
 def test_spend_against_need_flags_underfunded_areas():
     need = pd.DataFrame({"area_code": ["A", "B", "C"], "area_name": ["A", "B", "C"], "district_code": ["D1", "D1", "D2"],
                          "population": [1000.0, 1000.0, 2000.0], "score": [40.0, 10.0, 15.0]})
@@ -276,124 +213,3 @@ def test_spend_against_need_flags_underfunded_areas():
         need_share=("need_share", "sum")).rename(columns={"district_code": "area_code"}), area_type="district",
         localities=need)
     np.testing.assert_allclose(d.set_index("area_code")["funding_share"], [0.6, 0.4])
-
-
-# ---------------------------------------------------------------- end to end on the mini configuration
-
-@pytest.fixture
-def mini_report_config(mini_config, tmp_path):
-    """The mini county with six years of smoking: Northtown (ML01) rising, the others flat; and targets."""
-    from observatory.ingest.pipeline import ingest
-    from observatory.store import Store
-
-    cfg = load_config(mini_config)
-    extra = tmp_path / "years.csv"
-    rows = ["indicator_id,area_code,period,numerator,denominator"]
-    codes = ["Z01000001", "Z01000002", "Z01000003", "Z01000004", "Z01000005", "Z01000006"]
-    for k, year in enumerate(range(2019, 2025)):
-        for i, code in enumerate(codes):
-            num = 400 + 60 * k if i < 2 else 300
-            rows.append(f"smoking,{code},{year},{num},2000")
-            rows.append(f"crime,{code},{year},{200 + 40 * k},4000")
-    extra.write_text("\n".join(rows) + "\n")
-    (mini_config / "values.csv").write_text("indicator_id,area_code,period,numerator,denominator,value\n" + "".join(
-        f"population,{c},2023,,,{1500 + 10 * i}\nimd_score,{c},2019,,,{10 + 5 * i}\n" for i, c in enumerate(codes)))
-    (mini_config / "targets.csv").write_text(
-        "indicator_id,area_code,area_type,target_value,target_period,direction,theme_group,owner,note,illustrative\n"
-        "smoking,ML01,locality,15,2026/27,decrease,,Health lead,,true\n"
-        "smoking,ML02,locality,16,2026/27,decrease,,Health lead,,true\n"
-        "crime,ML03,locality,40,2026/27,decrease,,Safety lead,,true\n")
-    (mini_config / "allocations.csv").write_text(
-        "area_code,area_type,period,amount,fund\nML01,locality,2025/26,100,Grant\nML02,locality,2025/26,100,Grant\n"
-        "ML03,locality,2025/26,100,Grant\n")
-    store = Store(tmp_path / "store")
-    ingest(cfg, store, files=[("tidy", extra, {"dataset": "mini-survey"})])
-    return cfg, store
-
-
-def test_exception_report_end_to_end(mini_report_config, tmp_path, monkeypatch):
-    monkeypatch.setenv("OBSERVATORY_BUILD_DIR", str(tmp_path / "build"))
-    cfg, store = mini_report_config
-    r = perf.ExceptionReport(cfg, "2025Q3", "board", "public", store.path)
-    e = r.exceptions
-    assert "crime" not in set(e["indicator_id"]) and "crime" not in set(r.assessed["indicator_id"])  # partners only
-    off = e[e["rule"] == "off_track"]
-    assert off["area_code"].tolist() == ["ML01"]
-    widening = set(e.loc[e["rule"] == "gap_widening", "area_code"])
-    assert "ML01" in widening and not widening & {"ML02", "ML03"}  # ML02 and ML03 are better than the county
-    status = r.assessed.set_index("area_code")["status"].astype(str)
-    assert status["ML01"] == "off track" and status["ML02"] == "on track"
-    spend = r.spend.set_index("area_code")
-    assert spend.loc["ML03", "under_funded"] and not spend.loc["ML01", "under_funded"]  # ML03 is the most deprived
-    page = r.title_html() + r.summary_html() + r.exceptions_html() + r.changes_html() + r.targets_html() + r.finance_html()
-    assert "Illustrative targets" in page and "Northtown" in page and "Recorded crime" not in page
-    files = r.write_downloads(tmp_path / "pack" / "downloads")
-    assert [f.name for f in files] == ["exceptions-board.csv", "exceptions-board.xlsx"]
-    assert pd.read_excel(files[1], sheet_name=None).keys() >= {"exceptions", "new", "resolved", "targets"}
-
-    partners = perf.ExceptionReport(cfg, "2025Q4", "district:Z07000002", "partners", store.path, previous=tmp_path / "pack")
-    assert "crime" in set(partners.assessed["indicator_id"])
-    assert set(partners.exceptions["district_code"]) <= {"Z07000002"}
-    assert partners.previous_exceptions is None and "no exceptions-district-Z07000002.csv" in partners.changes_html()
-    snapshot = perf.ExceptionReport(cfg, "2025Q4", "board", "public", store.path, previous=store.path)
-    new, resolved, still = snapshot.changes  # last quarter recomputed from a store snapshot: the same data
-    assert new.empty and resolved.empty and len(still) == len(e)
-
-
-def test_exception_jobs_cover_board_themes_and_districts(mini_config):
-    jobs = perf.exception_jobs(load_config(mini_config), "2025Q3", previous="/packs/2025Q2")
-    assert [j["name"] for j in jobs][:2] == ["exceptions-board", "exceptions-theme-children_young_people"]
-    assert len(jobs) == 1 + 6 + 2
-    assert jobs[-1]["parameters"]["level"] == "district:Z07000002" and jobs[-1]["group"] == "exceptions"
-    assert set(jobs[0]["parameters"]) == {"config", "quarter", "level", "audience", "store", "pack_dir", "previous"}
-
-
-# ---------------------------------------------------------------- the demo county and the notebook
-
-DEMO = data_dir() / "demo"
-
-
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    """The demo county ingested into a fresh store, with the profile cache in a temporary build folder."""
-    if not (DEMO / "config.yaml").exists() or not (DEMO / "targets.csv").exists():
-        pytest.skip("the demo county has not been generated")
-    from observatory.ingest.pipeline import ingest
-    from observatory.store import Store
-
-    build = tmp_path_factory.mktemp("build")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("OBSERVATORY_BUILD_DIR", str(build))
-    store = Store(build / "store")
-    ingest(load_config("demo"), store)
-    yield store
-    mp.undo()
-
-
-def test_demo_targets_give_every_status_and_underfunded_localities(demo_store):
-    r = perf.ExceptionReport(load_config("demo"), "2025Q3", "board", "partners", demo_store.path)
-    counts = r.assessed["status"].astype(str).value_counts()
-    assert counts.get("on track", 0) >= 3 and counts.get("at risk", 0) >= 3 and counts.get("off track", 0) >= 3
-    assert 1 <= int(r.spend["under_funded"].sum()) <= 3
-    assert set(r.exceptions["rule"]) == set(perf.RULES)
-    assert not set(r.data["dataset"]) - r.allowed_datasets
-
-
-def test_exception_notebook_runs_for_the_board_and_a_district(demo_store, tmp_path):
-    import nbformat
-    import papermill as pm
-    from nbconvert import HTMLExporter
-
-    district = perf.exception_jobs(load_config("demo"), "2025Q3")[-1]["parameters"]["level"]
-    pack = tmp_path / "pack"
-    for level in ("board", district):
-        out = tmp_path / f"{perf.level_slug(level)}.ipynb"
-        pm.execute_notebook(str(perf.NOTEBOOK), str(out), kernel_name="python3", progress_bar=False,
-                            parameters={"config": "demo", "quarter": "2025Q3", "level": level, "audience": "partners",
-                                        "store": str(demo_store.path), "pack_dir": str(pack), "previous": ""})
-        body, _ = HTMLExporter(exclude_input=True).from_notebook_node(nbformat.read(out, as_version=4))
-        assert "Exception report:" in body and "Since last quarter" in body
-        assert "open_exception_report" not in body and "display(HTML(" not in body
-        assert (pack / "downloads" / f"exceptions-{perf.level_slug(level)}.csv").exists()
-    board = pd.read_csv(pack / "downloads" / "exceptions-board.csv")
-    assert set(board["level"]) == {"board"} and len(board) > 0
