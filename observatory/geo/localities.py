@@ -29,7 +29,11 @@ def one_problem(file: Path | str, row: int | None, column: str | None, reason: s
 def read_localities(path: Path | str) -> pd.DataFrame:
     """Read a locality definition CSV (columns in ``LOCALITY_COLUMNS``)."""
     path = Path(path)
-    frame = read_csv_text(path)
+    try:
+        frame = read_csv_text(path)
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ValidationError(one_problem(path, None, None, f"cannot read the file as a UTF-8 CSV table: {e}",
+                                          "unreadable-file")) from None
     missing = [c for c in ("locality_code", "locality_name", "district_code", "area_code") if c not in frame.columns]
     if missing:
         raise ValidationError(one_problem(path, 1, missing[0], f"missing required column(s): {', '.join(missing)}",

@@ -153,7 +153,8 @@ def prepare(specs: Iterable[SourceSpec], geo: Geography, indicators: pd.DataFram
         try:
             extract = read_source(spec)
         except (FileNotFoundError, OSError) as e:
-            report.add(spec.file.name, None, None, f"cannot read file: {e}")
+            code = "missing-file" if isinstance(e, FileNotFoundError) else "unreadable-file"
+            report.add(spec.file.name, None, None, f"cannot read file: {e}", code)
             continue
         report.extend(extract.report)
         if extract.report:
