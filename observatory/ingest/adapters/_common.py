@@ -35,6 +35,7 @@ from observatory.errors import Report
 from observatory.ingest.fetch._http import DownloadError, Opener, fetch, urllib_opener  # noqa: F401  (re-export)
 from observatory.ingest.readers import PROBLEMS_PER_COLUMN, ROW, cell_text, empty_table, read_table  # noqa: F401
 
+UNREADABLE = frozenset({"unreadable-file", "empty-file", "unknown-sheet"})
 MISSING_MARKERS = sorted(MISSING)
 SUPPRESSED_MARKERS = sorted(SUPPRESSED)
 
@@ -213,6 +214,11 @@ def require_text(frame: pd.DataFrame, columns: Iterable[str], file: str, report:
     return frame[keep]
 
 
+def unreadable(report: Report) -> bool:
+    """True when the file could not be read as a table at all: nothing more to say about its columns."""
+    return bool(report.codes & UNREADABLE)
+
+
 def add_rows(report: Report, file: str, rows: Iterable[int], column: str | None, reason: str, code: str = "invalid") -> None:
     report.add_rows(file, [int(r) for r in rows], column, reason, limit=PROBLEMS_PER_COLUMN, code=code)
 
@@ -269,6 +275,8 @@ def read_area_table(path: Path, options: Mapping[str, Any], code_columns: Sequen
     report = Report()
     file = Path(path).name
     table = read_table(path, options, report)
+    if unreadable(report):
+        return AreaTable(file, table, [], {}, None, report)
     columns = [c for c in table.columns if c != ROW]
     by_snake = {snake(c): c for c in columns}
     code_col = next((by_snake[c] for c in code_columns if c in by_snake), None)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from observatory.ingest.adapters import ROW, Extract, register
-from observatory.ingest.adapters._common import empty_frame, finish, period_sort_key, read_area_table, slug, snake, to_number
+from observatory.ingest.adapters._common import empty_frame, finish, period_sort_key, read_area_table, slug, snake, to_number, unreadable
 
 CODE_COLUMNS = ["lsoa21_code", "lsoa_code", "lsoa21cd", "msoa21_code", "msoa21cd", "oa21_code", "oa21cd",
                 "ltla21_code", "ltla22_code", "geography_code", "area_code", "lsoa11_code", "msoa11_code"]
@@ -37,6 +37,8 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     """Read a Census long table into proportions (numerator, denominator) per area."""
     t = read_area_table(path, options, CODE_COLUMNS, "lsoa21_code", "or another area code column")
     report, file, table, columns, by_snake, code_col = t.report, t.file, t.table, t.columns, t.by_snake, t.code_col
+    if unreadable(report):
+        return Extract(empty_frame(), report)
     count_col = options.get("count_column") or next((by_snake[c] for c in COUNT_COLUMNS if c in by_snake), None)
     if count_col is None or count_col not in columns:
         report.add(file, 1, str(count_col or "n"), f"missing required column {str(count_col or 'n')!r}", code="missing-column")

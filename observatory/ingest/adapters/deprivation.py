@@ -30,7 +30,7 @@ import pandas as pd
 
 from observatory.ingest.adapters import ROW, Extract, register
 from observatory.ingest.adapters._common import (
-    area_type_from_code, empty_frame, finish, read_area_table, set_fixed_period, snake, to_number,
+    area_type_from_code, empty_frame, finish, read_area_table, set_fixed_period, snake, to_number, unreadable,
 )
 
 DOMAINS = {
@@ -88,6 +88,8 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     """Read an Indices of Deprivation LSOA file into long rows, one per LSOA and indicator."""
     t = read_area_table(path, options, CODE_COLUMNS, "LSOA code (2011)", "or lsoa11_code, lsoa21_code, lsoa")
     report, file, table, columns, code_col = t.report, t.file, t.table, t.columns, t.code_col
+    if unreadable(report):
+        return Extract(empty_frame(), report)
     if options.get("period") is None:
         report.add(file, None, None, "option 'period' is required (the Indices' edition, e.g. \"2019\")", code="missing-option")
 

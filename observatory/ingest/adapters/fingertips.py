@@ -24,7 +24,7 @@ import pandas as pd
 
 from observatory.ingest.adapters import ROW, Extract, register
 from observatory.ingest.adapters._common import (
-    add_rows, empty_frame, finish, map_text, norm, period_sort, read_table, require_text, to_number,
+    add_rows, empty_frame, finish, map_text, norm, period_sort, read_table, require_text, to_number, unreadable,
 )
 from observatory._core.vocab import area_type_of
 from observatory.errors import Report
@@ -78,6 +78,8 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     report = Report()
     file = Path(path).name
     table = read_table(path, options, report)
+    if unreadable(report):
+        return Extract(empty_frame(), report)
     columns = [c for c in table.columns if c != ROW]
     by_norm: dict[str, str] = {}
     for c in columns:

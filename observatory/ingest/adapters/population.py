@@ -23,7 +23,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from observatory.ingest.adapters import ROW, Extract, register
-from observatory.ingest.adapters._common import empty_frame, finish, read_area_table, set_fixed_period, snake, to_number
+from observatory.ingest.adapters._common import empty_frame, finish, read_area_table, set_fixed_period, snake, to_number, unreadable
 from observatory.ingest.adapters.deprivation import vintage_of
 
 CODE_COLUMNS = ["lsoa_code", "lsoa11_code", "lsoa21_code", "lsoa_code_2011", "lsoa_code_2021", "lsoa_2021_code",
@@ -57,6 +57,8 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     """Read a small-area population file into counts by age band."""
     t = read_area_table(path, options, CODE_COLUMNS, "LSOA Code", "or lsoa11_code, lsoa21_code")
     report, file, table, columns, by_snake, code_col = t.report, t.file, t.table, t.columns, t.by_snake, t.code_col
+    if unreadable(report):
+        return Extract(empty_frame(), report)
     if options.get("period") is None:
         report.add(file, None, None, "option 'period' is required (the estimates' reference year, e.g. \"2020\")", code="missing-option")
     file6 = {label: next((c for c in columns if frag in snake(c)), None) for frag, label in FILE6.items()}

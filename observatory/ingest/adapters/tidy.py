@@ -18,7 +18,7 @@ from observatory._core.vocab import VALUE_COLUMNS
 from observatory.ingest.adapters import ROW, Extract, register
 from observatory.ingest.adapters._common import (
     NUMBER_COLUMNS, add_rows, area_type_from_code, empty_frame, finish, map_text, period_sort, read_table,
-    require_text, to_number,
+    require_text, to_number, unreadable,
 )
 from observatory.errors import Report
 
@@ -32,6 +32,8 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     report = Report()
     file = Path(path).name
     table = read_table(path, options, report)
+    if unreadable(report):
+        return Extract(empty_frame(), report)
     header_row = int(options.get("header_row", 1))
     rename = {str(k): str(v) for k, v in dict(options.get("columns") or {}).items()}
     renamed = table.rename(columns=rename)
