@@ -4,7 +4,6 @@ Each failure mode has its own fixture in ``tests/fixtures/ingest/hostile``.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -18,19 +17,15 @@ from observatory.config import load_config
 from observatory.errors import ValidationError
 from observatory.ingest.pipeline import ingest
 from observatory.store import Store
+from test_ingest import _snapshot
 
 HOSTILE = Path(__file__).resolve().parent / "fixtures" / "ingest" / "hostile"
 
 
 @pytest.fixture
 def store(tmp_path, mini_config) -> Store:
-    s = Store(tmp_path / "store")
-    ingest(load_config(mini_config), s)
+    ingest(load_config(mini_config), s := Store(tmp_path / "store"))
     return s
-
-
-def _snapshot(store: Store) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(store.path.iterdir())}
 
 
 def _refused(mini_config, store, name, adapter="tidy", **options):
