@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from openpyxl import load_workbook
 
@@ -75,7 +76,13 @@ def check_field_lengths(frame: pd.DataFrame, file: str, report: Report) -> None:
     for col in frame.columns:
         if col == ROW:
             continue
-        over = frame[col].str.len() > MAX_FIELD
+        text = pa.array(frame[col], from_pandas=True)
+        if not pa.types.is_string(text.type) and not pa.types.is_large_string(text.type):
+            continue
+        longest = pc.max(pc.binary_length(text)).as_py()  # bytes bound characters: one pass over the offsets
+        if longest is None or longest <= MAX_FIELD:
+            continue
+        over = pc.fill_null(pc.greater(pc.utf8_length(text), MAX_FIELD), False).to_numpy(zero_copy_only=False)
         if over.any():
             rows = frame.loc[over, ROW]
             report.add_rows(file, [int(r) for r in rows], col, f"field is longer than {MAX_FIELD:,} characters",
