@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
@@ -14,7 +12,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from observatory._core.digests import sha256_file
+from observatory._core.files import write_atomic
 from observatory._core.vocab import KEY, VALUE_COLUMNS
+from observatory.errors import Report, ValidationError
 
 VALUES = "values.parquet"
 LOG = "ingests.json"
@@ -76,17 +77,6 @@ def _row_hash(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame[list(VALUE_COLUMNS)], index=False).to_numpy()
 
 
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class Store:
     """A store directory holding ``values.parquet`` and an ingest log."""
 
@@ -123,7 +113,10 @@ class Store:
         Returns counts of rows added, replaced and unchanged. Re-ingesting the same file changes nothing.
         """
         new = conform(new)
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise self._not_writable(e) from e
         old = self.read()
         if len(old):
             new_keys = _key_hash(new)
@@ -141,11 +134,12 @@ class Store:
         else:
             combined, added, replaced, unchanged = new, len(new), 0, 0
         rows = len(combined)
-        _atomic_write(self.values_path, lambda tmp: _write_by_indicator(combined, tmp))
+        self._check_writable()
+        write_atomic(self.values_path, lambda tmp: _write_by_indicator(combined, tmp))
         entry = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "description": description,
                  "files": files or [], "added": added, "replaced": replaced, "unchanged": unchanged, "rows": rows}
         log = self.log() + [entry]
-        _atomic_write(self.path / LOG, lambda tmp: tmp.write_text(json.dumps(log, indent=1)))
+        write_atomic(self.path / LOG, json.dumps(log, indent=1))
         return {"added": added, "replaced": replaced, "unchanged": unchanged}
 
     def summary(self) -> pd.DataFrame:
@@ -165,15 +159,21 @@ class Store:
 
     def digest(self) -> str:
         """A content hash of the values file (for pack manifests)."""
-        import hashlib
+        return sha256_file(self.values_path) if self.exists() else "empty"
 
-        if not self.exists():
-            return "empty"
-        h = hashlib.sha256()
-        with open(self.values_path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        return h.hexdigest()
+    def _check_writable(self) -> None:
+        """Refuse before writing when the store's folder cannot take a new file: the store is left as it was."""
+        try:
+            write_atomic(self.path / ".write-test", b"")
+            (self.path / ".write-test").unlink()
+        except OSError as e:
+            raise self._not_writable(e) from e
+
+    def _not_writable(self, error: OSError) -> ValidationError:
+        report = Report()
+        report.add(str(self.path), None, None, f"the store cannot be written ({error.strerror or error}): "
+                   "check the folder's permissions or choose another with --store", "store-not-writable")
+        return ValidationError(report)
 
 
 def open_store(path: Path | str) -> Store:

@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from observatory._core.settings import DEFAULT_CONFIG
-from observatory.errors import Report, ValidationError, rows
+from observatory.config import Config, load_config
+from observatory.errors import EXIT_USAGE, Report, ValidationError, rows
 
 console = Console()
 err = Console(stderr=True)
@@ -43,6 +44,19 @@ def fail(e: ValidationError, what: str, code: int = 1) -> NoReturn:
 
 
 def store_at(cfg, store: Optional[Path]):
-    from observatory.store import Store  # start-up: `observatory --help` imports no pandas (see cli/__init__.py)
+    from observatory.store import Store  # start-up: ~0.7 s (pandas, pyarrow), not paid by --help
 
     return Store(store or cfg.store_dir())
+
+
+def config_or_exit(name_or_path: str | Path) -> Config:
+    """The configuration named on the command line, or a clear message and exit 2 (nothing is written).
+
+    For every command taking ``--config``: a folder that does not exist, a missing ``config.yaml`` or a
+    configuration lacking a required key is a usage error, never a traceback.
+    """
+    try:
+        return load_config(name_or_path)
+    except (FileNotFoundError, NotADirectoryError, ValueError, OSError) as e:
+        err.print(f"[bold red]configuration not found or invalid[/]: {e}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from None

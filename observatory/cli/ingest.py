@@ -6,8 +6,7 @@ from typing import Optional
 
 import typer
 
-from observatory.cli._common import ConfigOpt, StoreOpt, console, fail, store_at
-from observatory.config import load_config
+from observatory.cli._common import ConfigOpt, config_or_exit, StoreOpt, console, fail, store_at
 from observatory.errors import ValidationError
 
 def ingest(
@@ -20,9 +19,9 @@ def ingest(
     vintage: Optional[str] = typer.Option(None, help="Small-area vintage of --file."),
 ) -> None:
     """Ingest a configuration's sources (all or nothing) into the store."""
-    from observatory.ingest.pipeline import ingest as run
+    from observatory.ingest.pipeline import ingest as run  # start-up: ~2.2 s (pandas, pandera, geopandas), not paid by --help
 
-    cfg = load_config(config)
+    cfg = config_or_exit(config)
     opts = {"dataset": dataset, **({"vintage": vintage} if vintage else {})}
     files = [(adapter, f, opts) for f in file or []]
     try:

@@ -8,8 +8,7 @@ import typer
 
 from rich.table import Table
 
-from observatory.cli._common import ConfigOpt, StoreOpt, console, err, store_at
-from observatory.config import load_config
+from observatory.cli._common import ConfigOpt, config_or_exit, StoreOpt, console, err, store_at
 
 def print_summary(store) -> None:
     s = store.summary()
@@ -24,7 +23,7 @@ def print_summary(store) -> None:
 
 def store_summary(config: str = ConfigOpt, store: Optional[Path] = StoreOpt) -> None:
     """Summarise the store: indicators, areas, periods, rows."""
-    cfg = load_config(config)
+    cfg = config_or_exit(config)
     s = store_at(cfg, store)
     if not s.exists():
         err.print(f"store {s.path} is empty: run `observatory ingest --config {cfg.name}` first")

@@ -11,15 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
+from observatory._core.vocab import AreaType, gss_prefix_types
 from observatory.config import Config, load_config
-from observatory._core.vocab import AreaType
-from observatory.errors import Report, ValidationError
+from observatory.errors import ValidationError
+from observatory.geo.localities import (  # noqa: F401  (re-exported: the names callers import from here)
+    LOCALITY_COLUMNS, expand_localities, one_problem, read_csv_text, read_localities, validate_localities,
+)
+from observatory.geo.register import read_register
+from observatory.geo.web import simplify_for_web  # noqa: F401  (re-exported for present.maps and apps.dashboard)
 
-LOCALITY_COLUMNS = ["locality_code", "locality_name", "district_code", "district_name", "area_type", "area_code", "area_name", "source"]
 LEVELS = ("small_area", "ward", "locality", "district", "county")
 
 
@@ -37,10 +39,6 @@ class Area:
         return f"{self.name} [{self.code}]{v}"
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-
-
 def _read_boundaries(path: Path, code: str, name: str | None) -> gpd.GeoDataFrame:
     gdf = gpd.read_file(path)
     if gdf.crs is None:
@@ -49,19 +47,13 @@ def _read_boundaries(path: Path, code: str, name: str | None) -> gpd.GeoDataFram
         gdf = gdf.to_crs(4326)
     for col in (code, name):
         if col and col not in gdf.columns:
-            raise ValidationError(_one(path, None, col, f"boundary file has no property {col!r} (has: {', '.join(map(str, gdf.columns))})"))
+            raise ValidationError(one_problem(path, None, col, f"boundary file has no property {col!r} (has: {', '.join(map(str, gdf.columns))})"))
     out = gpd.GeoDataFrame(
         {"area_code": gdf[code].astype(str), "area_name": gdf[name].astype(str) if name else gdf[code].astype(str)},
         geometry=gdf.geometry.make_valid(),
         crs=4326,
     )
     return out
-
-
-def _one(file: Path | str, row: int | None, column: str | None, reason: str) -> Report:
-    r = Report()
-    r.add(Path(file).name, row, column, reason)
-    return r
 
 
 class Geography:
@@ -85,7 +77,7 @@ class Geography:
     def district_lookup(self) -> pd.DataFrame:
         """small_area_code → district_code, district_name."""
         spec = self.spec["districts"]["lookup"]
-        df = _read_csv(self.config.data_path(spec["file"]))
+        df = read_csv_text(self.config.data_path(spec["file"]))
         out = pd.DataFrame({
             "small_area_code": df[spec["small_area"]],
             "district_code": df[spec["district"]],
@@ -100,7 +92,7 @@ class Geography:
         if not spec:
             return pd.DataFrame(columns=["small_area_code", "ward_code", "ward_name"], dtype=str)
         lk = spec["lookup"]
-        df = _read_csv(self.config.data_path(lk["file"]))
+        df = read_csv_text(self.config.data_path(lk["file"]))
         out = pd.DataFrame({"small_area_code": df[lk["small_area"]], "ward_code": df[lk["ward"]]})
         names = self.wards.set_index("area_code")["area_name"]
         out["ward_name"] = out["ward_code"].map(names).fillna(out["ward_code"])
@@ -140,7 +132,7 @@ class Geography:
         out: dict[str, pd.DataFrame] = {}
         for v in self.spec.get("other_vintages") or []:
             lk = v["lookup"]
-            df = _read_csv(self.config.data_path(lk["file"]))
+            df = read_csv_text(self.config.data_path(lk["file"]))
             out[str(v["vintage"])] = pd.DataFrame({
                 "code": df[lk["to"]], "primary_code": df[lk["from"]],
                 "change": df[lk["change"]] if lk.get("change") else "",
@@ -174,6 +166,24 @@ class Geography:
             {"code": self.config.england["code"], "name": self.config.england["name"], "type": AreaType.ENGLAND.value, "vintage": ""},
         ]))
         return pd.concat(parts, ignore_index=True).astype(str).drop_duplicates(["code", "type", "vintage"]).reset_index(drop=True)
+
+    @cached_property
+    def national_codes(self) -> pd.Index | None:
+        """Every area code in the national code register (``geography.national_register``), or None when not configured."""
+        path = self.spec.get("national_register")
+        return read_register(self.config.data_path(path)) if path else None
+
+    def external_area_types(self, codes: pd.Series) -> pd.Series:
+        """Hierarchy levels of codes outside this geography, by GSS prefix; ``""`` for a code that exists nowhere.
+
+        With a national register configured only its codes (and England's) are known; without one, any code
+        with a known prefix is.
+        """
+        types = codes.str[:3].map(gss_prefix_types()).fillna("")
+        register = self.national_codes
+        if register is not None:
+            types = types.where(codes.isin(register) | (codes == self.config.england["code"]), "")
+        return types.astype("string")
 
     def area(self, code: str) -> Area:
         """The area with this code (the primary vintage wins where a code exists in two)."""
@@ -240,98 +250,6 @@ class Geography:
     def web_boundaries(self, level: str = "locality", tolerance: float = 5e-4, precision: int = 5) -> gpd.GeoDataFrame:
         """Boundaries simplified for the web with shared borders kept shared (coverage simplification)."""
         return simplify_for_web(self.boundaries(level), tolerance=tolerance, precision=precision)
-
-
-def simplify_for_web(gdf: gpd.GeoDataFrame, tolerance: float = 5e-4, precision: int = 5) -> gpd.GeoDataFrame:
-    """Return a light copy of a polygon coverage for web maps, keeping shared borders shared.
-
-    Coordinates are snapped to ``precision`` decimals, the coverage is cleaned where neighbours
-    do not match exactly (published boundary files often overlap by fractions of a metre, which
-    would open slivers when simplified), then simplified as a coverage so that neighbours keep
-    one common border. ``tolerance`` is in the units of the CRS (degrees for EPSG:4326).
-    """
-    grid = 10.0 ** -precision
-    geoms = shapely.make_valid(np.asarray(gdf.geometry.values, dtype=object))
-    geoms = shapely.set_precision(geoms, grid)
-    has_coverage = hasattr(gpd.GeoSeries, "simplify_coverage")
-    if has_coverage and hasattr(shapely, "coverage_clean") and not shapely.coverage_is_valid(geoms):
-        geoms = shapely.coverage_clean(geoms)
-    series = gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)
-    if has_coverage:
-        series = series.simplify_coverage(tolerance)
-    else:
-        series = series.simplify(tolerance, preserve_topology=True)
-    rounded = shapely.set_precision(np.asarray(series.values, dtype=object), grid)
-    rounded = shapely.transform(rounded, lambda xy: np.round(xy, precision))
-    out = gdf.copy()
-    out = out.set_geometry(gpd.GeoSeries(rounded, index=gdf.index, crs=gdf.crs), crs=gdf.crs)
-    return out
-
-
-
-def read_localities(path: Path | str) -> pd.DataFrame:
-    """Read a locality definition CSV (columns in ``LOCALITY_COLUMNS``)."""
-    path = Path(path)
-    frame = _read_csv(path)
-    missing = [c for c in ("locality_code", "locality_name", "district_code", "area_code") if c not in frame.columns]
-    if missing:
-        raise ValidationError(_one(path, 1, missing[0], f"missing required column(s): {', '.join(missing)}"))
-    for c in LOCALITY_COLUMNS:
-        if c not in frame.columns:
-            frame[c] = "lsoa" if c == "area_type" else ""
-    frame["line"] = range(2, len(frame) + 2)
-    return frame
-
-
-def expand_localities(frame: pd.DataFrame, geo: Geography) -> pd.DataFrame:
-    """One row per small area: ward rows are expanded to the ward's small areas."""
-    rows = frame[frame["area_code"] != ""]
-    sa = rows[rows["area_type"] != AreaType.WARD.value].assign(small_area_code=lambda d: d["area_code"])
-    wards = rows[rows["area_type"] == AreaType.WARD.value]
-    if len(wards):
-        w = wards.merge(geo.ward_lookup, left_on="area_code", right_on="ward_code")
-        sa = pd.concat([sa, w.assign(small_area_code=w["small_area_code"])], ignore_index=True)
-    return sa[["small_area_code", "locality_code", "locality_name", "district_code", "district_name", "source", "line"]].reset_index(drop=True)
-
-
-def validate_localities(frame: pd.DataFrame, geo: Geography, file: str = "localities.csv") -> Report:
-    """Check a locality definition against the geography; every failure is named."""
-    report = Report()
-    known_sa = set(geo.small_areas["area_code"])
-    known_wards = set(geo.wards["area_code"]) if len(geo.wards) else set()
-    names = geo.small_areas.set_index("area_code")["area_name"]
-
-    empty = frame[frame["area_code"] == ""]
-    for r in empty.itertuples():
-        if not ((frame["locality_code"] == r.locality_code) & (frame["area_code"] != "")).any():
-            report.add(file, r.line, "area_code", f"locality {r.locality_code} '{r.locality_name}' is empty: it has no small areas")
-    rows = frame[frame["area_code"] != ""]
-    for r in rows.itertuples():
-        known = known_wards if r.area_type == AreaType.WARD.value else known_sa
-        if r.area_code not in known:
-            kind = "ward" if r.area_type == AreaType.WARD.value else f"{geo.small_area_type} {geo.vintage}"
-            report.add(file, r.line, "area_code", f"unknown {kind} code {r.area_code!r}: not in the boundaries")
-    if report:
-        return report
-    expanded = expand_localities(frame, geo)
-    dup = expanded[expanded.duplicated("small_area_code", keep=False)]
-    for code, g in dup.groupby("small_area_code"):
-        report.add(file, int(g["line"].iloc[1]), "area_code",
-                   f"small area {code} ({names.get(code, '')}) is assigned more than once: to {', '.join(g['locality_code'].unique())} (rows {', '.join(map(str, g['line']))})")
-    for code in sorted(known_sa - set(expanded["small_area_code"])):
-        report.add(file, None, "area_code", f"small area {code} ({names.get(code, '')}) is not assigned to any locality")
-    dl = geo.district_lookup.set_index("small_area_code")["district_code"]
-    expanded = expanded.assign(actual_district=expanded["small_area_code"].map(dl))
-    for loc, g in expanded.groupby("locality_code"):
-        actual = sorted(set(g["actual_district"].dropna()))
-        declared = sorted(set(g["district_code"]))
-        if len(actual) > 1:
-            report.add(file, int(g["line"].iloc[0]), "locality_code", f"locality {loc} crosses districts: its small areas lie in {', '.join(actual)}")
-        elif actual and declared != actual:
-            report.add(file, int(g["line"].iloc[0]), "district_code", f"locality {loc} is declared in {', '.join(declared)} but its small areas lie in {actual[0]}")
-        if len(declared) > 1:
-            report.add(file, int(g["line"].iloc[0]), "district_code", f"locality {loc} is declared in more than one district: {', '.join(declared)}")
-    return report
 
 
 def load_geography(config: Config | str = "demo") -> Geography:

@@ -12,18 +12,12 @@ from observatory.ingest import adapters as sources
 from observatory.config import Config, SourceSpec, load_config
 from observatory.geo.areas import Geography
 from observatory.metadata.indicators import read_indicators
-from observatory._core.vocab import AreaType, ValueType
 from observatory.ingest.adapters import ROW
 from observatory.ingest.adapters._common import period_sort
 from observatory.store import Store
 from observatory.errors import Report
+from observatory.ingest.checks import check_values
 
-PREFIX_TYPES = {
-    "E92": AreaType.ENGLAND.value, "E12": AreaType.REGION.value, "E10": AreaType.COUNTY.value,
-    "E06": AreaType.DISTRICT.value, "E07": AreaType.DISTRICT.value, "E08": AreaType.DISTRICT.value,
-    "E09": AreaType.DISTRICT.value, "E11": AreaType.COUNTY.value, "E05": AreaType.WARD.value,
-    "E02": AreaType.MSOA.value, "E01": AreaType.LSOA.value,
-}
 NUMERIC = ["numerator", "denominator", "value", "lower95", "upper95", "lower998", "upper998"]
 
 
@@ -46,12 +40,14 @@ def check(frame: pd.DataFrame, file: str, geo: Geography, indicators: pd.DataFra
     """
     report = Report()
     f = frame  # the adapter's frame is ours: checked and completed in place, not copied (11 million rows)
-    rows = f[ROW] if ROW in f.columns else pd.Series(np.arange(2, len(f) + 2), index=f.index)
+    if ROW not in f.columns:
+        f[ROW] = np.arange(2, len(f) + 2)
+    rows = f[ROW]
     for col in ("indicator_id", "area_code", "period"):
         if col not in f.columns:
-            report.add(file, 1, col, f"missing required column {col!r}")
+            report.add(file, 1, col, f"missing required column {col!r}", "missing-column")
     if "value" not in f.columns and "numerator" not in f.columns:
-        report.add(file, 1, "value", "missing required column: one of 'value' or 'numerator'")
+        report.add(file, 1, "value", "missing required column: one of 'value' or 'numerator'", "missing-column")
     if report:
         return Checked(f, report)
     for c in NUMERIC:
@@ -64,11 +60,6 @@ def check(frame: pd.DataFrame, file: str, geo: Geography, indicators: pd.DataFra
         f[c] = f[c].astype("string").fillna(default)
     for c in ("indicator_id", "area_code", "period"):
         f[c] = f[c].astype("string").fillna("").str.strip()
-
-    # indicators
-    unknown_ind = ~f["indicator_id"].isin(indicators.index)
-    for ind, g in f[unknown_ind].groupby("indicator_id"):
-        report.add_rows(file, rows[g.index], "indicator_id", f"unknown indicator {ind!r}: not in the indicator metadata", limit=3)
 
     # areas: resolve type and vintage
     areas = geo.areas
@@ -83,7 +74,8 @@ def check(frame: pd.DataFrame, file: str, geo: Geography, indicators: pd.DataFra
     wrong_vintage = is_small_code & ~ok_small
     for r, code, v in zip(rows[wrong_vintage], f.loc[wrong_vintage, "area_code"], row_vintage[wrong_vintage]):
         have = ", ".join(sorted(small.loc[small["code"] == code, "vintage"]))
-        report.add(file, r, "area_code", f"wrong vintage: {code} is a {geo.small_area_type.upper()} {have} code, not {v}")
+        report.add(file, r, "area_code", f"wrong vintage: {code} is a {geo.small_area_type.upper()} {have} code, not {v}",
+                   "wrong-vintage")
     primary = geo.vintage
     f["area_type"] = ""
     f.loc[ok_small, "area_type"] = geo.small_area_type
@@ -94,27 +86,15 @@ def check(frame: pd.DataFrame, file: str, geo: Geography, indicators: pd.DataFra
     f.loc[in_other, "vintage"] = f.loc[in_other, "area_code"].map(other["vintage"])
     unknown_area = ~is_small_code & ~in_other & (f["area_code"] != "")
     if external_areas == "keep":
-        prefix_type = f.loc[unknown_area, "area_code"].str[:3].map(PREFIX_TYPES)
-        f.loc[unknown_area, "area_type"] = prefix_type.fillna("")
+        kept = geo.external_area_types(f.loc[unknown_area, "area_code"])
+        f.loc[unknown_area, "area_type"] = kept
         unknown_area = unknown_area & (f["area_type"] == "")
     bad_codes = f.loc[unknown_area, "area_code"]
+    where = "geography or the national code register" if external_areas == "keep" else "geography"
     for code, idx in bad_codes.groupby(bad_codes).groups.items():
-        report.add_rows(file, rows[idx], "area_code", f"unknown area code {code!r}: not in the {geo.config.name} geography", limit=3)
-    empty = f["area_code"] == ""
-    report.add_rows(file, rows[empty], "area_code", "area code is empty")
-    report.add_rows(file, rows[f["period"] == ""], "period", "period is empty")
-
-    # numbers
-    for c in ("numerator", "denominator"):
-        neg = f[c] < 0
-        report.add_rows(file, rows[neg], c, f"negative count in {c}")
-    if not unknown_ind.all():
-        vt = f["indicator_id"].map(indicators["value_type"]).fillna("")
-        over = (vt == ValueType.PROPORTION.value) & (f["numerator"] > f["denominator"])
-        for r, n, d in zip(rows[over], f.loc[over, "numerator"], f.loc[over, "denominator"]):
-            report.add(file, r, "numerator", f"numerator {n:g} is greater than denominator {d:g}")
-    nothing = f["value"].isna() & f["numerator"].isna() & ~f["value_note"].str.contains("suppress", case=False)
-    report.add_rows(file, rows[nothing], "value", "no value and no numerator")
+        report.add_rows(file, rows[idx], "area_code", f"unknown area code {code!r}: not in the {geo.config.name} {where}",
+                        limit=3, code="unknown-area")
+    check_values(f, file, indicators, report)
 
     # duplicate keys
     key = ["indicator_id", "area_code", "period", "sex", "age", "category"]
@@ -124,7 +104,8 @@ def check(frame: pd.DataFrame, file: str, geo: Geography, indicators: pd.DataFra
         for r, k in zip(rows[dup], f.loc[dup, key].itertuples(index=False)):
             other_row = first["_first"].get(tuple(k), "?") if len(first) else "?"
             report.add(file, r, "area_code", f"duplicate key {k.indicator_id} / {k.area_code} / {k.period}"
-                       f"{' / ' + k.sex if k.sex != 'Persons' else ''}{' / ' + k.age if k.age != 'All ages' else ''}: also on row {other_row}")
+                       f"{' / ' + k.sex if k.sex != 'Persons' else ''}{' / ' + k.age if k.age != 'All ages' else ''}: also on row {other_row}",
+                       "duplicate-key")
             if len(report) > 200:
                 break
 
@@ -172,7 +153,8 @@ def prepare(specs: Iterable[SourceSpec], geo: Geography, indicators: pd.DataFram
         try:
             extract = read_source(spec)
         except (FileNotFoundError, OSError) as e:
-            report.add(spec.file.name, None, None, f"cannot read file: {e}")
+            code = "missing-file" if isinstance(e, FileNotFoundError) else "unreadable-file"
+            report.add(spec.file.name, None, None, f"cannot read file: {e}", code)
             continue
         report.extend(extract.report)
         if extract.report:
@@ -187,7 +169,8 @@ def prepare(specs: Iterable[SourceSpec], geo: Geography, indicators: pd.DataFram
         dup = frame.duplicated(["indicator_id", "area_code", "period", "sex", "age", "category"], keep="first")
         for r in frame[dup].head(20).to_dict("records"):
             report.add(r["source_file"], r.get(ROW), "indicator_id",
-                       f"duplicate key {r['indicator_id']} / {r['area_code']} / {r['period']}: already supplied by another source in this ingest")
+                       f"duplicate key {r['indicator_id']} / {r['area_code']} / {r['period']}: already supplied by another source "
+                       "in this ingest", "duplicate-key")
     return Checked(frame, report)
 
 

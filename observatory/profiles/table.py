@@ -5,9 +5,7 @@ notebook only reads its slice.
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 from observatory import __version__
+from observatory._core.digests import digest_files, sha256_json
+from observatory._core.files import write_atomic
 from observatory._core.settings import build_dir
 from observatory.config import Config, load_config
 from observatory.geo.areas import Geography
@@ -33,20 +33,18 @@ SERIES = ["indicator_id", "area_code", "vintage"]
 
 
 _PACKAGE = Path(__file__).resolve().parents[1]
-_CODE = [*sorted((_PACKAGE / "profiles").glob("*.py")), _PACKAGE / "geo" / "areas.py", _PACKAGE / "metadata" / "indicators.py",
+_CODE = [*sorted((_PACKAGE / "profiles").glob("*.py")), *sorted((_PACKAGE / "geo").glob("*.py")), _PACKAGE / "metadata" / "indicators.py",
          _PACKAGE / "store.py", *sorted((_PACKAGE / "stats").glob("*.py"))]
 
 
 def inputs_digest(cfg: Config, store: Store) -> str:
     """Hash of everything the profile table depends on: its inputs and the code that computes it."""
-    h = hashlib.sha256()
-    h.update(__version__.encode())
-    for code in _CODE:  # a fix to the statistics must not be hidden by a cached table
-        h.update(code.read_bytes())
-    h.update(store.digest().encode())
-    for p in (cfg.indicators_file, cfg.localities_file, cfg.dir / "config.yaml"):
-        h.update(p.read_bytes() if p.exists() else b"")
-    return h.hexdigest()[:20]
+    return sha256_json({
+        "version": __version__,
+        "code": digest_files(_CODE),  # a fix to the statistics must not be hidden by a cached table
+        "store": store.digest(),
+        "configuration": digest_files([cfg.indicators_file, cfg.localities_file, cfg.dir / "config.yaml"]),
+    })[:20]
 
 
 def _headline(agg: pd.DataFrame) -> pd.DataFrame:
@@ -249,11 +247,8 @@ def load_profiles(config: Config | str = "demo", store: Store | Path | str | Non
     names = ("profiles", "gaps", "gap_trends")
     if refresh or not all((folder / f"{n}.parquet").exists() for n in names):
         tables = compute_profiles(cfg, st)
-        folder.mkdir(parents=True, exist_ok=True)
         for n in names:  # written aside then renamed: a concurrent reader never sees half a file
-            tmp = folder / f".{n}.{os.getpid()}.parquet"
-            tables[n].to_parquet(tmp, index=False)
-            os.replace(tmp, folder / f"{n}.parquet")
-        (folder / "inputs.json").write_text(json.dumps({"store": str(st.path), "digest": digest}))
+            write_atomic(folder / f"{n}.parquet", lambda tmp, t=tables[n]: t.to_parquet(tmp, index=False))
+        write_atomic(folder / "inputs.json", json.dumps({"store": str(st.path), "digest": digest}))
     tables = {n: pd.read_parquet(folder / f"{n}.parquet") for n in names}
     return Profiles(cfg, tables["profiles"], tables["gaps"], tables["gap_trends"], digest)

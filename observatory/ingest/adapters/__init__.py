@@ -15,7 +15,7 @@ import pandas as pd
 
 from observatory.errors import Report
 
-ROW = "_row"  # column carrying the 1-based line number in the source file, for error reports
+from observatory.ingest.readers import ROW  # noqa: F401  (the line-number column, re-exported for adapters)
 
 
 @dataclass

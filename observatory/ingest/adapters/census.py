@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from observatory.ingest.adapters import ROW, Extract, register
-from observatory.ingest.adapters._common import empty_frame, finish, period_sort_key, read_area_table, slug, snake, to_number
+from observatory.ingest.adapters._common import empty_frame, finish, period_sort_key, read_area_table, slug, snake, to_number, unreadable
 
 CODE_COLUMNS = ["lsoa21_code", "lsoa_code", "lsoa21cd", "msoa21_code", "msoa21cd", "oa21_code", "oa21cd",
                 "ltla21_code", "ltla22_code", "geography_code", "area_code", "lsoa11_code", "msoa11_code"]
@@ -37,14 +37,16 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     """Read a Census long table into proportions (numerator, denominator) per area."""
     t = read_area_table(path, options, CODE_COLUMNS, "lsoa21_code", "or another area code column")
     report, file, table, columns, by_snake, code_col = t.report, t.file, t.table, t.columns, t.by_snake, t.code_col
+    if unreadable(report):
+        return Extract(empty_frame(), report)
     count_col = options.get("count_column") or next((by_snake[c] for c in COUNT_COLUMNS if c in by_snake), None)
     if count_col is None or count_col not in columns:
-        report.add(file, 1, str(count_col or "n"), f"missing required column {str(count_col or 'n')!r}")
+        report.add(file, 1, str(count_col or "n"), f"missing required column {str(count_col or 'n')!r}", code="missing-column")
     total_col = options.get("total_column") or next(
         (c for c in columns if snake(c).startswith(("total_", "all_")) or snake(c) == "total"), None)
     if total_col is None or total_col not in columns:
         name = str(total_col or "total_households")
-        report.add(file, 1, name, f"missing required column {name!r}")
+        report.add(file, 1, name, f"missing required column {name!r}", code="missing-column")
     category_col = options.get("category_column")
     if category_col is None and not report:
         skip = {code_col, count_col, total_col}
@@ -55,9 +57,9 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
         else:
             report.add(file, 1, None, "unknown header variant: cannot tell the category column"
                        + (f" among {', '.join(repr(c) for c in candidates)}" if candidates else "")
-                       + "; set option category_column")
+                       + "; set option category_column", code="unknown-layout")
     elif category_col is not None and category_col not in columns:
-        report.add(file, 1, str(category_col), f"missing required column {str(category_col)!r}")
+        report.add(file, 1, str(category_col), f"missing required column {str(category_col)!r}", code="missing-column")
     if report:
         return Extract(empty_frame(), report)
 
@@ -68,15 +70,15 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     total, _ = to_number(table[total_col], rows, file, total_col, report, options.get("thousands"))
     over = n > total
     for r, a, b in zip(rows[over], n[over], total[over]):
-        report.add(file, int(r), count_col, f"count {a:g} is greater than the total {b:g}")
+        report.add(file, int(r), count_col, f"count {a:g} is greater than the total {b:g}", code="count-exceeds-denominator")
     totals = pd.DataFrame({"code": codes, "total": total, ROW: rows})
     several = totals.groupby("code")["total"].nunique() > 1
     for code in several[several].index:
         r = totals.loc[totals["code"] == code, ROW].iloc[0]
-        report.add(file, int(r), total_col, f"area {code} has more than one total")
+        report.add(file, int(r), total_col, f"area {code} has more than one total", code="duplicate-key")
     empty = codes == ""
     if empty.any():
-        report.add_rows(file, rows[empty].tolist(), code_col, f"empty {code_col}")
+        report.add_rows(file, rows[empty].tolist(), code_col, f"empty {code_col}", code="missing-value")
 
     wanted = options.get("indicators")
     known = set(categories)
@@ -86,7 +88,7 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
             for c in cats:
                 if c not in known:
                     report.add(file, None, category_col, f"indicator {ind}: category {c!r} not found in column "
-                               f"{category_col!r} (found: {', '.join(sorted(known))})")
+                               f"{category_col!r} (found: {', '.join(sorted(known))})", code="unknown-category")
     else:
         prefix = str(options.get("indicator_prefix") or snake(category_col))
         groups = {}

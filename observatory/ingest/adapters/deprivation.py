@@ -30,7 +30,7 @@ import pandas as pd
 
 from observatory.ingest.adapters import ROW, Extract, register
 from observatory.ingest.adapters._common import (
-    area_type_from_code, empty_frame, finish, read_area_table, set_fixed_period, snake, to_number,
+    area_type_from_code, empty_frame, finish, read_area_table, set_fixed_period, snake, to_number, unreadable,
 )
 
 DOMAINS = {
@@ -88,8 +88,10 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     """Read an Indices of Deprivation LSOA file into long rows, one per LSOA and indicator."""
     t = read_area_table(path, options, CODE_COLUMNS, "LSOA code (2011)", "or lsoa11_code, lsoa21_code, lsoa")
     report, file, table, columns, code_col = t.report, t.file, t.table, t.columns, t.code_col
+    if unreadable(report):
+        return Extract(empty_frame(), report)
     if options.get("period") is None:
-        report.add(file, None, None, "option 'period' is required (the Indices' edition, e.g. \"2019\")")
+        report.add(file, None, None, "option 'period' is required (the Indices' edition, e.g. \"2019\")", code="missing-option")
 
     wanted = options.get("indicators")
     if isinstance(wanted, Mapping):
@@ -108,28 +110,28 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
         picks[c] = ((selected or {}).get(k, k), k)
     for c, ind in dict(options.get("columns") or {}).items():
         if c not in columns:
-            report.add(file, 1, str(c), f"missing required column {str(c)!r}")
+            report.add(file, 1, str(c), f"missing required column {str(c)!r}", code="missing-column")
         else:
             picks[c] = (str(ind), None)
     if selected is not None:
         for k in selected:
             if k not in seen:
-                report.add(file, 1, None, f"no column for {k!r} in this file")
+                report.add(file, 1, None, f"no column for {k!r} in this file", code="missing-column")
     if code_col is not None and not picks and not report:
         report.add(file, 1, None, "unknown header variant: no deprivation score, rank or decile column recognised; "
-                   "name the columns to read with the 'columns' option")
+                   "name the columns to read with the 'columns' option", code="unknown-layout")
     if report:
         return Extract(empty_frame(), report)
 
     vintage = vintage_of(code_col)
     if options.get("vintage") is not None:
         if vintage and str(options["vintage"]) != vintage:
-            report.add(file, 1, code_col, f"option vintage {str(options['vintage'])!r} contradicts column {code_col!r}")
+            report.add(file, 1, code_col, f"option vintage {str(options['vintage'])!r} contradicts column {code_col!r}", code="wrong-vintage")
         vintage = str(options["vintage"])
     codes = table[code_col].str.strip()
     empty = codes == ""
     if empty.any():
-        report.add_rows(file, table.loc[empty, ROW].tolist(), code_col, f"empty {code_col}")
+        report.add_rows(file, table.loc[empty, ROW].tolist(), code_col, f"empty {code_col}", code="missing-value")
     parts = []
     for c, (ind, k) in picks.items():
         values, sup = to_number(table[c], table[ROW], file, c, report, options.get("thousands"))
@@ -141,11 +143,11 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
                 if over.any():
                     first = int(table.loc[over, ROW].iloc[0])
                     report.add(file, first, c, f"{k} above 1 ({values[over].iloc[0]:g}) in {int(over.sum())} rows: "
-                               "a percentage? set percent_scores: true")
+                               "a percentage? set percent_scores: true", code="out-of-range")
         if k and k.endswith("_decile"):
             outside = values.notna() & ~values.isin(np.arange(1, 11))
             if outside.any():
-                report.add_rows(file, table.loc[outside, ROW].tolist(), c, "decile outside 1–10")
+                report.add_rows(file, table.loc[outside, ROW].tolist(), c, "decile outside 1–10", code="out-of-range")
         keep = (values.notna() | sup) & ~empty
         parts.append(pd.DataFrame({
             "indicator_id": ind, "area_code": codes[keep], "value": values[keep],

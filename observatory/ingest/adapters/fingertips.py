@@ -24,8 +24,9 @@ import pandas as pd
 
 from observatory.ingest.adapters import ROW, Extract, register
 from observatory.ingest.adapters._common import (
-    AREA_PREFIXES, add_rows, empty_frame, finish, map_text, norm, period_sort, read_table, require_text, to_number,
+    add_rows, empty_frame, finish, map_text, norm, period_sort, read_table, require_text, to_number, unreadable,
 )
+from observatory._core.vocab import area_type_of
 from observatory.errors import Report
 
 # normalised header name → our column
@@ -61,7 +62,7 @@ def _variant(columns: list[str]) -> str:
 
 
 def _area_type(code: str, label: str) -> str:
-    by_code = AREA_PREFIXES.get(code[:3])
+    by_code = area_type_of(code)
     if by_code:
         return by_code
     key = norm(label)
@@ -77,6 +78,8 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     report = Report()
     file = Path(path).name
     table = read_table(path, options, report)
+    if unreadable(report):
+        return Extract(empty_frame(), report)
     columns = [c for c in table.columns if c != ROW]
     by_norm: dict[str, str] = {}
     for c in columns:
@@ -85,12 +88,12 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     if not present:
         shown = ", ".join(repr(c) for c in columns[:6]) + (" …" if len(columns) > 6 else "")
         report.add(file, 1, None, "unknown header variant: expected a Fingertips export with columns "
-                   f"'Indicator ID', 'Area Code', 'Time period', 'Value' (found {shown})")
+                   f"'Indicator ID', 'Area Code', 'Time period', 'Value' (found {shown})", code="unknown-layout")
         return Extract(empty_frame(), report)
     spelling = SPELLINGS[_variant(columns)]
     for k in REQUIRED:
         if k not in by_norm:
-            report.add(file, 1, spelling[k], f"missing required column {spelling[k]!r}")
+            report.add(file, 1, spelling[k], f"missing required column {spelling[k]!r}", code="missing-column")
     if report:
         return Extract(empty_frame(), report)
 
@@ -138,7 +141,7 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
         sort = derived
     unknown = sort.isna()
     for p, rows in frame.loc[unknown, ROW].groupby(frame.loc[unknown, "period"]):
-        add_rows(report, file, rows, src["period"], f"cannot derive a sortable period from {p!r}")
+        add_rows(report, file, rows, src["period"], f"cannot derive a sortable period from {p!r}", "bad-period")
     frame = frame[~unknown]
     frame["period_sort"] = sort[~unknown].astype("int64")
     return Extract(finish(frame, Path(path), options), report)

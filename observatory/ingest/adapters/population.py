@@ -23,7 +23,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from observatory.ingest.adapters import ROW, Extract, register
-from observatory.ingest.adapters._common import empty_frame, finish, read_area_table, set_fixed_period, snake, to_number
+from observatory.ingest.adapters._common import empty_frame, finish, read_area_table, set_fixed_period, snake, to_number, unreadable
 from observatory.ingest.adapters.deprivation import vintage_of
 
 CODE_COLUMNS = ["lsoa_code", "lsoa11_code", "lsoa21_code", "lsoa_code_2011", "lsoa_code_2021", "lsoa_2021_code",
@@ -57,13 +57,15 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     """Read a small-area population file into counts by age band."""
     t = read_area_table(path, options, CODE_COLUMNS, "LSOA Code", "or lsoa11_code, lsoa21_code")
     report, file, table, columns, by_snake, code_col = t.report, t.file, t.table, t.columns, t.by_snake, t.code_col
+    if unreadable(report):
+        return Extract(empty_frame(), report)
     if options.get("period") is None:
-        report.add(file, None, None, "option 'period' is required (the estimates' reference year, e.g. \"2020\")")
+        report.add(file, None, None, "option 'period' is required (the estimates' reference year, e.g. \"2020\")", code="missing-option")
     file6 = {label: next((c for c in columns if frag in snake(c)), None) for frag, label in FILE6.items()}
     ages = _age_columns(columns)
     if code_col is not None and not ages and not any(file6.values()):
         report.add(file, 1, None, "unknown header variant: neither single years of age (0 … 89, 90+) "
-                   "nor IoD population denominators found")
+                   "nor IoD population denominators found", code="unknown-layout")
     if report:
         return Extract(empty_frame(), report)
 
@@ -76,9 +78,9 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
         expected = [str(a) for a in range(90)] + ["90+"]
         for label in expected:
             if label not in ages:
-                report.add(file, 1, label, f"missing required column {label!r}")
+                report.add(file, 1, label, f"missing required column {label!r}", code="missing-column")
         if total_col is None:
-            report.add(file, 1, "All Ages", "missing required column 'All Ages' (or total_population)")
+            report.add(file, 1, "All Ages", "missing required column 'All Ages' (or total_population)", code="missing-column")
         if report:
             return Extract(empty_frame(), report)
         single = {a: to_number(table[ages[a]], rows, file, ages[a], report, thousands)[0] for a in expected}
@@ -86,7 +88,7 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
         summed = sum(single.values())
         off = (summed != total) & summed.notna() & total.notna()
         for r, s, t in zip(rows[off], summed[off], total[off]):
-            report.add(file, int(r), total_col, f"single years of age sum to {s:g}, not the total {t:g}")
+            report.add(file, int(r), total_col, f"single years of age sum to {s:g}, not the total {t:g}", code="total-mismatch")
         counts["All ages"] = total
         for label, years in BANDS:
             counts[label] = sum(single[str(y)] for y in years)
@@ -94,7 +96,7 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     else:
         missing = [label for label, c in file6.items() if c is None]
         for label in missing:
-            report.add(file, 1, label, f"missing required column for ages {label!r} (IoD population denominators)")
+            report.add(file, 1, label, f"missing required column for ages {label!r} (IoD population denominators)", code="missing-column")
         if missing:
             return Extract(empty_frame(), report)
         for label, c in file6.items():
@@ -102,11 +104,11 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
         parts = counts["0-15"] + counts["16-59"] + counts["60+"]
         off = (parts != counts["All ages"]) & parts.notna() & counts["All ages"].notna()
         for r, s, t in zip(rows[off], parts[off], counts["All ages"][off]):
-            report.add(file, int(r), file6["All ages"], f"ages 0-15, 16-59 and 60+ sum to {s:g}, not the total {t:g}")
+            report.add(file, int(r), file6["All ages"], f"ages 0-15, 16-59 and 60+ sum to {s:g}, not the total {t:g}", code="total-mismatch")
 
     empty = codes == ""
     if empty.any():
-        report.add_rows(file, rows[empty].tolist(), code_col, f"empty {code_col}")
+        report.add_rows(file, rows[empty].tolist(), code_col, f"empty {code_col}", code="missing-value")
     parts = []
     for label, values in counts.items():
         keep = values.notna() & ~empty

@@ -18,7 +18,7 @@ from observatory._core.vocab import VALUE_COLUMNS
 from observatory.ingest.adapters import ROW, Extract, register
 from observatory.ingest.adapters._common import (
     NUMBER_COLUMNS, add_rows, area_type_from_code, empty_frame, finish, map_text, period_sort, read_table,
-    require_text, to_number,
+    require_text, to_number, unreadable,
 )
 from observatory.errors import Report
 
@@ -32,6 +32,8 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     report = Report()
     file = Path(path).name
     table = read_table(path, options, report)
+    if unreadable(report):
+        return Extract(empty_frame(), report)
     header_row = int(options.get("header_row", 1))
     rename = {str(k): str(v) for k, v in dict(options.get("columns") or {}).items()}
     renamed = table.rename(columns=rename)
@@ -41,13 +43,13 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     label = {c: original.get(name, name) for c, name in found.items()}
     if len(table.columns) > 1 and not found:
         report.add(file, header_row, None, "unknown header variant: none of the tidy table's columns "
-                   "(indicator_id, area_code, period, value, …) found; map the file's names with the 'columns' option")
+                   "(indicator_id, area_code, period, value, …) found; map the file's names with the 'columns' option", code="unknown-layout")
         return Extract(empty_frame(), report)
     for col in ("indicator_id", "area_code", "period"):
         if col not in found and not (col in CONSTANTS and options.get(CONSTANTS[col]) is not None):
-            report.add(file, header_row, col, f"missing required column {col!r}")
+            report.add(file, header_row, col, f"missing required column {col!r}", code="missing-column")
     if "value" not in found and "numerator" not in found:
-        report.add(file, header_row, "value", "missing required column 'value' (or 'numerator')")
+        report.add(file, header_row, "value", "missing required column 'value' (or 'numerator')", code="missing-column")
     if report:
         return Extract(empty_frame(), report)
 
@@ -83,14 +85,14 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
         derived = period_sort(frame["period"])
         sort = given.where(given.notna(), derived)
         fraction = sort.notna() & (sort != np.floor(sort))
-        add_rows(report, file, frame.loc[fraction, ROW], label["period_sort"], "period_sort is not a whole number")
+        add_rows(report, file, frame.loc[fraction, ROW], label["period_sort"], "period_sort is not a whole number", "bad-period")
         sort = sort.where(~fraction)
     else:
         sort = period_sort(frame["period"])
     unknown = sort.isna()
     for p, rows in frame.loc[unknown, ROW].groupby(frame.loc[unknown, "period"]):
         add_rows(report, file, rows, label.get("period", "period"),
-                 f"cannot derive period_sort from period {p!r}; add a period_sort column")
+                 f"cannot derive period_sort from period {p!r}; add a period_sort column", "bad-period")
     frame = frame[~unknown]
     frame["period_sort"] = sort[~unknown].astype("int64")
     if "area_type" not in frame:

@@ -2,7 +2,7 @@
 
 ``fetch_indicator_csv`` saves what the ``fingertips`` adapter reads (the ``all_data/csv/by_indicator_id``
 export, standard header); ``fetch_metadata`` and ``indicator_drafts`` help write indicators.csv rows.
-Every call takes an ``opener`` (see ``_common.Opener``) so tests replay recorded responses; the default
+Every call takes an ``opener`` (see ``fetch._http.Opener``) so tests replay recorded responses; the default
 is urllib with a User-Agent, a timeout, and retries with exponential backoff on 5xx/429/network errors.
 """
 from __future__ import annotations
@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import urlencode
 
-from observatory.ingest.adapters._common import DownloadError, Opener, fetch, write_atomic
+from observatory._core.files import write_atomic
+from observatory.ingest.fetch._http import DownloadError, Opener, fetch
 
 BASE = "https://fingertips.phe.org.uk/api"
 VALUE_TYPES = {  # Fingertips ValueType label → our value_type

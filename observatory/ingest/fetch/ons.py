@@ -4,7 +4,7 @@ and lookups) and Nomis (population estimates, Census 2021 tables).
 Both page through results: ArcGIS with ``resultOffset``/``resultRecordCount`` while the answer says
 ``exceededTransferLimit``; Nomis with ``RecordOffset``/``RecordLimit`` (25,000 cells a call) until a
 short page or the ``RECORD_COUNT`` column says all rows arrived. Every call takes an ``opener`` (see
-``_common.Opener``) so tests replay recorded responses.
+``fetch._http.Opener``) so tests replay recorded responses.
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from urllib.parse import urlencode
 
 import pandas as pd
 
-from observatory.ingest.adapters._common import DownloadError, Opener, fetch, write_atomic
+from observatory._core.files import write_atomic
+from observatory.ingest.fetch._http import DownloadError, Opener, fetch
 
 ARCGIS_SERVICES = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
 NOMIS = "https://www.nomisweb.co.uk/api/v01"

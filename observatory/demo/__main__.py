@@ -1,0 +1,4 @@
+"""``python -m observatory.demo OUT_DIR [SEED]``"""
+from observatory.demo import main
+
+main()

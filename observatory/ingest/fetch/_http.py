@@ -1,0 +1,47 @@
+"""The HTTP transport the download clients share: a User-Agent, retries with backoff, and a replaceable opener."""
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from typing import Callable
+
+USER_AGENT = "observatory/0.1 (county research observatory; open-data download; Python urllib)"
+Opener = Callable[[str, "bytes | None", float], bytes]
+"""A transport: ``opener(url, body, timeout) -> response bytes``; raises ``urllib.error.HTTPError`` on a status."""
+
+
+class DownloadError(RuntimeError):
+    """A download that failed after its retries, or an API that answered with an error."""
+
+
+def urllib_opener(url: str, body: bytes | None = None, timeout: float = 60.0) -> bytes:
+    """The default transport: urllib with a User-Agent; POSTs ``body`` form-encoded when given."""
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    request = urllib.request.Request(url, data=body, headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (https URLs built here)
+        return response.read()
+
+
+def fetch(url: str, *, body: bytes | None = None, opener: Opener | None = None, timeout: float = 60.0,
+          retries: int = 3, backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> bytes:
+    """GET (or POST ``body``) ``url``, retrying server errors (5xx), 429 and network failures with
+    exponential backoff (``backoff``, 2×, 4× … seconds); client errors (4xx) fail at once."""
+    opener = opener or urllib_opener
+    last: Exception | None = None
+    for attempt in range(retries + 1):
+        try:
+            return opener(url, body, timeout)
+        except urllib.error.HTTPError as e:
+            if e.code < 500 and e.code != 429:
+                raise DownloadError(f"{url}: HTTP {e.code} {e.reason}") from e
+            last = e
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
+            last = e
+        if attempt < retries:
+            sleep(backoff * 2 ** attempt)
+    raise DownloadError(f"{url}: failed after {retries + 1} attempts: {last}") from last
+
+
