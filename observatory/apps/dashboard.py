@@ -175,16 +175,20 @@ class LocalitiesDashboard:
         self.localities = geo.localities()
         themes = [t for t in Theme if t.value in set(self.indicators["theme"])]
         wide = {"description_width": "initial"}
+        # at most this wide, never wider than the screen (a 390 px phone)
+        def fits(width: str):
+            return w.Layout(width="100%", max_width=width)
+
         self.theme = w.Dropdown(description="Theme", options=[(THEME_TITLES[t], t.value) for t in themes],
-                                style=wide, layout=w.Layout(width="340px"))
-        self.indicator = w.Dropdown(description="Indicator", options=[], style=wide, layout=w.Layout(width="440px"))
-        self.period = w.Dropdown(description="Period", options=[], style=wide, layout=w.Layout(width="180px"))
+                                style=wide, layout=fits("340px"))
+        self.indicator = w.Dropdown(description="Indicator", options=[], style=wide, layout=fits("440px"))
+        self.period = w.Dropdown(description="Period", options=[], style=wide, layout=fits("180px"))
         buttons = {"description_width": "initial", "button_width": "auto"}
         self.level = w.ToggleButtons(options=[(v, k) for k, v in LEVELS.items()], description="Areas", style=buttons)
         self.colour_by = w.ToggleButtons(options=[(v, k) for k, v in COLOUR_BY.items()], description="Shade by", style=buttons)
         self.locality = w.Dropdown(description="Locality",
                                    options=[("(choose a locality)", NO_LOCALITY)] + [(a.name, a.code) for a in self.localities],
-                                   style=wide, layout=w.Layout(width="340px"))
+                                   style=wide, layout=fits("340px"))
         self.header = w.HTML(self.header_html())
         self.map = w.HTML(layout=w.Layout(width="100%"))
         self.details = w.HTML(layout=w.Layout(width="100%"))
