@@ -154,7 +154,7 @@ def test_small_areas_toggle_draws_every_small_area(session):
 
 def test_shading_by_comparison_uses_the_benchmark_colours(session):
     page, _ = session
-    from observatory.present.charts import COMPARISON_COLOURS
+    from observatory.present.palette import COMPARISON_COLOURS
 
     before = _legend(page)
     page.locator(".widget-toggle-button", has_text="Compared with county").click()
@@ -184,6 +184,28 @@ def test_choosing_a_locality_shows_its_spine_and_trend_charts(session):
     page.set_viewport_size({"width": 1280, "height": min(int(height) + 150, 6000)})  # Voila scrolls inside the page
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_fresh_load_fits_the_map_to_the_county_and_the_controls_fit_the_screen(session, server, width):
+    """The map's iframe measures 0x0 when its script first runs: it must still open on the county, not the world."""
+    from playwright.sync_api import expect
+
+    page = session[0].context.browser.new_page(viewport={"width": width, "height": 900})
+    try:
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(server + "voila/render/localities.ipynb", wait_until="domcontentloaded")
+        fitted = _map(page).locator(".folium-map[data-obs-fitted]")
+        expect(fitted).to_have_count(1, timeout=TIMEOUT_MS)
+        assert int(fitted.get_attribute("data-obs-fitted")) >= 8  # a county, not the world (zoom 1-3)
+        frame = page.locator(MAP).bounding_box()
+        area = _map(page).locator(AREAS).first.bounding_box()  # page coordinates, like the frame's
+        assert frame["width"] > 0 and frame["height"] > 0 and area
+        assert frame["x"] <= area["x"] < frame["x"] + frame["width"] and frame["y"] <= area["y"] < frame["y"] + frame["height"]
+        select = _dropdown(page, "Indicator").bounding_box()
+        assert select["x"] >= 0 and select["x"] + select["width"] <= width + 0.5  # never past the screen edge
+    finally:
+        page.close()
 
 
 def test_the_packs_folder_publishes_nothing_unlisted(server):

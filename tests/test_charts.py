@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from observatory._core.vocab import COMPARISON_TITLES, COMPARISONS
 from observatory.present import charts
+from observatory.present.palette import COMPARISON_COLOURS, SPINE_GREYS
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -107,7 +109,7 @@ def test_bars_put_worst_quartile_on_the_left(spine_frame):
     rows = _rows(charts.spine_chart(spine_frame))
     for key in ("le", "smk"):
         rects = sorted(_svg(rows[key]["svg"]).findall(f"{SVG}rect"), key=lambda r: float(r.get("x")))
-        assert [r.get("fill") for r in rects] == list(charts.SPINE_GREYS)
+        assert [r.get("fill") for r in rects] == list(SPINE_GREYS)
     cells = rows["smk"]["cells"]
     assert cells[5] == "22.0" and cells[7] == "9.0"  # worst (highest) left, best (lowest) right
     assert rows["le"]["cells"][5] == "76.0" and rows["le"]["cells"][7] == "83.0"
@@ -116,7 +118,7 @@ def test_bars_put_worst_quartile_on_the_left(spine_frame):
 def test_marker_colour_is_the_comparison(spine_frame):
     rows = _rows(charts.spine_chart(spine_frame))
     fill = {k: _svg(rows[k]["svg"]).find(f"{SVG}circle").get("fill") for k in ("le", "smk", "old", "nc")}
-    assert fill == {"le": "#92D050", "smk": "#C00000", "old": "#BED2FF", "nc": "#FFFFFF"}
+    assert fill == {"le": "#92D050", "smk": "#C00000", "old": "#C2CCFF", "nc": "#FFFFFF"}  # Fingertips' higher
 
 
 def test_suppressed_row_shows_star_and_no_marker(spine_frame):
@@ -132,7 +134,7 @@ def test_text_is_escaped(spine_frame):
     doc = charts.spine_chart(spine_frame, title="<b>Title</b>")
     assert "<script>" not in doc and "&lt;script&gt;x&lt;/script&gt;" in doc
     assert "&lt;b&gt;Title&lt;/b&gt;" in doc
-    assert 'Smoking &amp; &quot;adults&quot;' in doc
+    assert 'Smoking &amp; &#34;adults&#34;' in doc
     assert _rows(doc)["le"]["cells"][0] == "Life expectancy <script>x</script>"
 
 
@@ -197,15 +199,21 @@ def test_trend_with_no_values_says_so():
 
 def test_comparison_legend_lists_every_colour():
     legend = charts.comparison_legend()
-    for colour, label in zip(charts.COMPARISON_COLOURS.values(), charts.COMPARISON_LABELS.values()):
-        assert re.search(rf"background:{colour}\"></span>{label}<", legend)
+    for key, colour in COMPARISON_COLOURS.items():
+        assert re.search(rf"background:{colour}\"></span>{COMPARISON_TITLES[key]}<", legend)
+    assert legend.count('class="sw"') == len(COMPARISONS)
 
 
-def test_comparison_key_normalises_labels():
-    assert charts.comparison_key("Not compared") == "not_compared"
-    assert charts.comparison_key(" Better ") == "better"
-    assert charts.comparison_key(None) == "not_compared"
-    assert charts.comparison_key(float("nan")) == "not_compared"
+def test_small_proportions_and_scores_never_read_zero(spine_frame):
+    tiny = spine_frame.assign(value=[0.0012, -0.0001, 22.0, 4.0, 10.0], benchmark=[0.0010, 0.0002, 20.0, 5.0, 9.0],
+                              peer_min=[0.0004, -0.0003, 15.0, 1.0, 5.0], peer_q25=[0.0008, -0.0002, 18.0, 3.0, 8.0],
+                              peer_q75=[0.0011, 0.0001, 23.0, 6.0, 11.0], peer_max=[0.0016, 0.0004, 28.0, 9.0, 14.0])
+    rows = _rows(charts.spine_chart(tiny))
+    assert rows["le"]["cells"][3:6] == ["0.00120", "0.00100", "0.00040"]  # a spread of 0.0012: five decimals
+    assert rows["smk"]["cells"][3] == "-0.00010"
+    zero = re.compile(r"-?0(\.0*)?")
+    assert not [c for r in rows.values() for c in r["cells"][3:] if zero.fullmatch(c)]  # no 0.0, no -0.0
+    assert rows["old"]["cells"][3] == "22.0"  # a spread of 13: one decimal, as before
 
 
 def test_polarity_enum_is_accepted(spine_frame):

@@ -6,11 +6,12 @@ import json
 import re
 from pathlib import Path
 
+import markupsafe
 import numpy as np
 import pandas as pd
 import pytest
 
-from observatory.present.charts import COMPARISON_COLOURS
+from observatory.present.palette import COMPARISON_COLOURS
 from observatory.config import load_config
 from observatory.apps.dashboard import LocalitiesDashboard, latest_pack, profile_in_pack, value_classes
 from observatory.ingest.pipeline import ingest
@@ -174,7 +175,9 @@ def test_value_classes_are_mapclassify_quantiles_with_distinct_labels():
     assert [order.index(c) for c in classes.dropna()] == list(expected.yb)
     assert classes.isna().sum() == 2 and len(colours) == 5 and len(set(colours.values())) == 5
     _classes, close = value_classes(pd.Series([0.101, 0.102, 0.103, 0.104, 0.105]), k=5)
-    assert len(close) == 5 and list(close)[0] == "0.101 – 0.102"  # 0.2 quantile 0.1018: three decimals needed
+    # 0.2 quantile 0.1018: at three decimals one class would read "0.103 – 0.103"; four tell every class apart
+    assert len(close) == 5 and list(close)[0] == "0.1010 – 0.1018"
+    assert all(low != high for low, high in (label.split(" – ") for label in close))
 
 
 def test_colour_by_comparison_shades_by_benchmark(profiles):
@@ -225,7 +228,8 @@ def test_labels_from_data_are_escaped_everywhere(profiles):
     d.locality.value = "ML01"
     for shown in (document(d.map.value), d.details.value, d.header.value):
         assert '<script>alert("x")' not in shown
-    assert html.escape(NASTY) in d.details.value
+    assert str(markupsafe.escape(NASTY)) in d.details.value  # escaped by the templates
+    assert str(markupsafe.escape(NASTY)) in d.header.value or NASTY not in d.header.value
 
 
 def test_map_coordinates_have_at_most_five_decimals(profiles):

@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry import LineString
 
 from observatory.present import maps
-from observatory.present.charts import COMPARISON_COLOURS
+from observatory.present.palette import COMPARISON_COLOURS
 
 WARWICKSHIRE = Path(__file__).resolve().parents[2] / "shared/data/warwickshire"
 NASTY = 'A<b>&"1'
@@ -267,3 +267,23 @@ def test_real_lsoa_boundaries_are_light_enough():
     doc = maps.map_html(maps.choropleth(web, "value", title="LSOAs"))
     print(f"339 LSOAs: {len(doc.encode()) / 1e6:.2f} MB, {web.geometry.count_coordinates().sum()} vertices")
     assert len(doc.encode()) < 1.5e6
+
+
+def test_map_fits_its_areas_once_its_frame_has_a_size(grid):
+    doc = maps.map_html(maps.choropleth(grid, "value"))
+    script = doc[doc.index("var bounds = "):]
+    bounds = json.JSONDecoder().raw_decode(script[len("var bounds = "):])[0]
+    minx, miny, maxx, maxy = grid.total_bounds
+    assert sum(bounds, []) == pytest.approx([miny, minx, maxy, maxx])
+    assert "ResizeObserver" in script and "invalidateSize" in script
+    assert "clientWidth > 0 && box.clientHeight > 0" in script  # never fitted while the frame is 0x0
+
+
+def test_small_values_get_the_decimals_they_need(grid):
+    gdf = grid.assign(value=grid["value"] / 10000)  # 0.00100 to 0.00325
+    doc = maps.map_html(maps.choropleth(gdf, "value", legend_title="Rate"))
+    labels = re.findall(r'class="obs-swatch"[^>]*></span>([^<]*)</div>', doc)[:-1]
+    assert len(labels) == 5 and all(low != high for low, high in (label.split(" – ") for label in labels))
+    assert not [label for label in labels if "0.0 – 0.0" in label or "-0" in label]
+    tooltip = {f["id"]: f["properties"] for f in _geojson_layers(doc)[0]["features"]}
+    assert tooltip["A00"]["t1"] == "0.00100"

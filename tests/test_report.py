@@ -84,3 +84,24 @@ def test_headline_wording_without_worse_indicators():
                            "vs_county": ["similar"], "trend_judgement": ["no significant change"], "relative_gap": [1.0]})
     lines = headline(latest, "Town", "County")
     assert lines[0].startswith("Town has data for 1 indicators") and "No indicator is significantly worse" in lines[-1]
+
+
+def test_headline_is_text_and_small_figures_keep_their_decimals():
+    latest = pd.DataFrame({"title": ["<b>Rate</b>"], "value": [0.0012], "county_value": [0.0009], "unit": [""],
+                           "polarity": ["low_is_good"], "vs_county": ["worse"], "trend_judgement": ["worsening"],
+                           "relative_gap": [0.0012 / 0.0009]})
+    lines = headline(latest, "Town & Co", "County")
+    assert lines[0].startswith("Town & Co has data")  # escaped where shown, not here
+    assert "<b>Rate</b> (0.001200 against 0.000900)" in lines[1]  # a spread of 0.0003: six decimals
+    assert not [line for line in lines if "0.0 against 0.0" in line or "-0.0" in line]
+
+
+def test_sections_escape_names_and_carry_the_one_banner(mini_store):
+    cfg, store = mini_store
+    p = LocalityProfile(cfg, "ML01", "2025Q3", "public", store.path)
+    p.area.__dict__["name"] = 'North<script>alert("x")</script>'
+    for section in (p.title_html(), p.headline_html(), p.spine_html()):
+        assert "<script>alert" not in section and "North&lt;script&gt;" in section
+    assert ('class="obs-synthetic"' in p.title_html()) == bool(cfg.synthetic)
+    tables = p.theme_tables_html()
+    assert '<table class="obs-table">' in tables and "Adults who smoke" in tables

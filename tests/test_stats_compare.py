@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from observatory._core.vocab import Polarity
-from observatory.stats.compare import COLOURS, compare, quintiles, rag_colour
+from observatory.present.palette import COLOURS, rag_colour
+from observatory.stats.compare import compare, quintiles
 
 
 @pytest.fixture

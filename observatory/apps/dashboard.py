@@ -13,7 +13,7 @@ back to the kernel, so the locality is chosen from the dropdown.
 """
 from __future__ import annotations
 
-import html
+import gc
 import logging
 import os
 from collections import OrderedDict
@@ -23,17 +23,23 @@ from pathlib import Path
 from typing import Iterator
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
-from observatory.present import charts
-from observatory.metadata.catalogue import allowed_datasets, attributions, check_audience
+from observatory._core.numbers import format_number
+from observatory._core.vocab import COMPARISON_TITLES, THEME_TITLES, Theme
+from observatory.apps.paths import PACKS_PATH, packs_root
 from observatory.config import Config, load_config
 from observatory.geo.areas import simplify_for_web
-from observatory.profiles.table import Profiles, load_profiles
+from observatory.metadata.catalogue import allowed_datasets, attributions, check_audience
+from observatory.present import charts
+from observatory.present.classes import class_labels, quantile_classes
+from observatory.present.figures import decimals_for
+from observatory.present.maps import choropleth, map_iframe
+from observatory.present.palette import COMPARISON_COLOURS, comparison_title, sequential
 from observatory.present.report import SUPPRESSION_THRESHOLD, LocalityProfile, publishable
-from observatory._core.vocab import THEME_TITLES, Theme
-from observatory.apps.paths import PACKS_PATH, packs_root
+from observatory.present.templating import Markup, render_macro
+from observatory.profiles.table import Profiles, load_profiles
+from observatory.publish.engine import read_manifest
 
 LEVELS = {"locality": "Localities", "small_area": "Small areas"}
 COLOUR_BY = {"value": "Value", "vs_county": "Compared with county", "vs_england": "Compared with England"}
@@ -44,44 +50,31 @@ MISSING = "no data or suppressed"
 _MAP_CACHE_SIZE = 24
 
 
+__all__ = ["LocalitiesDashboard", "decimals_for", "for_audience", "latest_pack", "profile_in_pack", "value_classes"]
+
+
 def _number(v: float, unit: str = "", decimals: int = 1) -> str:
-    if v is None or pd.isna(v):
-        return "–"
-    return f"{v:,.{decimals}f}{'%' if unit == '%' else ''}"
+    return format_number(v, decimals, unit)
 
 
-def decimals_for(values: pd.Series) -> int:
-    """Decimals that tell the values apart: 1 for a spread of 5 or more, up to 3 for a spread under 0.5."""
-    present = pd.to_numeric(values, errors="coerce").dropna()
-    span = float(present.max() - present.min()) if len(present) else 0.0
-    return 1 if span >= 5 or span == 0 else 2 if span >= 0.5 else 3
+def _section(name: str, *args) -> Markup:
+    return render_macro("dashboard_sections.html.j2", name, *args)
 
 
 def value_classes(values: pd.Series, k: int = 5, decimals: int = 1) -> tuple[pd.Series, dict[str, str]]:
     """Quantile classes of ``values`` as legend labels ("lowest – upper") and their colours, light to dark.
 
-    The same classes as the maps' default (upper bounds at the k quantiles, a value on a bound in
-    the lower class) without importing mapclassify, which costs each dashboard kernel ~55 MB.
-    Missing values get no class. Labels gain decimals until they are distinct.
+    The maps' classes (``present.classes``: mapclassify's quantiles in numpy, so a dashboard kernel never
+    imports mapclassify). Missing values get no class. Labels gain decimals until they are distinct and no
+    class reads the same figure at both ends.
     """
-    from observatory.present.maps import SEQUENTIAL_COLOURS
-
     numbers = pd.to_numeric(values, errors="coerce").astype(float)
-    present = numbers.dropna().to_numpy()
-    if not present.size:
+    classes, bounds = quantile_classes(numbers.to_numpy(), k)
+    if not bounds.size:
         return pd.Series([None] * len(values), index=values.index, dtype=object), {}
-    k = min(k, np.unique(present).size)
-    bounds = np.unique(np.quantile(present, np.linspace(0, 1, k + 1)[1:]))
-    picks = np.linspace(1, len(SEQUENTIAL_COLOURS) - 1, len(bounds)) if len(bounds) > 1 else [5]
-    palette = [SEQUENTIAL_COLOURS[int(round(p))] for p in picks]
-    for places in range(decimals, decimals + 4):
-        edges = [present.min(), *bounds]
-        labels = [f"{edges[i]:,.{places}f} – {edges[i + 1]:,.{places}f}" for i in range(len(bounds))]
-        if len(set(labels)) == len(labels):
-            break
-    index = np.searchsorted(bounds, numbers.fillna(0).to_numpy(), side="left").clip(0, len(bounds) - 1)
-    classes = pd.Series([labels[i] if ok else None for i, ok in zip(index, numbers.notna())], index=values.index, dtype=object)
-    return classes, dict(zip(labels, palette))
+    labels = class_labels(numbers.min(), bounds, decimals)
+    shown = pd.Series([labels[c] if c >= 0 else None for c in classes], index=values.index, dtype=object)
+    return shown, dict(zip(labels, sequential(len(bounds))))
 
 
 def for_audience(profiles: Profiles, allowed: set[str]) -> Profiles:
@@ -97,7 +90,7 @@ def for_audience(profiles: Profiles, allowed: set[str]) -> Profiles:
 def _comparison_label(v) -> str:
     if isinstance(v, str) and v == "suppressed":
         return "suppressed"
-    return charts.COMPARISON_LABELS[charts.comparison_key(v)]
+    return comparison_title(v)
 
 
 def latest_pack(config: str, audience: str, packs_dir: Path | str) -> tuple[Path, dict] | None:
@@ -106,8 +99,6 @@ def latest_pack(config: str, audience: str, packs_dir: Path | str) -> tuple[Path
     A pack is a folder with a ``manifest.json``; the newest is the one finished last. A pack whose
     manifest names another configuration or audience is never offered.
     """
-    from observatory.publish.engine import read_manifest
-
     root = Path(packs_dir)
     if not root.is_dir():
         return None
@@ -140,8 +131,6 @@ def profile_in_pack(manifest: dict, locality: str) -> str | None:
 
 def _release_memory() -> None:
     """Hand freed table memory back to the system: each open page has its own kernel."""
-    import gc
-
     gc.collect()
     try:
         import pyarrow
@@ -186,16 +175,20 @@ class LocalitiesDashboard:
         self.localities = geo.localities()
         themes = [t for t in Theme if t.value in set(self.indicators["theme"])]
         wide = {"description_width": "initial"}
+        # at most this wide, never wider than the screen (a 390 px phone)
+        def fits(width: str):
+            return w.Layout(width="100%", max_width=width)
+
         self.theme = w.Dropdown(description="Theme", options=[(THEME_TITLES[t], t.value) for t in themes],
-                                style=wide, layout=w.Layout(width="340px"))
-        self.indicator = w.Dropdown(description="Indicator", options=[], style=wide, layout=w.Layout(width="440px"))
-        self.period = w.Dropdown(description="Period", options=[], style=wide, layout=w.Layout(width="180px"))
+                                style=wide, layout=fits("340px"))
+        self.indicator = w.Dropdown(description="Indicator", options=[], style=wide, layout=fits("440px"))
+        self.period = w.Dropdown(description="Period", options=[], style=wide, layout=fits("180px"))
         buttons = {"description_width": "initial", "button_width": "auto"}
         self.level = w.ToggleButtons(options=[(v, k) for k, v in LEVELS.items()], description="Areas", style=buttons)
         self.colour_by = w.ToggleButtons(options=[(v, k) for k, v in COLOUR_BY.items()], description="Shade by", style=buttons)
         self.locality = w.Dropdown(description="Locality",
                                    options=[("(choose a locality)", NO_LOCALITY)] + [(a.name, a.code) for a in self.localities],
-                                   style=wide, layout=w.Layout(width="340px"))
+                                   style=wide, layout=fits("340px"))
         self.header = w.HTML(self.header_html())
         self.map = w.HTML(layout=w.Layout(width="100%"))
         self.details = w.HTML(layout=w.Layout(width="100%"))
@@ -300,8 +293,6 @@ class LocalitiesDashboard:
         return out
 
     def _draw(self, indicator_id: str, period: str, level: str, colour_by: str, locality: str) -> str:
-        from observatory.present.maps import choropleth, map_iframe
-
         if colour_by not in COLOUR_BY:
             raise ValueError(f"colour_by must be one of {list(COLOUR_BY)}, not {colour_by!r}")
         ind = self.indicators.loc[indicator_id]
@@ -322,8 +313,7 @@ class LocalitiesDashboard:
             present = gdf["value"].notna()
             gdf["shade"] = gdf[f"{colour_by}_text"].where(present & (gdf[f"{colour_by}_text"] != "suppressed"))
             shown = set(gdf["shade"].dropna())
-            colours = {charts.COMPARISON_LABELS[k]: c for k, c in charts.COMPARISON_COLOURS.items()
-                       if charts.COMPARISON_LABELS[k] in shown}
+            colours = {COMPARISON_TITLES[k]: c for k, c in COMPARISON_COLOURS.items() if COMPARISON_TITLES[k] in shown}
             legend_title = f"{legend_title}: c{COLOUR_BY[colour_by][1:]}"
         outline = self._boundaries("county")
         highlight = None
@@ -355,7 +345,7 @@ class LocalitiesDashboard:
         s = prof.data[prof.data["indicator_id"] == indicator_id]
         ind = self.indicators.loc[indicator_id]
         if s.empty:
-            return f"<p>No data for {html.escape(str(ind['title']))} in {html.escape(prof.area.name)}.</p>"
+            return _section("no_trend", str(ind["title"]), prof.area.name)
         p = self.profiles.profiles
         bench = {}
         for name, kind in ((self._county_name, "county"), ("England", "england")):
@@ -363,7 +353,7 @@ class LocalitiesDashboard:
             if len(b):
                 bench[name] = b
         chart = charts.trend_chart(s, title=str(ind["title"]), benchmark=bench, unit=str(ind["unit"] or ""))
-        return f"<h2>Trend in {html.escape(prof.area.name)}</h2><div class='obs-trend'>{chart}</div>"
+        return _section("trend", prof.area.name, chart)
 
     def pack_link_html(self, locality: str) -> str:
         """A link to the locality's profile in the newest pack for this audience, or nothing when there is none."""
@@ -376,32 +366,26 @@ class LocalitiesDashboard:
             return ""
         href = self.packs_url.rstrip("/") + "/" + "/".join((folder.name, *rel.split("/")))
         quarter = (manifest.get("build") or {}).get("quarter") or folder.name
-        return (f'<p class="obs-pack-link"><a href="{html.escape(href, quote=True)}" target="_blank" rel="noopener">'
-                f"Full profile of {html.escape(self._profile(locality).area.name)} in the {html.escape(str(quarter))} pack</a></p>")
+        return _section("pack_link", href, self._profile(locality).area.name, str(quarter))
 
     def details_html(self, locality: str, indicator_id: str) -> str:
         """Spine chart, trend and pack link of one locality; a prompt when none is chosen."""
         if not locality:
-            return "<p class='obs-prompt'>Choose a locality to see its spine chart and trends.</p>"
+            return _section("prompt")
         prof = self._profile(locality)
         try:
             spine = prof.spine_html()
         except KeyError:  # no indicator the audience may see has data for this locality
-            return f"<p class='obs-prompt'>{html.escape(prof.area.name)} has no data available to this audience.</p>"
-        return f"{self.pack_link_html(locality)}{spine}{self.trend_html(locality, indicator_id)}"
+            return _section("no_data", prof.area.name)
+        return Markup("").join([self.pack_link_html(locality), spine, self.trend_html(locality, indicator_id)])
 
     def header_html(self) -> str:
-        synthetic = ("<p class='obs-synthetic'><strong>Synthetic data</strong>: every place and figure in this demo "
-                     "county is invented and describes no real place.</p>") if self.config.synthetic else ""
-        return (f"<h1>{html.escape(self._county_name)}: localities</h1>"
-                f"<p>{html.escape(self.config.label)} · {len(self.localities)} localities · "
-                f"audience: {html.escape(self.audience)}</p>{synthetic}")
+        return _section("header", self._county_name, self.config.label, len(self.localities), self.audience,
+                        self.config.synthetic)
 
     def sources_html(self, indicator_id: str) -> str:
         ds = {str(self.indicators.loc[indicator_id, "dataset"])}
-        items = "".join(f"<li>{html.escape(a)}</li>" for a in attributions(self.config, ds))
-        return (f"<p class='obs-note'>Counts of 1–{SUPPRESSION_THRESHOLD}, and any figure from which they could be "
-                f"worked out, are suppressed and shown in grey.</p><h3>Source</h3><ul>{items}</ul>")
+        return _section("sources", SUPPRESSION_THRESHOLD, attributions(self.config, ds))
 
     # ---- events -------------------------------------------------------------------------
     @contextmanager
@@ -449,7 +433,7 @@ class LocalitiesDashboard:
         """Redraw the map (and the locality's details) for the current choices."""
         indicator, period = self.indicator.value, self.period.value
         if not indicator or period is None:
-            self.map.value = "<p>No indicator is available to this audience.</p>"
+            self.map.value = _section("no_indicator")
             self.details.value = ""
             return
         try:
@@ -459,8 +443,7 @@ class LocalitiesDashboard:
                 self.sources.value = self.sources_html(indicator)
         except Exception as e:  # a page showing why is better than a silently stale one
             logging.getLogger(__name__).exception("dashboard refresh failed")
-            self.details.value = (f"<p class='obs-error'>This view could not be drawn ({html.escape(type(e).__name__)}: "
-                                  f"{html.escape(str(e))}). Try another choice.</p>")
+            self.details.value = _section("error", type(e).__name__, str(e))
 
     def show(self) -> None:
         """Display the dashboard (in a notebook or Voila)."""

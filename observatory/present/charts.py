@@ -2,34 +2,24 @@
 
 Hand-built SVG keeps each chart a few kilobytes, needs no JavaScript and survives nbconvert,
 Voila and e-mail alike. Colours and layout follow the Fingertips conventions that partners
-already read.
+already read; the markup is in ``chart_*.j2`` templates, the geometry is computed here.
 """
 from __future__ import annotations
 
-import html
 import math
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-COMPARISON_COLOURS = {
-    "better": "#92D050",
-    "similar": "#FFC000",
-    "worse": "#C00000",
-    "higher": "#BED2FF",
-    "lower": "#5555E6",
-    "not_compared": "#FFFFFF",
-}
-COMPARISON_LABELS = {
-    "better": "Better",
-    "similar": "Similar",
-    "worse": "Worse",
-    "higher": "Higher",
-    "lower": "Lower",
-    "not_compared": "Not compared",
-}
-SPINE_GREYS = ("#8B8B8B", "#C9C9C9", "#E8E8E8")  # worst quartile, middle half, best quartile
+from observatory._core.numbers import format_number
+from observatory._core.vocab import COMPARISON_TITLES
+from observatory.present.figures import decimals_for
+from observatory.present.palette import COMPARISON_COLOURS, SPINE_GREYS, comparison_key
+from observatory.present.templating import Markup, render
+
+__all__ = ["spine_chart", "trend_chart", "comparison_legend", "SPINE_COLUMNS"]
+
 SPINE_WIDTH = 260
 SPINE_HEIGHT = 22
 _SPINE_PAD = 8  # keeps an edge marker wholly inside the SVG
@@ -38,49 +28,24 @@ SPINE_COLUMNS = [
     "indicator_id", "title", "period", "count", "value", "benchmark", "peer_min", "peer_q25",
     "peer_q75", "peer_max", "polarity", "comparison", "suppressed",
 ]
-
-_STYLE = """<style>
-.obs-spine{border-collapse:collapse;font:12px/1.3 Arial,Helvetica,sans-serif;color:#222;}
-.obs-spine th{background:#f0f0f0;text-align:center;padding:4px 6px;border-bottom:1px solid #999;font-weight:bold;}
-.obs-spine td{padding:2px 6px;border-bottom:1px solid #e3e3e3;text-align:right;vertical-align:middle;}
-.obs-spine td.obs-ind{text-align:left;max-width:320px;}
-.obs-spine td.obs-svg{padding:0 4px;}
-.obs-spine caption{font-weight:bold;font-size:14px;text-align:left;padding:4px 0;}
-.obs-key{font:12px/1.3 Arial,Helvetica,sans-serif;color:#222;display:flex;flex-wrap:wrap;gap:4px 14px;align-items:center;}
-.obs-key span.sw{display:inline-block;width:12px;height:12px;border-radius:50%;border:1px solid #555;vertical-align:middle;margin-right:4px;}
-.obs-key span.bar{display:inline-block;width:22px;height:10px;vertical-align:middle;margin-right:4px;}
-</style>"""
+_VALUE_LINE = "#1F4E79"
+_BENCHMARK_STYLES = [("#000000", "6 3"), ("#C00000", "2 3"), ("#7F7F7F", "8 3 2 3")]
 
 
-def comparison_key(value: Any) -> str:
-    """Normalise a comparison label ("Better", "not compared", ...) to a key of COMPARISON_COLOURS."""
-    value = getattr(value, "value", value)
-    if _isna(value):
-        return "not_compared"
-    key = str(value).strip().lower().replace(" ", "_").replace("-", "_")
-    return key if key in COMPARISON_COLOURS else "not_compared"
-
-
-def spine_chart(frame: pd.DataFrame, *, title: str | None = None, decimals: int = 1) -> str:
+def spine_chart(frame: pd.DataFrame, *, title: str | None = None, decimals: int | None = None) -> Markup:
     """Return a Fingertips-style spine chart as an HTML table with one inline SVG per indicator.
 
     Each spine is centred on the benchmark; its half-width is the largest distance from the
     benchmark to the peer minimum, peer maximum or the area's own value. Better is on the right
     (``low_is_good`` flips the axis); ``no_judgement`` runs lowest to highest. The area's value
-    is a circle coloured by its comparison; suppressed values show "*" and no circle.
+    is a circle coloured by its comparison; suppressed values show "*" and no circle. Each row's
+    figures get the decimals its own values need unless ``decimals`` is given.
     """
     missing = [c for c in SPINE_COLUMNS if c not in frame.columns]
     if missing:
         raise KeyError(f"spine chart needs columns {missing}")
-    low_label = "Worst/<br>Lowest"
-    high_label = "Best/<br>Highest"
-    head = "".join(
-        f"<th>{h}</th>" for h in
-        ["Indicator", "Period", "Count", "Value", "Benchmark", low_label, "", high_label]
-    )
-    body = "".join(_spine_row(row, decimals) for row in frame.itertuples(index=False))
-    caption = f"<caption>{html.escape(title)}</caption>" if title else ""
-    return f'{_STYLE}<table class="obs-spine">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    rows = [_spine_row(row, decimals) for row in frame.itertuples(index=False)]
+    return render("chart_spine.html.j2", title=title, rows=rows, width=SPINE_WIDTH, height=SPINE_HEIGHT)
 
 
 def trend_chart(
@@ -89,14 +54,14 @@ def trend_chart(
     title: str,
     benchmark: Mapping[str, pd.DataFrame | pd.Series] | None = None,
     unit: str = "",
-    decimals: int = 1,
-) -> str:
+    decimals: int | None = None,
+) -> Markup:
     """Return an SVG line chart of ``value`` over ``period`` with 95% CI error bars.
 
     ``frame`` has ``period`` and ``value`` and, optionally, ``lower95``/``upper95`` (error bars),
     ``period_sort`` (order) and ``suppressed``. ``benchmark`` maps a label (e.g. "Warwickshire",
     "England") to a frame with ``period`` and ``value``, or a Series indexed by period, drawn as
-    dashed lines over the same periods.
+    dashed lines over the same periods. Figures get the decimals the values need unless given.
     """
     data = frame.copy()
     if "period_sort" in data.columns:
@@ -114,17 +79,13 @@ def trend_chart(
     width, height = 600, 280
     left, right, top, bottom = 58, 130, 34, 58 if len(periods) > 6 else 40
     plot_w, plot_h = width - left - right, height - top - bottom
+    frame_box = dict(title=title, unit=unit, width=width, height=height, left=left, right=left + plot_w, top=top,
+                     bottom=top + plot_h)
     everything = np.concatenate([values, lower, upper, *lines.values()]) if periods else np.array([])
     everything = everything[np.isfinite(everything)]
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="obs-trend" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="Arial,Helvetica,sans-serif" font-size="11">',
-        f'<title>{html.escape(title)}</title>',
-        f'<text x="{left}" y="18" font-size="13" font-weight="bold">{html.escape(title)}</text>',
-    ]
     if everything.size == 0:
-        parts.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle">No data</text></svg>')
-        return "".join(parts)
+        return render("chart_trend.svg.j2", **frame_box, empty={"x": left + plot_w / 2, "y": top + plot_h / 2})
+    decimals = decimals_for(values) if decimals is None else decimals
 
     ticks = _nice_ticks(everything.min(), everything.max())
     y0, y1 = ticks[0], ticks[-1]
@@ -134,111 +95,69 @@ def trend_chart(
     def y(v: float) -> float:
         return top + plot_h - (v - y0) / (y1 - y0) * plot_h
 
-    for t in ticks:
-        parts.append(
-            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#e3e3e3"/>'
-            f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{_fmt(t, _tick_decimals(ticks))}</text>'
-        )
-    parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="#777"/>')
-    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}" stroke="#777"/>')
-    if unit:
-        parts.append(
-            f'<text transform="translate(14 {top + plot_h / 2:.1f}) rotate(-90)" text-anchor="middle">'
-            f"{html.escape(unit)}</text>"
-        )
-    rotate = len(periods) > 6
-    for x, label in zip(xs, periods):
-        ly = top + plot_h + 14
-        if rotate:
-            parts.append(
-                f'<text transform="translate({x:.1f} {ly}) rotate(-40)" text-anchor="end">{html.escape(label)}</text>'
-            )
-        else:
-            parts.append(f'<text x="{x:.1f}" y="{ly}" text-anchor="middle">{html.escape(label)}</text>')
-
-    legend_y = top + 6
+    tick_places = _tick_decimals(ticks)
+    legend_x, legend_y = left + plot_w + 12, top + 6
+    drawn, legend = [], []
     for i, (label, series) in enumerate(lines.items()):
         colour, dash = _BENCHMARK_STYLES[i % len(_BENCHMARK_STYLES)]
-        parts.append(
-            f'<path class="benchmark-line" fill="none" stroke="{colour}" stroke-width="1.5" '
-            f'stroke-dasharray="{dash}" d="{_path(xs, series, y)}"/>'
-        )
-        parts.append(_legend_entry(left + plot_w + 12, legend_y, colour, dash, label))
-        legend_y += 18
-
-    parts.append(
-        f'<path class="value-line" fill="none" stroke="#1F4E79" stroke-width="2" d="{_path(xs, values, y)}"/>'
-    )
-    for x, period, v, lo, hi in zip(xs, periods, values, lower, upper):
-        if np.isnan(v):
-            continue
-        if np.isfinite(lo) and np.isfinite(hi):
-            parts.append(
-                f'<g class="error-bar" stroke="#1F4E79" stroke-width="1.2">'
-                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{y(lo):.1f}" y2="{y(hi):.1f}"/>'
-                f'<line x1="{x - 4:.1f}" x2="{x + 4:.1f}" y1="{y(lo):.1f}" y2="{y(lo):.1f}"/>'
-                f'<line x1="{x - 4:.1f}" x2="{x + 4:.1f}" y1="{y(hi):.1f}" y2="{y(hi):.1f}"/></g>'
-            )
-            tip = f"{period}: {_fmt(v, decimals)} ({_fmt(lo, decimals)} to {_fmt(hi, decimals)})"
-        else:
-            tip = f"{period}: {_fmt(v, decimals)}"
-        parts.append(
-            f'<circle class="point" cx="{x:.1f}" cy="{y(v):.1f}" r="3.5" fill="#1F4E79">'
-            f"<title>{html.escape(tip)}</title></circle>"
-        )
+        drawn.append({"kind": "benchmark", "colour": colour, "dash": dash, "stroke": 1.5, "path": _path(xs, series, y)})
+        legend.append({"x": legend_x, "y": legend_y + 18 * i, "colour": colour, "dash": dash, "label": label})
+    drawn.append({"kind": "value", "colour": _VALUE_LINE, "dash": "", "stroke": 2, "path": _path(xs, values, y)})
     own_label = "Value (95% CI)" if np.isfinite(lower).any() else "Value"
-    parts.append(_legend_entry(left + plot_w + 12, legend_y, "#1F4E79", "", own_label))
-    parts.append("</svg>")
-    return "".join(parts)
+    legend.append({"x": legend_x, "y": legend_y + 18 * len(lines), "colour": _VALUE_LINE, "dash": "", "label": own_label})
+    return render(
+        "chart_trend.svg.j2", **frame_box, empty=None, rotate=len(periods) > 6, lines=drawn, legend=legend,
+        ticks=[{"y": y(t), "label": format_number(t, tick_places)} for t in ticks],
+        periods=[{"x": x, "label": label} for x, label in zip(xs, periods)],
+        points=[_trend_point(x, period, v, lo, hi, y, decimals)
+                for x, period, v, lo, hi in zip(xs, periods, values, lower, upper) if not np.isnan(v)],
+    )
 
 
-def comparison_legend() -> str:
+def _trend_point(x: float, period: str, v: float, lo: float, hi: float, y, decimals: int) -> dict:
+    def text(n: float) -> str:
+        return format_number(n, decimals)
+
+    if np.isfinite(lo) and np.isfinite(hi):
+        return {"x": x, "y": y(v), "bar": {"low": y(lo), "high": y(hi)},
+                "tip": f"{period}: {text(v)} ({text(lo)} to {text(hi)})"}
+    return {"x": x, "y": y(v), "bar": None, "tip": f"{period}: {text(v)}"}
+
+
+def comparison_legend() -> Markup:
     """Return a small HTML key to the comparison colours and the spine chart's bars."""
-    dots = "".join(
-        f'<span><span class="sw" style="background:{COMPARISON_COLOURS[k]}"></span>{COMPARISON_LABELS[k]}</span>'
-        for k in COMPARISON_COLOURS
-    )
-    bars = (
-        f'<span><span class="bar" style="background:{SPINE_GREYS[0]}"></span>Worst/lowest to 25th percentile</span>'
-        f'<span><span class="bar" style="background:{SPINE_GREYS[1]}"></span>25th to 75th percentile</span>'
-        f'<span><span class="bar" style="background:{SPINE_GREYS[2]}"></span>75th percentile to best/highest</span>'
-        '<span><span class="bar" style="background:linear-gradient(90deg,transparent 45%,#000 45%,#000 55%,transparent 55%)">'
-        "</span>Benchmark</span>"
-    )
-    return f'{_STYLE}<div class="obs-key">{dots}{bars}</div>'
+    keys = [(colour, COMPARISON_TITLES[key]) for key, colour in COMPARISON_COLOURS.items()]
+    return render("chart_legend.html.j2", keys=keys, greys=SPINE_GREYS)
 
 
-_BENCHMARK_STYLES = [("#000000", "6 3"), ("#C00000", "2 3"), ("#7F7F7F", "8 3 2 3")]
-
-
-def _spine_row(row: Any, decimals: int) -> str:
+def _spine_row(row: Any, decimals: int | None) -> dict:
     polarity = getattr(row.polarity, "value", row.polarity)
     polarity = "no_judgement" if _isna(polarity) else str(polarity).strip().lower()
     suppressed = bool(row.suppressed) if not _isna(row.suppressed) else False
     value, bench = _float(row.value), _float(row.benchmark)
     lo, q25, q75, hi = (_float(v) for v in (row.peer_min, row.peer_q25, row.peer_q75, row.peer_max))
     worst, best = (hi, lo) if polarity == "low_is_good" else (lo, hi)
-    key = comparison_key(row.comparison)
-    cells = [
-        f'<td class="obs-ind">{html.escape(str(row.title))}</td>',
-        f"<td>{html.escape(str(row.period))}</td>",
-        f"<td>{'*' if suppressed else _fmt(_float(row.count), 0)}</td>",
-        f'<td class="obs-value">{"*" if suppressed else _fmt(value, decimals)}</td>',
-        f"<td>{_fmt(bench, decimals)}</td>",
-        f"<td>{_fmt(worst, decimals)}</td>",
-        f'<td class="obs-svg">'
-        f"{_spine_svg(value, bench, lo, q25, q75, hi, polarity, key, suppressed, decimals, str(row.title))}</td>",
-        f"<td>{_fmt(best, decimals)}</td>",
-    ]
-    return f'<tr data-indicator="{html.escape(str(row.indicator_id))}">{"".join(cells)}</tr>'
+    places = decimals_for([value, bench, lo, hi]) if decimals is None else decimals
+
+    def text(v: float) -> str:
+        return format_number(v, places, missing="-")
+
+    return {
+        "indicator_id": row.indicator_id, "title": row.title, "period": row.period,
+        "count": "*" if suppressed else format_number(_float(row.count), 0, missing="-"),
+        "value": "*" if suppressed else text(value), "benchmark": text(bench), "worst": text(worst), "best": text(best),
+        "spine": _spine(value, bench, (lo, q25, q75, hi), polarity, comparison_key(row.comparison), suppressed,
+                        text, str(row.title)),
+    }
 
 
-def _spine_svg(value: float, bench: float, lo: float, q25: float, q75: float, hi: float,
-               polarity: str, key: str, suppressed: bool, decimals: int, title: str) -> str:
-    w, h = SPINE_WIDTH, SPINE_HEIGHT
-    open_tag = f'<svg xmlns="http://www.w3.org/2000/svg" class="spine" width="{w}" height="{h}" viewBox="0 0 {w} {h}">'
+def _spine(value: float, bench: float, peers: tuple[float, float, float, float], polarity: str, key: str,
+           suppressed: bool, text, title: str) -> dict | None:
+    """The geometry of one spine: its bars, benchmark line and marker (None without a benchmark)."""
     if math.isnan(bench):
-        return open_tag + "</svg>"
+        return None
+    lo, q25, q75, hi = peers
+    w = SPINE_WIDTH
     reach = [abs(v - bench) for v in (lo, hi) + (() if suppressed else (value,)) if not math.isnan(v)]
     half = max(reach, default=0.0) or (abs(bench) * 0.1 or 1.0)
     centre, span = w / 2, w / 2 - _SPINE_PAD
@@ -248,26 +167,16 @@ def _spine_svg(value: float, bench: float, lo: float, q25: float, q75: float, hi
         return centre + sign * (v - bench) / half * span
 
     greys = SPINE_GREYS if sign > 0 else SPINE_GREYS[::-1]
-    parts = [open_tag, f"<title>{html.escape(title)}</title>"]
+    bars = []
     for (a, b), grey, name in zip(((lo, q25), (q25, q75), (q75, hi)), greys, ("low", "mid", "high")):
         if math.isnan(a) or math.isnan(b):
             continue
         x0, x1 = sorted((x(a), x(b)))
-        parts.append(
-            f'<rect class="spine-{name}" x="{x0:.1f}" y="5" width="{x1 - x0:.1f}" height="{h - 10}" fill="{grey}"/>'
-        )
-    parts.append(
-        f'<line class="spine-benchmark" x1="{centre:.1f}" x2="{centre:.1f}" y1="1" y2="{h - 1}" '
-        'stroke="#000" stroke-width="1.5"/>'
-    )
+        bars.append({"name": name, "x": x0, "width": x1 - x0, "fill": grey})
+    marker = None
     if not suppressed and not math.isnan(value):
-        parts.append(
-            f'<circle class="spine-marker" cx="{x(value):.1f}" cy="{h / 2:.1f}" r="5.5" '
-            f'fill="{COMPARISON_COLOURS[key]}" stroke="#000" stroke-width="1">'
-            f"<title>{html.escape(COMPARISON_LABELS[key])}: {_fmt(value, decimals)}</title></circle>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+        marker = {"x": x(value), "fill": COMPARISON_COLOURS[key], "tip": f"{COMPARISON_TITLES[key]}: {text(value)}"}
+    return {"title": title, "bars": bars, "centre": centre, "marker": marker}
 
 
 def _isna(value: Any) -> bool:
@@ -280,10 +189,6 @@ def _float(value: Any) -> float:
 
 def _floats(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").astype(float).to_numpy()
-
-
-def _fmt(value: float, decimals: int) -> str:
-    return "-" if value is None or math.isnan(value) else f"{value:,.{decimals}f}"
 
 
 def _aligned(series: pd.DataFrame | pd.Series, periods: list[str]) -> np.ndarray:
@@ -305,14 +210,6 @@ def _path(xs: list[float], values: np.ndarray, y) -> str:
         parts.append(f"{'L' if pen_down else 'M'}{x:.1f},{y(v):.1f}")
         pen_down = True
     return " ".join(parts)
-
-
-def _legend_entry(x: float, y: float, colour: str, dash: str, label: str) -> str:
-    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-    return (
-        f'<line x1="{x}" x2="{x + 20}" y1="{y}" y2="{y}" stroke="{colour}" stroke-width="2"{dash_attr}/>'
-        f'<text x="{x + 25}" y="{y + 4}">{html.escape(label)}</text>'
-    )
 
 
 def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:

@@ -8,7 +8,6 @@ d3) survive, and base-map tiles are off unless asked for.
 from __future__ import annotations
 
 import html
-import math
 import re
 import warnings
 from functools import lru_cache
@@ -21,19 +20,18 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElement
-from jinja2 import Template
 
+from observatory._core.numbers import format_number
 from observatory._core.resources import resource
 from observatory.geo.areas import simplify_for_web as web_geometry  # noqa: F401  (the maps API name for it)
+from observatory.present.classes import class_labels, quantile_classes
+from observatory.present.figures import decimals_for
+from observatory.present.palette import COMPARISON_COLOURS, MISSING_COLOUR, SEQUENTIAL_COLOURS, comparison_key, sequential
+from observatory.present.templating import Markup, environment, render_macro
+from observatory._core.vocab import COMPARISON_TITLES
 
-__all__ = ["web_geometry", "choropleth", "map_html", "map_iframe"]
+__all__ = ["web_geometry", "choropleth", "map_html", "map_iframe", "MISSING_COLOUR", "SEQUENTIAL_COLOURS"]
 
-MISSING_COLOUR = "#c8c8c8"
-# ColorBrewer YlGnBu (9 classes); k colours are taken evenly from its darker eight.
-SEQUENTIAL_COLOURS = [
-    "#ffffd9", "#edf8b1", "#c7e9b4", "#7fcdbb", "#41b6c4",
-    "#1d91c0", "#225ea8", "#253494", "#081d58",
-]
 _EXTERNAL = re.compile(r"""<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 
 
@@ -49,7 +47,7 @@ def choropleth(
     colours: list[str] | Mapping[Any, str] | None = None,
     categorical: bool = False,
     missing_label: str = "no data",
-    value_format: str = "{:,.1f}",
+    value_format: str | None = None,
     outline: gpd.GeoDataFrame | None = None,
     highlight: str | None = None,
     tiles: bool = False,
@@ -63,6 +61,8 @@ def choropleth(
     each category to its colour (benchmark comparisons: better, similar, worse...). Missing
     values are grey and labelled ``missing_label``. ``outline`` (e.g. the county) is drawn as a
     line on top, ``highlight`` outlines one area by its code. Text from the data is escaped.
+    Numbers are written with the decimals the column needs, or with ``value_format`` ("{:,.1f}") when given.
+    The map fits the areas once its frame has a size (a frame laid out later would otherwise open at world zoom).
     """
     if column not in gdf.columns:
         raise KeyError(f"column {column!r} is not in the data")
@@ -84,8 +84,8 @@ def choropleth(
         scrollWheelZoom=False,
         control_scale=True,
     )
-    background = "" if tiles else ".leaflet-container{background:#fff;}"
-    m.get_root().header.add_child(Element(f"<style>{_CONTROL_CSS}{background}</style>"), name="obs_style")
+    style = render_macro("map_parts.html.j2", "style", background=not tiles)
+    m.get_root().header.add_child(Element(style), name="obs_style")
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=legend_title,
@@ -95,7 +95,7 @@ def choropleth(
         highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(
             fields=[f"t{i}" for i in range(len(tooltip_fields))],
-            aliases=[html.escape(str(label)) for label in tooltip_fields.values()],
+            aliases=[_for_leaflet(label) for label in tooltip_fields.values()],
             sticky=True,
         ) if tooltip_fields else None,
     ).add_to(m)
@@ -106,14 +106,14 @@ def choropleth(
         if chosen.empty:
             raise ValueError(f"highlight area {highlight!r} is not in the data")
         _line_layer(chosen, "#000000", 3.5).add_to(m)
-    _Control(_legend_html(legend_title, legend_rows), "bottomright").add_to(m)
+    _Control(render_macro("map_parts.html.j2", "legend", legend_title, legend_rows), "bottomright").add_to(m)
     if title:
-        _Control(f'<div class="obs-title">{html.escape(title)}</div>', "topright").add_to(m)
+        _Control(render_macro("map_parts.html.j2", "title", title), "topright").add_to(m)
     if attribution:
-        m.add_child(_Attribution(html.escape(attribution)))
+        m.add_child(_Attribution(attribution))
     minx, miny, maxx, maxy = gdf.total_bounds
     if np.isfinite([minx, miny, maxx, maxy]).all():
-        m.fit_bounds([[miny, minx], [maxy, maxx]])
+        m.add_child(_FitWhenSized([[miny, minx], [maxy, maxx]]))
     m.obs_height = int(height)
     _make_offline(m)
     return m
@@ -129,7 +129,7 @@ def map_html(m: folium.Map) -> str:
     return doc
 
 
-def map_iframe(m: folium.Map, height: int | None = None) -> str:
+def map_iframe(m: folium.Map, height: int | None = None) -> Markup:
     """Return an ``<iframe srcdoc>`` embedding :func:`map_html`, for static notebook HTML and widgets.
 
     ``height`` defaults to the height given to :func:`choropleth`. The map fills the iframe, which
@@ -137,60 +137,64 @@ def map_iframe(m: folium.Map, height: int | None = None) -> str:
     """
     if height is None:
         height = getattr(m, "obs_height", 500)
-    doc = html.escape(map_html(m), quote=True)
-    return (
-        f'<iframe srcdoc="{doc}" sandbox="allow-scripts" '
-        f'style="width:100%;height:{int(height)}px;border:none;" loading="lazy"></iframe>'
-    )
+    return render_macro("map_parts.html.j2", "iframe", map_html(m), int(height))
 
 
 def _fills(values: pd.Series, classification: str, k: int, colours, categorical: bool,
-           missing_label: str, value_format: str) -> tuple[list[str], list[tuple[str, str]]]:
+           missing_label: str, value_format: str | None) -> tuple[list[str], list[tuple[str, str]]]:
     """Colour per row and legend rows (colour, label)."""
     missing = values.isna().to_numpy()
-    rows: list[tuple[str, str]] = []
     fills = [MISSING_COLOUR] * len(values)
     if categorical:
-        labels: Mapping[Any, str] = {}
-        if colours is None:
-            from observatory.present.charts import COMPARISON_COLOURS, COMPARISON_LABELS, comparison_key
-            values = values.map(comparison_key, na_action="ignore")
-            colours, labels = COMPARISON_COLOURS, COMPARISON_LABELS
-        if not isinstance(colours, Mapping):
-            raise TypeError("categorical maps need colours as a mapping category -> colour")
-        unknown = sorted({str(v) for v, miss in zip(values, missing) if not miss and v not in colours})
-        if unknown:
-            raise ValueError(f"categories without a colour: {unknown}")
-        fills = [MISSING_COLOUR if miss else colours[v] for v, miss in zip(values, missing)]
-        rows = [(colour, labels.get(category, str(category))) for category, colour in colours.items()]
+        fills, rows = _category_fills(values, missing, colours)
     else:
         numbers = pd.to_numeric(values, errors="raise").astype(float).to_numpy()
-        present = numbers[~missing]
-        if present.size:
-            import mapclassify  # pulls in scipy.stats (~1.5 s): only when a map is classified
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                classifier = mapclassify.classify(present, classification, k=min(k, np.unique(present).size))
-            bins = list(classifier.bins)
-            palette = _palette(len(bins)) if colours is None else list(colours)
-            if len(palette) < len(bins):
-                raise ValueError(f"{len(bins)} classes need {len(bins)} colours, got {len(palette)}")
-            for index, cls in zip(np.flatnonzero(~missing), classifier.yb):
-                fills[index] = palette[cls]
-            lower = present.min()
-            for cls, upper in enumerate(bins):
-                label = f"{value_format.format(lower)} – {value_format.format(upper)}"
-                rows.append((palette[cls], label))
-                lower = upper
+        rows = []
+        if (~missing).any():
+            classes, bounds = _classify(numbers, classification, k)
+            palette = sequential(len(bounds)) if colours is None else list(colours)
+            if len(palette) < len(bounds):
+                raise ValueError(f"{len(bounds)} classes need {len(bounds)} colours, got {len(palette)}")
+            fills = [MISSING_COLOUR if c < 0 else palette[c] for c in classes]
+            lowest = numbers[~missing].min()
+            if value_format is None:
+                labels = class_labels(lowest, bounds, decimals_for(numbers))
+            else:
+                edges = [lowest, *bounds]
+                labels = [f"{value_format.format(edges[i])} – {value_format.format(edges[i + 1])}" for i in range(len(bounds))]
+            rows = list(zip(palette, labels))
     if missing.any():
         rows.append((MISSING_COLOUR, missing_label))
     return fills, rows
 
 
-def _palette(n: int) -> list[str]:
-    picks = np.linspace(1, len(SEQUENTIAL_COLOURS) - 1, n) if n > 1 else [5]
-    return [SEQUENTIAL_COLOURS[int(round(p))] for p in picks]
+def _category_fills(values: pd.Series, missing: np.ndarray, colours) -> tuple[list[str], list[tuple[str, str]]]:
+    labels: Mapping[Any, str] = {}
+    if colours is None:
+        values = values.map(comparison_key, na_action="ignore")
+        colours, labels = COMPARISON_COLOURS, COMPARISON_TITLES
+    if not isinstance(colours, Mapping):
+        raise TypeError("categorical maps need colours as a mapping category -> colour")
+    unknown = sorted({str(v) for v, miss in zip(values, missing) if not miss and v not in colours})
+    if unknown:
+        raise ValueError(f"categories without a colour: {unknown}")
+    fills = [MISSING_COLOUR if miss else colours[v] for v, miss in zip(values, missing)]
+    return fills, [(colour, labels.get(category, str(category))) for category, colour in colours.items()]
+
+
+def _classify(numbers: np.ndarray, classification: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Class of each value (-1 where missing) and the classes' upper bounds."""
+    if classification.lower() == "quantiles":
+        return quantile_classes(numbers, k)
+    import mapclassify  # start-up: 1.5-2.2 s (python -X importtime, after pandas/geopandas/folium); other schemes only
+
+    present = np.isfinite(numbers)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        classifier = mapclassify.classify(numbers[present], classification, k=min(k, np.unique(numbers[present]).size))
+    classes = np.full(numbers.shape, -1)
+    classes[present] = classifier.yb
+    return classes, np.asarray(classifier.bins)
 
 
 def _features(gdf: gpd.GeoDataFrame, tooltip_fields: Mapping[str, str], missing_label: str,
@@ -202,9 +206,10 @@ def _features(gdf: gpd.GeoDataFrame, tooltip_fields: Mapping[str, str], missing_
     if len(set(codes)) != len(codes):
         raise ValueError("area_code must be unique within a map")
     columns = {f"t{i}": gdf[c].tolist() for i, c in enumerate(tooltip_fields)}
+    places = {f"t{i}": _decimals(gdf[c]) for i, c in enumerate(tooltip_fields)}
     features = []
     for row, (code, geom) in enumerate(zip(codes, gdf.geometry.values)):
-        properties = {key: _text(values[row], missing_label, value_format) for key, values in columns.items()}
+        properties = {key: _text(values[row], missing_label, value_format, places[key]) for key, values in columns.items()}
         features.append({
             "type": "Feature",
             "id": code,
@@ -214,14 +219,25 @@ def _features(gdf: gpd.GeoDataFrame, tooltip_fields: Mapping[str, str], missing_
     return features
 
 
-def _text(value: Any, missing_label: str, value_format: str) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return html.escape(missing_label)
+def _decimals(column: pd.Series) -> int:
+    numeric = pd.api.types.is_float_dtype(column) or pd.api.types.is_object_dtype(column)
+    return decimals_for(column) if numeric else 1
+
+
+def _text(value: Any, missing_label: str, value_format: str | None, decimals: int) -> str:
+    """A tooltip field, escaped for Leaflet (folium's tooltip writes its fields into the page as HTML)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return _for_leaflet(missing_label)
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return f"{int(value):,}"
+        return format_number(int(value), 0)
     if isinstance(value, Number) and not isinstance(value, bool):
-        return html.escape(value_format.format(value))
-    return html.escape(str(value))
+        return _for_leaflet(format_number(value, decimals) if value_format is None else value_format.format(value))
+    return _for_leaflet(value)
+
+
+def _for_leaflet(text: Any) -> str:
+    """Text that folium's tooltip script inserts as HTML: escaped here, the one sink no template reaches."""
+    return html.escape(str(text))
 
 
 def _line_layer(gdf: gpd.GeoDataFrame, colour: str, weight: float) -> folium.GeoJson:
@@ -234,65 +250,33 @@ def _line_layer(gdf: gpd.GeoDataFrame, colour: str, weight: float) -> folium.Geo
     )
 
 
-def _legend_html(title: str, rows: list[tuple[str, str]]) -> str:
-    items = "".join(
-        f'<div class="obs-legend-row"><span class="obs-swatch" style="background:{html.escape(colour)}"></span>'
-        f"{html.escape(label)}</div>"
-        for colour, label in rows
-    )
-    return f'<div class="obs-legend"><div class="obs-legend-title">{html.escape(title)}</div>{items}</div>'
-
-
-_CONTROL_CSS = (
-    ".obs-control{background:rgba(255,255,255,.92);padding:6px 8px;border-radius:4px;"
-    "box-shadow:0 0 4px rgba(0,0,0,.3);font:12px/1.35 Arial,Helvetica,sans-serif;color:#222;}"
-    ".obs-legend-title{font-weight:bold;margin-bottom:4px;max-width:220px;}"
-    ".obs-legend-row{display:flex;align-items:center;gap:6px;}"
-    ".obs-swatch{display:inline-block;width:14px;height:14px;border:1px solid #777;flex:none;}"
-    ".obs-title{font-weight:bold;font-size:14px;max-width:320px;}"
-)
-
-
 class _Control(MacroElement):
     """A Leaflet control whose content is plain HTML in the page (readable without scripts)."""
 
-    _template = Template(
-        """
-        {% macro html(this, kwargs) %}
-        <div id="{{ this.get_name() }}" class="obs-control">{{ this.content }}</div>
-        {% endmacro %}
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
-        {{ this.get_name() }}.onAdd = function () {
-            var div = document.getElementById({{ this.get_name()|tojson }});
-            L.DomEvent.disableClickPropagation(div);
-            return div;
-        };
-        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, content: str, position: str):
+    def __init__(self, content: Markup, position: str):
         super().__init__()
+        self._template = environment().get_template("map_control.j2")
         self._name = "ObsControl"
         self.content = content
         self.position = position
 
 
 class _Attribution(MacroElement):
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        {{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text|tojson }});
-        {% endmacro %}
-        """
-    )
-
     def __init__(self, text: str):
         super().__init__()
+        self._template = environment().get_template("map_attribution.j2")
         self._name = "ObsAttribution"
         self.text = text
+
+
+class _FitWhenSized(MacroElement):
+    """Fit the map to ``bounds`` once its container has a size: a frame measuring 0x0 would fit at world zoom."""
+
+    def __init__(self, bounds: list[list[float]]):
+        super().__init__()
+        self._template = environment().get_template("map_fit.j2")
+        self._name = "ObsFit"
+        self.bounds = [[float(v) for v in corner] for corner in bounds]
 
 
 @lru_cache(maxsize=1)
@@ -302,7 +286,7 @@ def _leaflet_inline() -> str:
     js = re.sub(r"\n//# sourceMappingURL=\S*\s*$", "\n", js)
     if "</script" in js.lower() or "</style" in css.lower():
         raise ValueError("vendored Leaflet cannot be inlined safely")
-    return f"<style>{css}</style>\n<script>{js}</script>"
+    return render_macro("map_parts.html.j2", "leaflet", Markup(css), Markup(js))
 
 
 def _walk(root: Element) -> list[Element]:

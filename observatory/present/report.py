@@ -1,21 +1,30 @@
 """The sections of a locality profile and of the county overview, as HTML that renders without a kernel.
 
-Notebooks stay thin: each cell displays one section built here, where it is tested.
+Notebooks stay thin: each cell displays one section built here, where it is tested. The markup is in the
+``profile_sections`` and ``overview_sections`` templates; this module chooses the figures and their decimals.
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
 
-from observatory.present import charts
-from observatory.config import Config, load_config
-from observatory.profiles.table import Profiles, load_profiles
+from observatory._core.numbers import format_number
+from observatory._core.spreadsheets import safe_frame
 from observatory._core.vocab import THEME_TITLES, Theme
+from observatory.config import Config, load_config
+from observatory.metadata.catalogue import (allowed_datasets, attribution_frame, attributions, supplying_datasets,
+                                            write_attributions)
+from observatory.present import charts
+from observatory.present.figures import decimals_for
+from observatory.present.maps import choropleth, map_iframe
+from observatory.present.palette import DEPRIVATION_COLOURS
+from observatory.present.templating import Markup, render_macro
+from observatory.profiles.table import Profiles, load_profiles
 from observatory.stats.disclosure import suppress
 
 SUPPRESSION_THRESHOLD = 5
@@ -46,52 +55,72 @@ def publishable(frame: pd.DataFrame, threshold: int = SUPPRESSION_THRESHOLD) -> 
 
 def write_tables(frame: pd.DataFrame, folder: Path | str, stem: str, config: Config, datasets: set[str]) -> list[Path]:
     """A download as CSV and XLSX, each carrying the attributions of the datasets it uses
-    (a sheet in the workbook, a ``-attribution.csv`` beside the CSV)."""
-    from observatory.metadata.catalogue import attribution_frame, write_attributions
-
+    (a sheet in the workbook, a ``-attribution.csv`` beside the CSV). Cells that a spreadsheet would run as a
+    formula are neutralised."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     csv, xlsx = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
+    frame = safe_frame(frame)
     frame.to_csv(csv, index=False)
     with pd.ExcelWriter(xlsx, engine="openpyxl") as xw:
         frame.to_excel(xw, sheet_name="data", index=False)
-        attribution_frame(config, datasets).to_excel(xw, sheet_name="attribution", index=False)
+        safe_frame(attribution_frame(config, datasets)).to_excel(xw, sheet_name="attribution", index=False)
     return [csv, xlsx, write_attributions(folder / f"{stem}-attribution.csv", config, datasets)]
 
 
-def _fmt(v: float, unit: str = "") -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)) or pd.isna(v):
-        return "–"
-    return f"{v:,.1f}{'%' if unit == '%' else ''}"
+def _figure(v: Any, unit: str = "", decimals: int = 1) -> str:
+    """One figure for people: ``format_number`` with the unit's per cent sign."""
+    return format_number(v, decimals, unit)
+
+
+def _together(values: Iterable[Any], unit: str = "") -> list[str]:
+    """Figures shown side by side (a value and its benchmark), with the decimals that tell them apart."""
+    values = list(values)
+    places = decimals_for(values)
+    return [_figure(v, unit, places) for v in values]
 
 
 def headline(latest: pd.DataFrame, area_name: str, benchmark_name: str) -> list[str]:
-    """The profile's summary in plain words, generated from the data."""
+    """The profile's summary in plain words (text, escaped where it is shown), generated from the data."""
     judged = latest[latest["polarity"] != "no_judgement"]
     worse = judged[judged["vs_county"] == "worse"]
     better = judged[judged["vs_county"] == "better"]
     worsening = latest[latest["trend_judgement"] == "worsening"]
     improving = latest[latest["trend_judgement"] == "improving"]
     n = int(latest["value"].notna().sum())
-    lines = [f"{html.escape(area_name)} has data for {n} indicators. Compared with {html.escape(benchmark_name)}, "
+    lines = [f"{area_name} has data for {n} indicators. Compared with {benchmark_name}, "
              f"{len(worse)} {'is' if len(worse) == 1 else 'are'} significantly worse and {len(better)} significantly better."]
     if len(worse):
-        lines.append("Significantly worse than " + html.escape(benchmark_name) + ": " + "; ".join(
-            f"{html.escape(r.title)} ({_fmt(r.value, r.unit)} against {_fmt(r.county_value, r.unit)})" for r in worse.itertuples()) + ".")
+        pairs = [(r.title, *_together((r.value, r.county_value), r.unit)) for r in worse.itertuples()]
+        lines.append(f"Significantly worse than {benchmark_name}: "
+                     + "; ".join(f"{title} ({here} against {there})" for title, here, there in pairs) + ".")
     if len(worsening):
-        lines.append("Getting worse over the last five periods: " + "; ".join(html.escape(t) for t in worsening["title"]) + ".")
+        lines.append("Getting worse over the last five periods: " + "; ".join(worsening["title"]) + ".")
     if len(improving):
-        lines.append("Improving: " + "; ".join(html.escape(t) for t in improving["title"]) + ".")
+        lines.append("Improving: " + "; ".join(improving["title"]) + ".")
     gap = judged.assign(_bad=np.where(judged["polarity"] == "low_is_good", judged["relative_gap"], 1 / judged["relative_gap"]))
     gap = gap[np.isfinite(gap["_bad"]) & (gap["vs_county"] == "worse")]
     if len(gap):
         w = gap.sort_values("_bad", ascending=False).iloc[0]
-        lines.append(f"The widest gap to {html.escape(benchmark_name)} is in {html.escape(w.title)}: "
-                     f"{_fmt(w.value, w.unit)} here against {_fmt(w.county_value, w.unit)} "
+        here, there = _together((w.value, w.county_value), w.unit)
+        lines.append(f"The widest gap to {benchmark_name} is in {w.title}: {here} here against {there} "
                      f"({abs(w._bad - 1) * 100:.0f}% {'higher' if w.value > w.county_value else 'lower'}).")
     elif not len(worse):
-        lines.append(f"No indicator is significantly worse than {html.escape(benchmark_name)}.")
+        lines.append(f"No indicator is significantly worse than {benchmark_name}.")
     return lines
+
+
+def _own_figure(v: Any) -> str:
+    """A figure shown on its own (a range, an SII): decimals from its own size."""
+    return _figure(v, decimals=decimals_for([v]))
+
+
+def _profile(section: str, *args: Any) -> Markup:
+    return render_macro("profile_sections.html.j2", section, *args)
+
+
+def _overview(section: str, *args: Any) -> Markup:
+    return render_macro("overview_sections.html.j2", section, *args)
 
 
 def _resolve(report) -> None:
@@ -99,8 +128,6 @@ def _resolve(report) -> None:
     if report.profiles is None:
         report.profiles = load_profiles(report.config, report.store)
     if report.allowed_datasets is None:
-        from observatory.metadata.catalogue import allowed_datasets
-
         report.allowed_datasets = allowed_datasets(report.config, report.audience)
 
 
@@ -145,36 +172,28 @@ class LocalityProfile:
     def latest(self) -> pd.DataFrame:
         return self.data[self.data["latest"]].sort_values(["theme", "title"]).reset_index(drop=True)
 
-    def title_html(self) -> str:
-        synthetic = ('<p class="obs-synthetic"><strong>Synthetic data</strong>: this demo county and every figure in it '
-                     'are generated for demonstration; they describe no real place.</p>') if self.config.synthetic else ""
-        return (f"<h1>{html.escape(self.area.name)} locality profile</h1>"
-                f"<p>{html.escape(self.district.name if self.district else '')} · {html.escape(self.config.label)} · "
-                f"quarter {html.escape(self.quarter)} · audience: {html.escape(self.audience)}</p>{synthetic}")
+    def title_html(self) -> Markup:
+        return _profile("title", self.area.name, self.district.name if self.district else "", self.config.label,
+                        self.quarter, self.audience, self.config.synthetic)
 
-    def headline_html(self) -> str:
-        items = "".join(f"<li>{line}</li>" for line in headline(self.latest, self.area.name, self.config.county["name"]))
-        return f"<h2>Summary</h2><ul class='obs-headline'>{items}</ul>"
+    def headline_html(self) -> Markup:
+        return _profile("headline", headline(self.latest, self.area.name, self.config.county["name"]))
 
     def spine_frame(self) -> pd.DataFrame:
-        l = self.latest[self.latest["value_type"] != "count"]  # a locality's count has no county benchmark
-        return pd.DataFrame({
-            "indicator_id": l["indicator_id"], "title": l["title"], "period": l["period"], "count": l["numerator"],
-            "value": l["value"], "benchmark": l["county_value"], "peer_min": l["peer_min"], "peer_q25": l["peer_q25"],
-            "peer_q75": l["peer_q75"], "peer_max": l["peer_max"], "polarity": l["polarity"], "comparison": l["vs_county"],
-            "suppressed": l["suppressed"].astype(bool)})
+        latest = self.latest[self.latest["value_type"] != "count"]  # a locality's count has no county benchmark
+        columns = {"indicator_id": "indicator_id", "title": "title", "period": "period", "count": "numerator",
+                   "value": "value", "benchmark": "county_value", "peer_min": "peer_min", "peer_q25": "peer_q25",
+                   "peer_q75": "peer_q75", "peer_max": "peer_max", "polarity": "polarity", "comparison": "vs_county"}
+        frame = pd.DataFrame({name: latest[source] for name, source in columns.items()})
+        return frame.assign(suppressed=latest["suppressed"].astype(bool))
 
-    def spine_html(self) -> str:
-        parts = [f"<h2>Spine chart: {html.escape(self.area.name)} against the range of {html.escape(self.config.county['name'])}'s localities</h2>",
-                 charts.comparison_legend()]
+    def spine_html(self) -> Markup:
         spine = self.spine_frame()
-        for theme, g in spine.join(self.latest.loc[spine.index, ["theme"]]).groupby("theme", sort=True):
-            parts.append(charts.spine_chart(g.drop(columns="theme"), title=THEME_TITLES[Theme(theme)]))
-        return "".join(parts)
+        spines = [charts.spine_chart(g.drop(columns="theme"), title=THEME_TITLES[Theme(theme)])
+                  for theme, g in spine.join(self.latest.loc[spine.index, ["theme"]]).groupby("theme", sort=True)]
+        return _profile("spine", self.area.name, self.config.county["name"], charts.comparison_legend(), spines)
 
-    def map_html(self, height: int = 420) -> str:
-        from observatory.present.maps import choropleth, map_iframe
-
+    def map_html(self, height: int = 420) -> Markup:
         geo = self.profiles.geography
         dep = self.config.raw.get("deprivation_indicator", "imd_score")
         members = geo.hierarchy.loc[geo.hierarchy["locality_code"] == self.locality, "small_area_code"]
@@ -189,11 +208,11 @@ class LocalityProfile:
         title = scores["title"].iloc[0] if len(scores) else dep
         m = choropleth(sa, "value", title=f"{self.area.name}: {title}", legend_title=title,
                        tooltip_fields={"area_name": "Small area", "area_code": "Code", "value": title},
-                       colours=["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"], outline=outline, height=height)
-        return f"<h2>Small areas by deprivation</h2>{map_iframe(m)}"
+                       colours=DEPRIVATION_COLOURS, outline=outline, height=height)
+        return _profile("small_area_map", map_iframe(m))
 
-    def trends_html(self, only_notable: bool = False) -> str:
-        parts = ["<h2>Trends</h2><p>Values with 95% confidence intervals; dashed lines are the county and England.</p>"]
+    def trends_html(self, only_notable: bool = False) -> Markup:
+        trends = []
         latest = self.latest
         if only_notable:
             latest = latest[latest["trend_judgement"].isin(["worsening", "improving"]) | (latest["vs_county"] == "worse")]
@@ -205,24 +224,26 @@ class LocalityProfile:
                 b = p[(p["indicator_id"] == r.indicator_id) & (p["area_type"] == kind)][["period", "value"]]
                 if len(b):
                     bench[name] = b
-            parts.append(f"<div class='obs-trend'>{charts.trend_chart(s, title=r.title, benchmark=bench, unit=r.unit)}</div>")
-        return "".join(parts)
+            trends.append(charts.trend_chart(s, title=r.title, benchmark=bench, unit=r.unit))
+        return _profile("trends", trends)
 
-    def theme_tables_html(self) -> str:
-        parts = ["<h2>Indicators by theme</h2>"]
+    def theme_tables_html(self) -> Markup:
         cols = {"title": "Indicator", "period": "Period", "numerator": "Count", "value": "Value", "lower95": "Lower 95%",
                 "upper95": "Upper 95%", "county_value": "County", "england_value": "England", "vs_county": "Compared with county",
                 "trend_judgement": "Recent trend"}
+        figures = ["value", "lower95", "upper95", "county_value", "england_value"]
+        themes = []
         for theme, g in self.latest.groupby("theme", sort=True):
-            t = g[list(cols)].rename(columns=cols).copy()
-            sup = g["suppressed"].astype(bool).to_numpy()
-            for c in ("Count", "Value", "Lower 95%", "Upper 95%"):
-                t[c] = [("*" if s else _fmt(v)) for v, s in zip(t[c], sup)]
-            for c in ("County", "England"):
-                t[c] = t[c].map(_fmt)
-            parts.append(f"<h3>{html.escape(THEME_TITLES[Theme(theme)])}</h3>" + t.to_html(index=False, escape=True, classes="obs-table"))
-        parts.append(f"<p class='obs-note'>* suppressed: counts of 1–{SUPPRESSION_THRESHOLD} are not published, nor any figure from which they could be recovered.</p>")
-        return "".join(parts)
+            rows = []
+            for r in g.to_dict("records"):
+                hidden = bool(r["suppressed"])
+                text = dict(zip(figures, _together([r[c] for c in figures])))
+                text["numerator"] = _figure(r["numerator"], decimals=0)
+                for c in ("numerator", "value", "lower95", "upper95"):
+                    text[c] = "*" if hidden else text[c]
+                rows.append([text.get(c, "" if pd.isna(r[c]) else r[c]) for c in cols])
+            themes.append({"title": THEME_TITLES[Theme(theme)], "columns": list(cols.values()), "rows": rows})
+        return _profile("theme_tables", themes, SUPPRESSION_THRESHOLD)
 
     def download_frame(self) -> pd.DataFrame:
         d = self.data.copy()
@@ -238,18 +259,13 @@ class LocalityProfile:
 
     def datasets(self) -> set[str]:
         """Every dataset whose values this profile shows (all periods), for attribution."""
-        from observatory.metadata.catalogue import supplying_datasets
-
         return supplying_datasets(self.config, set(self.data["indicator_id"])) & set(self.allowed_datasets)
 
     def attributions(self) -> list[str]:
-        from observatory.metadata.catalogue import attributions
-
         return attributions(self.config, self.datasets())
 
-    def attribution_html(self) -> str:
-        items = "".join(f"<li>{html.escape(a)}</li>" for a in self.attributions())
-        return f"<h2>Sources and attribution</h2><ul>{items}</ul>"
+    def attribution_html(self) -> Markup:
+        return _profile("sources", self.attributions())
 
 
 @dataclass
@@ -277,13 +293,11 @@ class CountyOverview:
         cols = ["indicator_id", "range_gap_trend"] + (["sii_gap_trend"] if "sii_gap_trend" in t.columns else [])
         return g.merge(t[cols], on="indicator_id", how="left").sort_values(["theme", "title"]).reset_index(drop=True)
 
-    def title_html(self) -> str:
-        synthetic = ('<p class="obs-synthetic"><strong>Synthetic data</strong>: this demo county is generated for '
-                     'demonstration and describes no real place.</p>') if self.config.synthetic else ""
-        return (f"<h1>{html.escape(self.config.county['name'])}: narrowing the gap</h1>"
-                f"<p>{html.escape(self.config.label)} · quarter {html.escape(self.quarter)} · audience: {html.escape(self.audience)}</p>{synthetic}")
+    def title_html(self) -> Markup:
+        return _overview("title", self.config.county["name"], self.config.label, self.quarter, self.audience,
+                         self.config.synthetic)
 
-    def summary_html(self) -> str:
+    def summary_html(self) -> Markup:
         g = self.gaps
         col = "sii_gap_trend" if "sii_gap_trend" in g.columns else "range_gap_trend"
         trend = g[col].fillna(g["range_gap_trend"]).astype(str)
@@ -291,30 +305,28 @@ class CountyOverview:
         widening = g[trend == "widening"]["title"].tolist()
         n_localities = len(self.profiles.geography.localities())
         lines = [f"{len(g)} indicators compared across {n_localities} localities."]
-        lines.append(f"Gaps narrowing significantly: {'; '.join(map(html.escape, narrowing)) or 'none'}.")
-        lines.append(f"Gaps widening significantly: {'; '.join(map(html.escape, widening)) or 'none'}.")
+        lines.append(f"Gaps narrowing significantly: {'; '.join(narrowing) or 'none'}.")
+        lines.append(f"Gaps widening significantly: {'; '.join(widening) or 'none'}.")
         names = self.profiles.geography.areas.drop_duplicates("code").set_index("code")["name"]
         widest = g.dropna(subset=["ratio"]).sort_values("ratio", ascending=False).head(3)
         for r in widest.itertuples():
             if isinstance(r.worst_area, str) and r.worst_area:
-                lines.append(f"{html.escape(r.title)}: {html.escape(str(names.get(r.worst_area, r.worst_area)))} is {r.ratio:.1f} times "
-                             f"{html.escape(str(names.get(r.best_area, r.best_area)))}.")
-        return "<h2>Summary</h2><ul>" + "".join(f"<li>{x}</li>" for x in lines) + "</ul>"
+                lines.append(f"{r.title}: {names.get(r.worst_area, r.worst_area)} is {r.ratio:.1f} times "
+                             f"{names.get(r.best_area, r.best_area)}.")
+        return _overview("summary", lines)
 
-    def gap_table_html(self) -> str:
+    def gap_table_html(self) -> Markup:
         g = self.gaps
         names = self.profiles.geography.areas.drop_duplicates("code").set_index("code")["name"]
         t = pd.DataFrame({
             "Theme": g["theme"].map(lambda t: THEME_TITLES[Theme(t)]), "Indicator": g["title"], "Period": g["period"],
             "Best locality": g["best_area"].map(names).fillna(""), "Worst locality": g["worst_area"].map(names).fillna(""),
-            "Range": g["range"].map(_fmt), "Ratio worst/best": g["ratio"].map(lambda v: "–" if pd.isna(v) else f"{v:.2f}"),
-            "SII": g["sii"].map(_fmt) if "sii" in g else "–",
+            "Range": g["range"].map(_own_figure), "Ratio worst/best": g["ratio"].map(lambda v: format_number(v, 2)),
+            "SII": g["sii"].map(_own_figure) if "sii" in g else "–",
             "Gap trend": g.get("sii_gap_trend", g["range_gap_trend"]).fillna(g["range_gap_trend"]).astype(str)})
-        return "<h2>The gap between localities, by indicator</h2>" + t.to_html(index=False, escape=True, classes="obs-table")
+        return _overview("gap_table", list(t.columns), t.astype(object).where(t.notna(), "").to_numpy().tolist())
 
-    def map_html(self, indicator_id: str | None = None, height: int = 480) -> str:
-        from observatory.present.maps import choropleth, map_iframe
-
+    def map_html(self, indicator_id: str | None = None, height: int = 480) -> Markup:
         geo = self.profiles.geography
         dep = indicator_id or self.config.raw.get("deprivation_indicator", "imd_score")
         p = self.profiles.level("locality", dep)
@@ -324,24 +336,19 @@ class CountyOverview:
         m = choropleth(loc, "value", title=f"Localities: {title}", legend_title=title,
                        tooltip_fields={"area_name": "Locality", "value": title, "vs_county": "Compared with county"},
                        outline=geo.web_boundaries("county"), height=height)
-        return f"<h2>Localities</h2>{map_iframe(m)}"
+        return _overview("locality_map", map_iframe(m))
 
     def download_frame(self) -> pd.DataFrame:
         return self.gaps
 
     def datasets(self) -> set[str]:
-        from observatory.metadata.catalogue import supplying_datasets
-
         return supplying_datasets(self.config, set(self.gaps["indicator_id"])) & set(self.allowed_datasets)
 
     def write_downloads(self, folder: Path | str) -> list[Path]:
         return write_tables(self.download_frame(), folder, "county-gaps", self.config, self.datasets())
 
-    def attribution_html(self) -> str:
-        from observatory.metadata.catalogue import attributions
-
-        items = "".join(f"<li>{html.escape(a)}</li>" for a in attributions(self.config, self.datasets()))
-        return f"<h2>Sources and attribution</h2><ul>{items}</ul>"
+    def attribution_html(self) -> Markup:
+        return _profile("sources", attributions(self.config, self.datasets()))
 
 
 def open_profile(config: str | Config, locality: str, quarter: str, audience: str = "public", store: str | None = None) -> LocalityProfile:

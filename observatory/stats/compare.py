@@ -1,4 +1,4 @@
-"""Benchmark comparison, quintiles and RAG colours, the way Fingertips shows them.
+"""Benchmark comparison and quintiles, the way Fingertips computes them (their colours: ``present.palette``).
 
 A value is significantly higher than its benchmark when its lower confidence limit is above the benchmark value,
 lower when its upper limit is below it, and similar otherwise (Fingertips' "confidence intervals overlapping the
@@ -25,19 +25,6 @@ _POLARITY_SYNONYMS = {
 SINGLE = ["better", "similar", "worse", "higher", "lower", "not compared"]
 BOTH = ["better (99.8%)", "better (95%)", "similar", "worse (95%)", "worse (99.8%)",
         "higher (99.8%)", "higher (95%)", "lower (95%)", "lower (99.8%)", "not compared"]
-
-COLOURS = {
-    "better": "#92D050", "similar": "#FFC000", "worse": "#C00000",
-    "higher": "#C2CCFF", "lower": "#5555E6", "not compared": "#FFFFFF",
-    "better (99.8%)": "#92D050", "better (95%)": "#C9E8A7", "worse (95%)": "#E08080", "worse (99.8%)": "#C00000",
-    "higher (99.8%)": "#C2CCFF", "higher (95%)": "#E0E6FF", "lower (95%)": "#9999F0", "lower (99.8%)": "#5555E6",
-}
-"""Fingertips colours (better #92D050, similar #FFC000, worse #C00000, higher #C2CCFF, lower #5555E6, not compared
-white), from Fingertips' own colour table. The lighter tints for "(95%)" in the two-level comparison are this
-observatory's choice: Fingertips has no two-level palette."""
-
-QUINTILE_COLOURS = {1: "#DED3EC", 2: "#BEA7DA", 3: "#9E7CC8", 4: "#7E50B6", 5: "#5E25A4"}
-"""Fingertips' purple scale for quintiles of indicators without judgement, lowest (1) to highest (5)."""
 
 QUINTILE_LABELS = {
     HIGH: ["best", "better", "middle", "worse", "worst"],
@@ -178,11 +165,3 @@ def quintiles(values, polarity, groups=None) -> pd.DataFrame:
                          "quintile_label": pd.Categorical(label, categories=categories)},
                         index=index if index is not None else pd.RangeIndex(n))
 
-
-def rag_colour(comparison) -> pd.Series:
-    """Fingertips fill colour (hex) for each comparison result from :func:`compare`."""
-    series = comparison if isinstance(comparison, pd.Series) else pd.Series(comparison)
-    unknown = set(series.dropna().astype(str).unique()) - set(COLOURS)
-    if unknown:
-        raise ValueError(f"no colour for comparison results {sorted(unknown)}")
-    return series.astype(object).map(COLOURS).fillna(COLOURS["not compared"]).astype("string").rename("colour")

@@ -1,0 +1,34 @@
+"""How many decimals a set of figures needs: picked from the data, so small proportions never read 0.0.
+
+Every chart, table, tooltip and legend writes its figures with ``_core.numbers.format_number``; this module
+decides the decimals those calls get.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from observatory._core.numbers import format_number
+
+__all__ = ["decimals_for", "format_number"]
+
+MOST_DECIMALS = 6
+
+
+def decimals_for(values: Iterable[Any], least: int = 1, most: int = MOST_DECIMALS) -> int:
+    """Decimals that tell the values apart: ``least`` for a spread of 5 or more, one more for each tenfold less.
+
+    A spread of 0.5 to 5 gets 2, 0.05 to 0.5 gets 3, and so on. With a single value (or all equal) its own
+    size sets the scale, so 0.004 reads 0.004, not 0.0. No finite values: ``least``.
+    """
+    numbers = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").astype(float).to_numpy()
+    numbers = numbers[np.isfinite(numbers)]
+    if not numbers.size:
+        return least
+    scale = float(numbers.max() - numbers.min()) or float(np.abs(numbers).max())
+    if scale == 0 or scale >= 5:
+        return least
+    return int(min(most, max(least, 1 + math.ceil(math.log10(5 / scale) - 1e-12))))
