@@ -38,6 +38,12 @@ EXPORTS: dict[str, str] = {
     # profiles, charts and maps
     "load_profiles": "observatory.profiles.table",
     "open_profile": "observatory.present.report",
+    "CountyOverview": "observatory.present.report",
+    "open_exception_page": "observatory.present.exception_page",
+    "open_catalogue_page": "observatory.present.catalogue_page",
+    "catalogue_widget": "observatory.present.catalogue_page",
+    "file_links": "observatory.present.templating",
+    "LocalitiesDashboard": "observatory.apps.dashboard",
     "spine_chart": "observatory.present.charts",
     "trend_chart": "observatory.present.charts",
     "choropleth": "observatory.present.maps",

@@ -165,3 +165,37 @@ def test_no_import_cycles_between_modules():
         if not state.get(m):
             visit(m, [])
     assert not cycles, f"import cycles: {cycles[:5]}"
+
+
+NOTEBOOKS = sorted((PACKAGE / "resources").glob("*/*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_notebooks_and_dashboards_import_only_the_public_facade(notebook):
+    """Thin notebooks: ``import observatory as obs`` and calls into it; never an internal module."""
+    import json
+
+    cells = [c for c in json.loads(notebook.read_text())["cells"] if c["cell_type"] == "code"]
+    wrong = []
+    for cell in cells:
+        source = "".join(cell["source"])
+        tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                wrong += [a.name for a in node.names if a.name.startswith("observatory") and (a.name, a.asname) != ("observatory", "obs")]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("observatory"):
+                wrong.append(f"from {node.module} import ...")
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "obs":
+                import observatory
+
+                if node.attr not in dir(observatory):
+                    wrong.append(f"obs.{node.attr} (not in the public API)")
+    assert not wrong, f"{notebook.name} reaches past the facade: {wrong}"
+
+
+def test_no_generator_script_can_drift_from_a_committed_notebook():
+    """Each notebook's .ipynb is its one source: no script writes notebooks."""
+    root = PACKAGE.parent
+    writers = [p for p in root.rglob("*.py") if ".venv" not in p.parts and "nbformat.write" in p.read_text(errors="ignore")
+               and "tests" not in p.parts and "observatory" not in p.relative_to(root).parts[:1]]
+    assert not writers, f"scripts that write notebooks: {writers}"

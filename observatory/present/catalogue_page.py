@@ -17,7 +17,7 @@ from observatory.config import Config, load_config
 from observatory.metadata.catalogue import (CLASSIFICATIONS, catalogue_frame, filter_catalogue, filter_options, search_text,
                                             theme_title, validate_catalogue, write_exports)
 from observatory.metadata.catalogue.records import _today
-from observatory.present.templating import Markup, render, render_macro
+from observatory.present.templating import Markup, file_links, render, render_macro
 
 SECTIONS = "catalogue_sections.html.j2"
 PAGE_CSS = """
@@ -166,3 +166,36 @@ def catalogue_widget(config: Config | str = "demo", audience: str = "public", to
                   w.HBox([controls["theme"], controls["classification"], controls["flagged_only"]]), count, table])
     box.controls, box.table, box.frame = controls, table, frame
     return box
+
+
+class CataloguePage:
+    """The data catalogue as one audience sees it, section by section (the pack's catalogue notebook)."""
+
+    def __init__(self, config: Config | str, audience: str = "public", today: dt.date | str | None = None, quarter: str = ""):
+        self.config = config if isinstance(config, Config) else load_config(config)
+        validate_catalogue(self.config).raise_if_problems()
+        self.audience, self.today, self.quarter = audience, today or None, quarter
+        self.frame = catalogue_frame(self.config, audience, self.today)
+
+    def summary_html(self) -> Markup:
+        return style_html() + summary_html(self.frame, self.config, self.audience, self.today, self.quarter)
+
+    def overdue_html(self) -> Markup:
+        return overdue_html(self.frame)
+
+    def partners_html(self) -> Markup:
+        return partner_table_html(self.frame)
+
+    def records_html(self) -> Markup:
+        return records_html(self.frame)
+
+    def write_exports(self, out_dir: Path | str, href_prefix: str = "") -> Markup:
+        """Write the HTML, CSV and JSON-LD exports into ``out_dir``; links to them."""
+        files = build_catalogue(self.config, out_dir, self.audience, self.today)
+        return file_links(files.values(), href_prefix, label="Exports")
+
+
+def open_catalogue_page(config: Config | str = "demo", audience: str = "public", today: str | None = None,
+                        quarter: str = "") -> CataloguePage:
+    """The validated catalogue for ``audience`` (raises ValidationError on a broken catalogue)."""
+    return CataloguePage(config, audience, today, quarter)

@@ -7,6 +7,7 @@ a value that is already safe HTML (a chart's SVG) is wrapped in :class:`markupsa
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -14,7 +15,7 @@ from markupsafe import Markup
 
 from observatory._core.resources import resource
 
-__all__ = ["Markup", "environment", "render", "render_macro"]
+__all__ = ["Markup", "environment", "file_links", "render", "render_macro"]
 
 
 @lru_cache(maxsize=1)
@@ -33,3 +34,8 @@ def render_macro(template: str, macro: str, *args: Any, **kwargs: Any) -> Markup
     """Call one macro of a template (a fragment: a banner, a table) and return its HTML."""
     module = environment().get_template(template).module
     return Markup(getattr(module, macro)(*args, **kwargs))
+
+
+def file_links(files, href_prefix: str = "../downloads/", label: str = "Downloads") -> Markup:
+    """Links to the files a page wrote (``href_prefix`` + file name), for a notebook's last cell."""
+    return render_macro("_links.html.j2", "links", label, [(f"{href_prefix}{Path(f).name}", Path(f).name) for f in files])
