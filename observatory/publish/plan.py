@@ -31,7 +31,7 @@ from observatory.publish.layout import QUARTER, YEARS, check_quarter, current_qu
 from observatory.store import Store
 
 SOURCES_STATE = "sources.json"
-STALE_TMP_SECONDS = 3600  # a store temporary file this old belongs to a killed ingest, not a running one
+STALE_TMP_SECONDS = 600  # a store temporary file this old belongs to a killed ingest (a write takes seconds)
 def _sha(*parts: bytes) -> str:
     """One digest over byte strings, each kept apart from the next."""
     return sha256_bytes(b"".join(sha256_bytes(p).encode() for p in parts))
@@ -239,7 +239,7 @@ def build(config: str | Config = "demo", quarter: str | None = None, *, localiti
 
     Raises ``PackError`` (exit code 2) for a malformed quarter, ``jobs_n`` below 1 or ``out`` naming a file.
     """
-    quarter = quarter or current_quarter()
+    quarter = current_quarter() if quarter is None else quarter
     _check_usage(quarter, jobs_n, out)
     cfg = config if isinstance(config, Config) else load_config(config)
     check_audience(audience)

@@ -372,10 +372,10 @@ def run_tasks(tasks: list[dict], *, workers: int, timeout: float = 300, start_ti
     only that task fails. Workers' and kernels' own output goes to ``kernel_log`` (appended) if
     given. The last value yielded is ``{"kernels_started": n}`` instead of a task result.
     """
+    remove_stale_runtime_dirs()
     if not tasks:
         yield {"kernels_started": 0}
         return
-    remove_stale_runtime_dirs()
     # kernels' sockets; removed even if a worker is killed, and by the next run if this one is
     runtime_dir = tempfile.mkdtemp(prefix=f"{WORKERS_PREFIX}{os.getpid()}-")
     settings = {"timeout": timeout, "start_timeout": start_timeout, "kernel_name": kernel_name, "runtime_dir": runtime_dir}
