@@ -73,9 +73,10 @@ def test_demo_and_build_from_a_wheel_make_a_complete_pack(installed):
     env = env | {"OBSERVATORY_DATA_DIR": str(tmp / "data"), "OBSERVATORY_BUILD_DIR": str(tmp / "build")}
     observatory = venv / "bin" / "observatory"
     _run([observatory, "demo", tmp / "data" / "demo"], env=env, cwd=work)
-    if not (tmp / "data" / "partners.yaml").exists():
-        pytest.fail("`observatory demo DATA/demo` wrote no partner register (DATA/partners.yaml), which the build's "
-                    "catalogue needs: observatory/demo.py should write it when absent")
+    missing = [rel for rel in ("partners.yaml", "demo/catalogue.yaml") if not (tmp / "data" / rel).exists()]
+    if missing:
+        pytest.fail(f"`observatory demo DATA/demo` did not write {', '.join(missing)} (under DATA), which the build needs "
+                    "(the partner register and the data catalogue): observatory/demo.py should write them")
     r = _run([observatory, "build", "--quiet", "--quarter", "2026Q3", "--jobs", "2"], env=env, cwd=work, timeout=1800)
     pack = tmp / "build" / "packs" / "2026Q3"
     for name in ("index.html", "manifest.json", "html/county-overview.html", "html/data-catalogue.html"):
