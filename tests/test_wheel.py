@@ -56,6 +56,8 @@ def installed(tmp_path_factory):
     (site / "_observatory_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "OBSERVATORY_", "VIRTUAL_ENV"))}
     env["PYTHONNOUSERSITE"] = "1"
+    # the borrowed dependencies' data files (nbconvert's templates, kernelspecs) live under this prefix's share/
+    env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
     probe = [python, "-c", "import observatory; print(observatory.__file__)"]
     assert subprocess.run(probe, capture_output=True, text=True, env=env, cwd=tmp).returncode != 0, \
         "the checkout's editable install leaks into the fresh environment"
