@@ -44,20 +44,29 @@ def real_available() -> bool:
 
 
 def child_build(pack_dir: Path, jobs_n: int) -> int:
-    import observatory
-    from observatory.publish.engine import build_pack
+    from observatory.publish.engine import build_pack, package_version
 
     # keyed on the version alone: edits elsewhere in the working tree must not turn a no-op into a rebuild
-    package = {"version": observatory.__version__}
+    package = {"version": package_version()}
     return build_pack(fixture_jobs(pack_dir), pack_dir, jobs_n=jobs_n, progress=False, package=package).exit_code
 
 
 def child_plain(pack_dir: Path) -> int:
     from observatory.publish.runner import run_plain_papermill
 
+    from observatory.publish.places import Places
+
     outputs = json.loads((pack_dir / "manifest.json").read_text())["outputs"]
+    where = Places.for_pack(pack_dir)  # the manifest records the pack as "." and package folders by label
+
+    def absolute(value):
+        if not isinstance(value, str):
+            return value
+        return str(pack_dir / value[2:]) if value.startswith("./") else str(where.resolve(value)) if value.startswith("<") else value
+
     work = pack_dir.parent / "plain"
-    run_plain_papermill([(Path(o["notebook"]), o["parameters"], work / f"{o['name']}.ipynb") for o in outputs])
+    run_plain_papermill([(where.resolve(o["notebook"]), {k: absolute(v) for k, v in o["parameters"].items()},
+                          work / f"{o['name']}.ipynb") for o in outputs])
     return 0
 
 
@@ -98,11 +107,13 @@ def main() -> None:
     ap.add_argument("--fixture", action="store_true", help="use the fixture notebook even if the real ones exist")
     ap.add_argument("--child", choices=["build", "plain"], help=argparse.SUPPRESS)
     ap.add_argument("--pack-dir", help=argparse.SUPPRESS)
+    ap.add_argument("--store", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child == "build":
         raise SystemExit(child_build(Path(args.pack_dir), args.jobs))
     if args.child == "plain":
-        raise SystemExit(child_plain(Path(args.pack_dir)))
+        raise SystemExit(child_plain(Path(args.pack_dir), args.config if args.store else None,
+                                     Path(args.store) if args.store else None))
 
     real = real_available() and not args.fixture
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
@@ -134,12 +145,14 @@ def main() -> None:
                     noop_engine.append(seconds)
                     noop_counts.append(c)
         n = len(json.loads((Path(tmp) / "cold0" / QUARTER / "manifest.json").read_text())["outputs"])
-        plain = [run([sys.executable, str(Path(__file__).resolve()), "--child", "plain", "--pack-dir", str(Path(tmp) / "cold0" / QUARTER)])
+        plain = [run([sys.executable, str(Path(__file__).resolve()), "--child", "plain", "--pack-dir", str(Path(tmp) / "cold0" / QUARTER)]
+                     + (["--config", args.config, "--store", str(store)] if real else []))
                  for _ in range(args.baseline_repeat)]
 
     rebuilt = [c for c in noop_counts if not c.startswith("0 built")]
     med = statistics.median
-    fmt = lambda xs: ", ".join(f"{x:.2f}" for x in xs)
+    def fmt(xs):
+        return ", ".join(f"{x:.2f}" for x in xs)
     what = f"`observatory build --config {args.config}`" if real else f"fixture {FIXTURE.name} x {N_FIXTURE}"
     print(f"notebooks: {n} ({what}); workers: {args.jobs}; CPUs: {os.cpu_count()}")
     print(f"cold build, median of {len(cold)}: {med(cold):.2f} s [{fmt(cold)}]; engine {med(cold_engine):.2f} s; {counts}")

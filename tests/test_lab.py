@@ -54,7 +54,7 @@ def test_arguments_bind_loopback_without_browser_and_allow_root_only_as_root():
 def test_lab_prints_its_url_serves_the_notebooks_and_stops(tmp_path):
     port = free_port()
     log = tmp_path / "lab.log"
-    code = "import typer; from observatory.apps.lab import lab_cli; typer.run(lab_cli)"
+    code = "import typer; from observatory.cli.lab import command; typer.run(command)"
     proc = subprocess.Popen([sys.executable, "-c", code, "--port", str(port), "--log", str(log)], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:

@@ -14,14 +14,21 @@ from pathlib import Path
 import pytest
 
 import observatory
-from observatory.publish.engine import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, Job, PackError, PackLocked, build_pack,
-                               file_digest, package_fingerprint, read_manifest, up_to_date, write_index)
+from observatory.publish import engine
+from observatory.publish.engine import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, Job, PackError, PackLocked, file_digest,
+                                        package_fingerprint, read_manifest, up_to_date)
+from observatory.publish.index import write_index
 
 NOTEBOOKS = Path(__file__).resolve().parent / "fixtures" / "notebooks"
 OK, RAISES = NOTEBOOKS / "ok.ipynb", NOTEBOOKS / "raises.ipynb"
 META = {"config": "mini", "quarter": "2026Q3", "audience": "public", "title": "Mini pack", "synthetic": True}
 # fixed: the default fingerprint digests observatory's source, which may change between two builds of a test
 PACKAGE = {"version": observatory.__version__, "source_sha256": "fixed-for-tests"}
+
+
+def build_pack(jobs, pack, **kw):
+    """The engine with the pack's index page, as ``observatory build`` runs it."""
+    return engine.build_pack(jobs, pack, index=write_index, **kw)
 
 
 def sha(path: Path) -> str:
@@ -87,7 +94,8 @@ def test_manifest_records_each_output(mixed):
     assert list(by_name) == [j.name for j in jobs]
     north = by_name["north"]
     assert north["depends"] == "data-v1"
-    assert north["parameters"] == {"name": "north", "value": 1, "downloads_dir": str(pack / "downloads")}
+    # recorded relative to the pack (the notebook ran with the absolute path)
+    assert north["parameters"] == {"name": "north", "value": 1, "downloads_dir": "./downloads"}
     assert north["package_version"] == observatory.__version__
     assert north["notebook_sha256"] == sha(OK)
     assert north["status"] == "ok" and north["error"] is None and north["seconds"] > 0
@@ -126,7 +134,7 @@ def _rebuild_in_subprocess(pack: Path, notebook: Path) -> str:
         from pathlib import Path
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_packs import META, PACKAGE, ok_job
-        from observatory.publish.engine import build_pack
+        from test_packs import build_pack
         pack = Path({str(pack)!r})
         jobs = [ok_job(pack, "a"), ok_job(pack, "b"), ok_job(pack, "c", notebook=Path({str(notebook)!r}))]
         s = build_pack(jobs, pack, jobs_n=1, meta=META, progress=False, package=PACKAGE)
@@ -239,7 +247,7 @@ def test_index_escapes_text(tmp_path):
 
 def test_package_fingerprint_names_version_and_source():
     fp = package_fingerprint()
-    assert fp["version"] == observatory.__version__
+    assert fp["version"] == observatory.__version__  # from the distribution's metadata, which the package reads too
     assert len(fp["source_sha256"]) == 64 and int(fp["source_sha256"], 16) >= 0
 
 

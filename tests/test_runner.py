@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from observatory.publish.export import CDN_SCRIPT, html_exporter
 from observatory.publish.runner import run_tasks
 
 NOTEBOOKS = Path(__file__).resolve().parent / "fixtures" / "notebooks"
@@ -116,8 +117,6 @@ def test_html_exporter_matches_nbconvert():
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
-    from observatory.publish.runner import _CDN_SCRIPT, _html_exporter
-
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
     cell = nbformat.v4.new_code_cell("secret_code_line = 1", execution_count=1, outputs=[
         nbformat.v4.new_output("display_data", {"image/png": png, "text/plain": "<Figure>"}),
@@ -125,10 +124,10 @@ def test_html_exporter_matches_nbconvert():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"), cell],
                                   metadata={"language_info": {"name": "python"}})
     stock, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(nb)
-    ours, _ = _html_exporter().from_notebook_node(nb)
+    ours, _ = html_exporter().from_notebook_node(nb)
     norm = lambda page: str(BeautifulSoup(page, "html.parser"))
     assert "cdnjs" in stock and not re.search(r"<script src=\"https?://", ours)  # offline: no CDN scripts
-    assert norm(ours) == norm(_CDN_SCRIPT.sub("", stock))
+    assert norm(ours) == norm(CDN_SCRIPT.sub("", stock))
     soup = BeautifulSoup(ours, "html.parser")
     assert soup.select("img") and all(img.get("alt") for img in soup.select("img"))
     assert len(soup.select("div.jp-OutputArea-output[tabindex]")) == 2

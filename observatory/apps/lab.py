@@ -4,7 +4,7 @@ The analyst's workbench: the package is importable in every kernel (the kernel i
 the project is installed), the configuration reaches notebooks through ``OBSERVATORY_CONFIG`` (read by
 ``notebooks/getting_started.ipynb``), and the server listens on 127.0.0.1 only, behind a token that is
 printed with the URL. ``--allow-root`` is added when running as root (CI and containers), where
-JupyterLab otherwise refuses to start.
+JupyterLab otherwise refuses to start. The command line lives in ``observatory.cli.lab``.
 """
 from __future__ import annotations
 
@@ -15,31 +15,29 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import typer
-
+from observatory._core.processes import HOST, answers, start_group, stop_group, wait_until
 from observatory._core.resources import notebooks_dir
 from observatory._core.settings import DEFAULT_CONFIG, checkout_root
+from observatory.config import Config, load_config
 
 _CHECKOUT = checkout_root()
 NOTEBOOKS_DIR = _CHECKOUT / "notebooks" if _CHECKOUT else notebooks_dir()
-HOST = "127.0.0.1"
 CONFIG_ENV = "OBSERVATORY_CONFIG"
 
 
 @dataclass
 class Lab:
-    """A running JupyterLab: its process (a process-group leader), URL and token."""
+    """A running JupyterLab: its process (a process-group leader), URL, token and configuration."""
 
     process: subprocess.Popen
     port: int
     token: str
     root: Path
+    config: Config | None = None
 
     @property
     def base(self) -> str:
@@ -57,16 +55,7 @@ class Lab:
 
     def stop(self, timeout: float = 10) -> None:
         """Stop the server and its kernels (the whole process group)."""
-        if self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout)
-        except ProcessLookupError:
-            pass
+        stop_group(self.process, timeout)
 
 
 def lab_arguments(port: int = 8888, token: str = "", root: Path | str = NOTEBOOKS_DIR, as_root: bool | None = None) -> list[str]:
@@ -92,54 +81,30 @@ def lab_environment(config: str = DEFAULT_CONFIG) -> dict[str, str]:
 
 
 def wait_until_ready(lab: Lab, timeout: float = 60) -> None:
-    """Poll ``/api/status`` until the server answers; raise if it exits first or does not answer in time."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if lab.process.poll() is not None:
-            raise RuntimeError(f"JupyterLab exited with code {lab.process.returncode} before answering on port {lab.port} "
-                               "(is the port in use?)")
-        try:
-            lab.api("status", timeout=2)
-            return
-        except (urllib.error.URLError, OSError, ValueError):
-            time.sleep(0.2)
-    lab.stop()
-    raise TimeoutError(f"JupyterLab did not answer at {lab.base} within {timeout:.0f} s")
+    """Wait until ``/api/status`` answers; stop the server and raise if it exits first or does not answer in time."""
+    try:
+        wait_until(lambda: answers(f"{lab.base}api/status", {"Authorization": f"token {lab.token}"}), lab.process,
+                   f"JupyterLab on port {lab.port}", timeout)
+    except BaseException:
+        lab.stop()
+        raise
 
 
 def start_lab(port: int = 8888, config: str = DEFAULT_CONFIG, *, token: str | None = None, root: Path | str = NOTEBOOKS_DIR,
               log: Path | str | None = None, ready_timeout: float = 60) -> Lab:
     """Start JupyterLab in its own process group and return once it answers. Its output goes to ``log``
-    (default: discarded, since the URL is printed by :func:`lab`)."""
-    from observatory.config import load_config
-
+    (default: discarded, since the command prints the URL)."""
     cfg = load_config(config)
     token = token or secrets.token_hex(24)
-    out = open(log, "ab") if log else subprocess.DEVNULL
-    try:
-        process = subprocess.Popen(lab_arguments(port, token, root), env=lab_environment(str(cfg.dir)), cwd=str(root),
-                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    finally:
-        if log:
-            out.close()
-    lab = Lab(process, int(port), token, Path(root).resolve())
+    process = start_group(lab_arguments(port, token, root), env=lab_environment(str(cfg.dir)), cwd=root, log=log)
+    lab = Lab(process, int(port), token, Path(root).resolve(), cfg)
     wait_until_ready(lab, ready_timeout)
     return lab
 
 
-def lab(port: int = 8888, config: str = DEFAULT_CONFIG, *, log: Path | str | None = None) -> None:
-    """Start JupyterLab, print its URL with the token, and serve until Ctrl-C (or SIGTERM); then stop it."""
-    from observatory.config import load_config
-
-    cfg = load_config(config)
-    running = start_lab(port, config, log=log)
-    print(f"JupyterLab for {cfg.label} is running (listening on {HOST} only):\n\n"
-          f"    {running.url}\n\n"
-          f"  notebooks: {running.root}  (start with getting_started.ipynb)\n"
-          f"  configuration: {cfg.name} (OBSERVATORY_CONFIG={cfg.dir})\n"
-          "  press Ctrl-C to stop", flush=True)
-
-    def terminate(signum, _frame):  # a service manager's stop: stop the server too, then exit
+def run_until_stopped(running: Lab) -> None:
+    """Block until the server exits, Ctrl-C, SIGTERM or SIGHUP (a service manager's stop); then stop it."""
+    def terminate(signum, _frame):
         raise SystemExit(128 + signum)
 
     if threading.current_thread() is threading.main_thread():
@@ -153,17 +118,4 @@ def lab(port: int = 8888, config: str = DEFAULT_CONFIG, *, log: Path | str | Non
         running.stop()
 
 
-def lab_cli(
-    port: int = typer.Option(8888, "--port", "-p", help="Port on 127.0.0.1."),
-    config: str = typer.Option(DEFAULT_CONFIG, "--config", "-c", help="Configuration the notebooks open (demo, warwickshire) or folder."),
-    log: Path | None = typer.Option(None, "--log", help="Write JupyterLab's own log to this file (default: discarded)."),
-) -> None:
-    """Start JupyterLab on 127.0.0.1 in notebooks/ with the observatory importable; prints the URL with its token."""
-    try:
-        lab(port=port, config=config, log=log)
-    except (RuntimeError, TimeoutError, FileNotFoundError) as e:
-        typer.echo(f"lab failed: {e}", err=True)
-        raise typer.Exit(1)
-
-
-__all__ = ["Lab", "lab", "lab_cli", "lab_arguments", "lab_environment", "start_lab", "wait_until_ready"]
+__all__ = ["Lab", "lab_arguments", "lab_environment", "run_until_stopped", "start_lab", "wait_until_ready"]

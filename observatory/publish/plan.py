@@ -6,41 +6,35 @@ nothing and a changed one rebuilds only the outputs that show it.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+import pandas as pd
+
+from observatory._core.digests import sha256_bytes
+from observatory._core.files import write_atomic
 from observatory._core.resources import notebook, notebooks_dir
-from observatory._core.settings import build_dir, data_dir
+from observatory._core.settings import build_dir, checkout_root, data_dir
 from observatory.config import Config, load_config
+from observatory.errors import PackError
+from observatory.ingest.pipeline import ingest
+from observatory.metadata.catalogue import allowed_datasets, catalogue_file, check_audience, partners_file
+from observatory.performance.exceptions import NOTEBOOK as EXCEPTIONS_NOTEBOOK
+from observatory.performance.exceptions import exception_jobs
+from observatory.profiles.table import load_profiles
+from observatory.publish.engine import BuildSummary, Job, build_pack, up_to_date
+from observatory.publish.index import write_index
+from observatory.publish.layout import QUARTER, YEARS, check_quarter, current_quarter, pack_dir, previous_quarter  # noqa: F401
 from observatory.store import Store
 
 SOURCES_STATE = "sources.json"
-
-
-def current_quarter(today: dt.date | None = None) -> str:
-    """The quarter being reported on: the last complete calendar quarter, e.g. "2026Q3" in November 2026."""
-    today = today or dt.date.today()
-    q = (today.month - 1) // 3  # completed quarters this year
-    return f"{today.year}Q{q}" if q else f"{today.year - 1}Q4"
-
-
-def pack_dir(cfg: Config, quarter: str, audience: str = "public", out: Path | None = None) -> Path:
-    """``build/packs/<quarter>`` for the demo county, ``build/packs/<config>/<quarter>`` otherwise;
-    packs for a narrower audience get a suffix, so a public pack is never overwritten by a partner one."""
-    root = Path(out) if out else (build_dir() / "packs" if cfg.name == "demo" else build_dir() / "packs" / cfg.name)
-    suffix = "" if audience == "public" else "-" + audience.replace(":", "-")
-    return root / f"{quarter}{suffix}"
-
-
+STALE_TMP_SECONDS = 600  # a store temporary file this old belongs to a killed ingest (a write takes seconds)
 def _sha(*parts: bytes) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p)
-        h.update(b"\0")
-    return h.hexdigest()
+    """One digest over byte strings, each kept apart from the next."""
+    return sha256_bytes(b"".join(sha256_bytes(p).encode() for p in parts))
 
 
 def sources_digest(cfg: Config) -> str:
@@ -51,23 +45,46 @@ def sources_digest(cfg: Config) -> str:
     return _sha(*[(str(p).encode() + (p.read_bytes() if p.exists() else b"missing")) for p in files])
 
 
-def sync_store(cfg: Config, store: Store, progress: bool = False) -> bool:
-    """Ingest the configuration's sources when they changed since the last sync; True if it ingested."""
-    from observatory.ingest.pipeline import ingest
+def _recorded_digest(state: Path) -> str | None:
+    """The digest in the sources record, or None when it is missing or unreadable (then: re-ingest)."""
+    try:
+        data = json.loads(state.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data.get("digest") if isinstance(data, dict) else None
 
+
+def remove_stale_temporaries(store: Store, older_than: float = STALE_TMP_SECONDS) -> list[Path]:
+    """Remove ``.values.parquet.*.tmp`` (and other ``.*.tmp``) files a killed ingest left in the store."""
+    removed = []
+    cutoff = time.time() - older_than
+    for tmp in store.path.glob(".*.tmp") if store.path.is_dir() else ():
+        try:
+            if tmp.is_file() and tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:
+            continue
+    return removed
+
+
+def sync_store(cfg: Config, store: Store, progress: bool = False) -> bool:
+    """Ingest the configuration's sources when they changed since the last sync; True if it ingested.
+
+    The record of the last sync is written atomically; a missing or unreadable one means re-ingest.
+    """
+    remove_stale_temporaries(store)
     digest = sources_digest(cfg)
     state = store.path / SOURCES_STATE
-    if store.exists() and state.exists() and json.loads(state.read_text()).get("digest") == digest:
+    if store.exists() and _recorded_digest(state) == digest:
         return False
     ingest(cfg, store, progress=progress)
-    state.write_text(json.dumps({"digest": digest}))
+    write_atomic(state, json.dumps({"digest": digest}))
     return True
 
 
 def _frame_digest(frame) -> str:
-    import pandas as pd
-
-    return hashlib.sha256(pd.util.hash_pandas_object(frame.reset_index(drop=True), index=True).to_numpy().tobytes()).hexdigest()
+    return sha256_bytes(pd.util.hash_pandas_object(frame.reset_index(drop=True), index=True).to_numpy().tobytes())
 
 
 @dataclass
@@ -81,9 +98,6 @@ class Plan:
 
 def locality_jobs(plan: Plan, profiles, localities: Iterable[str] | None = None) -> list:
     """One profile notebook per locality, each with the digest of the data it shows."""
-    from observatory.metadata.catalogue import allowed_datasets, catalogue_file
-    from observatory.publish.engine import Job
-
     cfg = plan.config
     allowed = sorted(allowed_datasets(cfg, plan.audience))
     catalogue_hash = _sha(catalogue_file(cfg).read_bytes(), json.dumps(allowed).encode())
@@ -117,9 +131,6 @@ def locality_jobs(plan: Plan, profiles, localities: Iterable[str] | None = None)
 
 
 def overview_job(plan: Plan, profiles):
-    from observatory.metadata.catalogue import allowed_datasets, catalogue_file
-    from observatory.publish.engine import Job
-
     allowed = sorted(allowed_datasets(plan.config, plan.audience))
     p = profiles.profiles
     shown = p[(p["area_type"].isin(["locality", "county"])) & p["dataset"].isin(allowed)]
@@ -134,8 +145,6 @@ def overview_job(plan: Plan, profiles):
 
 def plan_jobs(plan: Plan, localities: Iterable[str] | None = None) -> list:
     """Every output of the quarterly pack."""
-    from observatory.profiles.table import load_profiles
-
     profiles = load_profiles(plan.config, plan.store)
     jobs = [overview_job(plan, profiles)] if not localities else []
     jobs += locality_jobs(plan, profiles, localities)
@@ -144,17 +153,25 @@ def plan_jobs(plan: Plan, localities: Iterable[str] | None = None) -> list:
     return jobs
 
 
-def previous_quarter(quarter: str) -> str:
-    year, q = int(quarter[:4]), int(quarter[-1])
-    return f"{year}Q{q - 1}" if q > 1 else f"{year - 1}Q4"
+def catalogue_job(plan: Plan) -> Job:
+    """The pack's data catalogue: the notebook for the pack's audience, writing its exports to ``<pack>/catalogue/``.
+
+    Rebuilt when the catalogue, the partner register, the indicators, the audience or the date (the
+    review flags) change.
+    """
+    cfg, today = plan.config, dt.date.today().isoformat()
+    depends = _sha(catalogue_file(cfg).read_bytes(), partners_file().read_bytes(), cfg.indicators_file.read_bytes(),
+                   plan.audience.encode(), today.encode())
+    out = Path(plan.pack_dir) / "catalogue"
+    return Job(name="data-catalogue", notebook=notebook("data_catalogue"), title=f"{cfg.label}: data catalogue",
+               group="Data catalogue", depends=depends,
+               parameters={"config": str(cfg.dir), "audience": plan.audience, "out_dir": str(out), "today": today,
+                           "quarter": plan.quarter, "exports_href": "../catalogue/"},
+               outputs=("catalogue/catalogue.html", "catalogue/catalogue.csv", "catalogue/catalogue.jsonld"))
 
 
 def exception_report_jobs(plan: Plan, profiles) -> list:
     """The quarter's exception reports (board, theme groups, districts), each compared with last quarter's pack."""
-    from observatory.metadata.catalogue import allowed_datasets
-    from observatory.publish.engine import Job
-    from observatory.performance.exceptions import NOTEBOOK, exception_jobs
-
     cfg = plan.config
     previous = pack_dir(cfg, previous_quarter(plan.quarter), plan.audience, plan.pack_dir.parent)
     prev_files = sorted((previous / "downloads").glob("exceptions-*.csv")) if previous.exists() else []
@@ -168,7 +185,7 @@ def exception_report_jobs(plan: Plan, profiles) -> list:
     for spec in exception_jobs(cfg, plan.quarter, audience=plan.audience, store=str(plan.store.path),
                                pack_dir=str(plan.pack_dir), previous=str(previous) if previous.exists() else ""):
         slug = spec["name"].removeprefix("exceptions-")
-        jobs.append(Job(name=spec["name"], notebook=NOTEBOOK, parameters=spec["parameters"], depends=depends,
+        jobs.append(Job(name=spec["name"], notebook=EXCEPTIONS_NOTEBOOK, parameters=spec["parameters"], depends=depends,
                         title=spec["title"], group="Exception reports",
                         outputs=(f"downloads/exceptions-{slug}.csv", f"downloads/exceptions-{slug}.xlsx")))
     return jobs
@@ -178,9 +195,7 @@ def _extra_jobs(plan: Plan, profiles, partial: bool) -> list:
     """The data catalogue and the exception reports (left out of a build for a few localities)."""
     if partial:
         return []
-    from observatory.metadata import catalogue
-
-    jobs = catalogue.pack_jobs(plan, profiles)
+    jobs = [catalogue_job(plan)]
     if any(plan.config.local_path(n).exists() for n in ("targets.csv",)):
         jobs += exception_report_jobs(plan, profiles)
     return jobs
@@ -192,7 +207,7 @@ def inputs_digest(cfg: Config, quarter: str, audience: str, localities: Iterable
     catalogue and partner register, targets, the store, the notebooks, last quarter's exceptions, the
     parameters and the date (review flags in the catalogue depend on it)."""
     files = [cfg.local_path(n) for n in ("catalogue.yaml", "targets.csv", "allocations.csv", "risks.csv")]
-    files += [data_dir() / "partners.yaml", store.values_path] + sorted(notebooks_dir().glob("*.ipynb"))
+    files += [partners_file(), store.values_path] + sorted(notebooks_dir().glob("*.ipynb"))
     previous = pack_dir(cfg, previous_quarter(quarter), audience, out)
     files += sorted((previous / "downloads").glob("exceptions-*.csv")) if previous.exists() else []
     parts = [sources_digest(cfg).encode(), quarter.encode(), audience.encode(),
@@ -201,21 +216,39 @@ def inputs_digest(cfg: Config, quarter: str, audience: str, localities: Iterable
     return _sha(*parts)
 
 
+def places(cfg: Config, store: Store) -> dict[str, Path]:
+    """The folders a pack records by label, not by path (see ``observatory.publish.places``)."""
+    found = {"<config>": cfg.dir, "<store>": store.path, "<data>": data_dir(), "<build>": build_dir(), "<home>": Path.home()}
+    root = checkout_root()
+    return found | ({"<project>": root} if root else {})
+
+
+def _check_usage(quarter: str, jobs_n: int | None, out: Path | None) -> None:
+    """Refuse, before anything is written, what would build the wrong pack or in the wrong place."""
+    check_quarter(quarter)
+    if jobs_n is not None and jobs_n < 1:
+        raise PackError(f"--jobs must be at least 1 (got {jobs_n})")
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise PackError(f"--out {out} is a file; it must be a folder for packs")
+
+
 def build(config: str | Config = "demo", quarter: str | None = None, *, localities: Iterable[str] | None = None,
           jobs_n: int | None = None, out: Path | None = None, audience: str = "public", store: Path | None = None,
-          progress: bool = True, force: bool = False, timeout: float = 600):
-    """Build the quarterly pack; returns the packs module's BuildSummary."""
-    from observatory.metadata.catalogue import check_audience
-    from observatory.publish.engine import build_pack, up_to_date
+          progress: bool = True, force: bool = False, timeout: float = 600) -> BuildSummary:
+    """Build the quarterly pack; returns the engine's BuildSummary.
 
+    Raises ``PackError`` (exit code 2) for a malformed quarter, ``jobs_n`` below 1 or ``out`` naming a file.
+    """
+    quarter = current_quarter() if quarter is None else quarter
+    _check_usage(quarter, jobs_n, out)
     cfg = config if isinstance(config, Config) else load_config(config)
     check_audience(audience)
-    quarter = quarter or current_quarter()
     st = Store(store or cfg.store_dir())
     target = pack_dir(cfg, quarter, audience, out).resolve()
+    where = places(cfg, st)
     inputs = inputs_digest(cfg, quarter, audience, localities, st, out)
-    if not force and (done := up_to_date(target, inputs)) is not None:
-        return done  # nothing changed: no pandas, no planning, no kernel
+    if not force and (done := up_to_date(target, inputs, places=where)) is not None:
+        return done  # nothing changed: no planning, no kernel
     sync_store(cfg, st, progress=progress)
     plan = Plan(cfg, quarter, audience, st, target)
     jobs = plan_jobs(plan, localities)
@@ -223,4 +256,5 @@ def build(config: str | Config = "demo", quarter: str | None = None, *, localiti
             "audience": audience, "synthetic": cfg.synthetic, "store_digest": st.digest(),
             "localities": sorted(localities) if localities else "all",
             "inputs": inputs_digest(cfg, quarter, audience, localities, st, out)}  # after the sync, which may change the store
-    return build_pack(jobs, plan.pack_dir, jobs_n=jobs_n, meta=meta, progress=progress, force=force, timeout=timeout)
+    return build_pack(jobs, plan.pack_dir, jobs_n=jobs_n, meta=meta, progress=progress, force=force, timeout=timeout,
+                      index=write_index, places=where)

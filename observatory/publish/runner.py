@@ -10,12 +10,11 @@ Importing this module is cheap: papermill, nbconvert and jupyter_client are impo
 """
 from __future__ import annotations
 
-import hashlib
+import ctypes
 import json
 import logging
 import os
 import queue
-import re
 import shutil
 import signal
 import subprocess
@@ -27,7 +26,14 @@ import traceback
 from pathlib import Path
 from typing import Callable, Iterator
 
-ENGINE = "observatory-warm"
+from observatory._core.digests import sha256_file
+from observatory._core.files import write_atomic
+from observatory.publish.export import ENGINE, html_exporter, register_warm_engine, render_html, run_notebook
+from observatory.publish.places import Places
+
+__all__ = ["WarmKernel", "run_task", "run_tasks", "run_plain_papermill", "sha256_file", "worker_main"]
+# sha256_file: re-exported for observatory.onboarding until it imports observatory._core.digests
+WORKERS_PREFIX = "observatory-workers-"
 KERNEL_ARGS = ["--HistoryManager.enabled=False"]  # no SQLite history: execution counts restart per notebook
 RESET_TIMEOUT = 60
 
@@ -45,14 +51,6 @@ _gc.freeze()
 get_ipython().execution_count = 1
 del _gc, _os, _sys, _warnings
 """
-
-
-def sha256_file(path: Path | str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- worker side
@@ -81,7 +79,8 @@ class WarmKernel:
                                          ip=os.path.join(self.tmpdir, "ipc"))
         else:
             self.km = AsyncKernelManager(kernel_name=self.kernel_name)
-        run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGS)
+        death = die_with_parent(signal.SIGKILL)  # a worker killed outright takes its kernel with it
+        run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGS, **({"preexec_fn": death} if death else {}))
         self.starts += 1
 
     def connect(self) -> None:
@@ -133,38 +132,6 @@ class WarmKernel:
             self.tmpdir = None
 
 
-def _register_engine() -> None:
-    """Register a papermill engine that runs on a given kernel manager *and* client.
-
-    Passing only ``km`` would make nbclient open (and leak) a new client per notebook, which
-    costs a few tenths of a second each; reusing the client does not.
-    """
-    from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NBClientEngine, papermill_engines
-    from papermill.iorw import write_ipynb
-
-    class WarmKernelEngine(NBClientEngine):
-        @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
-                                     start_timeout=60, execution_timeout=None, km=None, kc=None,
-                                     save_on_error=None, extra_metadata=None, **kwargs):
-            if extra_metadata:
-                nb_man.nb.metadata["observatory"] = extra_metadata
-            client = PapermillNotebookClient(nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout,
-                                             kernel_name=kernel_name, log=logging.getLogger("papermill"),
-                                             log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
-            client.kc = kc
-            try:
-                return client.execute()
-            except BaseException:
-                if save_on_error:
-                    nb_man.notebook_complete()
-                    write_ipynb(nb_man.nb, save_on_error)
-                raise
-
-    papermill_engines.register(ENGINE, WarmKernelEngine)
-
-
 class _Capture(logging.Handler):
     def __init__(self):
         super().__init__(logging.WARNING)
@@ -172,61 +139,6 @@ class _Capture(logging.Handler):
 
     def emit(self, record):
         self.messages.append(record.getMessage())
-
-
-_IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)")
-_FOCUSABLE_DIV = re.compile(r'(<div class="[^"]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"]*"[^>]*?)>')
-
-
-_CDN_SCRIPT = re.compile(r'<script src="https?://[^"]*">\s*</script>')
-
-
-def _html_exporter():
-    """One HTML exporter per process: no code cells, no prompts; cells tagged ``remove-cell`` (or
-    outputs tagged ``remove-output``) left out.
-
-    nbconvert's exporter re-parses its own page with BeautifulSoup only to add placeholder alt text
-    and ``tabindex`` attributes, which takes about a second on a page with a map; this one adds
-    the same attributes with two substitutions, and falls back to the stock path if nbconvert's
-    internals change.
-    """
-    from nbconvert import HTMLExporter
-    from nbconvert.exporters.templateexporter import TemplateExporter
-    from traitlets.config import Config
-
-    class PackHTMLExporter(HTMLExporter):
-        def from_notebook_node(self, nb, resources=None, **kw):
-            try:
-                from nbconvert.filters.highlight import Highlight2HTML
-                from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-
-                info = nb.metadata.get("language_info", {})
-                lexer = info.get("pygments_lexer", info.get("name"))
-                self.register_filter("highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
-                resources = self._init_resources(resources)
-                self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
-                                                                               resources=resources))
-                page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-            except (ImportError, AttributeError, TypeError):
-                return super().from_notebook_node(nb, resources, **kw)
-            page = _CDN_SCRIPT.sub("", page)  # require.js and MathJax from a CDN: packs are read offline
-            page = _IMG_WITHOUT_ALT.sub('<img alt="No description has been provided for this image"', page)
-            page = _FOCUSABLE_DIV.sub(r'\1 tabindex="0">', page)
-            return page, resources
-
-    c = Config()
-    c.TagRemovePreprocessor.enabled = True
-    c.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "remove_cell"}
-    c.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output", "remove_output"}
-    return PackHTMLExporter(config=c, exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-
-
-def _publishable(nb):
-    """``nb`` without stderr streams, in place: warnings stay in the executed notebook, not in the HTML."""
-    for cell in nb.cells:
-        if cell.get("cell_type") == "code":
-            cell.outputs = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-    return nb
 
 
 def _error_info(exc: BaseException) -> dict:
@@ -287,12 +199,15 @@ def run_task(task: dict, kernel: WarmKernel, exporter, *, timeout: float) -> dic
     if nb is not None:
         stderr_lines = [o.get("text", "").strip().splitlines()[0] for c in nb.cells for o in c.get("outputs", [])
                         if o.get("output_type") == "stream" and o.get("name") == "stderr" and o.get("text", "").strip()]
+    places = Places(task.get("places") or [])
+    if out_nb.exists():  # parameters, papermill's paths and tracebacks name the build machine's folders
+        places.scrub_file(out_nb)
     if error is None:
         try:
-            body, _ = exporter.from_notebook_node(_publishable(nb), resources={"metadata": {"name": task["title"]}})
-            out_html.write_text(body, encoding="utf-8")
+            write_atomic(out_html, render_html(nb, exporter, task["title"], places.scrub))
         except Exception as exc:
             error = {"ename": type(exc).__name__, "evalue": f"HTML export failed: {exc}", "cell": None, "source": ""}
+    error = places.scrub_value(error)
     files = [p for p in (out_nb, out_html) if p.exists()] + _output_files(pack_dir, task.get("outputs", []))
     return {
         "name": task["name"],
@@ -300,7 +215,7 @@ def run_task(task: dict, kernel: WarmKernel, exporter, *, timeout: float) -> dic
         "seconds": round(time.perf_counter() - t0, 3),
         "error": error,
         "files": {p.relative_to(pack_dir).as_posix(): sha256_file(p) for p in dict.fromkeys(files)},
-        "warnings": capture.messages + [f"stderr: {s}" for s in stderr_lines],
+        "warnings": [places.scrub(w) for w in capture.messages + [f"stderr: {s}" for s in stderr_lines]],
         "kernel_restarted": restarted,
     }
 
@@ -330,8 +245,8 @@ def worker_main(settings: dict) -> None:
             kernel.launch()  # boots while papermill and nbconvert import
         except Exception:
             kernel.shutdown()
-        _register_engine()
-        exporter = _html_exporter()
+        register_warm_engine()
+        exporter = html_exporter()
         for line in sys.stdin:
             if not line.strip():
                 continue
@@ -357,6 +272,50 @@ def _failure(name: str, ename: str, evalue: str, source: str = "") -> dict:
 
 # --------------------------------------------------------------------------- parent side
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> Callable[[], None] | None:
+    """A ``preexec_fn`` asking Linux to send ``sig`` to the child when its parent dies (even by SIGKILL).
+
+    Workers get SIGTERM (they then stop their kernel), kernels SIGKILL. None where prctl is unavailable.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), int(sig))
+
+    return preexec
+
+
+def remove_stale_runtime_dirs(tmp: Path | str | None = None) -> list[Path]:
+    """Remove ``observatory-workers-<pid>-*`` folders whose build process is gone (a killed run's leftovers)."""
+    removed = []
+    for folder in Path(tmp or tempfile.gettempdir()).glob(f"{WORKERS_PREFIX}*"):
+        pid = folder.name[len(WORKERS_PREFIX):].split("-", 1)[0]
+        if folder.is_dir() and not (pid.isdigit() and _alive(int(pid))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
 class _Worker:
     """A worker subprocess (``python -m observatory.publish.runner``) and the thread reading its events."""
 
@@ -368,7 +327,7 @@ class _Worker:
         self.task: str | None = None
         self.proc = subprocess.Popen([sys.executable, "-m", "observatory.publish.runner", json.dumps(settings)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env,
-                                     text=True, encoding="utf-8", bufsize=1)
+                                     text=True, encoding="utf-8", bufsize=1, preexec_fn=die_with_parent(signal.SIGTERM))
         self.reader = threading.Thread(target=self._read, args=(inbox,), daemon=True)
         self.reader.start()
 
@@ -413,10 +372,12 @@ def run_tasks(tasks: list[dict], *, workers: int, timeout: float = 300, start_ti
     only that task fails. Workers' and kernels' own output goes to ``kernel_log`` (appended) if
     given. The last value yielded is ``{"kernels_started": n}`` instead of a task result.
     """
+    remove_stale_runtime_dirs()
     if not tasks:
         yield {"kernels_started": 0}
         return
-    runtime_dir = tempfile.mkdtemp(prefix="observatory-workers-")  # kernels' sockets; removed even if a worker is killed
+    # kernels' sockets; removed even if a worker is killed, and by the next run if this one is
+    runtime_dir = tempfile.mkdtemp(prefix=f"{WORKERS_PREFIX}{os.getpid()}-")
     settings = {"timeout": timeout, "start_timeout": start_timeout, "kernel_name": kernel_name, "runtime_dir": runtime_dir}
     todo = list(tasks)
     pending = {t["name"] for t in tasks}
@@ -474,20 +435,13 @@ def run_plain_papermill(notebooks: list[tuple[Path, dict, Path]], *, html: bool 
 
     The naive baseline for the benchmark; HTML is rendered with one in-process exporter.
     """
-    import papermill as pm
-
-    exporter = _html_exporter() if html else None
+    exporter = html_exporter() if html else None
     t0 = time.perf_counter()
     for nb_path, params, out in notebooks:
-        out.parent.mkdir(parents=True, exist_ok=True)
         try:
-            nb = pm.execute_notebook(str(nb_path), str(out), parameters=params, progress_bar=False,
-                                     cwd=str(Path(nb_path).parent), kernel_name="python3")
+            run_notebook(nb_path, out, params, page=out.with_suffix(".html") if html else None, exporter=exporter)
         except Exception:
             continue
-        if exporter is not None:
-            body, _ = exporter.from_notebook_node(_publishable(nb))
-            out.with_suffix(".html").write_text(body, encoding="utf-8")
     return time.perf_counter() - t0
 
 
