@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from observatory._core.resources import resource
 from observatory.demo.geography import POPULATION_YEARS, SEED, _areas_table, _hierarchy, _layout
 from observatory.demo.partners import write_partner_register
 from observatory.demo.people import People, _denominators, _england_denominators, _people
@@ -27,7 +28,10 @@ from observatory.demo.files import (
 )
 
 
-# ---------------------------------------------------------------------------------------------
+CURATED = ("catalogue.yaml", "targets.csv", "allocations.csv", "risks.csv")
+"""The demo's charter records, targets, allocations and risks: curated by hand (package data), not generated."""
+
+
 def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
     """Write the whole demo configuration into ``out_dir``; the same seed gives byte-identical files.
 
@@ -101,6 +105,8 @@ def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
               "localities": int(areas["locality_code"].nunique()), "districts": int(areas["district_code"].nunique()),
               "indicators": len(ind)}
     _write_text(out / "README.md", _readme(seed, counts, sources))
+    for name in CURATED:  # written by hand, shipped as package data: copied as they are
+        _write_text(out / name, resource("demo", name).read_text(encoding="utf-8"))
     files = {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob("*")) if p.is_file()}
     return {**counts, "seed": seed, "files": files}
 
