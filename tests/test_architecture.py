@@ -22,7 +22,7 @@ LAYERS: list[set[str]] = [
     {"publish", "apps", "onboarding", "cli"},
     {"api", "__init__"},
 ]
-ENGINE = {"publish.engine", "publish.runner", "publish.export", "publish.manifest", "publish.index", "publish.lock"}
+ENGINE = {"publish.engine", "publish.runner", "publish.export", "publish.manifest", "publish.jobs", "publish.places"}
 """The generic build engine: runs notebooks and writes packs, knows nothing of the observatory."""
 PURE_STATS = {"_core", "errors", "stats"}
 UI_LIBRARIES = {"typer", "rich", "click"}
@@ -58,11 +58,16 @@ def _imports(module: str, tree: ast.Module):
     lines = (PACKAGE / (module.replace(".", "/") + ".py")).read_text().splitlines() \
         if (PACKAGE / (module.replace(".", "/") + ".py")).exists() else \
         (PACKAGE / module.replace(".", "/") / "__init__.py").read_text().splitlines()
-    top = set()
+    top, typing_only = set(), set()
     for stmt in tree.body:
+        if isinstance(stmt, ast.If) and "TYPE_CHECKING" in ast.unparse(stmt.test):
+            typing_only.update(id(n) for n in ast.walk(stmt))  # annotations only: never imported at run time
+            continue
         for node in ast.walk(stmt) if isinstance(stmt, (ast.If, ast.Try)) else [stmt]:
             top.add(id(node))
     for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):

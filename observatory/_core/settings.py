@@ -32,3 +32,13 @@ def build_dir() -> Path:
     """The folder for the store, caches and packs."""
     env = os.environ.get("OBSERVATORY_BUILD_DIR")
     return Path(env) if env else _base() / "build"
+
+
+def package_version() -> str:
+    """The installed distribution's version, read from its metadata (importing the package is not needed)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("observatory")
+    except PackageNotFoundError:
+        return "0+unknown"

@@ -31,7 +31,7 @@ def command(
     With --apply FOLDER, add the completed proposal to the configuration and ingest it (one transaction).
     """
     # start-up: onboarding imports pandas, geopandas and openpyxl (~1.5 s); `observatory --help` must not pay it
-    from observatory.onboarding import apply_proposal, propose_dataset
+    from observatory.onboarding import apply_proposal, propose_dataset  # start-up: as above
     from observatory.onboarding.proposal_text import relative  # start-up: as above
 
     try:

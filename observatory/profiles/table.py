@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from observatory import __version__
 from observatory._core.digests import digest_files, sha256_json
 from observatory._core.files import write_atomic
+from observatory._core.settings import package_version
 from observatory._core.settings import build_dir
 from observatory.config import Config, load_config
 from observatory.geo.areas import Geography
@@ -40,7 +40,7 @@ _CODE = [*sorted((_PACKAGE / "profiles").glob("*.py")), *sorted((_PACKAGE / "geo
 def inputs_digest(cfg: Config, store: Store) -> str:
     """Hash of everything the profile table depends on: its inputs and the code that computes it."""
     return sha256_json({
-        "version": __version__,
+        "version": package_version(),
         "code": digest_files(_CODE),  # a fix to the statistics must not be hidden by a cached table
         "store": store.digest(),
         "configuration": digest_files([cfg.indicators_file, cfg.localities_file, cfg.dir / "config.yaml"]),

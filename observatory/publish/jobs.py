@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Mapping
 
+from observatory._core.settings import package_version
 from observatory._core.digests import digest_tree, sha256_file, sha256_json
 from observatory.errors import EXIT_FAILED, EXIT_OK, PackError
 from observatory.publish.manifest import INDEX
@@ -99,14 +99,6 @@ def file_digest(*paths: Path | str) -> str:
         files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
         parts += [[f.name if f == p else f.relative_to(p).as_posix(), sha256_file(f) if f.exists() else "missing"] for f in files]
     return sha256_json(parts)
-
-
-def package_version() -> str:
-    """The installed distribution's version (read from its metadata, not by importing the package)."""
-    try:
-        return version("observatory")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 @lru_cache(maxsize=1)
