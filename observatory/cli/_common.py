@@ -12,8 +12,8 @@ from observatory._core.settings import DEFAULT_CONFIG
 from observatory.config import Config, load_config
 from observatory.errors import EXIT_USAGE, Report, ValidationError, rows
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # a long path or reason stays on one line in logs
+err = Console(stderr=True, soft_wrap=True)
 
 ConfigOpt = typer.Option(DEFAULT_CONFIG, "--config", "-c", help="Configuration name (demo, warwickshire) or folder.")
 StoreOpt = typer.Option(None, "--store", help="Store directory (default build/store/<config>).")
