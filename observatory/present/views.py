@@ -22,11 +22,13 @@ import pandas as pd
 from observatory._core.numbers import format_number
 from observatory._core.vocab import COMPARISON_TITLES, NOT_COMPARED
 from observatory.present.charts import nice_ticks, tick_decimals
+from observatory.present.classes import class_labels, quantile_classes
 from observatory.present.figures import decimals_for
 from observatory.present.palette import COMPARISON_COLOURS, comparison_key
 from observatory.present.templating import Markup, render, render_macro
 
-__all__ = ["COMPARE_COLUMNS", "compare_chart", "decile_chart", "pyramid_chart", "sortable_table", "cell"]
+__all__ = ["assets", "COMPARE_COLUMNS", "compare_chart", "decile_chart", "pyramid_chart", "sortable_table", "cell", "map_table",
+           "comparison_words"]
 
 COMPARE_COLUMNS = ["area_code", "area_name", "value", "lower95", "upper95", "comparison", "suppressed"]
 _ROW = 18
@@ -39,6 +41,11 @@ def cell(text: str, key: Any = None) -> dict:
         key = text if key is None else ""
     return {"text": text, "key": key if isinstance(key, str) else f"{float(key):.12g}",
             "numeric": not isinstance(key, str)}
+
+
+def assets() -> Markup:
+    """The views' styles and the table-sorting script, for a page showing a view outside a profile's sections."""
+    return render_macro("view_table.html.j2", "assets")
 
 
 def sortable_table(caption: str, columns: Sequence[str], rows: Sequence[Sequence[dict]],
@@ -85,7 +92,7 @@ def compare_chart(frame: pd.DataFrame, *, title: str, unit: str = "", county: tu
              ((county or ("", math.nan), _COUNTY_LINE, ""), (england or ("", math.nan), _ENGLAND_LINE, "5 3"))
              if label and v is not None and np.isfinite(float(v))]
     places = decimals_for([*f["x_value"], *f["x_low"], *f["x_high"], *(v for _, v, _, _ in lines)])
-    label_w, plot_w, note_w, top = 170, 300, 150, 44
+    label_w, plot_w, note_w, top = 170, 300, 170, 52
     width, height = label_w + plot_w + note_w, top + _ROW * len(f) + 26
     ticks, x = _scale(np.concatenate([f["x_value"], f["x_low"], f["x_high"], [v for _, v, _, _ in lines]]), label_w, plot_w)
 
@@ -106,8 +113,8 @@ def compare_chart(frame: pd.DataFrame, *, title: str, unit: str = "", county: tu
         if np.isfinite(r.x_low) and np.isfinite(r.x_high):
             bar["whisker"] = {"x0": x(r.x_low), "x1": x(r.x_high)}
         bars.append(bar)
-    references = [{"label": f"{label} {text(v)}", "x": x(v), "colour": colour, "dash": dash,
-                   "legend_x": label_w + 150 * i} for i, (label, v, colour, dash) in enumerate(lines)]
+    references = [{"label": f"{label} {text(v)}", "x": x(v), "colour": colour, "dash": dash, "legend_y": 12 + 14 * i}
+                  for i, (label, v, colour, dash) in enumerate(lines)]
     benchmark = county[0] if county else "the county"
     summary = "; ".join(f"{n} {w.lower()}" for w, n in counts.items())
     desc = (f"{len(f)} areas ranked from highest to lowest, with 95% confidence intervals. Compared with "
@@ -233,6 +240,36 @@ def pyramid_chart(population: pd.DataFrame, *, area: str, county: str, key: str 
     return render("view_pyramid.html.j2", id=_slug(f"pyramid-{key or area}"), area=area, county=county, desc=desc,
                   width=width, height=bottom + 40, top=top, bottom=bottom, centre=centre, middle=middle, row=row,
                   rows=rows, paths=paths, axis=axis, table=table, colours=(_LOCAL_LINE, "#9DC3E6"))
+
+
+def map_table(frame: pd.DataFrame, *, caption: str, value_title: str, unit: str = "", area_title: str = "Area",
+              k: int = 5) -> Markup:
+    """The values behind a map's colours, as a sortable table: each area, its value (with 95% limits and its
+    comparison when ``frame`` has ``lower95``/``upper95``/``comparison``) and the map class it is shaded by
+    (``k`` quantile classes, as the map draws them). Reachable without hovering: the table is the map's alternative."""
+    values = _floats(frame["value"])
+    classes, bounds = quantile_classes(values, k)
+    finite = values[np.isfinite(values)]
+    labels = class_labels(finite.min(), bounds, decimals_for(finite), unit) if finite.size else []
+    places = decimals_for(values)
+    limits = "lower95" in frame.columns and bool(np.isfinite(_floats(frame["lower95"])).any())
+    compared = "comparison" in frame.columns
+    columns = [area_title, "Code", f"{value_title}{f' ({unit})' if unit else ''}"]
+    columns += ["Lower 95%", "Upper 95%"] if limits else []
+    columns += ["Compared with county"] if compared else []
+    columns.append("Map class")
+    rows = []
+    order = np.argsort(-np.where(np.isfinite(values), values, -np.inf), kind="stable")
+    for i in order:
+        r = frame.iloc[i]
+        row = [cell(str(r["area_name"])), cell(str(r["area_code"])), cell(format_number(values[i], places), values[i])]
+        if limits:
+            row += [cell(format_number(r[c], places), _floats([r[c]])[0]) for c in ("lower95", "upper95")]
+        if compared:
+            row.append(cell(comparison_words(r["comparison"])))
+        row.append(cell(labels[classes[i]] if classes[i] >= 0 else "no data", int(classes[i])))
+        rows.append(row)
+    return render_macro("view_table.html.j2", "map_table", caption, sortable_table(caption, columns, rows))
 
 
 def comparison_words(value: Any) -> str:
