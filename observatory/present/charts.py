@@ -7,7 +7,8 @@ already read; the markup is in ``chart_*.j2`` templates, the geometry is compute
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from observatory.present.figures import decimals_for
 from observatory.present.palette import COMPARISON_COLOURS, SPINE_GREYS, comparison_key
 from observatory.present.templating import Markup, render
 
-__all__ = ["spine_chart", "trend_chart", "comparison_legend", "SPINE_COLUMNS"]
+__all__ = ["spine_chart", "trend_chart", "comparison_legend", "nice_ticks", "tick_decimals", "SPINE_COLUMNS"]
 
 SPINE_WIDTH = 260
 SPINE_HEIGHT = 22
@@ -87,7 +88,7 @@ def trend_chart(
         return render("chart_trend.svg.j2", **frame_box, empty={"x": left + plot_w / 2, "y": top + plot_h / 2})
     decimals = decimals_for(values) if decimals is None else decimals
 
-    ticks = _nice_ticks(everything.min(), everything.max())
+    ticks = nice_ticks(everything.min(), everything.max())
     y0, y1 = ticks[0], ticks[-1]
     step = plot_w / len(periods)
     xs = [left + step * (i + 0.5) for i in range(len(periods))]
@@ -95,7 +96,7 @@ def trend_chart(
     def y(v: float) -> float:
         return top + plot_h - (v - y0) / (y1 - y0) * plot_h
 
-    tick_places = _tick_decimals(ticks)
+    tick_places = tick_decimals(ticks)
     legend_x, legend_y = left + plot_w + 12, top + 6
     drawn, legend = [], []
     for i, (label, series) in enumerate(lines.items()):
@@ -212,7 +213,8 @@ def _path(xs: list[float], values: np.ndarray, y) -> str:
     return " ".join(parts)
 
 
-def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round axis ticks (steps of 1, 2, 2.5 or 5 times a power of ten) covering ``low`` to ``high``."""
     if high == low:
         pad = abs(high) * 0.1 or 1.0
         low, high = low - pad, high + pad
@@ -225,6 +227,7 @@ def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [start + i * step for i in range(n + 1)]
 
 
-def _tick_decimals(ticks: list[float]) -> int:
+def tick_decimals(ticks: list[float]) -> int:
+    """The fewest decimals that write every tick exactly."""
     step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
     return next(d for d in range(10) if abs(round(step, d) - step) <= 1e-9 * step or d == 9)

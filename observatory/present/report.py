@@ -5,10 +5,11 @@ Notebooks stay thin: each cell displays one section built here, where it is test
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,41 +18,28 @@ from observatory._core.numbers import format_number
 from observatory._core.spreadsheets import safe_frame
 from observatory._core.vocab import THEME_TITLES, Theme
 from observatory.config import Config, load_config
-from observatory.metadata.catalogue import (allowed_datasets, attribution_frame, attributions, supplying_datasets,
-                                            write_attributions)
-from observatory.present import charts
+from observatory.metadata.catalogue import (
+    allowed_datasets,
+    attribution_frame,
+    attributions,
+    supplying_datasets,
+    write_attributions,
+)
+from observatory.present import charts, views
+from observatory.present.disclosure import COUNTED, SUPPRESSION_THRESHOLD, publishable  # noqa: F401 (re-exported)
 from observatory.present.figures import decimals_for
 from observatory.present.maps import choropleth, map_iframe
 from observatory.present.palette import DEPRIVATION_COLOURS
 from observatory.present.templating import Markup, render_macro
+from observatory.present.view_data import decile_values, locality_values, population_by_age
 from observatory.profiles.table import Profiles, load_profiles
-from observatory.stats.disclosure import suppress
+from observatory.store import Store
 
-SUPPRESSION_THRESHOLD = 5
 DOWNLOAD_COLUMNS = ["indicator_id", "title", "theme", "unit", "area_code", "area_name", "area_type", "period",
                     "numerator", "denominator", "value", "lower95", "upper95", "lower998", "upper998", "statistic",
                     "method", "aggregation", "district_value", "county_value", "england_value", "vs_district",
                     "vs_county", "vs_england", "trend", "trend_judgement", "gap_to_county", "quintile_label",
                     "suppressed", "note", "dataset_id"]  # suppression_note is never published: it narrows the hidden values
-COUNTED = {"proportion", "crude_rate", "count", "dsr", "isr"}
-
-
-def publishable(frame: pd.DataFrame, threshold: int = SUPPRESSION_THRESHOLD) -> pd.DataFrame:
-    """Small counts suppressed (primary and secondary, within each indicator, period and parent area)."""
-    f = frame.copy()
-    counted = f["value_type"].isin(COUNTED)
-    parent = f["district_code"].where(f["area_type"] == "locality", f.get("locality_code", ""))
-    f["_parent"] = parent.fillna("")
-    part = f[counted]
-    done = suppress(part, "numerator", threshold=threshold, group_cols=["indicator_id", "period", "area_type", "_parent"],
-                    derived_cols=["value", "lower95", "upper95", "lower998", "upper998", "numerator", "gap_to_county", "relative_gap"])
-    f["suppressed"] = False
-    f["suppression_note"] = ""
-    for c in done.columns:
-        f.loc[counted, c] = done[c].to_numpy()
-    f.loc[f["suppressed"].astype(bool), ["vs_district", "vs_county", "vs_england", "vs_county_998"]] = "suppressed"
-    return f.drop(columns="_parent")
-
 
 def write_tables(frame: pd.DataFrame, folder: Path | str, stem: str, config: Config, datasets: set[str]) -> list[Path]:
     """A download as CSV and XLSX, each carrying the attributions of the datasets it uses
@@ -209,7 +197,39 @@ class LocalityProfile:
         m = choropleth(sa, "value", title=f"{self.area.name}: {title}", legend_title=title,
                        tooltip_fields={"area_name": "Small area", "area_code": "Code", "value": title},
                        colours=DEPRIVATION_COLOURS, outline=outline, height=height)
-        return _profile("small_area_map", map_iframe(m))
+        table = views.map_table(sa, caption=f"Small areas of {self.area.name}: {title}", value_title=title,
+                                area_title="Small area")
+        return _profile("small_area_map", map_iframe(m), table)
+
+    def key_indicators(self, n: int = 6) -> list[str]:
+        """The indicators a reader most needs to see among the peers: significantly worse than the county first
+        (widest relative gap first), then the rest of the judged indicators by their gap, ``n`` at most."""
+        latest = self.latest[(self.latest["value_type"] != "count") & ~self.latest["suppressed"].astype(bool)]
+        judged = latest[(latest["polarity"] != "no_judgement") & latest["vs_county"].isin(["better", "similar", "worse"])]
+        bad = np.where(judged["polarity"] == "low_is_good", judged["relative_gap"], 1 / judged["relative_gap"])
+        ranked = judged.assign(_worse=(judged["vs_county"] == "worse").astype(int), _bad=bad)
+        ranked = ranked.sort_values(["_worse", "_bad"], ascending=False, na_position="last")
+        return ranked["indicator_id"].head(n).tolist()
+
+    def compare_html(self, indicators: list[str] | None = None) -> Markup:
+        """The locality among every locality of the county, for its key indicators (bars ranked, whiskers, words)."""
+        county = self.config.county["name"]
+        shown = []
+        for ind in indicators or self.key_indicators():
+            view = locality_values(self.profiles, ind) if ind in set(self.latest["indicator_id"]) else None
+            if view is not None:
+                shown.append(views.compare_chart(view.frame, title=f"{view.title} ({view.period})", unit=view.unit,
+                                                 county=(county, view.county), england=("England", view.england),
+                                                 highlight=self.locality, key=f"{self.locality}-{ind}"))
+        return _profile("compare", self.area.name, county, shown)
+
+    def pyramid_html(self) -> Markup:
+        """The locality's population by age and sex against the county's (empty without that breakdown)."""
+        store = Store(self.store or self.config.store_dir())
+        pop = population_by_age(store, self.profiles.geography, self.config.population_indicator, self.locality)
+        chart = views.pyramid_chart(pop, area=self.area.name, county=self.config.county["name"], key=self.locality) \
+            if pop["area"].sum() > 0 else None
+        return _profile("pyramid", chart)
 
     def trends_html(self, only_notable: bool = False) -> Markup:
         trends = []
@@ -331,12 +351,56 @@ class CountyOverview:
         dep = indicator_id or self.config.raw.get("deprivation_indicator", "imd_score")
         p = self.profiles.level("locality", dep)
         p = p[p["dataset"].isin(self.allowed_datasets)]
-        loc = geo.web_boundaries("locality").merge(p[["area_code", "value", "vs_county"]], on="area_code", how="left")
+        p = publishable(p) if len(p) else p
+        loc = geo.web_boundaries("locality").merge(p[["area_code", "value", "lower95", "upper95", "vs_county"]],
+                                                   on="area_code", how="left")
         title = p["title"].iloc[0] if len(p) else dep
         m = choropleth(loc, "value", title=f"Localities: {title}", legend_title=title,
                        tooltip_fields={"area_name": "Locality", "value": title, "vs_county": "Compared with county"},
                        outline=geo.web_boundaries("county"), height=height)
-        return _overview("locality_map", map_iframe(m))
+        table = views.map_table(loc.rename(columns={"vs_county": "comparison"}), caption=f"Localities: {title}",
+                                value_title=title, unit=p["unit"].iloc[0] if len(p) else "", area_title="Locality")
+        return _overview("locality_map", map_iframe(m), table)
+
+    def indicators(self) -> pd.DataFrame:
+        """The overview's indicators (not counts), by theme and title, with their dataset allowed."""
+        p = self.profiles.level("locality")
+        p = p[p["dataset"].isin(self.allowed_datasets) & (p["value_type"] != "count")]
+        return p.drop_duplicates("indicator_id").sort_values(["theme", "title"])[["indicator_id", "title", "theme"]]
+
+    def compare_html(self, indicators: list[str] | None = None) -> Markup:
+        """Every locality ranked for each indicator (all of them unless ``indicators``), grouped by theme."""
+        county = self.config.county["name"]
+        chosen = self.indicators()
+        if indicators is not None:
+            chosen = chosen[chosen["indicator_id"].isin(indicators)]
+        themes = []
+        for theme, g in chosen.groupby("theme", sort=True):
+            shown = []
+            for ind in g["indicator_id"]:
+                view = locality_values(self.profiles, ind)
+                if view is not None:
+                    shown.append(views.compare_chart(view.frame, title=f"{view.title} ({view.period})", unit=view.unit,
+                                                     county=(county, view.county), england=("England", view.england),
+                                                     key=f"overview-{ind}"))
+            themes.append({"title": THEME_TITLES[Theme(theme)], "charts": shown})
+        return _overview("compare", county, themes)
+
+    def inequalities_html(self, indicators: list[str] | None = None) -> Markup:
+        """Each indicator by county deprivation decile, with its slope index of inequality and interval."""
+        dep = self.config.raw.get("deprivation_indicator", "imd_score")
+        chosen = self.indicators()
+        chosen = chosen[chosen["indicator_id"] != dep]
+        if indicators is not None:
+            chosen = chosen[chosen["indicator_id"].isin(indicators)]
+        shown = []
+        for ind in chosen["indicator_id"]:
+            found = decile_values(self.profiles, ind, dep)
+            if found is not None:
+                view, sii = found
+                shown.append(views.decile_chart(view.frame, title=f"{view.title} ({view.period})", unit=view.unit,
+                                                sii=sii, deciles_of="county", key=ind))
+        return _overview("inequalities", self.config.county["name"], shown)
 
     def download_frame(self) -> pd.DataFrame:
         return self.gaps

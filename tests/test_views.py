@@ -1,0 +1,134 @@
+"""Compare areas, inequalities by decile, population pyramid and map tables: rendered alone and from the demo store."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from observatory._core.numbers import format_number
+from observatory.present.views import compare_chart, decile_chart, map_table, pyramid_chart
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({"area_code": ["A", "B", "C", "D"], "area_name": ["Alpha <b>&", "Beta", "Gamma", "Delta"],
+                         "value": [10.0, 12.5, 8.0, 3.0], "lower95": [9.0, 11.0, 7.0, 2.0], "upper95": [11.0, 14.0, 9.0, 4.0],
+                         "comparison": ["similar", "worse", "better", "better"], "suppressed": [False, False, False, True]})
+
+
+def _rows(html: str) -> list[str]:
+    """The body rows of every table in ``html``."""
+    bodies = re.findall(r"<tbody>(.*?)</tbody>", html, flags=re.S)
+    return [row for body in bodies for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body)]
+
+
+def test_compare_chart_ranks_bars_labels_in_words_and_matches_its_table():
+    html = compare_chart(_frame(), title="Smoking", unit="%", county=("Shire", 10.2), england=("England", 11.0),
+                         highlight="B")
+    assert 'role="img"' in html and "<title" in html and "<desc" in html
+    assert html.count('class="obs-bar') == len(_rows(html)) == 4
+    names = re.findall(r'data-area="(\w)"', html)
+    assert names == ["B", "A", "C", "D"]  # highest first, the suppressed value last
+    assert "12.5% · Worse" in html and "10.0% · Similar" in html and "8.0% · Better" in html
+    assert html.count("<rect") == 3  # no bar for the suppressed value
+    assert "3.0" not in html.split("<tbody>")[0]  # nor its figure
+    assert "Alpha &lt;b&gt;&amp;" in html and "<b>&" not in html
+    assert 'class="obs-bar obs-mine" data-area="B"' in html and 'class="obs-mine"' in html
+    assert "Shire 10.2%" in html and "England 11.0%" in html
+    assert "1 worse; 1 similar; 1 better; 1 suppressed" in html
+
+
+def test_compare_chart_needs_its_columns():
+    with pytest.raises(KeyError, match="comparison"):
+        compare_chart(_frame().drop(columns="comparison"), title="x")
+
+
+def test_decile_chart_draws_the_sii_through_the_weighted_mean():
+    d = pd.DataFrame({"decile": range(1, 11), "value": np.linspace(20, 11, 10), "lower95": np.linspace(19, 10, 10),
+                      "upper95": np.linspace(21, 12, 10), "population": [100] * 10})
+    html = decile_chart(d, title="Smoking", unit="%", sii={"value": -10.0, "lower95": -11.0, "upper95": -9.0})
+    assert len(_rows(html)) == 10 and html.count('class="obs-decile"') == 10
+    assert "Slope index of inequality -10.0% (95% interval -11.0% to -9.0%)" in html
+    line = re.search(r'class="obs-sii" x1="([\d.]+)" y1="([\d.]+)" x2="([\d.]+)" y2="([\d.]+)"', html)
+    assert float(line.group(2)) < float(line.group(4))  # falls from most to least deprived (y grows downwards)
+    assert "obs-sii-band" in html and "Most deprived" in html
+    none = decile_chart(d, title="Smoking", sii=None)
+    assert "cannot be calculated" in none and "obs-sii" not in none
+
+
+def test_pyramid_chart_shows_shares_and_the_county_outline():
+    ages = ["0-4", "5-9", "10-14", "85+"]
+    p = pd.DataFrame([{"age": a, "sex": s, "area": 25, "county": 10 * (i + 1)} for i, a in enumerate(ages)
+                      for s in ("Male", "Female")])
+    html = pyramid_chart(p, area="Town <x>", county="Shire")
+    assert html.count('class="obs-outline"') == 2
+    assert len(_rows(html)) == 4 and "12.5%" in html  # 25 of 200 people
+    assert _rows(html)[0].count("85+") == 1  # oldest at the top
+    assert "Town &lt;x&gt;" in html and "Town <x>" not in html
+
+
+def test_map_table_has_a_row_per_area_sortable_by_keyboard():
+    html = map_table(_frame(), caption="Localities: smoking", value_title="Smoking", unit="%")
+    assert len(_rows(html)) == 4
+    assert html.count('aria-sort="none"') == 7 and html.count('<button type="button" class="obs-sort">') == 7
+    assert "Compared with county" in html and "Lower 95%" in html and "Map class" in html
+
+
+@pytest.fixture(scope="module")
+def demo():
+    import observatory as obs
+
+    obs.open_store("demo")
+    profile = obs.open_profile("demo", "ZL01", "2025Q3")
+    overview = obs.CountyOverview(obs.load_config("demo"), "2025Q3")
+    return profile, overview
+
+
+def test_demo_profile_highlights_the_locality_among_all_localities(demo):
+    profile, _ = demo
+    html = profile.compare_html()
+    keys = profile.key_indicators()
+    assert keys and html.count('class="obs-view obs-compare"') == len(keys)
+    n = len(profile.profiles.geography.localities())
+    assert len(_rows(html)) == n * len(keys)
+    assert html.count(f'class="obs-bar obs-mine" data-area="{profile.locality}"') == len(keys)
+    first = profile.latest.set_index("indicator_id").loc[keys[0]]
+    assert f"{first['title']} ({first['period']})" in html
+    assert first["vs_county"] == "worse" and "· Worse" in html
+
+
+def test_demo_profile_pyramid_and_map_table(demo):
+    profile, _ = demo
+    html = profile.pyramid_html()
+    assert "obs-pyramid" in html and len(_rows(html)) == 19  # the demo's 19 age bands
+    shares = [float(x) for x in re.findall(r"<td data-sort=\"([\d.]+)\" class=\"obs-num\">", html)]
+    assert sum(shares) == pytest.approx(200, abs=0.01)  # locality and county, each summing to 100%
+    table = profile.map_html().split("</iframe>", 1)[1]
+    members = profile.profiles.geography.hierarchy["locality_code"].eq(profile.locality).sum()
+    assert len(_rows(table)) == members and "the map as a table" in table
+
+
+def test_demo_overview_compares_every_indicator_and_shows_inequalities(demo):
+    _, overview = demo
+    html = overview.compare_html()
+    assert html.count('class="obs-view obs-compare"') == len(overview.indicators())
+    ineq = overview.inequalities_html(["adult_smoking"])
+    assert ineq.count('class="obs-view obs-deciles"') == 1 and len(_rows(ineq)) == 10
+    g = overview.profiles.gaps
+    g = g[g["indicator_id"] == "adult_smoking"].sort_values("period_sort").iloc[-1]
+    assert f"Slope index of inequality {format_number(g['sii'], 1, '%')}" in ineq  # the profile table's SII
+    m = overview.map_html().split("</iframe>", 1)[1]
+    assert len(_rows(m)) == len(overview.profiles.geography.localities())
+
+
+def test_pack_notebooks_show_the_views():
+    import json
+
+    from observatory._core.resources import resource
+
+    for name, calls in (("locality_profile", ["compare_html", "pyramid_html"]),
+                        ("county_overview", ["compare_html", "inequalities_html"])):
+        nb = json.loads((resource("notebooks") / f"{name}.ipynb").read_text())
+        code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        assert all(f".{call}()" in code for call in calls)
