@@ -19,7 +19,7 @@ approximately; say so in the ``population_note`` argument, which is carried into
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
