@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from observatory._core.vocab import SINGLE_TIER
@@ -38,12 +39,17 @@ class Authority:
 
 def authorities(folder: Path | None = None) -> list[Authority]:
     """Every upper-tier authority in the lookup, by code."""
+    return list(_register(id(lookup(folder)), folder))
+
+
+@lru_cache(maxsize=4)
+def _register(_key: int, folder: Path | None) -> tuple[Authority, ...]:
     lk = lookup(folder)
     out = []
     for (code, name, rgn, rgn_name), g in lk.groupby(["UTLA24CD", "UTLA24NM", "RGN24CD", "RGN24NM"], sort=True):
         d = g[["LAD24CD", "LAD24NM"]].drop_duplicates().sort_values("LAD24CD")
         out.append(Authority(code, name, rgn, rgn_name, tuple(District(c, n) for c, n in d.itertuples(index=False))))
-    return out
+    return tuple(out)
 
 
 def _closest(query: str, register: list[Authority]) -> list[str]:

@@ -60,28 +60,28 @@ def indicators_frame() -> pd.DataFrame:
     """The indicators the England data supports."""
     iod = ("English Indices of Deprivation 2025 (MHCLG), LSOA 2021. Population-weighted mean of LSOA scores; the weights "
            f"are an {E.POPULATION_NOTE}. Higher is more deprived.")
-    rows = [dict(id=f"{d}_score", title=t, theme="economic_development_enterprise", unit="score", value_type="score",
-                 multiplier=1, polarity="low_is_good", dataset=IOD_DATASET, frequency="irregular", definition=iod,
-                 aggregation="population_weighted") for d, t in DOMAINS]
+    rows = [{"id": f"{d}_score", "title": t, "theme": "economic_development_enterprise", "unit": "score", "value_type": "score",
+                 "multiplier": 1, "polarity": "low_is_good", "dataset": IOD_DATASET, "frequency": "irregular", "definition": iod,
+                 "aggregation": "population_weighted"} for d, t in DOMAINS]
     for ind, k in HOUSEHOLDS:
-        rows.append(dict(id=ind, title=f"Households deprived in {k} or more of the four Census dimensions",
-                         theme="stronger_communities", unit="%", value_type="proportion", multiplier=100, polarity="low_is_good",
-                         dataset=CENSUS_DATASET, frequency="census",
-                         definition=f"Census 2021 TS011: households deprived in at least {k} of employment, education, health "
+        rows.append({"id": ind, "title": f"Households deprived in {k} or more of the four Census dimensions",
+                         "theme": "stronger_communities", "unit": "%", "value_type": "proportion", "multiplier": 100, "polarity": "low_is_good",
+                         "dataset": CENSUS_DATASET, "frequency": "census",
+                         "definition": f"Census 2021 TS011: households deprived in at least {k} of employment, education, health "
                                     "and disability, housing; share of all households, with Wilson score limits.",
-                         aggregation="sum"))
+                         "aggregation": "sum"})
     return pd.DataFrame(rows)
 
 
 def catalogue_records(auth: Authority, indicators: pd.DataFrame) -> list[dict]:
     """One record per dataset, licence and attribution from the England bundle's PROVENANCE.md."""
-    common = dict(steward=f"Observatory data steward ({auth.name})", classification="open", audience="public",
-                  lawful_basis="Not required (published aggregate statistics, not personal data)",
-                  agreement="None needed; reused under the Open Government Licence v3.0", personal_data=False,
-                  dpia="not required", geography_level="lsoa", geography_vintage="2021", update_frequency="periodic",
-                  last_received="2026-11-22", next_review="2027-11-30", licence="Open Government Licence v3.0",
-                  licence_url="http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
-                  attribution=E.ATTRIBUTION, retention="Keep while in use")
+    common = {"steward": f"Observatory data steward ({auth.name})", "classification": "open", "audience": "public",
+                  "lawful_basis": "Not required (published aggregate statistics, not personal data)",
+                  "agreement": "None needed; reused under the Open Government Licence v3.0", "personal_data": False,
+                  "dpia": "not required", "geography_level": "lsoa", "geography_vintage": "2021", "update_frequency": "periodic",
+                  "last_received": "2026-11-22", "next_review": "2027-11-30", "licence": "Open Government Licence v3.0",
+                  "licence_url": "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+                  "attribution": E.ATTRIBUTION, "retention": "Keep while in use"}
     by = indicators.groupby("dataset")["id"].apply(list).to_dict()
     return [
         dict(id=IOD_DATASET, title="English Indices of Deprivation 2025 (LSOA 2021)", partner="mhclg",
@@ -101,12 +101,12 @@ def catalogue_records(auth: Authority, indicators: pd.DataFrame) -> list[dict]:
 def sources_list() -> list[dict]:
     """What the national store ingests, read in place from the England folder."""
     return [
-        dict(id="iod2025", adapter="deprivation", file=E.IOD_SCORES, dataset=IOD_DATASET,
-             options={"period": "2025", "vintage": "2021", "indicators": [f"{d}_score" for d, _ in DOMAINS]}),
-        dict(id="population", adapter="england", file=E.IOD_UNDERLYING, dataset=IOD_DATASET,
-             options={"table": "iod_population", "scores": E.IOD_SCORES, "period": "2025"}),
-        dict(id="household_deprivation", adapter="england", file=E.HOUSEHOLD_DEPRIVATION, dataset=CENSUS_DATASET,
-             options={"table": "household_deprivation", "indicators": dict(HOUSEHOLDS)}),
+        {"id": "iod2025", "adapter": "deprivation", "file": E.IOD_SCORES, "dataset": IOD_DATASET,
+             "options": {"period": "2025", "vintage": "2021", "indicators": [f"{d}_score" for d, _ in DOMAINS]}},
+        {"id": "population", "adapter": "england", "file": E.IOD_UNDERLYING, "dataset": IOD_DATASET,
+             "options": {"table": "iod_population", "scores": E.IOD_SCORES, "period": "2025"}},
+        {"id": "household_deprivation", "adapter": "england", "file": E.HOUSEHOLD_DEPRIVATION, "dataset": CENSUS_DATASET,
+             "options": {"table": "household_deprivation", "indicators": dict(HOUSEHOLDS)}},
     ]
 
 
