@@ -24,7 +24,7 @@ ATTRIBUTION = ("Contains public sector information licensed under the Open Gover
                "National Statistics; Ministry of Housing, Communities and Local Government. Contains OS data © Crown "
                "copyright and database right.")
 POPULATION_NOTE = ("approximate IoD2025 income-domain population (income-domain numerator / income score): the IoD2025 "
-                   "population denominators are not in the England bundle")
+                   "population denominators are not in the England bundle; an LSOA with an income score of 0 takes its district's median")
 
 
 def england_dir() -> Path:
