@@ -203,8 +203,9 @@ def inputs_digest(cfg: Config, quarter: str, audience: str, localities: Iterable
 
 def build(config: str | Config = "demo", quarter: str | None = None, *, localities: Iterable[str] | None = None,
           jobs_n: int | None = None, out: Path | None = None, audience: str = "public", store: Path | None = None,
-          progress: bool = True, force: bool = False, timeout: float = 600):
-    """Build the quarterly pack; returns the packs module's BuildSummary."""
+          progress: bool = True, force: bool = False, timeout: float = 600, sync: bool = True):
+    """Build the quarterly pack; returns the packs module's BuildSummary. ``sync=False``: the store is shared
+    (the national store) and already up to date: never ingest into it from this configuration."""
     from observatory.metadata.catalogue import check_audience
     from observatory.publish.engine import build_pack, up_to_date
 
@@ -216,7 +217,8 @@ def build(config: str | Config = "demo", quarter: str | None = None, *, localiti
     inputs = inputs_digest(cfg, quarter, audience, localities, st, out)
     if not force and (done := up_to_date(target, inputs)) is not None:
         return done  # nothing changed: no pandas, no planning, no kernel
-    sync_store(cfg, st, progress=progress)
+    if sync:
+        sync_store(cfg, st, progress=progress)
     plan = Plan(cfg, quarter, audience, st, target)
     jobs = plan_jobs(plan, localities)
     meta = {"config": cfg.name, "title": f"{cfg.label}: quarterly profile pack {quarter}", "quarter": quarter,
