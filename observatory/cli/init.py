@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -13,7 +12,7 @@ from observatory.errors import ValidationError
 def command(
     authority: str = typer.Option(..., "--authority", "-a", help="UTLA 2024 code or name, e.g. E10000031 or Warwickshire."),
     localities: str = typer.Option("msoa", help="msoa (House of Commons Library names), districts, or a CSV FILE."),
-    out: Optional[Path] = typer.Option(None, help="Configuration folder (default data/<authority-name>)."),
+    out: Path | None = typer.Option(None, help="Configuration folder (default data/<authority-name>)."),
 ) -> None:
     """Write a working configuration (geography, localities, indicators, catalogue, sources) for an authority."""
     from observatory.national.init import init_authority  # start-up: pandas ~1.5 s, kept out of --help

@@ -54,7 +54,6 @@ def build_authorities(which: str | list[str] = "all", *, executor: str = "local"
                       localities: str = "msoa", store: Path | None = None, force: bool = False, retries: int = 2,
                       progress: bool = True) -> list[AuthorityResult]:
     """Build one pack per authority (``all`` or codes/names); the national store is brought up to date first, once."""
-    from observatory._core.settings import build_dir
 
     codes = _codes(which)
     st = build_national_store(store)
