@@ -39,8 +39,12 @@ class Area:
         return f"{self.name} [{self.code}]{v}"
 
 
-def _read_boundaries(path: Path, code: str, name: str | None) -> gpd.GeoDataFrame:
-    gdf = gpd.read_file(path)
+def _read_boundaries(path: Path, code: str, name: str | None, where: dict[str, list[str]] | None = None) -> gpd.GeoDataFrame:
+    """Polygons in EPSG:4326; a GeoParquet file may be read with ``where`` ({column: [values]}), a pyarrow filter."""
+    if path.suffix == ".parquet":
+        gdf = gpd.read_parquet(path, filters=[(c, "in", list(v)) for c, v in (where or {}).items()] or None)
+    else:
+        gdf = gpd.read_file(path)
     if gdf.crs is None:
         gdf = gdf.set_crs(4326)
     elif gdf.crs.to_epsg() != 4326:
@@ -71,11 +75,13 @@ class Geography:
     def small_areas(self) -> gpd.GeoDataFrame:
         """Small-area polygons of the primary vintage: area_code, area_name, geometry."""
         sa = self.spec["small_areas"]
-        return _read_boundaries(self.config.data_path(sa["boundaries"]), sa["code"], sa.get("name"))
+        return _read_boundaries(self.config.data_path(sa["boundaries"]), sa["code"], sa.get("name"), sa.get("filter"))
 
     @cached_property
     def district_lookup(self) -> pd.DataFrame:
-        """small_area_code → district_code, district_name."""
+        """small_area_code → district_code, district_name (empty for a single-tier authority: no district level)."""
+        if not self.spec.get("districts"):
+            return pd.DataFrame(columns=["small_area_code", "district_code", "district_name"], dtype=str)
         spec = self.spec["districts"]["lookup"]
         df = read_csv_text(self.config.data_path(spec["file"]))
         out = pd.DataFrame({
@@ -159,7 +165,7 @@ class Geography:
         h = self.hierarchy
         loc = h[["locality_code", "locality_name"]].drop_duplicates()
         parts.append(pd.DataFrame({"code": loc["locality_code"], "name": loc["locality_name"], "type": AreaType.LOCALITY.value, "vintage": ""}))
-        dist = h[["district_code", "district_name"]].drop_duplicates()
+        dist = h.loc[h["district_code"] != "", ["district_code", "district_name"]].drop_duplicates()
         parts.append(pd.DataFrame({"code": dist["district_code"], "name": dist["district_name"], "type": AreaType.DISTRICT.value, "vintage": ""}))
         parts.append(pd.DataFrame([
             {"code": self.config.county["code"], "name": self.config.county["name"], "type": AreaType.COUNTY.value, "vintage": ""},
@@ -198,7 +204,8 @@ class Geography:
         return [Area(c, n, AreaType.LOCALITY.value) for c, n in loc.itertuples(index=False)]
 
     def districts(self) -> list[Area]:
-        d = self.hierarchy[["district_code", "district_name"]].drop_duplicates().sort_values("district_code")
+        h = self.hierarchy
+        d = h.loc[h["district_code"] != "", ["district_code", "district_name"]].drop_duplicates().sort_values("district_code")
         return [Area(c, n, AreaType.DISTRICT.value) for c, n in d.itertuples(index=False)]
 
     @property
@@ -233,6 +240,7 @@ class Geography:
         if level not in LEVELS[1:]:
             raise ValueError(f"level must be one of {LEVELS[1:]}, not {level!r}")
         h = self.hierarchy
+        h = h[h[f"{level}_code"] != ""]  # a missing level (no districts in a unitary authority) has no members
         return pd.DataFrame({"small_area_code": h["small_area_code"], "code": h[f"{level}_code"], "name": h[f"{level}_name"]})
 
     # ---- boundaries -----------------------------------------------------------------------

@@ -234,8 +234,9 @@ def _check_usage(quarter: str, jobs_n: int | None, out: Path | None) -> None:
 
 def build(config: str | Config = "demo", quarter: str | None = None, *, localities: Iterable[str] | None = None,
           jobs_n: int | None = None, out: Path | None = None, audience: str = "public", store: Path | None = None,
-          progress: bool = True, force: bool = False, timeout: float = 600) -> BuildSummary:
-    """Build the quarterly pack; returns the engine's BuildSummary.
+          progress: bool = True, force: bool = False, timeout: float = 600, sync: bool = True) -> BuildSummary:
+    """Build the quarterly pack; returns the engine's BuildSummary. ``sync=False``: the store is shared
+    (the national store) and already up to date: never ingest into it from this configuration.
 
     Raises ``PackError`` (exit code 2) for a malformed quarter, ``jobs_n`` below 1 or ``out`` naming a file.
     """
@@ -249,7 +250,8 @@ def build(config: str | Config = "demo", quarter: str | None = None, *, localiti
     inputs = inputs_digest(cfg, quarter, audience, localities, st, out)
     if not force and (done := up_to_date(target, inputs, places=where)) is not None:
         return done  # nothing changed: no planning, no kernel
-    sync_store(cfg, st, progress=progress)
+    if sync:
+        sync_store(cfg, st, progress=progress)
     plan = Plan(cfg, quarter, audience, st, target)
     jobs = plan_jobs(plan, localities)
     meta = {"config": cfg.name, "title": f"{cfg.label}: quarterly profile pack {quarter}", "quarter": quarter,

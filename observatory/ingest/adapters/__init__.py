@@ -28,7 +28,7 @@ class Extract:
 
 Reader = Callable[[Path, Mapping[str, Any]], Extract]
 _REGISTRY: dict[str, Reader] = {}
-_BUILTIN = ("tidy", "fingertips", "deprivation", "population", "census")
+_BUILTIN = ("tidy", "fingertips", "deprivation", "population", "census", "england")
 
 
 def register(name: str) -> Callable[[Reader], Reader]:
