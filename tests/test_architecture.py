@@ -19,7 +19,7 @@ LAYERS: list[set[str]] = [
     {"stats", "metadata", "ingest", "geo", "store", "demo"},
     {"profiles", "performance"},
     {"present"},
-    {"publish", "apps", "onboarding", "cli"},
+    {"publish", "apps", "onboarding", "national", "cli"},
     {"api", "__init__"},
 ]
 ENGINE = {"publish.engine", "publish.runner", "publish.export", "publish.manifest", "publish.jobs", "publish.places"}

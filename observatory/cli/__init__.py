@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from observatory.cli import add_dataset, build, catalogue, demo, ingest, lab, serve, store, validate
+from observatory.cli import add_dataset, build, catalogue, demo, ingest, init, lab, serve, store, validate
 
 app = typer.Typer(help="Evidence-base workbench for a research observatory.", no_args_is_help=True, add_completion=False)
 
@@ -18,6 +18,7 @@ app.command("validate")(validate.validate)
 app.command("store")(store.store_summary)
 app.command("build")(build.build)
 app.command("demo")(demo.demo)
+app.command("init", help="Write a working configuration for any English upper-tier authority from the England data.")(init.command)
 app.command("catalogue", help="Validate the data catalogue and build its HTML, CSV and DCAT JSON-LD.")(catalogue.command)
 app.command("lab", help="Start JupyterLab on 127.0.0.1 in the notebooks folder, with the package importable.")(lab.command)
 app.command("serve", help="Serve the Voila dashboards on 127.0.0.1 (source hidden, kernels preheated).")(serve.command)
