@@ -334,6 +334,7 @@ def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout,
     if tasks:
         kernels = _run(tasks, entries, results, pack_dir, cache, log, jobs_n=jobs_n, progress=progress,
                        timeout=timeout, start_timeout=start_timeout, kernel_name=kernel_name)
+        where.scrub_file(pack_dir / LOG)  # workers' and kernels' own stderr may name the machine's folders
     pruned = _prune(prev_outputs, entries, pack_dir, log)
 
     outputs = [entries[j.name] for j in jobs]
