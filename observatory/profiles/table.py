@@ -8,20 +8,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cached_property
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from observatory import __version__
 from observatory._core.digests import digest_files, sha256_json
 from observatory._core.files import write_atomic
 from observatory._core.settings import build_dir
+from observatory._core.vocab import THEME_TITLES, Theme
 from observatory.config import Config, load_config
 from observatory.geo.areas import Geography
 from observatory.metadata.indicators import read_indicators
-from observatory._core.vocab import THEME_TITLES, Theme
 from observatory.profiles.aggregate import aggregate
+from observatory.profiles.weights import split_shares_indicator, weightings
 from observatory.stats.compare import compare, quintiles
 from observatory.stats.gap import gap_summary, gap_trend, sii_by_decile
 from observatory.stats.trend import recent_trend
@@ -37,10 +38,18 @@ _CODE = [*sorted((_PACKAGE / "profiles").glob("*.py")), *sorted((_PACKAGE / "geo
          _PACKAGE / "store.py", *sorted((_PACKAGE / "stats").glob("*.py"))]
 
 
+def _version() -> str:
+    """The installed package's version (the facade's ``__version__`` is a layer above)."""
+    try:
+        return version("observatory")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def inputs_digest(cfg: Config, store: Store) -> str:
     """Hash of everything the profile table depends on: its inputs and the code that computes it."""
     return sha256_json({
-        "version": __version__,
+        "version": _version(),
         "code": digest_files(_CODE),  # a fix to the statistics must not be hidden by a cached table
         "store": store.digest(),
         "configuration": digest_files([cfg.indicators_file, cfg.localities_file, cfg.dir / "config.yaml"]),
@@ -67,7 +76,9 @@ def compute_profiles(cfg: Config, store: Store, sii_repetitions: int = 2000) -> 
     inds = read_indicators(cfg.indicators_file)
     values = store.read()
     values = values[values["indicator_id"].isin(inds.index)]  # indicators since removed from the metadata stay in the store, unshown
-    agg = _headline(aggregate(values, geo, inds, levels=LEVELS, population_indicator=cfg.population_indicator))
+    by_dataset, _default = weightings(cfg, inds)
+    agg = _headline(aggregate(values, geo, inds, levels=LEVELS, population_indicator=cfg.population_indicator,
+                              weights=by_dataset, split_shares=split_shares_indicator(cfg)))
     agg = agg[agg["indicator_id"] != cfg.population_indicator].copy() if (inds.loc[inds.index == cfg.population_indicator, "value_type"] == "count").all() else agg
     h = geo.hierarchy
     names = geo.areas.drop_duplicates("code").set_index("code")["name"]
