@@ -24,8 +24,8 @@ from observatory.present.figures import decimals_for
 from observatory.present.maps import choropleth, map_iframe
 from observatory.present.palette import DEPRIVATION_COLOURS
 from observatory.present.templating import Markup, render_macro
+from observatory.profiles.disclosure import publishable  # re-export: moved to observatory.profiles.disclosure
 from observatory.profiles.table import Profiles, load_profiles
-from observatory.stats.disclosure import suppress
 
 SUPPRESSION_THRESHOLD = 5
 DOWNLOAD_COLUMNS = ["indicator_id", "title", "theme", "unit", "area_code", "area_name", "area_type", "period",
@@ -33,26 +33,6 @@ DOWNLOAD_COLUMNS = ["indicator_id", "title", "theme", "unit", "area_code", "area
                     "method", "aggregation", "district_value", "county_value", "england_value", "vs_district",
                     "vs_county", "vs_england", "trend", "trend_judgement", "gap_to_county", "quintile_label",
                     "suppressed", "note", "dataset_id"]  # suppression_note is never published: it narrows the hidden values
-COUNTED = {"proportion", "crude_rate", "count", "dsr", "isr"}
-
-
-def publishable(frame: pd.DataFrame, threshold: int = SUPPRESSION_THRESHOLD) -> pd.DataFrame:
-    """Small counts suppressed (primary and secondary, within each indicator, period and parent area)."""
-    f = frame.copy()
-    counted = f["value_type"].isin(COUNTED)
-    parent = f["district_code"].where(f["area_type"] == "locality", f.get("locality_code", ""))
-    f["_parent"] = parent.fillna("")
-    part = f[counted]
-    done = suppress(part, "numerator", threshold=threshold, group_cols=["indicator_id", "period", "area_type", "_parent"],
-                    derived_cols=["value", "lower95", "upper95", "lower998", "upper998", "numerator", "gap_to_county", "relative_gap"])
-    f["suppressed"] = False
-    f["suppression_note"] = ""
-    for c in done.columns:
-        f.loc[counted, c] = done[c].to_numpy()
-    f.loc[f["suppressed"].astype(bool), ["vs_district", "vs_county", "vs_england", "vs_county_998"]] = "suppressed"
-    return f.drop(columns="_parent")
-
-
 def write_tables(frame: pd.DataFrame, folder: Path | str, stem: str, config: Config, datasets: set[str]) -> list[Path]:
     """A download as CSV and XLSX, each carrying the attributions of the datasets it uses
     (a sheet in the workbook, a ``-attribution.csv`` beside the CSV). Cells that a spreadsheet would run as a
@@ -166,7 +146,7 @@ class LocalityProfile:
             raise KeyError(f"no profile data for locality {self.locality!r} in {self.config.name}")
         district = loc["district_code"].iloc[0]
         peers = p[(p["area_type"] == "locality") & (p["district_code"] == district)]
-        return publishable(peers)[lambda d: d["area_code"] == self.locality].reset_index(drop=True)
+        return publishable(peers, self.config)[lambda d: d["area_code"] == self.locality].reset_index(drop=True)
 
     @cached_property
     def latest(self) -> pd.DataFrame:
