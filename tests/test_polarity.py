@@ -10,9 +10,12 @@ import pytest
 import yaml
 
 from observatory._core.vocab import Polarity
+from observatory.config import load_config
 from observatory.ingest.adapters.fingertips import POLARITY_NAMES, check_indicators, published_comparisons, source_judgements
+from observatory.ingest.pipeline import ingest
 from observatory.metadata.indicators import read_indicators, validate_indicators
-from observatory.profiles.table import benchmark_comparison
+from observatory.profiles.table import benchmark_comparison, compute_profiles
+from observatory.store import Store
 
 CONFIG = Path(__file__).resolve().parents[1] / "data" / "warwickshire"
 BUNDLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "warwickshire"
@@ -91,3 +94,16 @@ def test_unknown_comparison_method_has_a_code():
     frame = pd.read_csv(CONFIG / "indicators.csv", dtype=str, keep_default_na=False).head(2)
     frame.loc[1, "comparison"] = "quintiles"
     assert set(validate_indicators(frame).codes) == {"unknown-comparison"}
+
+
+def test_the_profile_tables_say_what_fingertips_says(tmp_path, published):
+    """End to end: ingested into a store, through the profile computation, county and district rows as published."""
+    cfg = load_config(CONFIG)
+    store = Store(tmp_path / "store")
+    ingest(cfg, store)
+    profiles = compute_profiles(cfg, store, sii_repetitions=50)["profiles"]
+    ours = profiles[profiles["area_type"].isin(["county", "district"])]
+    theirs = published[(published["area_code"] != "E92000001") & (published["compared_to_england"] != "")]
+    both = ours.merge(theirs, on=["indicator_id", "area_code", "period", "sex", "age"], suffixes=("", "_published"))
+    assert len(both) >= 60  # every headline row of the exports
+    assert (both["vs_england"] == both["compared_to_england"]).all(), both[both["vs_england"] != both["compared_to_england"]]
