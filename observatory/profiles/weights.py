@@ -77,12 +77,15 @@ def split_shares_indicator(cfg: Config) -> str | None:
 
 
 def _latest_counts(values: pd.DataFrame, small_area_type: str, indicator: str, age: str) -> pd.Series:
-    """Latest population count per (vintage, area code) of ``indicator`` in age band ``age``."""
+    """Latest population count per (vintage, area code) of ``indicator`` in age band ``age``: persons, or the
+    sum of the sexes where there is no persons row; the sum of the age bands where there is no all-ages row."""
     pop = values[(values["indicator_id"] == indicator) & (values["area_type"] == small_area_type)]
-    pop = pop[pop["sex"].isin(["Persons", ""])]
-    band = pop[pop["age"].isin(ALL_AGES) if age in ALL_AGES else pop["age"] == age]
-    if band.empty and age in ALL_AGES and len(pop):  # only age bands: their sum is the whole population
-        band = pop.groupby(["area_code", "vintage", "period_sort"], as_index=False)["value"].sum()
+    persons = pop[pop["sex"].isin(["Persons", ""])]
+    if persons.empty and len(pop):
+        persons = pop.groupby(["area_code", "vintage", "period_sort", "age"], as_index=False)["value"].sum()
+    band = persons[persons["age"].isin(ALL_AGES) if age in ALL_AGES else persons["age"] == age]
+    if band.empty and age in ALL_AGES and len(persons):
+        band = persons.groupby(["area_code", "vintage", "period_sort"], as_index=False)["value"].sum()
     if band.empty:
         return pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=["vintage", "area_code"]))
     latest = band.sort_values("period_sort").groupby(["vintage", "area_code"])["value"].last()
@@ -113,7 +116,11 @@ def small_area_weights(values: pd.DataFrame, geo: Geography, indicator: str, age
             rows.append(pd.DataFrame({"vintage": geo.vintage, "area_code": summed.index, "weight": summed.to_numpy(),
                                       "rule": f"sum of its {vintage} areas"}))
         rows.append(_from_parents(lk, vintage, pd.concat([primary, summed]), values, geo, shares_indicator, have))
-    out = pd.concat([r for r in rows if len(r)], ignore_index=True)
+    rows = [r for r in rows if len(r)]
+    if not rows:
+        return pd.DataFrame({"vintage": pd.Series(dtype=str), "area_code": pd.Series(dtype=str),
+                             "weight": pd.Series(dtype=float), "rule": pd.Series(dtype=str)})
+    out = pd.concat(rows, ignore_index=True)
     return out.drop_duplicates(["vintage", "area_code"]).reset_index(drop=True)
 
 
