@@ -9,8 +9,8 @@ import pytest
 
 from observatory.config import load_config
 from observatory.geo.areas import Geography
-from observatory.metadata.indicators import read_indicators
 from observatory.ingest.pipeline import check
+from observatory.metadata.indicators import read_indicators
 from observatory.profiles.aggregate import aggregate
 
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from observatory.ingest import adapters as sources
 from observatory._core.vocab import KEY
+from observatory.ingest import adapters as sources
 
 CONFIG = Path(__file__).resolve().parents[1] / "data" / "warwickshire"
 BUNDLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "warwickshire"
