@@ -9,8 +9,8 @@ import pytest
 
 from observatory.config import load_config
 from observatory.geo.areas import Geography
-from observatory.metadata.indicators import read_indicators
 from observatory.ingest.pipeline import check
+from observatory.metadata.indicators import read_indicators
 from observatory.profiles.aggregate import aggregate
 
 
@@ -89,3 +89,15 @@ def test_a_missing_small_area_count_makes_the_aggregate_na_with_a_note(mini):
     assert np.isnan(row.value) and "missing or suppressed" in row.note
     ok = out[(out.indicator_id == "crime") & (out.area_code == "ML01") & (out.period == "2023")].iloc[0]
     assert not np.isnan(ok.value)
+
+
+def test_weights_sum_the_sexes_where_there_is_no_persons_row(mini):
+    geo, inds, values = mini
+    pop = values[values.indicator_id == "population"]
+    male = pop.assign(sex="Male", value=pop["value"] - 700)
+    female = pop.assign(sex="Female", value=700.0)
+    split = pd.concat([values[values.indicator_id != "population"], male, female], ignore_index=True)
+    row = aggregate(split, geo, inds).query("indicator_id == 'imd_score' and area_code == 'ML03'").iloc[0]
+    pops = {4: 1540, 5: 1550}  # each small area's male + female count
+    assert row.value == pytest.approx(sum((10 + 5 * i) * pops[i] for i in (4, 5)) / sum(pops.values()))
+    assert row.method == "population-weighted mean (Population)"

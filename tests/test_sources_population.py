@@ -95,3 +95,19 @@ def test_real_file6():
                      {"period": "2015", "thousands": ","})
     assert e.report.ok and len(e.frame) == 339 * 5
     assert e.frame.loc[(e.frame["area_code"] == "E01031005") & (e.frame["age"] == "All ages"), "value"].item() == 1380
+
+
+@pytest.mark.skipif(not (BUNDLE.parent / "lsoa21").is_dir(), reason="the Warwickshire bundle is not present")
+def test_one_total_per_area_from_a_long_census_table():
+    path = BUNDLE.parent / "lsoa21" / "census2021_ethnicity_lsoa21.csv"
+    e = sources.read("population", path, {"period": "2021", "total_column": "total_residents", "indicator": "residents"})
+    assert e.report.ok
+    assert len(e.frame) == 354 and set(e.frame["age"]) == {"All ages"} and set(e.frame["vintage"]) == {"2021"}
+    assert e.frame["value"].sum() == 596_762  # Census 2021 residents of the county (PROVENANCE.md)
+
+
+def test_totals_that_disagree_within_an_area_are_reported(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("lsoa21_code,total_residents,group,n\nE01031005,1614,a,4\nE01031005,1615,b,5\nE01031006,900,a,1\n")
+    e = sources.read("population", path, {"period": "2021", "total_column": "total_residents"})
+    assert [(p.row, p.column, p.code) for p in e.report] == [(2, "total_residents", "total-mismatch")]

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from observatory.ingest import adapters as sources
 from observatory._core.vocab import KEY
+from observatory.ingest import adapters as sources
 
 CONFIG = Path(__file__).resolve().parents[1] / "data" / "warwickshire"
 BUNDLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "warwickshire"
@@ -22,7 +22,7 @@ EXPECTED = {
     "iod2019_scores": LSOA11 * 3, "iod2019_deciles": LSOA11 * 8, "iod2019_idaci_idaopi": LSOA11 * 2,
     "iod2019_underlying": LSOA11 * 8, "iod2019_population_denominators": LSOA11 * 5,
     "iod2025_domains": LSOA21 * 16, "iod2025_subdomains": LSOA21 * 6, "iod2025_underlying": LSOA21 * 14,
-    "population_mid2020": LSOA11 * 20,
+    "population_mid2020": LSOA11 * 20, "population_census2021": LSOA21,
     "census2021_household_deprivation": LSOA21, "census2021_tenure": LSOA21 * 3, "census2021_overcrowding": LSOA21,
     "census2021_disability": LSOA21, "census2021_ethnicity": LSOA21,
     "ruc2011": LSOA11, "ruc2021": LSOA21,

@@ -1,4 +1,11 @@
-"""Indicator metadata: what each indicator measures, its theme, value type, multiplier and polarity."""
+"""Indicator metadata: what each indicator measures, its theme, value type, multiplier, polarity and comparison.
+
+``polarity`` says which direction is good (better/worse wording, RAG colours) or that none is
+(``no_judgement``: higher/lower, blue). ``comparison`` says whether a value is compared with its benchmarks at
+all: ``ci_overlap`` (the default: Fingertips' confidence intervals overlapping the benchmark value) or
+``not_compared`` (shown without a comparison, as Fingertips publishes modelled estimates and some
+survey measures). Both follow the publisher where it says (``observatory.ingest.adapters.fingertips``).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,8 +20,10 @@ from observatory.errors import Report, ValidationError
 from observatory.metadata._checks import POSITION, allowed, check_rows, given, rule
 
 REQUIRED = ["id", "title", "theme", "unit", "value_type", "multiplier", "polarity", "dataset", "frequency"]
-OPTIONAL = ["definition", "aggregation"]
+OPTIONAL = ["definition", "aggregation", "comparison"]
 AGGREGATIONS = ("sum", "population_weighted")
+CI_OVERLAP, NOT_COMPARED = "ci_overlap", "not_compared"
+COMPARISON_METHODS = (CI_OVERLAP, NOT_COMPARED)
 SUMMED = {ValueType.PROPORTION.value, ValueType.CRUDE_RATE.value, ValueType.DSR.value, ValueType.ISR.value, ValueType.COUNT.value}
 
 
@@ -31,6 +40,7 @@ class Indicator:
     frequency: str
     definition: str = ""
     aggregation: str = "sum"
+    comparison: str = CI_OVERLAP
 
     @property
     def theme_title(self) -> str:
@@ -50,6 +60,7 @@ def read_indicators(path: Path | str) -> pd.DataFrame:
     frame["multiplier"] = frame["multiplier"].astype(float)
     default = frame["value_type"].map(lambda v: "sum" if v in SUMMED else "population_weighted")
     frame["aggregation"] = frame["aggregation"].where(frame["aggregation"] != "", default)
+    frame["comparison"] = frame["comparison"].where(frame["comparison"] != "", CI_OVERLAP)
     return frame.set_index("id", drop=False)
 
 
@@ -73,13 +84,14 @@ INDICATOR_TABLE = pa.DataFrameSchema({
     **{c: pa.Column(checks=[rule(given, "empty-value", "{field} is empty")] + ([_VOCABULARIES[c]] if c in _VOCABULARIES else []))
        for c in REQUIRED},
     "aggregation": pa.Column(checks=allowed(AGGREGATIONS, "unknown-aggregation"), required=False, nullable=True),
+    "comparison": pa.Column(checks=allowed(COMPARISON_METHODS, "unknown-comparison"), required=False, nullable=True),
 })
 """The table checks of indicators.csv: every required value given, ids unique, vocabularies known."""
 
 
 def validate_indicators(frame: pd.DataFrame, file: str = "indicators.csv") -> Report:
     """Every problem in an indicator table (rows are lines of the file): missing columns or values,
-    duplicate ids, unknown theme, value type, polarity, frequency or aggregation, a bad multiplier."""
+    duplicate ids, unknown theme, value type, polarity, frequency, aggregation or comparison, a bad multiplier."""
     report = Report()
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
@@ -104,4 +116,4 @@ def indicator(frame: pd.DataFrame, indicator_id: str) -> Indicator:
     return Indicator(**{k: r[k] for k in Indicator.__dataclass_fields__})
 
 
-__all__ = ["Indicator", "read_indicators", "validate_indicators", "load_indicators", "indicator", "ValidationError"]
+__all__ = ["Indicator", "COMPARISON_METHODS", "CI_OVERLAP", "NOT_COMPARED", "read_indicators", "validate_indicators", "load_indicators", "indicator", "ValidationError"]

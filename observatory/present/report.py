@@ -154,7 +154,7 @@ class LocalityProfile:
             raise KeyError(f"no profile data for locality {self.locality!r} in {self.config.name}")
         district = loc["district_code"].iloc[0]
         peers = p[(p["area_type"] == "locality") & (p["district_code"] == district)]
-        return publishable(peers)[lambda d: d["area_code"] == self.locality].reset_index(drop=True)
+        return publishable(peers, self.config)[lambda d: d["area_code"] == self.locality].reset_index(drop=True)
 
     @cached_property
     def latest(self) -> pd.DataFrame:
@@ -351,7 +351,7 @@ class CountyOverview:
         dep = indicator_id or self.config.raw.get("deprivation_indicator", "imd_score")
         p = self.profiles.level("locality", dep)
         p = p[p["dataset"].isin(self.allowed_datasets)]
-        p = publishable(p) if len(p) else p
+        p = publishable(p, self.config) if len(p) else p
         loc = geo.web_boundaries("locality").merge(p[["area_code", "value", "lower95", "upper95", "vs_county"]],
                                                    on="area_code", how="left")
         title = p["title"].iloc[0] if len(p) else dep

@@ -38,7 +38,7 @@ def locality_values(profiles: Profiles, indicator_id: str) -> IndicatorView | No
     p = profiles.level("locality", indicator_id)
     if p.empty or p["value_type"].iloc[0] == "count":
         return None
-    p = publishable(p)
+    p = publishable(p, profiles.config)
     frame = pd.DataFrame({"area_code": p["area_code"], "area_name": p["area_name"], "value": p["value"],
                           "lower95": p["lower95"], "upper95": p["upper95"], "comparison": p["vs_county"],
                           "suppressed": p["suppressed"].astype(bool)}).reset_index(drop=True)

@@ -6,15 +6,16 @@ the vintage the localities are defined on. Every value records how it was made.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from observatory.geo.areas import Geography
 from observatory._core.vocab import ValueType
-from observatory.store import conform
+from observatory.geo.areas import Geography
+from observatory.profiles.weights import Weighting, method_text, population_title, row_weights, small_area_weights
 from observatory.stats.methods import dsr, european_standard_population, normalise_age_band, proportion_ci, rate_ci
+from observatory.store import conform
 
 GROUP = ["indicator_id", "area_code", "period", "period_sort", "sex", "age", "category"]
 OUT = GROUP + ["area_type", "vintage", "numerator", "denominator", "value", "lower95", "upper95", "lower998", "upper998",
@@ -94,30 +95,29 @@ def _small_area_rows(values: pd.DataFrame, geo: Geography) -> pd.DataFrame:
 
 
 def population_weights(values: pd.DataFrame, geo: Geography, indicator: str = "population") -> pd.Series:
-    """All-ages population per primary small area (latest period), for weighting scores."""
-    pop = values[(values["indicator_id"] == indicator) & (values["area_type"] == geo.small_area_type)]
-    if pop.empty:
-        return pd.Series(dtype=float)
-    pop = pop[(pop["age"].isin(["All ages", ""])) & (pop["sex"].isin(["Persons", ""]))]
-    if pop.empty:  # only age/sex bands: sum them
-        pop = values[(values["indicator_id"] == indicator) & (values["area_type"] == geo.small_area_type)]
-        pop = pop.groupby(["area_code", "vintage", "period_sort"], as_index=False)["value"].sum()
-    latest = pop.sort_values("period_sort").groupby(["area_code", "vintage"], as_index=False).last()
-    latest = _small_area_rows(latest.assign(area_type=geo.small_area_type), geo)
-    return latest.groupby("small_area_code")["value"].sum()
+    """All-ages population per primary small area (latest period): the configuration's default weights."""
+    table = small_area_weights(values, geo, indicator)
+    table = table[table["vintage"].isin(["", geo.vintage])]
+    return table.set_index("area_code")["weight"]
 
 
 def aggregate(values: pd.DataFrame, geo: Geography, indicators: pd.DataFrame,
               levels: Iterable[str] = ("small_area", "locality", "district", "county"),
-              population_indicator: str = "population") -> pd.DataFrame:
+              population_indicator: str = "population", weights: Mapping[str, Weighting] | None = None,
+              split_shares: str | None = None) -> pd.DataFrame:
     """Every indicator at every requested level, with value, both limits and the method used.
 
     ``values`` are store rows (any area types); rows at levels the store already holds (district, county,
-    England published by Fingertips, say) are passed through as published.
+    England published by Fingertips, say) are passed through as published. Scores are weighted per dataset
+    (``weights``: dataset id → :class:`Weighting`, others by ``population_indicator``); areas of a split
+    share their parent's weight (:mod:`observatory.profiles.weights`).
     """
     values = conform(values)
-    weights = population_weights(values, geo, population_indicator)
+    default = Weighting(population_indicator, population_title(indicators, population_indicator))
     sa = _small_area_rows(values, geo)
+    weighted = sa["indicator_id"].map(indicators["aggregation"]).fillna("sum") == "population_weighted"
+    if weighted.any():
+        sa = sa.join(row_weights(sa[weighted], values, geo, weights or {}, default, split_shares))
     parts = []
     for level in levels:
         if level == "small_area":  # each small area on its own vintage and code
@@ -132,7 +132,7 @@ def aggregate(values: pd.DataFrame, geo: Geography, indicators: pd.DataFrame,
         if is_dsr.any():
             parts.append(_dsr_level(rows[is_dsr], indicators, area_type, level))
         if (how == "population_weighted").any():
-            parts.append(_weighted_level(rows[how == "population_weighted"], weights, area_type, level))
+            parts.append(_weighted_level(rows[how == "population_weighted"], area_type, level))
     published = values[values["area_type"] != geo.small_area_type]
     if len(published):
         parts.append(_published(published, indicators))
@@ -193,13 +193,14 @@ def _dsr_level(rows: pd.DataFrame, indicators: pd.DataFrame, area_type: str, lev
     return res.assign(area_type=area_type)
 
 
-def _weighted_level(rows: pd.DataFrame, weights: pd.Series, area_type: str, level: str) -> pd.DataFrame:
+def _weighted_level(rows: pd.DataFrame, area_type: str, level: str) -> pd.DataFrame:
     keys = ["indicator_id", "code", "code_vintage", "period", "period_sort", "sex", "age", "category"]
-    w = rows["denominator"].where(rows["denominator"] > 0, rows["small_area_code"].map(weights)).astype(float)
+    w = rows["denominator"].where(rows["denominator"] > 0, rows["_w"]).astype(float)
     r = rows.assign(_w=w, _wv=w * rows["value"], _wnan=w.isna() | rows["value"].isna())
     g = r.groupby(keys, observed=True, sort=False)
     out = g.agg(_sw=("_w", "sum"), _swv=("_wv", "sum"), n_small_areas=("small_area_code", "nunique"),
-                dataset_id=("dataset_id", "first"), _nw=("_wnan", "sum")).reset_index()
+                dataset_id=("dataset_id", "first"), _nw=("_wnan", "sum"), _label=("_label", "first"),
+                _rules=("_rule", lambda s: tuple(sorted(set(s))))).reset_index()
     out["value"] = np.where(out["_nw"] > 0, np.nan, out["_swv"] / out["_sw"])
     if level == "small_area":
         out["value"] = g["value"].first().to_numpy()
@@ -208,8 +209,9 @@ def _weighted_level(rows: pd.DataFrame, weights: pd.Series, area_type: str, leve
     out["numerator"] = np.nan
     out["denominator"] = out["_sw"]
     out["statistic"] = "population-weighted mean" if level != "small_area" else "score"
-    out["method"] = "" if level == "small_area" else "population-weighted mean"
+    out["method"] = "" if level == "small_area" else [method_text(label, rules) for label, rules in zip(out["_label"], out["_rules"])]
     out["note"] = np.where(out["_nw"] > 0, "population weight missing for a small area", "")
     out["aggregation"] = "as supplied" if level == "small_area" else "population-weighted mean of small areas"
-    out = out.drop(columns=["_sw", "_swv", "_nw"])
+    out = out.drop(columns=["_sw", "_swv", "_nw", "_label", "_rules"])
     return out.rename(columns={"code": "area_code", "code_vintage": "vintage"}).assign(area_type=area_type)
+

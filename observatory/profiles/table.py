@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cached_property
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -17,11 +18,13 @@ from observatory._core.digests import digest_files, sha256_json
 from observatory._core.files import write_atomic
 from observatory._core.settings import package_version
 from observatory._core.settings import build_dir
+from observatory._core.vocab import NOT_COMPARED, THEME_TITLES, Theme
 from observatory.config import Config, load_config
 from observatory.geo.areas import Geography
+from observatory.metadata.indicators import NOT_COMPARED as NOT_COMPARED_METHOD
 from observatory.metadata.indicators import read_indicators
-from observatory._core.vocab import THEME_TITLES, Theme
 from observatory.profiles.aggregate import aggregate
+from observatory.profiles.weights import split_shares_indicator, weightings
 from observatory.stats.compare import compare, quintiles
 from observatory.stats.gap import gap_summary, gap_trend, sii_by_decile
 from observatory.stats.trend import recent_trend
@@ -35,6 +38,8 @@ SERIES = ["indicator_id", "area_code", "vintage"]
 _PACKAGE = Path(__file__).resolve().parents[1]
 _CODE = [*sorted((_PACKAGE / "profiles").glob("*.py")), *sorted((_PACKAGE / "geo").glob("*.py")), _PACKAGE / "metadata" / "indicators.py",
          _PACKAGE / "store.py", *sorted((_PACKAGE / "stats").glob("*.py"))]
+
+
 
 
 def inputs_digest(cfg: Config, store: Store) -> str:
@@ -61,13 +66,32 @@ def _headline(agg: pd.DataFrame) -> pd.DataFrame:
     return a.drop(columns="_rank")
 
 
+def benchmark_comparison(frame: pd.DataFrame, benchmark: str, level: str = "95") -> np.ndarray:
+    """Each row's comparison with the benchmark value in column ``benchmark``, in Fingertips' words.
+
+    better/similar/worse by the row's polarity (higher/similar/lower without judgement) from its confidence
+    limits (``level`` "both": the 95% and 99.8% variant); "not compared" for counts (a locality's count is not
+    comparable with a county's), for indicators whose ``comparison`` is ``not_compared`` and wherever a value,
+    limit or benchmark is missing.
+    """
+    extra = (frame["lower998"], frame["upper998"]) if level == "both" else ()
+    words = compare(frame["value"], frame["lower95"], frame["upper95"], frame[benchmark], frame["polarity"], *extra,
+                    level=level).astype(str).to_numpy()
+    never = (frame["value_type"] == "count").to_numpy(dtype=bool, copy=True)
+    if "comparison" in frame.columns:
+        never |= (frame["comparison"] == NOT_COMPARED_METHOD).to_numpy(dtype=bool)
+    return np.where(never, NOT_COMPARED, words)
+
+
 def compute_profiles(cfg: Config, store: Store, sii_repetitions: int = 2000) -> dict[str, pd.DataFrame]:
     """The profile table, the gap summary and the gap trends for a configuration."""
     geo = Geography(cfg)
     inds = read_indicators(cfg.indicators_file)
     values = store.read()
     values = values[values["indicator_id"].isin(inds.index)]  # indicators since removed from the metadata stay in the store, unshown
-    agg = _headline(aggregate(values, geo, inds, levels=LEVELS, population_indicator=cfg.population_indicator))
+    by_dataset, _default = weightings(cfg, inds)
+    agg = _headline(aggregate(values, geo, inds, levels=LEVELS, population_indicator=cfg.population_indicator,
+                              weights=by_dataset, split_shares=split_shares_indicator(cfg)))
     agg = agg[agg["indicator_id"] != cfg.population_indicator].copy() if (inds.loc[inds.index == cfg.population_indicator, "value_type"] == "count").all() else agg
     h = geo.hierarchy
     names = geo.areas.drop_duplicates("code").set_index("code")["name"]
@@ -89,7 +113,7 @@ def compute_profiles(cfg: Config, store: Store, sii_repetitions: int = 2000) -> 
             agg.loc[m, "locality_code"] = primary.map(sa_parent["locality_code"]).fillna("").to_numpy()
             agg.loc[m, "district_code"] = primary.map(sa_parent["district_code"]).fillna("").to_numpy()
 
-    meta = inds[["title", "theme", "unit", "value_type", "multiplier", "polarity", "dataset"]]
+    meta = inds[["title", "theme", "unit", "value_type", "multiplier", "polarity", "comparison", "dataset"]]
     agg = agg.join(meta, on="indicator_id")
     agg["theme_title"] = agg["theme"].map({t.value: THEME_TITLES[t] for t in Theme})
     period_key = ["indicator_id", "period", "sex"]
@@ -106,11 +130,9 @@ def compute_profiles(cfg: Config, store: Store, sii_repetitions: int = 2000) -> 
     agg = agg.merge(district, on=period_key + ["district_code"], how="left")
     agg.loc[agg["area_type"] == "district", ["district_value", "district_lower95", "district_upper95"]] = np.nan
     for name in ("district", "county", "england"):
-        agg[f"vs_{name}"] = compare(agg["value"], agg["lower95"], agg["upper95"], agg[f"{name}_value"], agg["polarity"]).astype(str).to_numpy()
-    agg["vs_county_998"] = compare(agg["value"], agg["lower95"], agg["upper95"], agg["county_value"], agg["polarity"],
-                                   agg["lower998"], agg["upper998"], level="both").astype(str).to_numpy()
-    counts = agg["value_type"] == "count"  # a locality's count is not comparable with the county's
-    agg.loc[counts, ["vs_district", "vs_county", "vs_england", "vs_county_998"]] = "not compared"
+        agg[f"vs_{name}"] = benchmark_comparison(agg, f"{name}_value")
+    agg["vs_county_998"] = benchmark_comparison(agg, "county_value", level="both")
+    counts = agg["value_type"] == "count"
     agg["gap_to_county"] = (agg["value"] - agg["county_value"]).where(~counts)
     with np.errstate(divide="ignore", invalid="ignore"):
         agg["relative_gap"] = np.where(agg["county_value"] != 0, agg["value"] / agg["county_value"], np.nan)

@@ -12,18 +12,32 @@ Two layouts:
   0-15 + 16-59 + 60+ must equal the total. Its numbers carry thousands separators ("1,296"):
   declare ``thousands: ","``.
 
+* one total per area (option ``total_column``, e.g. ``total_residents`` of a Census 2021 table): an
+  ``All ages`` row per area. Long tables repeat the total on every category row of an area: the repeats
+  must agree (``total-mismatch`` otherwise) and give one row. This is how Census 2021 usual residents per
+  LSOA 2021 become the population of the 2021 areas.
+
 Counts go to both ``value`` and ``numerator``. Options: ``period`` (required), ``indicator``
 (default ``population``), ``sex`` (default Persons), ``vintage`` (else from the code column), ``thousands``.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
 from observatory.ingest.adapters import ROW, Extract, register
-from observatory.ingest.adapters._common import empty_frame, finish, read_area_table, set_fixed_period, snake, to_number, unreadable
+from observatory.ingest.adapters._common import (
+    empty_frame,
+    finish,
+    read_area_table,
+    set_fixed_period,
+    snake,
+    to_number,
+    unreadable,
+)
 from observatory.ingest.adapters.deprivation import vintage_of
 
 CODE_COLUMNS = ["lsoa_code", "lsoa11_code", "lsoa21_code", "lsoa_code_2011", "lsoa_code_2021", "lsoa_2021_code",
@@ -61,6 +75,8 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
         return Extract(empty_frame(), report)
     if options.get("period") is None:
         report.add(file, None, None, "option 'period' is required (the estimates' reference year, e.g. \"2020\")", code="missing-option")
+    if options.get("total_column") is not None and code_col is not None and not report:
+        return _totals(table, code_col, str(options["total_column"]), Path(path), options, report)
     file6 = {label: next((c for c in columns if frag in snake(c)), None) for frag, label in FILE6.items()}
     ages = _age_columns(columns)
     if code_col is not None and not ages and not any(file6.values()):
@@ -113,7 +129,34 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     for label, values in counts.items():
         keep = values.notna() & ~empty
         parts.append(pd.DataFrame({"area_code": codes[keep], "age": label, "value": values[keep], ROW: rows[keep]}))
-    frame = pd.concat(parts, ignore_index=True)
+    return _finish(pd.concat(parts, ignore_index=True), code_col, Path(path), options, report)
+
+
+def _totals(table: pd.DataFrame, code_col: str, total_col: str, path: Path, options: Mapping[str, Any],
+            report) -> Extract:
+    """One ``All ages`` count per area from a total column (repeated totals of a long table must agree)."""
+    file = path.name
+    if total_col not in table.columns:
+        report.add(file, 1, total_col, f"missing required column {total_col!r}", code="missing-column")
+        return Extract(empty_frame(), report)
+    codes = table[code_col].str.strip()
+    total = to_number(table[total_col], table[ROW], file, total_col, report, options.get("thousands"))[0]
+    empty = codes == ""
+    if empty.any():
+        report.add_rows(file, table.loc[empty, ROW].tolist(), code_col, f"empty {code_col}", code="missing-value")
+    frame = pd.DataFrame({"area_code": codes, "age": "All ages", "value": total, ROW: table[ROW]})[~empty & total.notna()]
+    spread = frame.groupby("area_code")["value"].agg(["min", "max"])
+    for code, r in spread[spread["min"] != spread["max"]].iterrows():
+        first = int(frame.loc[frame["area_code"] == code, ROW].iloc[0])
+        report.add(file, first, total_col, f"area {code} has totals from {r['min']:g} to {r['max']:g}: one total per area",
+                   code="total-mismatch")
+    return _finish(frame.drop_duplicates("area_code"), code_col, path, options, report)
+
+
+def _finish(frame: pd.DataFrame, code_col: str, path: Path, options: Mapping[str, Any], report) -> Extract:
+    """The long rows with their indicator, sex, period, area type and vintage."""
+    file = path.name
+    frame = frame.reset_index(drop=True)
     frame["numerator"] = frame["value"]
     frame["indicator_id"] = str(options.get("indicator", "population"))
     frame["sex"] = str(options.get("sex", "Persons"))
@@ -123,4 +166,4 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     frame["area_type"] = "msoa" if "msoa" in kind else "lsoa" if "lsoa" in kind else ""
     frame["vintage"] = str(options["vintage"]) if options.get("vintage") is not None else vintage_of(code_col)
     frame = frame.sort_values([ROW], kind="stable").reset_index(drop=True)
-    return Extract(finish(frame, Path(path), options), report)
+    return Extract(finish(frame, path, options), report)

@@ -26,6 +26,15 @@ from observatory.metadata.indicators import read_indicators
 NO_AGREEMENT = re.compile(r"^\s*(none\b|not (needed|required)|n/?a\s*$|-?\s*$)", re.IGNORECASE)
 """Agreement text that names no agreement (acceptable only for public, openly licensed data)."""
 
+DISCLOSURE_FIELDS = ("suppression_threshold", "rounding_base")
+"""A record's own disclosure terms (``observatory.profiles.disclosure``): counts 1 to ``suppression_threshold``
+withheld (default 5), published counts rounded to a multiple of ``rounding_base``. Both optional whole numbers."""
+
+
+def _whole_number(v: Any) -> bool:
+    return v is ABSENT or v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
+
+
 FIELD_VALUES = pa.DataFrameSchema({
     "classification": pa.Column(checks=allowed(CLASSIFICATIONS, "unknown-classification"), nullable=True),
     "audience": pa.Column(checks=allowed(AUDIENCES, "unknown-audience"), nullable=True),
@@ -38,6 +47,11 @@ FIELD_VALUES = pa.DataFrameSchema({
        for f in ("personal_data", "synthetic")},
     "licence_url": pa.Column(checks=rule(lambda v: not given(v) or str(v).startswith(("http://", "https://")),
                                          "bad-licence-url", "licence_url {value!r} is not a web address"), nullable=True),
+    "suppression_threshold": pa.Column(checks=rule(_whole_number, "bad-suppression-threshold",
+                                                   "suppression_threshold {value!r} is not a whole number of at least 1"),
+                                       nullable=True),
+    "rounding_base": pa.Column(checks=rule(_whole_number, "bad-rounding-base",
+                                           "rounding_base {value!r} is not a whole number of at least 1"), nullable=True),
 })
 
 
@@ -122,7 +136,7 @@ def _fields(cat: _Records) -> dict[str, int]:
             if f not in r or r[f] is None or (isinstance(r[f], str) and not r[f].strip()):
                 cat.add(i, f, f"required field {f!r} is missing or empty", "missing-field")
         for f in r:
-            if f not in REQUIRED and f not in OPTIONAL:
+            if f not in REQUIRED and f not in OPTIONAL and f not in DISCLOSURE_FIELDS:
                 cat.add(i, f, f"unknown field {f!r} (fields: see docs/catalogue.md)", "unknown-field")
         rid = cat.rid(i)
         if rid in seen:
