@@ -177,7 +177,7 @@ class ExceptionPage:
         r = self.report
         used = set(r.data.loc[r.data["indicator_id"].isin(r.exceptions["indicator_id"]), "dataset"])
         files = write_tables(r.download_frame(), folder, f"exceptions-{level_slug(r.level)}", r.config, used, quarter=r.quarter,
-                             title=f"{r.level_title}: exceptions, {r.quarter}", sheets=r.download_sheets())
+                             title=f"{r.level_title}: exceptions, {r.quarter}", sheets=r.download_sheets(), sheet="exceptions")
         self.downloads = [f.name for f in files]
         return files
 

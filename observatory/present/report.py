@@ -26,6 +26,7 @@ from observatory.present import charts, views
 from observatory.present.disclosure import COUNTED, SUPPRESSION_THRESHOLD, publishable  # noqa: F401 (re-exported)
 from observatory.present.figures import decimals_for
 from observatory.present.maps import choropleth, map_iframe
+from observatory.present.pages import definition_href
 from observatory.present.palette import DEPRIVATION_COLOURS
 from observatory.present.spreadsheets import write_tables
 from observatory.present.templating import Markup, render_macro
@@ -245,6 +246,7 @@ class LocalityProfile:
                 for c in ("numerator", "value", "lower95", "upper95"):
                     text[c] = "*" if hidden else text[c]
                 rows.append([text.get(c, "" if pd.isna(r[c]) else r[c]) for c in cols])
+                rows[-1][0] = {"href": definition_href(r["indicator_id"]), "text": r["title"]}
             themes.append({"title": THEME_TITLES[Theme(theme)], "columns": list(cols.values()), "rows": rows})
         return _profile("theme_tables", themes, SUPPRESSION_THRESHOLD)
 
@@ -328,6 +330,7 @@ class CountyOverview:
             "Range": g["range"].map(_own_figure), "Ratio worst/best": g["ratio"].map(lambda v: format_number(v, 2)),
             "SII": g["sii"].map(_own_figure) if "sii" in g else "–",
             "Gap trend": g.get("sii_gap_trend", g["range_gap_trend"]).fillna(g["range_gap_trend"]).astype(str)})
+        t["Indicator"] = [{"href": definition_href(i), "text": title} for i, title in zip(g["indicator_id"], g["title"])]
         return _overview("gap_table", list(t.columns), t.astype(object).where(t.notna(), "").to_numpy().tolist())
 
     def map_html(self, indicator_id: str | None = None, height: int = 480) -> Markup:

@@ -126,7 +126,9 @@ def with_symbols(frame: pd.DataFrame) -> pd.DataFrame:
         confidential = empty & hidden if hidden is not None and col in FIGURES else empty & False
         out.loc[confidential, col] = CONFIDENTIAL
         out.loc[empty & ~confidential, col] = NOT_AVAILABLE
-    return out.where(out.notna(), "")
+    out = out.where(out.notna(), "")
+    symbols_only = out.map(lambda v: isinstance(v, str) and bool(v) and not re.search(r"\w", v))
+    return out.mask(symbols_only, NOT_AVAILABLE)  # gptables refuses a cell of symbols alone ("–", "*")
 
 
 def _table_name(name: str) -> str:
@@ -156,9 +158,12 @@ def write_workbook(path: Path | str, title: str, sheets: Mapping[str, pd.DataFra
 
 def write_tables(frame: pd.DataFrame, folder: Path | str, stem: str, config: Config, datasets: set[str], *,
                  title: str = "", sheets: Mapping[str, pd.DataFrame] | None = None, quarter: str = "",
-                 notes: list[str] = ()) -> list[Path]:
-    """A download: ``<stem>.csv`` with its CSVW metadata, ``<stem>.xlsx`` (``frame`` as the ``data`` sheet, then any
-    ``sheets``, then the attributions) and ``<stem>-attribution.csv``."""
+                 notes: list[str] = (), sheet: str = "data") -> list[Path]:
+    """A download: ``<stem>.csv`` with its CSVW metadata beside it, ``<stem>.xlsx`` (``frame`` as the ``sheet`` sheet,
+    then any ``sheets``, then the attributions) and ``<stem>-attribution.csv``; returns the CSV, XLSX and attribution CSV.
+
+    In the workbook each table's header row comes after its title, instructions and source (read it with
+    ``pd.read_excel(path, sheet_name=..., header=3)``)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     pub = publication(config, quarter)
@@ -166,7 +171,7 @@ def write_tables(frame: pd.DataFrame, folder: Path | str, stem: str, config: Con
     attribution = attribution_frame(config, datasets)
     licences = sorted({(r.licence, r.licence_url) for r in attribution.itertuples()})
     source = "; ".join(dict.fromkeys(attribution["partner"])) or config.label
-    files = write_csv(frame, folder / f"{stem}.csv", title, licences, pub, list(notes))
-    all_sheets = {"data": frame, **(sheets or {}), "attribution": attribution}
-    files.append(write_workbook(folder / f"{stem}.xlsx", title, all_sheets, pub, source, list(notes)))
-    return files + [write_attributions(folder / f"{stem}-attribution.csv", config, datasets)]
+    csv = write_csv(frame, folder / f"{stem}.csv", title, licences, pub, list(notes))[0]
+    all_sheets = {sheet: frame, **(sheets or {}), "attribution": attribution}
+    xlsx = write_workbook(folder / f"{stem}.xlsx", title, all_sheets, pub, source, list(notes))
+    return [csv, xlsx, write_attributions(folder / f"{stem}-attribution.csv", config, datasets)]
