@@ -64,7 +64,7 @@ def test_downloads_have_limits_comparison_trend_and_attribution(mini_store, tmp_
     d = pd.read_csv(csv)
     assert {"value", "lower95", "upper95", "lower998", "upper998", "vs_county", "trend"} <= set(d.columns)
     assert set(d["indicator_id"]) == {"smoking", "imd_score"}
-    for att in (pd.read_excel(xlsx, sheet_name="attribution"), pd.read_csv(attribution_csv)):
+    for att in (pd.read_excel(xlsx, sheet_name="attribution", header=3), pd.read_csv(attribution_csv)):
         assert "Test attribution for mini-survey" in att["attribution"].tolist()
         assert "mini-police" not in set(att["dataset"])
 

@@ -17,6 +17,7 @@ from observatory.config import Config, load_config
 from observatory.metadata.catalogue import (CLASSIFICATIONS, catalogue_frame, filter_catalogue, filter_options, search_text,
                                             theme_title, validate_catalogue, write_exports)
 from observatory.metadata.catalogue.records import _today
+from observatory.present.spreadsheets import publication, write_csvw
 from observatory.present.templating import Markup, file_links, render, render_macro
 
 SECTIONS = "catalogue_sections.html.j2"
@@ -132,7 +133,8 @@ def build_catalogue(config: Config | str, out_dir: Path | str, audience: str = "
     validate_catalogue(cfg).raise_if_problems()
     frame = catalogue_frame(cfg, audience, today)
     paths = {"html": write_atomic(Path(out_dir) / PAGE_FILES["html"], str(catalogue_html(frame, cfg, audience, today)))}
-    return paths | write_exports(frame, cfg, out_dir, audience, today)
+    paths |= write_exports(frame, cfg, out_dir, audience, today)
+    return paths | {"csvw": write_csvw(frame, paths["csv"], f"{cfg.label}: data catalogue", publication(cfg))}
 
 
 def catalogue_widget(config: Config | str = "demo", audience: str = "public", today: dt.date | str | None = None):

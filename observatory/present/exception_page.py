@@ -22,6 +22,7 @@ from observatory.performance.report import HIGH_RISK, ExceptionReport
 from observatory.performance.rules import RULES, with_unit
 from observatory.performance.spend import NEED_TOLERANCE
 from observatory.present.report import publishable
+from observatory.present.spreadsheets import write_tables
 from observatory.present.templating import render, render_macro
 from observatory.stats.trend import CHI2_CRITICAL, POINTS
 
@@ -173,7 +174,10 @@ class ExceptionPage:
 
     def write_downloads(self, folder: Path | str) -> list[Path]:
         """The report's CSV and XLSX, linked from the page's downloads section."""
-        files = self.report.write_downloads(folder)
+        r = self.report
+        used = set(r.data.loc[r.data["indicator_id"].isin(r.exceptions["indicator_id"]), "dataset"])
+        files = write_tables(r.download_frame(), folder, f"exceptions-{level_slug(r.level)}", r.config, used, quarter=r.quarter,
+                             title=f"{r.level_title}: exceptions, {r.quarter}", sheets=r.download_sheets(), sheet="exceptions")
         self.downloads = [f.name for f in files]
         return files
 

@@ -15,21 +15,20 @@ import numpy as np
 import pandas as pd
 
 from observatory._core.numbers import format_number
-from observatory._core.spreadsheets import safe_frame
 from observatory._core.vocab import THEME_TITLES, Theme
 from observatory.config import Config, load_config
 from observatory.metadata.catalogue import (
     allowed_datasets,
-    attribution_frame,
     attributions,
     supplying_datasets,
-    write_attributions,
 )
 from observatory.present import charts, views
 from observatory.present.disclosure import COUNTED, SUPPRESSION_THRESHOLD, publishable  # noqa: F401 (re-exported)
 from observatory.present.figures import decimals_for
 from observatory.present.maps import choropleth, map_iframe
+from observatory.present.pages import definition_href
 from observatory.present.palette import DEPRIVATION_COLOURS
+from observatory.present.spreadsheets import write_tables
 from observatory.present.templating import Markup, render_macro
 from observatory.present.view_data import decile_values, locality_values, population_by_age
 from observatory.profiles.table import Profiles, load_profiles
@@ -40,21 +39,6 @@ DOWNLOAD_COLUMNS = ["indicator_id", "title", "theme", "unit", "area_code", "area
                     "method", "aggregation", "district_value", "county_value", "england_value", "vs_district",
                     "vs_county", "vs_england", "trend", "trend_judgement", "gap_to_county", "quintile_label",
                     "suppressed", "note", "dataset_id"]  # suppression_note is never published: it narrows the hidden values
-
-def write_tables(frame: pd.DataFrame, folder: Path | str, stem: str, config: Config, datasets: set[str]) -> list[Path]:
-    """A download as CSV and XLSX, each carrying the attributions of the datasets it uses
-    (a sheet in the workbook, a ``-attribution.csv`` beside the CSV). Cells that a spreadsheet would run as a
-    formula are neutralised."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    csv, xlsx = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
-    frame = safe_frame(frame)
-    frame.to_csv(csv, index=False)
-    with pd.ExcelWriter(xlsx, engine="openpyxl") as xw:
-        frame.to_excel(xw, sheet_name="data", index=False)
-        safe_frame(attribution_frame(config, datasets)).to_excel(xw, sheet_name="attribution", index=False)
-    return [csv, xlsx, write_attributions(folder / f"{stem}-attribution.csv", config, datasets)]
-
 
 def _figure(v: Any, unit: str = "", decimals: int = 1) -> str:
     """One figure for people: ``format_number`` with the unit's per cent sign."""
@@ -262,6 +246,7 @@ class LocalityProfile:
                 for c in ("numerator", "value", "lower95", "upper95"):
                     text[c] = "*" if hidden else text[c]
                 rows.append([text.get(c, "" if pd.isna(r[c]) else r[c]) for c in cols])
+                rows[-1][0] = {"href": definition_href(r["indicator_id"]), "text": r["title"]}
             themes.append({"title": THEME_TITLES[Theme(theme)], "columns": list(cols.values()), "rows": rows})
         return _profile("theme_tables", themes, SUPPRESSION_THRESHOLD)
 
@@ -275,7 +260,8 @@ class LocalityProfile:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         frame = self.download_frame()
-        return write_tables(frame, folder, f"profile-{self.locality}", self.config, self.datasets())
+        return write_tables(frame, folder, f"profile-{self.locality}", self.config, self.datasets(), quarter=self.quarter,
+                            title=f"{self.area.name} locality profile, {self.quarter}")
 
     def datasets(self) -> set[str]:
         """Every dataset whose values this profile shows (all periods), for attribution."""
@@ -344,6 +330,7 @@ class CountyOverview:
             "Range": g["range"].map(_own_figure), "Ratio worst/best": g["ratio"].map(lambda v: format_number(v, 2)),
             "SII": g["sii"].map(_own_figure) if "sii" in g else "–",
             "Gap trend": g.get("sii_gap_trend", g["range_gap_trend"]).fillna(g["range_gap_trend"]).astype(str)})
+        t["Indicator"] = [{"href": definition_href(i), "text": title} for i, title in zip(g["indicator_id"], g["title"])]
         return _overview("gap_table", list(t.columns), t.astype(object).where(t.notna(), "").to_numpy().tolist())
 
     def map_html(self, indicator_id: str | None = None, height: int = 480) -> Markup:
@@ -409,7 +396,8 @@ class CountyOverview:
         return supplying_datasets(self.config, set(self.gaps["indicator_id"])) & set(self.allowed_datasets)
 
     def write_downloads(self, folder: Path | str) -> list[Path]:
-        return write_tables(self.download_frame(), folder, "county-gaps", self.config, self.datasets())
+        return write_tables(self.download_frame(), folder, "county-gaps", self.config, self.datasets(), quarter=self.quarter,
+                            title=f"{self.config.county['name']}: the gap between localities, {self.quarter}")
 
     def attribution_html(self) -> Markup:
         return _profile("sources", attributions(self.config, self.datasets()))

@@ -351,7 +351,7 @@ def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout,
                     "outputs": outputs, "files": files}
         if index is not None:
             index(pack_dir, manifest)
-            cache.pop(INDEX, None)
+            cache.clear()  # the index page and the pages it writes (definitions, methods) are new
             manifest["files"] = inventory(pack_dir, cache)
         write_manifest(pack_dir, manifest)
         zip_pack(pack_dir, manifest)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from observatory._core.files import write_atomic
+from observatory._core.resources import resource
 
 ENGINE = "observatory-warm"
 
@@ -55,7 +56,8 @@ def html_exporter():
             except (ImportError, AttributeError, TypeError):
                 return super().from_notebook_node(nb, resources, **kw)
             page = strip_cdn(page)
-            page = _IMG_WITHOUT_ALT.sub('<img alt="No description has been provided for this image"', page)
+            page = _IMG_WITHOUT_ALT.sub('<img alt="Chart: the figures it shows are in the table on this page"', page)
+            page = page.replace("</body>", resource("templates", "page_footer.html").read_text(encoding="utf-8") + "</body>", 1)
             page = _FOCUSABLE_DIV.sub(r'\1 tabindex="0">', page)
             return page, resources
 

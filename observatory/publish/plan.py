@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 
@@ -22,11 +23,13 @@ from observatory.config import Config, load_config
 from observatory.errors import PackError
 from observatory.ingest.pipeline import ingest
 from observatory.metadata.catalogue import allowed_datasets, catalogue_file, check_audience, partners_file
+from observatory.metadata.indicators import read_indicators
 from observatory.performance.exceptions import NOTEBOOK as EXCEPTIONS_NOTEBOOK
 from observatory.performance.exceptions import exception_jobs
+from observatory.present.pages import data_contents
 from observatory.profiles.table import load_profiles
 from observatory.publish.engine import BuildSummary, Job, build_pack, up_to_date
-from observatory.publish.index import write_index
+from observatory.publish.index import PackPages, write_index
 from observatory.publish.layout import QUARTER, YEARS, check_quarter, current_quarter, pack_dir, previous_quarter  # noqa: F401
 from observatory.store import Store
 
@@ -87,6 +90,11 @@ def _frame_digest(frame) -> str:
     return sha256_bytes(pd.util.hash_pandas_object(frame.reset_index(drop=True), index=True).to_numpy().tobytes())
 
 
+def _download_files(stem: str) -> tuple[str, ...]:
+    """What ``present.spreadsheets.write_tables`` writes for a download called ``stem``."""
+    return tuple(f"downloads/{stem}{end}" for end in (".csv", ".csv-metadata.json", ".xlsx", "-attribution.csv"))
+
+
 @dataclass
 class Plan:
     config: Config
@@ -125,8 +133,7 @@ def locality_jobs(plan: Plan, profiles, localities: Iterable[str] | None = None)
                         group=f"Locality profiles: {geo.area(district).name if district else ''}", depends=depends,
                         parameters={"config": str(cfg.dir), "locality": area.code, "quarter": plan.quarter, "audience": plan.audience,
                                     "store": str(plan.store.path), "pack_dir": str(plan.pack_dir)},
-                        outputs=(f"downloads/profile-{area.code}.csv", f"downloads/profile-{area.code}.xlsx",
-                                 f"downloads/profile-{area.code}-attribution.csv")))
+                        outputs=_download_files(f"profile-{area.code}")))
     return jobs
 
 
@@ -140,7 +147,7 @@ def overview_job(plan: Plan, profiles):
                group="County", depends=depends,
                parameters={"config": str(plan.config.dir), "quarter": plan.quarter, "audience": plan.audience,
                            "store": str(plan.store.path), "pack_dir": str(plan.pack_dir)},
-               outputs=("downloads/county-gaps.csv", "downloads/county-gaps.xlsx", "downloads/county-gaps-attribution.csv"))
+               outputs=_download_files("county-gaps"))
 
 
 def plan_jobs(plan: Plan, localities: Iterable[str] | None = None) -> list:
@@ -187,7 +194,7 @@ def exception_report_jobs(plan: Plan, profiles) -> list:
         slug = spec["name"].removeprefix("exceptions-")
         jobs.append(Job(name=spec["name"], notebook=EXCEPTIONS_NOTEBOOK, parameters=spec["parameters"], depends=depends,
                         title=spec["title"], group="Exception reports",
-                        outputs=(f"downloads/exceptions-{slug}.csv", f"downloads/exceptions-{slug}.xlsx")))
+                        outputs=_download_files(f"exceptions-{slug}")))
     return jobs
 
 
@@ -257,6 +264,15 @@ def build(config: str | Config = "demo", quarter: str | None = None, *, localiti
     meta = {"config": cfg.name, "title": f"{cfg.label}: quarterly profile pack {quarter}", "quarter": quarter,
             "audience": audience, "synthetic": cfg.synthetic, "store_digest": st.digest(),
             "localities": sorted(localities) if localities else "all",
-            "inputs": inputs_digest(cfg, quarter, audience, localities, st, out)}  # after the sync, which may change the store
+            "inputs": inputs_digest(cfg, quarter, audience, localities, st, out),  # after the sync, which may change the store
+            "contents": data_contents(st, _shown_indicators(cfg, audience))}
+    previous = pack_dir(cfg, previous_quarter(quarter), audience, out).resolve()
+    pages = PackPages(cfg, audience, st, quarter, previous if previous.is_dir() else None)
     return build_pack(jobs, plan.pack_dir, jobs_n=jobs_n, meta=meta, progress=progress, force=force, timeout=timeout,
-                      index=write_index, places=where)
+                      index=partial(write_index, pages=pages), places=where)
+
+
+def _shown_indicators(cfg: Config, audience: str) -> set[str]:
+    """The indicators whose dataset ``audience`` may see: what the pack's release notes may name."""
+    inds = read_indicators(cfg.indicators_file)
+    return set(inds.index[inds["dataset"].isin(allowed_datasets(cfg, audience))])
