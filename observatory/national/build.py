@@ -38,9 +38,7 @@ def build_one(code: str, configs: str, store: str, quarter: str | None, out: str
               force: bool = False) -> AuthorityResult:
     """Initialise (if needed) and build one authority's pack from the national store; never raises."""
     try:
-        folder = Path(configs) / code
-        if not (folder / "config.yaml").exists():
-            init_authority(code, localities, out=folder, store=Path(store))
+        folder = init_authority(code, localities, out=Path(configs) / code, store=Path(store))  # generated: kept current
         cfg = load_config(folder)
         s = build_pack(cfg, quarter, out=Path(out) / code if out else None, store=Path(store), progress=False,
                        force=force, jobs_n=1, sync=False)

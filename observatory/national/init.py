@@ -70,6 +70,10 @@ def indicators_frame() -> pd.DataFrame:
                          "definition": f"Census 2021 TS011: households deprived in at least {k} of employment, education, health "
                                     "and disability, housing; share of all households, with Wilson score limits.",
                          "aggregation": "sum"})
+    rows.append({"id": "population", "title": "Population (approximate IoD2025 income-domain population)",
+                 "theme": "stronger_communities", "unit": "people", "value_type": "count", "multiplier": 1,
+                 "polarity": "no_judgement", "dataset": IOD_DATASET, "frequency": "irregular",
+                 "definition": f"The weights of every score: an {E.POPULATION_NOTE}.", "aggregation": "sum"})
     return pd.DataFrame(rows)
 
 

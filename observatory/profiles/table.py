@@ -67,6 +67,9 @@ def compute_profiles(cfg: Config, store: Store, sii_repetitions: int = 2000) -> 
     inds = read_indicators(cfg.indicators_file)
     values = store.read()
     values = values[values["indicator_id"].isin(inds.index)]  # indicators since removed from the metadata stay in the store, unshown
+    if cfg.raw.get("national_store"):  # the shared England store: this authority's small areas, England and its region
+        keep = {*geo.small_areas["area_code"], cfg.england["code"], (cfg.raw.get("region") or {}).get("code")}
+        values = values[values["area_code"].isin(keep)]
     agg = _headline(aggregate(values, geo, inds, levels=LEVELS, population_indicator=cfg.population_indicator))
     agg = agg[agg["indicator_id"] != cfg.population_indicator].copy() if (inds.loc[inds.index == cfg.population_indicator, "value_type"] == "count").all() else agg
     h = geo.hierarchy
@@ -102,15 +105,16 @@ def compute_profiles(cfg: Config, store: Store, sii_repetitions: int = 2000) -> 
     county = bench(agg["area_type"] == "county", "county", period_key)
     england = bench(agg["area_type"] == "england", "england", period_key)
     district = bench(agg["area_type"] == "district", "district", period_key + ["area_code"]).rename(columns={"area_code": "district_code"})
-    agg = agg.merge(county, on=period_key, how="left").merge(england, on=period_key, how="left")
+    region = bench(agg["area_type"] == "region", "region", period_key)
+    agg = agg.merge(county, on=period_key, how="left").merge(england, on=period_key, how="left").merge(region, on=period_key, how="left")
     agg = agg.merge(district, on=period_key + ["district_code"], how="left")
     agg.loc[agg["area_type"] == "district", ["district_value", "district_lower95", "district_upper95"]] = np.nan
-    for name in ("district", "county", "england"):
+    for name in ("district", "county", "region", "england"):
         agg[f"vs_{name}"] = compare(agg["value"], agg["lower95"], agg["upper95"], agg[f"{name}_value"], agg["polarity"]).astype(str).to_numpy()
     agg["vs_county_998"] = compare(agg["value"], agg["lower95"], agg["upper95"], agg["county_value"], agg["polarity"],
                                    agg["lower998"], agg["upper998"], level="both").astype(str).to_numpy()
     counts = agg["value_type"] == "count"  # a locality's count is not comparable with the county's
-    agg.loc[counts, ["vs_district", "vs_county", "vs_england", "vs_county_998"]] = "not compared"
+    agg.loc[counts, ["vs_district", "vs_county", "vs_region", "vs_england", "vs_county_998"]] = "not compared"
     agg["gap_to_county"] = (agg["value"] - agg["county_value"]).where(~counts)
     with np.errstate(divide="ignore", invalid="ignore"):
         agg["relative_gap"] = np.where(agg["county_value"] != 0, agg["value"] / agg["county_value"], np.nan)
