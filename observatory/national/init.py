@@ -35,9 +35,13 @@ def national_store_dir() -> Path:
 
 
 def localities_frame(auth: Authority, how: str = "msoa", folder: Path | None = None) -> pd.DataFrame:
-    """One row per LSOA: its locality (an MSOA 2021 with its Commons Library name, or a district)."""
+    """One row per LSOA: its locality (an MSOA 2021 with its Commons Library name, or a district).
+
+    ``districts`` for a single-tier authority means MSOAs: its one district is the authority itself.
+    """
     lk = E.lookup(folder)
     lk = lk[lk["UTLA24CD"] == auth.code]
+    how = "msoa" if auth.single_tier else how
     loc = (lk["MSOA21CD"], lk["MSOA21HCLNM"].where(lk["MSOA21HCLNM"] != "", lk["MSOA21NM"])) if how == "msoa" else (
         lk["LAD24CD"], lk["LAD24NM"])
     district = ("", "") if auth.single_tier else (lk["LAD24CD"], lk["LAD24NM"])
