@@ -20,8 +20,10 @@ REGISTER = authorities()
 
 
 @pytest.fixture(scope="module")
-def lsoas_per_authority() -> pd.Series:
-    return E.lookup().groupby("UTLA24CD")["LSOA21CD"].nunique()
+def england() -> dict:
+    """The England data read once for all 153 cases: the lookup and the boundaries' codes (no geometry)."""
+    bounds = pd.read_parquet(E.england_dir() / E.BOUNDARIES, columns=["LSOA21CD", "LAD24CD"])
+    return {"lsoas": E.lookup().groupby("UTLA24CD")["LSOA21CD"].apply(set), "bounds": bounds}
 
 
 @pytest.fixture(scope="module")
@@ -30,19 +32,28 @@ def out(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("auth", REGISTER, ids=[a.code for a in REGISTER])
-def test_init_writes_a_valid_configuration(auth, out, lsoas_per_authority):
-    folder = init_authority(auth.code, out=out / auth.code)
-    cfg = load_config(folder)
-    geo = Geography(cfg)
-    assert len(geo.small_areas) == lsoas_per_authority[auth.code]
-    assert validate_localities(read_localities(cfg.localities_file), geo).ok
-    assert len(geo.hierarchy) == len(geo.small_areas) and (geo.hierarchy["locality_code"] != "").all()
-    assert [d.code for d in geo.districts()] == ([] if auth.single_tier else [d.code for d in auth.districts])
-    ind = load_indicators(cfg)
-    assert validate_catalogue(cfg, ind).ok
+def test_init_writes_a_valid_configuration(auth, out, england):
+    cfg = load_config(init_authority(auth.code, out=out / auth.code))
+    spec = cfg.raw["geography"]["small_areas"]
+    b = england["bounds"]
+    selected = set(b.loc[b["LAD24CD"].isin(spec["filter"]["LAD24CD"]), spec["code"]])
+    assert selected == england["lsoas"][auth.code]  # the boundary filter selects exactly the authority's LSOAs
+    locs = read_localities(cfg.localities_file)
+    assert set(locs["area_code"]) == selected and (locs["locality_code"] != "").all()
+    assert (locs["district_code"] == "").all() == auth.single_tier
+    assert ("districts" in cfg.raw["geography"]) != auth.single_tier
+    assert validate_catalogue(cfg, load_indicators(cfg)).ok
     assert {s.file.name for s in cfg.sources} == {E.IOD_SCORES, E.IOD_UNDERLYING, E.HOUSEHOLD_DEPRIVATION}
     assert all(s.file.exists() for s in cfg.sources)
     assert cfg.raw["region"]["code"] == auth.region_code and cfg.county["code"] == auth.code
+
+
+@pytest.mark.parametrize("code", ["E10000031", "E08000011", "E06000053"])  # county, metropolitan, the smallest unitary
+def test_configuration_loads_its_geography(code, tmp_path):
+    cfg = load_config(init_authority(code, out=tmp_path / code))
+    geo = Geography(cfg)
+    assert validate_localities(read_localities(cfg.localities_file), geo).ok
+    assert len(geo.hierarchy) == len(geo.small_areas) and (geo.hierarchy["locality_code"] != "").all()
 
 
 def test_localities_by_district_and_from_a_file(tmp_path):

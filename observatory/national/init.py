@@ -35,9 +35,13 @@ def national_store_dir() -> Path:
 
 
 def localities_frame(auth: Authority, how: str = "msoa", folder: Path | None = None) -> pd.DataFrame:
-    """One row per LSOA: its locality (an MSOA 2021 with its Commons Library name, or a district)."""
+    """One row per LSOA: its locality (an MSOA 2021 with its Commons Library name, or a district).
+
+    ``districts`` for a single-tier authority means MSOAs: its one district is the authority itself.
+    """
     lk = E.lookup(folder)
     lk = lk[lk["UTLA24CD"] == auth.code]
+    how = "msoa" if auth.single_tier else how
     loc = (lk["MSOA21CD"], lk["MSOA21HCLNM"].where(lk["MSOA21HCLNM"] != "", lk["MSOA21NM"])) if how == "msoa" else (
         lk["LAD24CD"], lk["LAD24NM"])
     district = ("", "") if auth.single_tier else (lk["LAD24CD"], lk["LAD24NM"])
@@ -70,6 +74,10 @@ def indicators_frame() -> pd.DataFrame:
                          "definition": f"Census 2021 TS011: households deprived in at least {k} of employment, education, health "
                                     "and disability, housing; share of all households, with Wilson score limits.",
                          "aggregation": "sum"})
+    rows.append({"id": "population", "title": "Population (approximate IoD2025 income-domain population)",
+                 "theme": "stronger_communities", "unit": "people", "value_type": "count", "multiplier": 1,
+                 "polarity": "no_judgement", "dataset": IOD_DATASET, "frequency": "irregular",
+                 "definition": f"The weights of every score: an {E.POPULATION_NOTE}.", "aggregation": "sum"})
     return pd.DataFrame(rows)
 
 

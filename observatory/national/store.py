@@ -23,6 +23,7 @@ from observatory.store import Store
 
 STATE = "national.json"
 SUMMARY = ("average_rank", "extent", "local_concentration", "proportion_most_deprived_10")
+SOURCE = "computed from all LSOAs 2021 (observatory.national.store)"
 LEVELS = {"MSOA21CD": "locality", "LAD24CD": "district", "UTLA24CD": "county", "RGN24CD": "region", "_england": "england"}
 
 
@@ -32,6 +33,7 @@ def _digest(folder: Path) -> str:
         p = folder / s["file"]
         h.update(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}".encode())
     h.update(json.dumps(sources_list(), sort_keys=True).encode())
+    h.update(Path(__file__).read_bytes())  # a change to the benchmark rules rebuilds the store
     return h.hexdigest()
 
 
@@ -73,8 +75,17 @@ def benchmark_rows(folder: Path | None = None) -> pd.DataFrame:
                                    "numerator": g["numerator"], "denominator": g["denominator"],
                                    **{c: ci[c].to_numpy() for c in ("value", "lower95", "upper95", "lower998", "upper998")},
                                    "dataset_id": CENSUS_DATASET, "period": "2021", "period_sort": 20210000}))
-    rows = pd.concat(parts, ignore_index=True)
-    return rows.assign(vintage="", source_file="computed from all LSOAs 2021 (observatory.national.store)")
+    rows = pd.concat(parts, ignore_index=True).assign(vintage="", sex="Persons", age="All ages")  # as the LSOA rows
+    return pd.concat([rows, _filled_population(d)], ignore_index=True).assign(source_file=SOURCE)
+
+
+def _filled_population(d: pd.DataFrame) -> pd.DataFrame:
+    """Population rows for the LSOAs the income-domain rule cannot weight (income score 0): their district's median,
+    so a locality's weights and the benchmarks' weights are the same."""
+    f = d[~(d["Income_score"] > 0)]
+    return pd.DataFrame({"indicator_id": "population", "area_code": f["LSOA21CD"], "area_type": "lsoa", "vintage": "2021",
+                         "value": f["population"], "value_note": "income score 0: the district's median population",
+                         "sex": "Persons", "age": "All ages", "dataset_id": IOD_DATASET, "period": "2025", "period_sort": 20250000})
 
 
 def build_national_store(store: Path | None = None, folder: Path | None = None, force: bool = False) -> Store:

@@ -124,7 +124,8 @@ class LocalityProfile:
 
     @cached_property
     def district(self):
-        return self.profiles.geography.area(self.data["district_code"].dropna().iloc[0]) if len(self.data) else None
+        codes = self.data["district_code"].dropna() if len(self.data) else []
+        return self.profiles.geography.area(codes.iloc[0]) if len(codes) and codes.iloc[0] else None  # single tier: none
 
     def _allowed(self, frame: pd.DataFrame) -> pd.DataFrame:
         return frame[frame["dataset"].isin(self.allowed_datasets)]

@@ -89,6 +89,9 @@ def compute_profiles(cfg: Config, store: Store, sii_repetitions: int = 2000) -> 
     inds = read_indicators(cfg.indicators_file)
     values = store.read()
     values = values[values["indicator_id"].isin(inds.index)]  # indicators since removed from the metadata stay in the store, unshown
+    if cfg.raw.get("national_store"):  # the shared England store: this authority's small areas, England and its region
+        keep = {*geo.small_areas["area_code"], cfg.england["code"], (cfg.raw.get("region") or {}).get("code")}
+        values = values[values["area_code"].isin(keep)]
     by_dataset, _default = weightings(cfg, inds)
     agg = _headline(aggregate(values, geo, inds, levels=LEVELS, population_indicator=cfg.population_indicator,
                               weights=by_dataset, split_shares=split_shares_indicator(cfg)))
@@ -126,10 +129,11 @@ def compute_profiles(cfg: Config, store: Store, sii_repetitions: int = 2000) -> 
     county = bench(agg["area_type"] == "county", "county", period_key)
     england = bench(agg["area_type"] == "england", "england", period_key)
     district = bench(agg["area_type"] == "district", "district", period_key + ["area_code"]).rename(columns={"area_code": "district_code"})
-    agg = agg.merge(county, on=period_key, how="left").merge(england, on=period_key, how="left")
+    region = bench(agg["area_type"] == "region", "region", period_key)
+    agg = agg.merge(county, on=period_key, how="left").merge(england, on=period_key, how="left").merge(region, on=period_key, how="left")
     agg = agg.merge(district, on=period_key + ["district_code"], how="left")
     agg.loc[agg["area_type"] == "district", ["district_value", "district_lower95", "district_upper95"]] = np.nan
-    for name in ("district", "county", "england"):
+    for name in ("district", "county", "region", "england"):
         agg[f"vs_{name}"] = benchmark_comparison(agg, f"{name}_value")
     agg["vs_county_998"] = benchmark_comparison(agg, "county_value", level="both")
     counts = agg["value_type"] == "count"

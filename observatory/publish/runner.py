@@ -23,15 +23,15 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from observatory._core.digests import sha256_file
 from observatory._core.files import write_atomic
 from observatory.publish.export import ENGINE, html_exporter, register_warm_engine, render_html, run_notebook
 from observatory.publish.places import Places
 
-__all__ = ["WarmKernel", "run_task", "run_tasks", "run_plain_papermill", "sha256_file", "worker_main"]
+__all__ = ["WarmKernel", "WarmPool", "use_pool", "run_task", "run_tasks", "run_plain_papermill", "sha256_file", "worker_main"]
 # sha256_file: re-exported for observatory.onboarding until it imports observatory._core.digests
 WORKERS_PREFIX = "observatory-workers-"
 KERNEL_ARGS = ["--HistoryManager.enabled=False"]  # no SQLite history: execution counts restart per notebook
@@ -253,11 +253,11 @@ def worker_main(settings: dict) -> None:
             task = json.loads(line)
             send({"event": "start", "name": task["name"]})
             try:
-                result = run_task(task, kernel, exporter, timeout=settings["timeout"])
+                result = run_task(task, kernel, exporter, timeout=task.get("timeout") or settings["timeout"])
             except Exception as exc:
                 kernel.shutdown()
                 result = _failure(task["name"], type(exc).__name__, str(exc), traceback.format_exc(limit=3))
-            send({"event": "done", "result": result})
+            send({"event": "done", "result": result, "kernels": kernel.starts})
     finally:
         kernel.shutdown()
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -319,12 +319,13 @@ def _alive(pid: int) -> bool:
 class _Worker:
     """A worker subprocess (``python -m observatory.publish.runner``) and the thread reading its events."""
 
-    def __init__(self, wid: int, settings: dict, inbox: "queue.Queue", stderr):
+    def __init__(self, wid: int, settings: dict, inbox: queue.Queue, stderr):
         env = dict(os.environ)
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self.wid = wid
         self.task: str | None = None
+        self.kernels_seen = 0
         self.proc = subprocess.Popen([sys.executable, "-m", "observatory.publish.runner", json.dumps(settings)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env,
                                      text=True, encoding="utf-8", bufsize=1, preexec_fn=die_with_parent(signal.SIGTERM))
@@ -363,6 +364,101 @@ class _Worker:
                 self.proc.wait()
 
 
+class WarmPool:
+    """Warm-kernel worker processes. ``keep=True``: they stay up between runs (a long-lived host, such as a
+    Dask worker, starts one pool and installs it with ``use_pool`` so every build on it reuses the warm kernel)."""
+
+    def __init__(self, workers: int, *, timeout: float = 300, start_timeout: float = 60, kernel_name: str = "python3",
+                 kernel_log: Path | None = None, keep: bool = False):
+        remove_stale_runtime_dirs()
+        # kernels' sockets; removed even if a worker is killed, and by the next run if this one is
+        self.runtime_dir = tempfile.mkdtemp(prefix=f"{WORKERS_PREFIX}{os.getpid()}-")
+        self.settings = {"timeout": timeout, "start_timeout": start_timeout, "kernel_name": kernel_name,
+                         "runtime_dir": self.runtime_dir}
+        self.size, self.keep, self.kernels = max(1, workers), keep, 0
+        self.inbox: queue.Queue = queue.Queue()
+        self.stderr = open(kernel_log, "ab") if kernel_log else None
+        self.live: list[_Worker] = []
+        self.lock = threading.Lock()
+        self._ids = 0
+
+    def spawn(self) -> _Worker:
+        w = _Worker(self._ids, self.settings, self.inbox, self.stderr)
+        self._ids += 1
+        self.live.append(w)
+        return w
+
+    def _count(self, w: _Worker, starts: int) -> None:
+        self.kernels += max(0, starts - w.kernels_seen)
+        w.kernels_seen = max(starts, w.kernels_seen)
+
+    def run(self, tasks: list[dict], *, timeout: float | None = None,
+            on_start: Callable[[str, int], None] | None = None) -> Iterator[dict]:
+        """Run ``tasks`` on the pool's workers; yield each result, then ``{"kernels_started": n}``."""
+        todo = [dict(t, timeout=timeout) if timeout else t for t in tasks]
+        pending = {t["name"] for t in tasks}
+        first, respawns = self.kernels, 0
+
+        def feed(w: _Worker) -> None:
+            if todo:
+                w.give(todo.pop(0))
+            elif self.keep:
+                w.task = None
+            else:
+                w.give(None)
+
+        while len(self.live) < min(self.size, len(tasks)) if not self.keep else len(self.live) < self.size:
+            self.spawn()
+        for w in list(self.live):
+            feed(w)
+        while self.live and (pending or not self.keep):
+            w, event = self.inbox.get()
+            if event is None:  # the worker's stdout closed: it exited
+                self.live.remove(w)
+                code = w.proc.wait()
+                if w.task in pending:
+                    pending.discard(w.task)
+                    yield _failure(w.task, "WorkerDied", f"worker process exited with code {code}") | {"worker": w.wid}
+                if (todo or self.keep) and respawns < len(tasks) + self.size:
+                    respawns += 1
+                    feed(self.spawn())
+                continue
+            kind = event.get("event")
+            if kind == "start":
+                if on_start:
+                    on_start(event["name"], w.wid)
+            elif kind == "done":
+                self._count(w, int(event.get("kernels", 0)))
+                result = event["result"] | {"worker": w.wid}
+                feed(w)
+                if result["name"] in pending:
+                    pending.discard(result["name"])
+                    yield result
+            elif kind == "kernels":
+                self._count(w, int(event.get("count", 0)))
+        for name in sorted(pending):
+            yield _failure(name, "WorkerLost", "no worker left to run this notebook", "") | {"kernel_restarted": False}
+        yield {"kernels_started": self.kernels - first}
+
+    def close(self, wait: float = 10) -> None:
+        for w in self.live:
+            w.stop(wait=wait)
+        self.live = []
+        if self.stderr is not None:
+            self.stderr.close()
+            self.stderr = None
+        shutil.rmtree(self.runtime_dir, ignore_errors=True)
+
+
+_SHARED: WarmPool | None = None
+
+
+def use_pool(pool: WarmPool | None) -> None:
+    """Make every ``run_tasks`` in this process run on ``pool`` (kept warm between builds); None to stop."""
+    global _SHARED
+    _SHARED = pool
+
+
 def run_tasks(tasks: list[dict], *, workers: int, timeout: float = 300, start_timeout: float = 60,
               kernel_name: str = "python3", kernel_log: Path | None = None,
               on_start: Callable[[str, int], None] | None = None) -> Iterator[dict]:
@@ -370,64 +466,25 @@ def run_tasks(tasks: list[dict], *, workers: int, timeout: float = 300, start_ti
 
     Tasks go to whichever worker is free. A worker process that dies mid-task is replaced and
     only that task fails. Workers' and kernels' own output goes to ``kernel_log`` (appended) if
-    given. The last value yielded is ``{"kernels_started": n}`` instead of a task result.
+    given. The last value yielded is ``{"kernels_started": n}`` instead of a task result. With a
+    pool installed by ``use_pool``, the tasks run on it (its size, its log) and it stays up.
     """
-    remove_stale_runtime_dirs()
     if not tasks:
+        remove_stale_runtime_dirs()
         yield {"kernels_started": 0}
         return
-    # kernels' sockets; removed even if a worker is killed, and by the next run if this one is
-    runtime_dir = tempfile.mkdtemp(prefix=f"{WORKERS_PREFIX}{os.getpid()}-")
-    settings = {"timeout": timeout, "start_timeout": start_timeout, "kernel_name": kernel_name, "runtime_dir": runtime_dir}
-    todo = list(tasks)
-    pending = {t["name"] for t in tasks}
-    inbox: queue.Queue = queue.Queue()
-    stderr = open(kernel_log, "ab") if kernel_log else None
-    live: list[_Worker] = []
-    kernels, spawned = 0, 0
-
-    def spawn() -> None:
-        nonlocal spawned
-        w = _Worker(spawned, settings, inbox, stderr)
-        spawned += 1
-        live.append(w)
-        w.give(todo.pop(0) if todo else None)
-
+    if _SHARED is not None:
+        with _SHARED.lock:
+            yield from _SHARED.run(tasks, timeout=timeout, on_start=on_start)
+        return
+    pool = WarmPool(workers, timeout=timeout, start_timeout=start_timeout, kernel_name=kernel_name, kernel_log=kernel_log)
+    done = False
     try:
-        for _ in range(max(1, min(workers, len(tasks)))):
-            spawn()
-        while live:
-            w, event = inbox.get()
-            if event is None:  # the worker's stdout closed: it exited
-                live.remove(w)
-                code = w.proc.wait()
-                if w.task in pending:
-                    pending.discard(w.task)
-                    yield _failure(w.task, "WorkerDied", f"worker process exited with code {code}") | {"worker": w.wid}
-                if todo and spawned < len(tasks) + workers:
-                    spawn()
-                continue
-            kind = event.get("event")
-            if kind == "start":
-                if on_start:
-                    on_start(event["name"], w.wid)
-            elif kind == "done":
-                result = event["result"] | {"worker": w.wid}
-                w.give(todo.pop(0) if todo else None)
-                if result["name"] in pending:
-                    pending.discard(result["name"])
-                    yield result
-            elif kind == "kernels":
-                kernels += int(event.get("count", 0))
-        for name in sorted(pending):
-            yield _failure(name, "WorkerLost", "no worker left to run this notebook", "") | {"kernel_restarted": False}
+        for res in pool.run(tasks, on_start=on_start):
+            done = done or "kernels_started" in res
+            yield res
     finally:
-        for w in live:
-            w.stop(wait=0.5 if pending else 10)
-        if stderr is not None:
-            stderr.close()
-        shutil.rmtree(runtime_dir, ignore_errors=True)
-    yield {"kernels_started": kernels}
+        pool.close(wait=10 if done else 0.5)
 
 
 def run_plain_papermill(notebooks: list[tuple[Path, dict, Path]], *, html: bool = True) -> float:
