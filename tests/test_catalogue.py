@@ -559,7 +559,7 @@ def test_command_writes_the_page_and_exports(mini_config, tmp_path):
                                          "--today", "2027-02-01"])
     assert result.exit_code == 0, result.output
     assert "catalogue of" in result.output and "for audience partners" in result.output
-    assert sorted(p.name for p in out.iterdir()) == ["catalogue.csv", "catalogue.html", "catalogue.jsonld"]
+    assert sorted(p.name for p in out.iterdir()) == ["catalogue.csv", "catalogue.csv-metadata.json", "catalogue.html", "catalogue.jsonld"]
     page = (out / "catalogue.html").read_text()
     assert "data catalogue" in page and "charter partners only" in page and "review overdue" in page
     assert not re.search(r"<script[^>]* src=", page)  # nothing loaded from elsewhere

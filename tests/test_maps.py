@@ -248,10 +248,10 @@ def test_tiles_are_optional(grid):
 def test_map_iframe_embeds_the_escaped_document(grid):
     m = maps.choropleth(grid, "value", height=420)
     snippet = maps.map_iframe(m)
-    match = re.fullmatch(r'<iframe srcdoc="([^"]*)"[^>]*height:420px[^>]*></iframe>', snippet)
-    assert match
-    assert "<script" not in match.group(1)
-    assert html.unescape(match.group(1)) == maps.map_html(m)
+    match = re.fullmatch(r'<iframe title="([^"]+)" srcdoc="([^"]*)"[^>]*height:420px[^>]*></iframe>', snippet)
+    assert match and "Map" in match.group(1)  # every iframe is titled (WCAG 4.1.2)
+    assert "<script" not in match.group(2)
+    assert html.unescape(match.group(2)) == maps.map_html(m)
 
 
 def test_real_lsoa_boundaries_are_light_enough():

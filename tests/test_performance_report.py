@@ -64,8 +64,8 @@ def test_exception_report_end_to_end(mini_report_config, tmp_path, monkeypatch):
     assert "Illustrative targets" in html and "Northtown" in html and "Recorded crime" not in html
     assert "Synthetic data" in html and "Exception report: County-wide partnership board" in html
     files = page.write_downloads(tmp_path / "pack" / "downloads")
-    assert [f.name for f in files] == ["exceptions-board.csv", "exceptions-board.xlsx"]
-    assert pd.read_excel(files[1], sheet_name=None).keys() >= {"exceptions", "new", "resolved", "targets"}
+    assert [f.name for f in files] == ["exceptions-board.csv", "exceptions-board.xlsx", "exceptions-board-attribution.csv"]
+    assert pd.read_excel(files[1], sheet_name=None).keys() >= {"Cover", "Contents", "Notes", "exceptions", "new", "resolved", "targets"}
     assert 'href="../downloads/exceptions-board.xlsx"' in page.section("downloads")
 
     partners = open_exception_page(cfg, "2025Q4", "district:Z07000002", "partners", store.path,

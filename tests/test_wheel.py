@@ -30,8 +30,12 @@ def _run(args: list, **kw) -> subprocess.CompletedProcess:
 
 
 def _repository_state() -> str:
-    return subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=ROOT,
-                          capture_output=True, text=True).stdout
+    """Tracked and untracked files of the checkout, and its ignored ones outside the folders other tests may write
+    while this one runs (``build/``, caches, test artifacts)."""
+    out = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=ROOT,
+                         capture_output=True, text=True).stdout
+    shared = ("!! build/", "!! .pytest_cache/", "!! test-artifacts/", "!! .venv/", "!! .ruff_cache/")
+    return "\n".join(line for line in out.splitlines() if not line.startswith(shared) and "__pycache__" not in line)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,11 +25,12 @@ from observatory._core.spreadsheets import safe_frame
 from observatory.config import Config
 from observatory.metadata.catalogue import attribution_frame, write_attributions
 
-CONFIDENTIAL, NOT_AVAILABLE = "[c]", "[x]"
+CONFIDENTIAL, NOT_AVAILABLE, NOT_APPLICABLE = "[c]", "[x]", "[z]"
 CSVW_CONTEXT = "http://www.w3.org/ns/csvw"
 SYMBOL_NOTES = (f"{CONFIDENTIAL}: confidential: withheld because it is a small count, or a figure from which a small "
                 "count could be recovered (in the CSV these cells are empty and the row's suppressed column is true).",
-                f"{NOT_AVAILABLE}: not available: no figure exists for this cell (in the CSV these cells are empty).")
+                f"{NOT_AVAILABLE}: not available: no figure exists for this cell (in the CSV these cells are empty).",
+                f"{NOT_APPLICABLE}: not applicable: the cell has no value for this row (in the CSV these cells are empty).")
 FIGURES = {"numerator", "denominator", "value", "lower95", "upper95", "lower998", "upper998"}
 
 
@@ -126,7 +128,7 @@ def with_symbols(frame: pd.DataFrame) -> pd.DataFrame:
         confidential = empty & hidden if hidden is not None and col in FIGURES else empty & False
         out.loc[confidential, col] = CONFIDENTIAL
         out.loc[empty & ~confidential, col] = NOT_AVAILABLE
-    out = out.where(out.notna(), "")
+    out = out.where(out.notna() & (out != ""), NOT_APPLICABLE)  # a blank text cell: nothing applies here
     symbols_only = out.map(lambda v: isinstance(v, str) and bool(v) and not re.search(r"\w", v))
     return out.mask(symbols_only, NOT_AVAILABLE)  # gptables refuses a cell of symbols alone ("–", "*")
 
@@ -152,8 +154,13 @@ def write_workbook(path: Path | str, title: str, sheets: Mapping[str, pd.DataFra
                            about=[f"Source: {source}", f"Released: {pub.released_text}",
                                   f"Next release: {pub.next_release_text}"],
                            contact=[f"Contact: {pub.contact}"])
-    return write_atomic(path, lambda tmp: gptables.write_workbook(str(tmp), tables, cover=cover, notes_table=notes_table,
-                                                                   contentsheet_options={"title": "Contents"}))
+    def write(tmp: Path) -> None:
+        with warnings.catch_warnings():  # notes apply to the whole workbook, not to one cell: gptables' advice
+            warnings.filterwarnings("ignore", message="The following notes are not referenced")
+            gptables.write_workbook(str(tmp), tables, cover=cover, notes_table=notes_table,
+                                    contentsheet_options={"title": "Contents"})
+
+    return write_atomic(path, write)
 
 
 def write_tables(frame: pd.DataFrame, folder: Path | str, stem: str, config: Config, datasets: set[str], *,
