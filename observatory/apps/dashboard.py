@@ -17,10 +17,10 @@ import gc
 import logging
 import os
 from collections import OrderedDict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator
 
 import geopandas as gpd
 import pandas as pd
