@@ -1,14 +1,20 @@
 """The localities dashboard in a real browser: Voila serving the demo county, driven by Playwright and Debian's chromium.
 
-One server and one page for the module. The map must draw with no request leaving the loopback
+One server and one page for the module; the later tests open their own pages on the same server:
+the landing page, deep links, search, download, axe-core (WCAG 2.2 AA), the keyboard, and kernels
+released on close or refused beyond the cap (the burst runs last: its kernels wait for culling). The map must draw with no request leaving the loopback
 interface; a screenshot of the final state is kept in test-artifacts/.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import json
 import re
 import socket
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -26,6 +32,8 @@ TIMEOUT_MS = 90_000
 KNOWN_EXTERNAL = re.compile(r"^https://cdn\.jsdelivr\.net/npm/@fortawesome/fontawesome-free@[^/]+/css/[\w.-]+\.css$")
 FAILED_RESOURCE = re.compile(r"^Failed to load resource: net::ERR_(NAME_NOT_RESOLVED|INTERNET_DISCONNECTED|CONNECTION_\w+)$")
 MAP = ".obs-map iframe"
+MAX_KERNELS = 9  # two preheated (one per dashboard) and room for the pages these tests open at once
+SERVER: dict[str, int] = {}
 AREAS = "path.leaflet-interactive"
 
 
@@ -51,9 +59,9 @@ def server(tmp_path_factory):
         pytest.skip("the demo county is not generated (data/demo)")
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    from observatory.apps.serve import serve, stop
     from observatory.config import load_config
     from observatory.ingest.pipeline import ingest
-    from observatory.apps.serve import serve, stop
     from observatory.store import Store
 
     cfg = load_config("demo")
@@ -62,7 +70,8 @@ def server(tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
     process = serve("demo", port=port, audience="public", preheat=True, store=store.path, wait=False, quiet=True,
-                    log=ARTIFACTS / "voila-browser-test.log")
+                    log=ARTIFACTS / "voila-browser-test.log", max_kernels=MAX_KERNELS)
+    SERVER["pid"] = process.pid
     try:
         yield f"http://127.0.0.1:{port}/"
     finally:
@@ -205,7 +214,7 @@ def test_a_fresh_load_fits_the_map_to_the_county_and_the_controls_fit_the_screen
         select = _dropdown(page, "Indicator").bounding_box()
         assert select["x"] >= 0 and select["x"] + select["width"] <= width + 0.5  # never past the screen edge
     finally:
-        page.close()
+        page.close(run_before_unload=True)  # the page's own goodbye shuts its kernel down
 
 
 def test_the_packs_folder_publishes_nothing_unlisted(server):
@@ -236,3 +245,190 @@ def test_no_error_in_the_page_or_console_and_no_request_leaves_loopback(session)
     failed_fonts = [text for text in errors if FAILED_RESOURCE.match(text)]
     assert len(failed_fonts) <= len(external)
     assert not [text for text in errors if text not in failed_fonts], errors
+
+
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+def kernels() -> int:
+    """Kernels the test server runs now (its ipykernel children)."""
+    import psutil
+
+    out = 0
+    for p in psutil.Process(SERVER["pid"]).children(recursive=True):
+        try:
+            out += "ipykernel" in " ".join(p.cmdline())
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def settle(condition, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.5)
+    return condition()
+
+
+@pytest.fixture(scope="module")
+def browser(session):
+    return session[0].context.browser
+
+
+def axe_serious(page) -> list[tuple[str, str, str]]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+    return [(v["id"], v["impact"], v["nodes"][0]["html"][:200]) for v in result.response["violations"]
+            if v["impact"] in ("serious", "critical")]
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def open_dashboard_from_landing(browser, server, name: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server, wait_until="domcontentloaded")
+    page.get_by_role("link", name=name, exact=True).click()
+    return page
+
+
+def test_the_landing_page_names_the_dashboards_and_leads_to_them(browser, server):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.goto(server)
+        assert page.title() == "Dashboards — Demo County (synthetic)"
+        assert "Newest data" in page.inner_text("main") and ".ipynb" not in page.inner_text("main")
+        assert not axe_serious(page), axe_serious(page)
+        shot(page, "landing-page")
+        page.get_by_role("link", name="Accessibility statement").click()
+        expect(page.locator("h1")).to_contain_text("Accessibility statement")
+        assert "WCAG" in page.inner_text("main") and not axe_serious(page)
+        shot(page, "accessibility-statement")
+        page.go_back()
+        page.get_by_role("link", name="Localities", exact=True).click()
+        page.frame_locator(MAP).locator("path.leaflet-interactive").first.wait_for(state="attached")
+        assert page.title() == "Localities — Demo County (synthetic)"
+        expect(page.get_by_role("link", name="Accessibility statement")).to_be_visible()
+    finally:
+        page.close(run_before_unload=True)  # the page's own goodbye shuts its kernel down
+
+
+def test_a_deep_link_opens_its_view_and_the_address_follows_the_view(browser, server):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(server + "voila/render/localities.ipynb?locality=ZL03&areas=small_area&audience=partners")
+        expect(page.locator(".obs-view-link[data-obs-view*='locality=ZL03']")).to_have_count(1)
+        expect(page.locator(".obs-details h2").first).to_be_visible()
+        assert "locality=ZL03" in page.url and "areas=small_area" in page.url and "audience" not in page.url
+        chosen = page.locator(".widget-dropdown", has=page.locator("label:text-is('Locality')")).locator("select")
+        assert chosen.evaluate("s => s.value") == "ZL03" or chosen.evaluate("s => s.selectedIndex") > 0
+        expect(page.frame_locator(MAP).locator("path.leaflet-interactive")).to_have_count(_demo_counts()[1])
+        page.locator(".widget-toggle-button", has_text="Localities").click()
+        assert settle(lambda: "areas=locality" in page.url, 30), page.url
+        link = page.url
+        shot(page, "localities-deep-link")
+    finally:
+        page.close(run_before_unload=True)  # the page's own goodbye shuts its kernel down
+    other = browser.new_page(viewport={"width": 1280, "height": 1000})  # the link sent to a colleague
+    try:
+        other.set_default_timeout(TIMEOUT_MS)
+        other.goto(link)
+        expect(other.locator(".obs-view-link[data-obs-view*='locality=ZL03']")).to_have_count(1)
+        assert "areas=locality" in other.locator(".obs-view-link").get_attribute("data-obs-view")
+    finally:
+        other.close(run_before_unload=True)
+
+
+def test_search_by_keyboard_finds_a_small_area_and_the_download_carries_its_view(browser, server):
+    from playwright.sync_api import expect
+
+    page = open_dashboard_from_landing(browser, server, "Localities")
+    try:
+        page.frame_locator(MAP).locator("path.leaflet-interactive").first.wait_for(state="attached")
+        search = page.get_by_role("combobox", name="Find a place")
+        for _ in range(40):  # the search is reachable by the keyboard alone
+            page.keyboard.press("Tab")
+            if search.evaluate("e => e === document.activeElement"):
+                break
+        assert search.evaluate("e => e === document.activeElement")
+        options = search.evaluate("e => Array.from(e.list.options).map(o => o.value)")
+        target = next(o for o in options if ", in " in o)
+        page.keyboard.type(target)
+        page.keyboard.press("Enter")
+        code = target.split("(")[1].split(")")[0]
+        expect(page.locator(f".obs-view-link[data-obs-view*='area={code}']")).to_have_count(1)
+        assert settle(lambda: f"area={code}" in page.url, 30)
+        page.get_by_role("button", name="Download the figures of this view").focus()
+        page.keyboard.press("Enter")
+        link = page.locator(".obs-downloads a", has_text="CSV")
+        expect(link).to_have_count(1)
+        with page.expect_download() as info:
+            link.click()
+        text = open(info.value.path(), encoding="utf-8-sig").read()
+        assert text.startswith("Area code,Area name,Locality,Indicator") and "Source and licence" in text
+        assert text.count("\n") > 20  # every small area of the view
+        assert not axe_serious(page), axe_serious(page)
+        shot(page, "localities-search-download")
+    finally:
+        page.close(run_before_unload=True)  # the page's own goodbye shuts its kernel down
+
+
+def test_the_catalogue_dashboard_passes_axe_and_its_frames_are_titled(browser, server):
+    page = open_dashboard_from_landing(browser, server, "Data catalogue")
+    try:
+        page.wait_for_selector(".widget-html, .jp-OutputArea-output", state="attached")
+        time.sleep(2)
+        assert page.title() == "Data catalogue — Demo County (synthetic)"
+        assert not axe_serious(page), axe_serious(page)
+        assert page.locator("iframe:not([title])").count() == 0
+        shot(page, "catalogue-dashboard")
+    finally:
+        page.close(run_before_unload=True)  # the page's own goodbye shuts its kernel down
+
+
+def test_the_localities_dashboard_passes_axe(session):
+    page, _ = session
+    assert not axe_serious(page), axe_serious(page)
+    assert page.locator("iframe:not([title])").count() == 0
+
+
+def test_closed_pages_release_their_kernels(browser, server):
+    base = kernels()
+    pages = []
+    for _ in range(3):
+        page = browser.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(server + "voila/render/localities.ipynb")  # the address serve prints, not only the landing page
+        page.frame_locator(MAP).locator("path.leaflet-interactive").first.wait_for(state="attached")
+        pages.append(page)
+    opened = kernels()
+    assert opened >= base + 2
+    for page in pages:
+        page.close(run_before_unload=True)
+    assert settle(lambda: kernels() <= base + 1, 60), (base, opened, kernels())  # the pool refills by one at most
+
+
+def test_a_burst_of_plain_gets_gets_a_busy_page_beyond_the_cap(server):
+    def get(_):
+        try:
+            with urllib.request.urlopen(server + "voila/render/localities.ipynb", timeout=120) as r:
+                return r.status, ""
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode("utf-8", "replace")
+
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(get, range(12)))
+    busy = [body for status, body in answers if status == 503]
+    assert busy and all("The dashboards are busy" in body for body in busy)
+    assert kernels() <= MAX_KERNELS + 1  # one pooled refill may be starting

@@ -17,20 +17,22 @@ import gc
 import logging
 import os
 from collections import OrderedDict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator
 
 import geopandas as gpd
 import pandas as pd
+from markupsafe import escape
 
 from observatory._core.numbers import format_number
-from observatory._core.vocab import COMPARISON_TITLES, THEME_TITLES, Theme
-from observatory.apps.paths import PACKS_PATH, packs_root
+from observatory._core.vocab import COMPARISON_TITLES, NOT_COMPARED, THEME_TITLES, Theme
+from observatory.apps.address import View, data_uri, find_place, parse_view, search_options, view_table
+from observatory.apps.paths import PACKS_PATH, latest_pack, packs_root, profile_in_pack
 from observatory.config import Config, load_config
 from observatory.geo.areas import simplify_for_web
-from observatory.metadata.catalogue import allowed_datasets, attributions, check_audience
+from observatory.metadata.catalogue import allowed_datasets, attribution_frame, attributions, check_audience
 from observatory.present import charts
 from observatory.present.classes import class_labels, quantile_classes
 from observatory.present.figures import decimals_for
@@ -39,7 +41,6 @@ from observatory.present.palette import COMPARISON_COLOURS, comparison_title, se
 from observatory.present.report import SUPPRESSION_THRESHOLD, LocalityProfile, publishable
 from observatory.present.templating import Markup, render_macro
 from observatory.profiles.table import Profiles, load_profiles
-from observatory.publish.engine import read_manifest
 
 LEVELS = {"locality": "Localities", "small_area": "Small areas"}
 COLOUR_BY = {"value": "Value", "vs_county": "Compared with county", "vs_england": "Compared with England"}
@@ -48,6 +49,8 @@ PACKS_DIR_ENV = "OBSERVATORY_PACKS_DIR"
 NO_LOCALITY = ""
 MISSING = "no data or suppressed"
 _MAP_CACHE_SIZE = 24
+COMPARABLE_NOT = {"–", "suppressed", COMPARISON_TITLES[NOT_COMPARED]}
+"""Comparison words that compare nothing: shading by them would draw an all-grey map."""
 
 
 __all__ = ["LocalitiesDashboard", "decimals_for", "for_audience", "latest_pack", "profile_in_pack", "value_classes"]
@@ -93,42 +96,6 @@ def _comparison_label(v) -> str:
     return comparison_title(v)
 
 
-def latest_pack(config: str, audience: str, packs_dir: Path | str) -> tuple[Path, dict] | None:
-    """The newest pack folder in ``packs_dir`` built for ``config`` and ``audience``, and its manifest.
-
-    A pack is a folder with a ``manifest.json``; the newest is the one finished last. A pack whose
-    manifest names another configuration or audience is never offered.
-    """
-    root = Path(packs_dir)
-    if not root.is_dir():
-        return None
-    found = []
-    for manifest in root.glob("*/manifest.json"):
-        data = read_manifest(manifest.parent)
-        if not data:
-            continue
-        build = data.get("build") or {}
-        if str(build.get("audience", "")) != audience or str(build.get("config", "")) != config:
-            continue
-        found.append((str(build.get("finished") or ""), manifest.stat().st_mtime, manifest.parent, data))
-    if not found:
-        return None
-    _finished, _mtime, folder, data = max(found, key=lambda t: (t[0], t[1]))
-    return folder, data
-
-
-def profile_in_pack(manifest: dict, locality: str) -> str | None:
-    """The pack-relative path of a locality's profile HTML, when the pack built it successfully."""
-    for o in manifest.get("outputs", []):
-        params = o.get("parameters") or {}
-        if params.get("locality") != locality or o.get("status") != "ok":
-            continue
-        html_rel = f"html/{o['name']}.html"
-        if html_rel in (o.get("files") or {}) or html_rel in (manifest.get("files") or {}):
-            return html_rel
-    return None
-
-
 def _release_memory() -> None:
     """Hand freed table memory back to the system: each open page has its own kernel."""
     gc.collect()
@@ -167,6 +134,8 @@ class LocalitiesDashboard:
         self.packs_url = packs_url
         self.map_height = int(map_height)
         self._maps: OrderedDict[tuple, str] = OrderedDict()
+        self._frames: OrderedDict[tuple, gpd.GeoDataFrame] = OrderedDict()
+        self._area = NO_LOCALITY  # a small area found by search, outlined on the small-area map
         self._boundary_cache: dict[tuple[str, str], gpd.GeoDataFrame] = {}
         self._locality_profiles: dict[str, LocalityProfile] = {}
         self._holding = False
@@ -189,6 +158,15 @@ class LocalitiesDashboard:
         self.locality = w.Dropdown(description="Locality",
                                    options=[("(choose a locality)", NO_LOCALITY)] + [(a.name, a.code) for a in self.localities],
                                    style=wide, layout=fits("340px"))
+        self._places = search_options([(a.code, a.name) for a in self.localities], geo.hierarchy)
+        self.search = w.Combobox(description="Find a place", placeholder="locality or small area: name or code",
+                                 options=list(self._places), ensure_option=False, continuous_update=False,
+                                 style=wide, layout=fits("520px"))
+        self.found = w.HTML()
+        self.view_link = w.HTML()
+        self.download = w.Button(description="Download the figures of this view", layout=w.Layout(width="auto"),
+                                 tooltip="CSV and Excel files of the values behind the map, with their source")
+        self.downloads = w.HTML()
         self.header = w.HTML(self.header_html())
         self.map = w.HTML(layout=w.Layout(width="100%"))
         self.details = w.HTML(layout=w.Layout(width="100%"))
@@ -197,9 +175,11 @@ class LocalitiesDashboard:
         self.details.add_class("obs-details")
         self.app = w.VBox([
             self.header,
+            w.HBox([self.search, self.found], layout=w.Layout(flex_flow="row wrap")),
             w.HBox([self.theme, self.indicator, self.period], layout=w.Layout(flex_flow="row wrap")),
             w.HBox([self.level, self.colour_by], layout=w.Layout(flex_flow="row wrap")),
             self.map,
+            w.HBox([self.view_link, self.download, self.downloads], layout=w.Layout(flex_flow="row wrap", align_items="center")),
             self.locality,
             self.details,
             self.sources,
@@ -214,6 +194,8 @@ class LocalitiesDashboard:
         for widget in (self.period, self.level, self.colour_by):
             widget.observe(self._on_map_choice, "value")
         self.locality.observe(self._on_locality, "value")
+        self.search.observe(self._on_search, "value")
+        self.download.on_click(self._on_download)
 
     # ---- data ---------------------------------------------------------------------------
     @property
@@ -247,7 +229,21 @@ class LocalitiesDashboard:
         return cache[key]
 
     def map_frame(self, indicator_id: str, period: str, level: str = "locality") -> gpd.GeoDataFrame:
-        """Areas at ``level`` with the publishable value, limits, comparisons and trend for one indicator and period."""
+        """Areas at ``level`` with the publishable value, limits, comparisons and trend for one indicator and period
+        (the last few kept: the shading choices, the map and the download read the same frame)."""
+        key = (indicator_id, str(period), level)
+        if key not in self._frames:
+            self._frames[key] = self._map_frame(*key)
+            while len(self._frames) > 8:
+                self._frames.popitem(last=False)
+        return self._frames[key].copy()
+
+    def comparable(self, indicator_id: str, period: str, level: str = "locality") -> list[str]:
+        """The ``COLOUR_BY`` choices that shade something: "value", and each benchmark some area is compared with."""
+        gdf = self.map_frame(indicator_id, period, level)
+        return ["value"] + [k for k in ("vs_county", "vs_england") if (~gdf[f"{k}_text"].isin(COMPARABLE_NOT)).any()]
+
+    def _map_frame(self, indicator_id: str, period: str, level: str) -> gpd.GeoDataFrame:
         if level not in LEVELS:
             raise ValueError(f"level must be one of {list(LEVELS)}, not {level!r}")
         geo = self.profiles.geography
@@ -280,9 +276,9 @@ class LocalitiesDashboard:
 
     # ---- views --------------------------------------------------------------------------
     def map_html(self, indicator_id: str, period: str, level: str = "locality", colour_by: str = "value",
-                 locality: str = NO_LOCALITY) -> str:
+                 locality: str = NO_LOCALITY, area: str = NO_LOCALITY) -> str:
         """The map for one choice of the controls, as an iframe (cached: a choice seen before redraws at once)."""
-        key = (indicator_id, str(period), level, colour_by, locality)
+        key = (indicator_id, str(period), level, colour_by, locality, area)
         if key in self._maps:
             self._maps.move_to_end(key)
             return self._maps[key]
@@ -292,7 +288,7 @@ class LocalitiesDashboard:
             self._maps.popitem(last=False)
         return out
 
-    def _draw(self, indicator_id: str, period: str, level: str, colour_by: str, locality: str) -> str:
+    def _draw(self, indicator_id: str, period: str, level: str, colour_by: str, locality: str, area: str) -> str:
         if colour_by not in COLOUR_BY:
             raise ValueError(f"colour_by must be one of {list(COLOUR_BY)}, not {colour_by!r}")
         ind = self.indicators.loc[indicator_id]
@@ -317,7 +313,9 @@ class LocalitiesDashboard:
             legend_title = f"{legend_title}: c{COLOUR_BY[colour_by][1:]}"
         outline = self._boundaries("county")
         highlight = None
-        if locality and level == "locality" and locality in set(gdf["area_code"]):
+        if area and level == "small_area" and area in set(gdf["area_code"]):
+            highlight = area
+        elif locality and level == "locality" and locality in set(gdf["area_code"]):
             highlight = locality
         elif locality:
             chosen = self._boundaries("locality")
@@ -326,7 +324,8 @@ class LocalitiesDashboard:
         m = choropleth(gdf, "shade", title=f"{LEVELS[level]}: {title}, {period}", legend_title=legend_title,
                        tooltip_fields=tooltip, categorical=True, colours=colours, missing_label=MISSING,
                        outline=outline, highlight=highlight, height=self.map_height, attribution=self.config.label)
-        return map_iframe(m)
+        frame = str(map_iframe(m))  # an iframe needs a title for a screen reader (WCAG 4.1.2)
+        return Markup(frame.replace("<iframe ", f'<iframe title="{escape(f"Map of {LEVELS[level].lower()}: {title}, {period}")}" ', 1))
 
     @cached_property
     def _county_name(self) -> str:
@@ -352,7 +351,8 @@ class LocalitiesDashboard:
             b = p[(p["indicator_id"] == indicator_id) & (p["area_type"] == kind)][["period", "value"]]
             if len(b):
                 bench[name] = b
-        chart = charts.trend_chart(s, title=str(ind["title"]), benchmark=bench, unit=str(ind["unit"] or ""))
+        chart = charts.trend_chart(s, title=str(ind["title"]), benchmark=bench, unit=str(ind["unit"] or ""),
+                                   name=prof.area.name)
         return _section("trend", prof.area.name, chart)
 
     def pack_link_html(self, locality: str) -> str:
@@ -406,6 +406,56 @@ class LocalitiesDashboard:
         periods = self.periods(self.indicator.value) if self.indicator.value else []
         self.period.options = periods
         self.period.value = periods[0] if periods else None
+        self._fill_shading()
+
+    def _fill_shading(self) -> None:
+        """Offer only the shadings that compare something (never an all-grey "Not compared" map)."""
+        if not self.indicator.value or self.period.value is None:
+            return
+        keep = self.comparable(self.indicator.value, self.period.value, self.level.value)
+        chosen = self.colour_by.value if self.colour_by.value in keep else "value"
+        options = [(COLOUR_BY[k], k) for k in keep]
+        if list(self.colour_by.options) != options:
+            self.colour_by.options = options
+        self.colour_by.value = chosen
+
+    def view(self) -> View:
+        """The current choices, as an address carries them."""
+        return View(locality=self.locality.value or "", area=self._area, indicator=self.indicator.value or "",
+                    period=str(self.period.value or ""), areas=self.level.value, shade=self.colour_by.value)
+
+    def apply_view(self, view: View | str) -> None:
+        """Show the view an address asks for; choices it does not know are left as they are."""
+        v = parse_view(view) if isinstance(view, str) else view
+        with self._hold():
+            if v.indicator in self.indicators.index:
+                self.theme.value = self.indicators.loc[v.indicator, "theme"]
+                self._fill_indicators()
+                self.indicator.value = v.indicator
+                self._fill_periods()
+            if v.period in self.period.options:
+                self.period.value = v.period
+            if v.areas in LEVELS:
+                self.level.value = v.areas
+            self._fill_shading()
+            if v.shade in dict(self.colour_by.options).values():
+                self.colour_by.value = v.shade
+            codes = {a.code for a in self.localities}
+            if v.locality in codes:
+                self.locality.value = v.locality
+            found = find_place(v.area, self._places) if v.area else None
+            self._area = found[1] if found and found[0] == self.locality.value else NO_LOCALITY
+        self.refresh()
+
+    def follow_address(self) -> None:
+        """Under Voila, show the view the page's address asks for (waits for the visitor of a preheated kernel)."""
+        if "VOILA_KERNEL_ID" not in os.environ and "VOILA_PREHEAT" not in os.environ:
+            return
+        from voila.utils import get_query_string  # start-up: only under Voila (~0.1 s)
+
+        query = get_query_string() or ""
+        if query:
+            self.apply_view(query)
 
     def _on_theme(self, change) -> None:
         if self._holding:
@@ -422,12 +472,51 @@ class LocalitiesDashboard:
         self.refresh()
 
     def _on_map_choice(self, change) -> None:
-        if not self._holding:
-            self.refresh(details=False)
+        if self._holding:
+            return
+        if change["owner"] is not self.colour_by:
+            with self._hold():
+                self._fill_shading()
+        self.refresh(details=False)
 
     def _on_locality(self, change) -> None:
         if not self._holding:
+            self._area = NO_LOCALITY
             self.refresh()
+
+    def _on_search(self, change) -> None:
+        text = str(change["new"] or "")
+        if not text.strip():
+            self.found.value = ""
+            return
+        place = find_place(text, self._places)
+        if place is None:
+            self.found.value = _section("not_found", text)
+            return
+        locality, area = place
+        self.found.value = ""
+        with self._hold():
+            self.locality.value = locality
+            if area:
+                self.level.value = "small_area"
+                self._fill_shading()
+        self._area = area
+        self.refresh()
+
+    def _on_download(self, _button=None) -> None:
+        self.downloads.value = self.downloads_html()
+
+    def downloads_html(self) -> str:
+        """Links to the figures of the current view as CSV and XLSX, each carrying the source and licence."""
+        ind_id, period, level = self.indicator.value, str(self.period.value), self.level.value
+        ind = self.indicators.loc[ind_id]
+        table = view_table(self.map_frame(ind_id, period, level), str(ind["title"]), period, str(ind["unit"] or ""))
+        ds = {str(ind["dataset"])}
+        source = "; ".join(attributions(self.config, ds))
+        stem = f"{self.config.name}-{ind_id}-{period}-{level}".replace(" ", "_").replace("/", "-")
+        links = [(f"{stem}.{kind}", data_uri(table, source, attribution_frame(self.config, ds), kind), label)
+                 for kind, label in (("csv", "CSV"), ("xlsx", "Excel"))]
+        return _section("downloads", links, len(table))
 
     def refresh(self, details: bool = True) -> None:
         """Redraw the map (and the locality's details) for the current choices."""
@@ -436,8 +525,11 @@ class LocalitiesDashboard:
             self.map.value = _section("no_indicator")
             self.details.value = ""
             return
+        self.downloads.value = ""
+        self.view_link.value = _section("view_link", self.view().query())
         try:
-            self.map.value = self.map_html(indicator, period, self.level.value, self.colour_by.value, self.locality.value)
+            self.map.value = self.map_html(indicator, period, self.level.value, self.colour_by.value, self.locality.value,
+                                           self._area)
             if details:
                 self.details.value = self.details_html(self.locality.value, indicator)
                 self.sources.value = self.sources_html(indicator)
@@ -445,9 +537,11 @@ class LocalitiesDashboard:
             logging.getLogger(__name__).exception("dashboard refresh failed")
             self.details.value = _section("error", type(e).__name__, str(e))
 
-    def show(self) -> None:
-        """Display the dashboard (in a notebook or Voila)."""
+    def show(self, follow_address: bool = True) -> None:
+        """Display the dashboard (in a notebook or Voila), then show the view the page's address asks for."""
         from IPython.display import display
 
         display(self.app)
+        if follow_address:
+            self.follow_address()
 

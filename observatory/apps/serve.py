@@ -1,7 +1,9 @@
 """Serve the dashboards with Voila on the loopback interface, for one configuration and audience.
 
-Voila runs in its own process on ``dashboards/`` with source cells hidden, preheated kernels and
-idle culling. Voila cannot inject parameters, so the configuration, audience and store reach the
+Voila runs in its own process on ``dashboards/`` with source cells hidden, preheated kernels, kernels
+on IPC sockets (no TCP port race between kernels on one host), idle culling after
+``CULL_IDLE_SECONDS`` and at most ``MAX_KERNELS`` kernels (a "busy" page beyond). The root is a landing
+page and each dashboard page sets the XSRF cookie its shutdown on close needs (``apps.pages``). Voila cannot inject parameters, so the configuration, audience and store reach the
 dashboards' parameters cells through the environment (``OBSERVATORY_CONFIG``,
 ``OBSERVATORY_AUDIENCE``, ``OBSERVATORY_STORE``); the audience is never read from the query string,
 so a visitor cannot widen it. The server also publishes the configuration's packs folder at
@@ -11,28 +13,33 @@ through a reverse proxy: see docs/serving.md.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import webbrowser
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from observatory._core.processes import HOST, answers, start_group, stop_group, wait_until
 from observatory._core.resources import dashboards_dir
 from observatory._core.settings import DEFAULT_CONFIG
+from observatory.apps.pages import ACCESSIBILITY_PATH, SITE_ENV, handlers, read_site, site_info
 from observatory.apps.paths import PACKS_PATH, packs_root
-from observatory.config import load_config
-from observatory.metadata.catalogue import check_audience
-from observatory.profiles.table import load_profiles
+from observatory.config import Config, load_config
+from observatory.metadata.catalogue import allowed_datasets, check_audience
+from observatory.profiles.table import Profiles, load_profiles
 from observatory.publish.manifest import read_manifest
 from observatory.store import Store
 
 DASHBOARDS_DIR = dashboards_dir()
-CULL_IDLE_SECONDS = 600
+CULL_IDLE_SECONDS = 120
+"""Kernels of pages closed without saying goodbye (or left idle and disconnected) are shut down after this."""
+MAX_KERNELS = 12
+"""Kernels the server runs at most, the preheated pool included (~175-400 MB each): then a busy page."""
 ENV = {"config": "OBSERVATORY_CONFIG", "audience": "OBSERVATORY_AUDIENCE", "store": "OBSERVATORY_STORE",
-       "packs": "OBSERVATORY_PACKS_DIR"}
+       "packs": "OBSERVATORY_PACKS_DIR", "site": SITE_ENV, "max_kernels": "OBSERVATORY_MAX_KERNELS"}
 
 
 def normal_base_url(base_url: str) -> str:
@@ -48,18 +55,22 @@ def voila_arguments(port: int = 8866, preheat: bool = True, base_url: str = "/",
             "--strip_sources=True", "--show_tracebacks=False",
             f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_seconds)}",
             f"--MappingKernelManager.cull_interval={max(10, min(60, int(cull_idle_seconds) // 2))}",
-            "--MappingKernelManager.cull_connected=False"]
+            "--MappingKernelManager.cull_connected=False", "--KernelManager.transport=ipc"]
     if preheat:
         args += ["--preheat_kernel=True", "--pool_size=1"]
     return args
 
 
 def voila_environment(config: str, audience: str, store: Path | str | None = None,
-                      packs: Path | str | None = None) -> dict[str, str]:
+                      packs: Path | str | None = None, site: dict | None = None,
+                      max_kernels: int = MAX_KERNELS) -> dict[str, str]:
     """The environment of the Voila process (inherited by its kernels)."""
     env = dict(os.environ)
     env[ENV["config"]] = str(config)
     env[ENV["audience"]] = audience
+    env[ENV["max_kernels"]] = str(int(max_kernels))
+    if site:
+        env[ENV["site"]] = json.dumps(site)
     if packs:
         env[ENV["packs"]] = str(packs)
     if store:
@@ -75,6 +86,18 @@ def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 60) -
     wait_until(lambda: answers(url), process, f"Voila at {url}", timeout)
 
 
+def describe_site(cfg: Config, audience: str, profiles: Profiles, store: Store) -> dict:
+    """What the landing page says: the county, the newest period the audience sees, the store's last update."""
+    allowed = allowed_datasets(cfg, audience)
+    p = profiles.profiles
+    seen = p[p["dataset"].isin(allowed) & (p["area_type"] == "locality")]
+    newest = str(seen.sort_values("period_sort")["period"].iloc[-1]) if len(seen) else ""
+    log = store.log()
+    updated = str(log[-1].get("at", ""))[:10] if log else ""
+    return site_info(cfg.label, profiles.geography.county.name, cfg.synthetic, audience, updated=updated,
+                     latest_period=newest)
+
+
 def stop(process: subprocess.Popen, timeout: float = 10) -> None:
     """Stop a server started by :func:`serve` and its kernels (its whole process group)."""
     stop_group(process, timeout)
@@ -82,7 +105,8 @@ def stop(process: subprocess.Popen, timeout: float = 10) -> None:
 
 def serve(config: str = DEFAULT_CONFIG, port: int = 8866, audience: str = "public", preheat: bool = True,
           open_browser: bool = False, *, base_url: str = "/", store: Path | str | None = None, wait: bool = True,
-          cull_idle_seconds: int = CULL_IDLE_SECONDS, ready_timeout: float = 90, quiet: bool = False,
+          cull_idle_seconds: int = CULL_IDLE_SECONDS, max_kernels: int = MAX_KERNELS, ready_timeout: float = 90,
+          quiet: bool = False,
           log: Path | str | None = None, announce: Callable[[str], None] | None = None) -> subprocess.Popen:
     """Start Voila on ``127.0.0.1:port`` for the dashboards of ``config``, as seen by ``audience``.
 
@@ -97,8 +121,8 @@ def serve(config: str = DEFAULT_CONFIG, port: int = 8866, audience: str = "publi
     st = Store(Path(store) if store else cfg.store_dir())
     if not st.path.exists():
         raise FileNotFoundError(f"no evidence store at {st.path}: run `observatory ingest --config {cfg.name}` first")
-    load_profiles(cfg, st)
-    env = voila_environment(str(cfg.dir), audience, store, packs_root(cfg))
+    site = describe_site(cfg, audience, load_profiles(cfg, st), st)
+    env = voila_environment(str(cfg.dir), audience, store, packs_root(cfg), site, max_kernels)
     args = voila_arguments(port, preheat, base_url, cull_idle_seconds)
     process = start_group([sys.executable, "-m", "observatory.apps.serve", *args], env=env, cwd=DASHBOARDS_DIR, log=log,
                           quiet=quiet)
@@ -110,7 +134,7 @@ def serve(config: str = DEFAULT_CONFIG, port: int = 8866, audience: str = "publi
         raise
     if announce is not None:
         pages = "".join(f"  {nb.stem}: {url}voila/render/{nb.name}\n" for nb in sorted(DASHBOARDS_DIR.glob("*.ipynb")))
-        announce(f"Dashboards of {cfg.label} for audience '{audience}' at {url}  (listening on {HOST} only)\n{pages}"
+        announce(f"Dashboards of {cfg.label} for audience '{audience}': open {url}  (listening on {HOST} only)\n{pages}"
                  + ("  kernels are preheated: the first page draws without waiting for a kernel\n" if preheat else "")
                  + ("  press Ctrl-C to stop" if wait else ""))
     if open_browser:
@@ -158,17 +182,32 @@ def _packs_handler(config: str, audience: str):
 def _main(argv: list[str]) -> None:
     from jupyter_server.utils import url_path_join
     from voila.app import Voila
+    from voila.tornado.handler import TornadoVoilaHandler
+    from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
     cfg = load_config(os.environ.get(ENV["config"], DEFAULT_CONFIG))
-    handler = _packs_handler(cfg.name, os.environ.get(ENV["audience"], "public"))
+    audience = os.environ.get(ENV["audience"], "public")
+    handler = _packs_handler(cfg.name, audience)
     root = os.environ.get(ENV["packs"])
     if not root:  # started by hand: work it out
         root = packs_root(cfg)
+    site = read_site(site_info(cfg.label, cfg.title, cfg.synthetic, audience))
+    max_kernels = int(os.environ.get(ENV["max_kernels"]) or MAX_KERNELS)
 
     class ObservatoryVoila(Voila):
         def init_handlers(self):
-            own = [(url_path_join(self.server_url, PACKS_PATH + "(.*)"), handler, {"path": str(root)})]
-            return own + super().init_handlers()
+            own = handlers(self.server_url, site, max_kernels)
+            mine = [(url_path_join(self.server_url, PACKS_PATH + "(.*)"), handler, {"path": str(root)}),
+                    (url_path_join(self.server_url, ACCESSIBILITY_PATH), own["accessibility"], {})]
+            out = []
+            for spec in super().init_handlers():
+                pattern, cls, *rest = spec
+                if cls is TornadoVoilaTreeHandler:  # the landing page instead of a list of .ipynb names
+                    spec = (pattern, own["landing"], {})
+                elif cls is TornadoVoilaHandler:
+                    spec = (pattern, own["page"], *rest)
+                out.append(spec)
+            return mine + out
 
     ObservatoryVoila.launch_instance(argv)
 

@@ -56,8 +56,11 @@ def trend_chart(
     benchmark: Mapping[str, pd.DataFrame | pd.Series] | None = None,
     unit: str = "",
     decimals: int | None = None,
+    name: str = "",
 ) -> Markup:
     """Return an SVG line chart of ``value`` over ``period`` with 95% CI error bars.
+
+    ``name`` (the area's) labels its own line in the legend, which widens to fit its longest label.
 
     ``frame`` has ``period`` and ``value`` and, optionally, ``lower95``/``upper95`` (error bars),
     ``period_sort`` (order) and ``suppressed``. ``benchmark`` maps a label (e.g. "Warwickshire",
@@ -77,8 +80,10 @@ def trend_chart(
     upper = np.where(np.isnan(values), np.nan, upper)
     lines = {label: _aligned(series, periods) for label, series in (benchmark or {}).items()}
 
-    width, height = 600, 280
-    left, right, top, bottom = 58, 130, 34, 58 if len(periods) > 6 else 40
+    own_label = f"{name or 'Value'}{' (95% CI)' if np.isfinite(lower).any() else ''}"
+    right = max(130, 40 + 7 * max(len(label) for label in [own_label, *lines]))  # ~7 px a character at 12 px
+    width, height = 470 + right, 280
+    left, top, bottom = 58, 34, 58 if len(periods) > 6 else 40
     plot_w, plot_h = width - left - right, height - top - bottom
     frame_box = dict(title=title, unit=unit, width=width, height=height, left=left, right=left + plot_w, top=top,
                      bottom=top + plot_h)
@@ -104,7 +109,6 @@ def trend_chart(
         drawn.append({"kind": "benchmark", "colour": colour, "dash": dash, "stroke": 1.5, "path": _path(xs, series, y)})
         legend.append({"x": legend_x, "y": legend_y + 18 * i, "colour": colour, "dash": dash, "label": label})
     drawn.append({"kind": "value", "colour": _VALUE_LINE, "dash": "", "stroke": 2, "path": _path(xs, values, y)})
-    own_label = "Value (95% CI)" if np.isfinite(lower).any() else "Value"
     legend.append({"x": legend_x, "y": legend_y + 18 * len(lines), "colour": _VALUE_LINE, "dash": "", "label": own_label})
     return render(
         "chart_trend.svg.j2", **frame_box, empty=None, rotate=len(periods) > 6, lines=drawn, legend=legend,

@@ -1,0 +1,107 @@
+"""The localities dashboard's address, search and download: pure functions the widgets call.
+
+A view is a few named choices (locality, small area, indicator, period, areas, shading) written as a
+query string, so a partner can send a link to what they see. The audience is never part of it: it is
+the server's, read from its environment, and a query string naming one is ignored.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import re
+from dataclasses import asdict, dataclass, fields
+from urllib.parse import parse_qs, urlencode
+
+import pandas as pd
+
+from observatory._core.spreadsheets import safe_frame
+
+VIEW_KEYS = ("locality", "area", "indicator", "period", "areas", "shade")
+_CODE = re.compile(r"\(([^()]+)\)")
+
+
+@dataclass(frozen=True)
+class View:
+    """The choices an address carries; "" where the address says nothing."""
+    locality: str = ""
+    area: str = ""
+    indicator: str = ""
+    period: str = ""
+    areas: str = ""
+    shade: str = ""
+
+    def query(self) -> str:
+        """The query string of this view (empty choices left out), in a fixed order."""
+        return urlencode([(k, v) for k, v in asdict(self).items() if v])
+
+
+def parse_view(query: str) -> View:
+    """The view a query string asks for: known keys only, the first value of each, at most 100 characters."""
+    raw = parse_qs((query or "").lstrip("?"), keep_blank_values=False, max_num_fields=20)
+    return View(**{f.name: str(raw[f.name][0])[:100] for f in fields(View) if raw.get(f.name)})
+
+
+def search_options(localities: list[tuple[str, str]], small_areas: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Search suggestion → (locality code, small area code or ""), for localities then small areas.
+
+    ``small_areas`` has ``small_area_code``, ``small_area_name``, ``locality_code`` and ``locality_name``.
+    """
+    out = {f"{name} ({code})": (code, "") for code, name in localities}
+    for r in small_areas.itertuples(index=False):
+        if r.locality_code:
+            out[f"{r.small_area_name} ({r.small_area_code}), in {r.locality_name}"] = (r.locality_code, r.small_area_code)
+    return out
+
+
+def find_place(text: str, options: dict[str, tuple[str, str]]) -> tuple[str, str] | None:
+    """The place a search names: a suggestion, a code, or a name (case and spacing ignored); None if none or several."""
+    text = " ".join((text or "").split())
+    if not text:
+        return None
+    if text in options:
+        return options[text]
+    want = text.casefold()
+    by_code = {suggestion: place for suggestion, place in options.items()
+               if (m := _CODE.search(suggestion)) and m.group(1).casefold() == want}
+    if len(by_code) == 1:
+        return next(iter(by_code.values()))
+    named = [place for suggestion, place in options.items() if suggestion.split(" (")[0].casefold() == want]
+    if len(named) == 1:
+        return named[0]
+    starts = [place for suggestion, place in options.items() if suggestion.casefold().startswith(want)]
+    return starts[0] if len(starts) == 1 else None
+
+
+DOWNLOAD_COLUMNS = {"area_code": "Area code", "area_name": "Area name", "locality_name": "Locality",
+                    "indicator": "Indicator", "period": "Period", "unit": "Unit", "value": "Value",
+                    "lower95": "Lower 95% limit", "upper95": "Upper 95% limit", "vs_county_text": "Compared with county",
+                    "vs_england_text": "Compared with England", "trend_text": "Recent trend", "status": "Status"}
+
+
+def view_table(frame: pd.DataFrame, indicator: str, period: str, unit: str) -> pd.DataFrame:
+    """The figures behind a map (a ``map_frame``) as a plain table, suppressed and missing cells marked in words."""
+    t = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    sup = t["suppressed"].fillna(False).astype(bool)
+    t = t.assign(indicator=indicator, period=period, unit=unit,
+                 status=["suppressed [c]" if s else "no data [x]" if pd.isna(v) else "" for v, s in zip(t["value"], sup)])
+    for col in ("value", "lower95", "upper95"):
+        t[col] = t[col].where(~sup)
+    out = t[[c for c in DOWNLOAD_COLUMNS if c in t.columns]].rename(columns=DOWNLOAD_COLUMNS)
+    return safe_frame(out.reset_index(drop=True))
+
+
+def data_uri(frame: pd.DataFrame, source: str, attribution: pd.DataFrame, kind: str) -> str:
+    """A ``data:`` address of the table as CSV (a "Source and licence" column on every row) or XLSX
+    (that column, and an ``attribution`` sheet)."""
+    table = safe_frame(frame.assign(**{"Source and licence": source}))
+    if kind == "csv":
+        body = table.to_csv(index=False).encode("utf-8-sig")
+        return "data:text/csv;charset=utf-8;base64," + base64.b64encode(body).decode("ascii")
+    if kind != "xlsx":
+        raise ValueError(f"kind must be csv or xlsx, not {kind!r}")
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        table.to_excel(xw, sheet_name="data", index=False)
+        safe_frame(attribution).to_excel(xw, sheet_name="attribution", index=False)
+    mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return f"data:{mime};base64," + base64.b64encode(buf.getvalue()).decode("ascii")
