@@ -20,6 +20,7 @@ def build(
     store: Optional[Path] = StoreOpt,
     force: bool = typer.Option(False, help="Rebuild every output even if up to date."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar (for schedulers); the log file still records everything."),
+    self_contained: bool = typer.Option(False, "--self-contained", help="Every page carries its own Leaflet and styles (no assets/ folder)."),
 ) -> None:
     """Build the quarterly profile pack: every locality profile, the county overview, catalogue and exception reports.
 
@@ -29,7 +30,8 @@ def build(
 
     codes = [c.strip() for item in localities or [] for c in item.split(",") if c.strip()] or None
     try:
-        summary = run(config, quarter, localities=codes, jobs_n=jobs, out=out, audience=audience, store=store, progress=not quiet, force=force)
+        summary = run(config, quarter, localities=codes, jobs_n=jobs, out=out, audience=audience, store=store, progress=not quiet, force=force,
+                      self_contained=self_contained)
     except ValidationError as e:
         fail(e, "ingest", code=2)  # bad input never reaches a pack
     except PackError as e:
