@@ -97,3 +97,11 @@ def test_self_contained_pages_carry_their_assets_and_switching_rebuilds(built):
     assert not any(f.startswith("assets/") for f in read_manifest(pack)["files"])
     assert "asset sharing changed" in (pack / "build.log").read_text()
     assert json.loads((pack / "manifest.json").read_text())["outputs"][0]["assets"] == "inline"
+
+
+def test_map_frames_may_load_the_shared_files_from_disk(tmp_path):
+    frame = f'<iframe srcdoc="{escape(MARKED)}" sandbox="allow-scripts"></iframe>'
+    shared, _ = share_assets(frame, tmp_path, tmp_path / "html")
+    assert 'sandbox="allow-scripts allow-same-origin"' in shared
+    assert share_assets('<iframe srcdoc="&lt;p&gt;" sandbox="allow-scripts"></iframe>', tmp_path, tmp_path)[0].endswith(
+        'sandbox="allow-scripts"></iframe>')

@@ -38,7 +38,8 @@ def share_assets(page: str, pack_dir: Path, page_dir: Path) -> tuple[str, dict[s
     """``page`` with repeated assets moved to ``<pack>/assets/`` and linked relatively (file:// keeps working).
 
     Moved: blocks marked ``<style|script data-pack-asset="name">`` (also inside an ``iframe srcdoc``, where they
-    are escaped) and nbconvert's large ``<style>`` blocks (named by digest). Returns the page and the assets it
+    are escaped; such frames get ``allow-same-origin`` so that opened from disk they may load the pack's own
+    files) and nbconvert's large ``<style>`` blocks (named by digest). Returns the page and the assets it
     uses (pack-relative path -> sha256); each asset is written only when missing or different.
     """
     prefix = Path(os.path.relpath(pack_dir / ASSETS, page_dir)).as_posix()
@@ -58,7 +59,9 @@ def share_assets(page: str, pack_dir: Path, page_dir: Path) -> tuple[str, dict[s
         return f'<link rel="stylesheet" href="{href}">' if kind == "style" else f'<script src="{href}"></script>'
 
     page = _MARKED.sub(lambda m: link(m[1], store(m[2], m[3])), page)
-    page = _MARKED_IN_ATTRIBUTE.sub(lambda m: html.escape(link(m[1], store(m[2], html.unescape(m[3])))), page)
+    page, framed = _MARKED_IN_ATTRIBUTE.subn(lambda m: html.escape(link(m[1], store(m[2], html.unescape(m[3])))), page)
+    if framed:  # a sandboxed srcdoc frame has an opaque origin, which Chromium lets read no file:// script
+        page = page.replace(' sandbox="allow-scripts"', ' sandbox="allow-scripts allow-same-origin"')
 
     def page_style(m: re.Match) -> str:
         if len(m[1]) < SHARED_STYLE_BYTES:
