@@ -51,12 +51,15 @@ def child_build(pack_dir: Path, jobs_n: int) -> int:
     return build_pack(fixture_jobs(pack_dir), pack_dir, jobs_n=jobs_n, progress=False, package=package).exit_code
 
 
+PLACES: dict = {}
+
+
 def _recorded_runs(pack_dir: Path) -> list[tuple[Path, dict, str]]:
     """(notebook, parameters with absolute paths, name) of every output the pack's manifest records."""
     from observatory.publish.places import Places
 
     outputs = json.loads((pack_dir / "manifest.json").read_text())["outputs"]
-    where = Places.for_pack(pack_dir)  # the manifest records the pack as "." and package folders by label
+    where = Places.for_pack(pack_dir, PLACES)  # the manifest records the pack as "." and other folders by label
 
     def absolute(value):
         if not isinstance(value, str):
@@ -77,6 +80,8 @@ def child_plain(pack_dir: Path) -> int:
 def child_floor(pack_dir: Path) -> int:
     """The floor: the same notebooks and parameters on ONE warm kernel, cells sent straight to it; no papermill,
     no notebook or HTML written, no manifest or zip. Prints the seconds with and without the kernel's start."""
+    from jupyter_core.utils import run_sync
+
     from observatory.publish.runner import WarmKernel
 
     runs = _recorded_runs(pack_dir)
@@ -89,7 +94,8 @@ def child_floor(pack_dir: Path) -> int:
         for notebook, params, _ in runs:
             kernel.reset(str(Path(notebook).parent))
             for source in _cells(notebook, params):
-                reply = kernel.kc.execute_interactive(source, store_history=False, timeout=600, output_hook=lambda msg: None)
+                reply = run_sync(kernel.kc.execute_interactive)(source, store_history=False, timeout=600,
+                                                                output_hook=lambda msg: None)
                 if reply["content"].get("status") != "ok":
                     raise SystemExit(f"floor run failed in {notebook}: {reply['content'].get('evalue')}")
     finally:
@@ -165,6 +171,12 @@ def main() -> None:
     args = ap.parse_args()
     if args.child == "build":
         raise SystemExit(child_build(Path(args.pack_dir), args.jobs))
+    if args.child and args.store:  # the folders the manifest records by label: <config>, <store>, ...
+        from observatory.config import load_config
+        from observatory.publish.plan import places
+        from observatory.store import Store
+
+        PLACES.update(places(load_config(args.config), Store(args.store)))
     if args.child == "plain":
         raise SystemExit(child_plain(Path(args.pack_dir)))
     if args.child == "floor":
@@ -202,11 +214,12 @@ def main() -> None:
         n = len(json.loads((Path(tmp) / "cold0" / QUARTER / "manifest.json").read_text())["outputs"])
         pack0 = Path(tmp) / "cold0" / QUARTER
         me = [sys.executable, str(Path(__file__).resolve())]
+        labels = ["--config", args.config, "--store", str(store)] if real else []
         floor, floor_exec = [], []
         for _ in range(args.floor_repeat):
-            floor.append(run(me + ["--child", "floor", "--pack-dir", str(pack0)]))
+            floor.append(run(me + ["--child", "floor", "--pack-dir", str(pack0)] + labels))
             floor_exec.append(json.loads(LAST_OUTPUT["stdout"].strip().splitlines()[-1])["execution"])
-        plain = [run(me + ["--child", "plain", "--pack-dir", str(pack0)]) for _ in range(args.baseline_repeat)]
+        plain = [run(me + ["--child", "plain", "--pack-dir", str(pack0)] + labels) for _ in range(args.baseline_repeat)]
         spent = [ln.split("time spent: ", 1)[1] for ln in (pack0 / "build.log").read_text().splitlines() if "time spent: " in ln]
         sizes = {"shared assets": pack_sizes(pack0)}
         if real and not args.no_sizes:
