@@ -64,7 +64,9 @@ def _recorded_runs(pack_dir: Path) -> list[tuple[Path, dict, str]]:
     def absolute(value):
         if not isinstance(value, str):
             return value
-        return str(pack_dir / value[2:]) if value.startswith("./") else str(where.resolve(value)) if value.startswith("<") else value
+        if value == "." or value.startswith("./"):
+            return str(pack_dir / value[2:])
+        return str(where.resolve(value)) if value.startswith("<") else value
 
     return [(where.resolve(o["notebook"]), {k: absolute(v) for k, v in o["parameters"].items()}, o["name"]) for o in outputs]
 
