@@ -19,7 +19,7 @@ from observatory.errors import Report, ValidationError
 
 VALUES = "values.parquet"
 LOG = "ingests.json"
-SOURCES = "sources.json"
+SOURCES = "ingested-files.json"
 """Each ingested source file's digest (its bytes and how it was read): the same digest again reads nothing."""
 
 
