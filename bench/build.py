@@ -51,23 +51,71 @@ def child_build(pack_dir: Path, jobs_n: int) -> int:
     return build_pack(fixture_jobs(pack_dir), pack_dir, jobs_n=jobs_n, progress=False, package=package).exit_code
 
 
-def child_plain(pack_dir: Path) -> int:
-    from observatory.publish.runner import run_plain_papermill
+PLACES: dict = {}
 
+
+def _recorded_runs(pack_dir: Path) -> list[tuple[Path, dict, str]]:
+    """(notebook, parameters with absolute paths, name) of every output the pack's manifest records."""
     from observatory.publish.places import Places
 
     outputs = json.loads((pack_dir / "manifest.json").read_text())["outputs"]
-    where = Places.for_pack(pack_dir)  # the manifest records the pack as "." and package folders by label
+    where = Places.for_pack(pack_dir, PLACES)  # the manifest records the pack as "." and other folders by label
 
     def absolute(value):
         if not isinstance(value, str):
             return value
-        return str(pack_dir / value[2:]) if value.startswith("./") else str(where.resolve(value)) if value.startswith("<") else value
+        if value == "." or value.startswith("./"):
+            return str(pack_dir / value[2:])
+        return str(where.resolve(value)) if value.startswith("<") else value
+
+    return [(where.resolve(o["notebook"]), {k: absolute(v) for k, v in o["parameters"].items()}, o["name"]) for o in outputs]
+
+
+def child_plain(pack_dir: Path) -> int:
+    from observatory.publish.runner import run_plain_papermill
 
     work = pack_dir.parent / "plain"
-    run_plain_papermill([(where.resolve(o["notebook"]), {k: absolute(v) for k, v in o["parameters"].items()},
-                          work / f"{o['name']}.ipynb") for o in outputs])
+    run_plain_papermill([(nb, params, work / f"{name}.ipynb") for nb, params, name in _recorded_runs(pack_dir)])
     return 0
+
+
+def child_floor(pack_dir: Path) -> int:
+    """The floor: the same notebooks and parameters on ONE warm kernel, cells sent straight to it; no papermill,
+    no notebook or HTML written, no manifest or zip. Prints the seconds with and without the kernel's start."""
+    from jupyter_core.utils import run_sync
+
+    from observatory.publish.runner import WarmKernel
+
+    runs = _recorded_runs(pack_dir)
+    t0 = time.perf_counter()
+    kernel = WarmKernel()
+    kernel.launch()
+    kernel.connect()
+    started = time.perf_counter()
+    try:
+        for notebook, params, _ in runs:
+            kernel.reset(str(Path(notebook).parent))
+            for source in _cells(notebook, params):
+                reply = run_sync(kernel.kc.execute_interactive)(source, store_history=False, timeout=600,
+                                                                output_hook=lambda msg: None)
+                if reply["content"].get("status") != "ok":
+                    raise SystemExit(f"floor run failed in {notebook}: {reply['content'].get('evalue')}")
+    finally:
+        kernel.shutdown()
+    print(json.dumps({"total": time.perf_counter() - t0, "execution": time.perf_counter() - started}))
+    return 0
+
+
+def _cells(notebook: Path, params: dict) -> list[str]:
+    """The notebook's code cells with the parameters injected after its parameters cell, as papermill does."""
+    cells, injected = [], "\n".join(f"{k} = {v!r}" for k, v in params.items())
+    for cell in json.loads(Path(notebook).read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        cells.append("".join(cell["source"]))
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            cells.append(injected)
+    return cells
 
 
 LAST_OUTPUT = {"text": ""}
@@ -81,6 +129,7 @@ def run(cmd: list[str]) -> float:
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit(f"benchmark step failed (exit code {proc.returncode}): {' '.join(cmd)}")
     LAST_OUTPUT["text"] = " ".join((proc.stdout + proc.stderr).split())
+    LAST_OUTPUT["stdout"] = proc.stdout
     return seconds
 
 
@@ -97,6 +146,17 @@ def engine_seconds(pack_dir: Path) -> tuple[float, str]:
     return float(m.group(2)), m.group(1)
 
 
+def pack_sizes(pack_dir: Path) -> dict[str, int]:
+    """Bytes of the pack folder, its zip, its shared assets and its locality-profile pages."""
+    files = [p for p in pack_dir.rglob("*") if p.is_file()]
+    pages = sorted(p.stat().st_size for p in (pack_dir / "html").glob("*.html")
+                   if not p.stem.startswith(("overview", "county", "catalogue", "exception")))
+    return {"pack": sum(p.stat().st_size for p in files), "files": len(files),
+            "zip": (pack_dir.parent / f"{pack_dir.name}.zip").stat().st_size,
+            "assets": sum(p.stat().st_size for p in (pack_dir / "assets").glob("*")),
+            "page_median": int(statistics.median(pages)) if pages else 0, "page_max": pages[-1] if pages else 0}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3, help="cold builds (median)")
@@ -105,15 +165,24 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2, help="workers")
     ap.add_argument("--config", default="demo", help="configuration for the real notebooks")
     ap.add_argument("--fixture", action="store_true", help="use the fixture notebook even if the real ones exist")
-    ap.add_argument("--child", choices=["build", "plain"], help=argparse.SUPPRESS)
+    ap.add_argument("--floor-repeat", type=int, default=3, help="floor runs: one warm kernel, cells only (median)")
+    ap.add_argument("--no-sizes", action="store_true", help="skip the self-contained build that sizes the pack before sharing")
+    ap.add_argument("--child", choices=["build", "plain", "floor"], help=argparse.SUPPRESS)
     ap.add_argument("--pack-dir", help=argparse.SUPPRESS)
     ap.add_argument("--store", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child == "build":
         raise SystemExit(child_build(Path(args.pack_dir), args.jobs))
+    if args.child and args.store:  # the folders the manifest records by label: <config>, <store>, ...
+        from observatory.config import load_config
+        from observatory.publish.plan import places
+        from observatory.store import Store
+
+        PLACES.update(places(load_config(args.config), Store(args.store)))
     if args.child == "plain":
-        raise SystemExit(child_plain(Path(args.pack_dir), args.config if args.store else None,
-                                     Path(args.store) if args.store else None))
+        raise SystemExit(child_plain(Path(args.pack_dir)))
+    if args.child == "floor":
+        raise SystemExit(child_floor(Path(args.pack_dir)))
 
     real = real_available() and not args.fixture
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
@@ -124,10 +193,10 @@ def main() -> None:
                             "sync_store(load_config(sys.argv[1]), Store(sys.argv[2]))", args.config, str(store)],
                            check=True, cwd=ROOT, capture_output=True)
 
-        def command(out: Path) -> list[str]:
+        def command(out: Path, *extra: str) -> list[str]:
             if real:
-                return [sys.executable, "-m", "observatory.cli", "build", "--config", args.config, "--quarter", QUARTER,
-                        "--out", str(out), "--store", str(store), "--jobs", str(args.jobs), "--quiet"]
+                return [sys.executable, "-c", "from observatory.cli import app; app()", "build", "--config", args.config, "--quarter", QUARTER,
+                        "--out", str(out), "--store", str(store), "--jobs", str(args.jobs), "--quiet", *extra]
             return [sys.executable, str(Path(__file__).resolve()), "--child", "build", "--pack-dir", str(out / QUARTER),
                     "--jobs", str(args.jobs)]
 
@@ -145,9 +214,19 @@ def main() -> None:
                     noop_engine.append(seconds)
                     noop_counts.append(c)
         n = len(json.loads((Path(tmp) / "cold0" / QUARTER / "manifest.json").read_text())["outputs"])
-        plain = [run([sys.executable, str(Path(__file__).resolve()), "--child", "plain", "--pack-dir", str(Path(tmp) / "cold0" / QUARTER)]
-                     + (["--config", args.config, "--store", str(store)] if real else []))
-                 for _ in range(args.baseline_repeat)]
+        pack0 = Path(tmp) / "cold0" / QUARTER
+        me = [sys.executable, str(Path(__file__).resolve())]
+        labels = ["--config", args.config, "--store", str(store)] if real else []
+        floor, floor_exec = [], []
+        for _ in range(args.floor_repeat):
+            floor.append(run(me + ["--child", "floor", "--pack-dir", str(pack0)] + labels))
+            floor_exec.append(json.loads(LAST_OUTPUT["stdout"].strip().splitlines()[-1])["execution"])
+        plain = [run(me + ["--child", "plain", "--pack-dir", str(pack0)] + labels) for _ in range(args.baseline_repeat)]
+        spent = [ln.split("time spent: ", 1)[1] for ln in (pack0 / "build.log").read_text().splitlines() if "time spent: " in ln]
+        sizes = {"shared assets": pack_sizes(pack0)}
+        if real and not args.no_sizes:
+            run(command(Path(tmp) / "inline", "--self-contained"))
+            sizes["self-contained"] = pack_sizes(Path(tmp) / "inline" / QUARTER)
 
     rebuilt = [c for c in noop_counts if not c.startswith("0 built")]
     med = statistics.median
@@ -159,7 +238,15 @@ def main() -> None:
     print(f"no-op rebuild, median of {len(noop)}: {med(noop):.2f} s [{fmt(noop)}]; engine {med(noop_engine):.2f} s; "
           f"{noop_counts[-1]}" + (f"; NOT a no-op in {len(rebuilt)} run(s) (code edited meanwhile?): {rebuilt}" if rebuilt else ""))
     print(f"plain papermill, sequential, fresh kernel each, median of {len(plain)}: {med(plain):.2f} s [{fmt(plain)}]")
-    print(f"speed-up of the cold build over plain papermill: {med(plain) / med(cold):.1f}x")
+    print(f"floor (one warm kernel, cells only, no papermill/HTML/manifest/zip), median of {len(floor)}: {med(floor):.2f} s "
+          f"[{fmt(floor)}] with its process and kernel start; {med(floor_exec):.2f} s executing")
+    print(f"speed-up of the cold build over plain papermill: {med(plain) / med(cold):.1f}x (target >= 10x)")
+    print(f"cold build / floor: {med(cold) / med(floor):.2f}x (target <= 2x)")
+    print(f"where the cold build's time went (first cold build, build.log): {spent[0] if spent else 'not logged'}")
+    for mode, size in sizes.items():
+        print(f"pack size, {mode}: {size['pack'] / 2**20:.1f} MiB in {size['files']} files, zipped {size['zip'] / 2**20:.1f} MiB; "
+              f"profile page median {size['page_median'] / 1024:.0f} KiB (max {size['page_max'] / 1024:.0f} KiB); "
+              f"assets {size['assets'] / 1024:.0f} KiB")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,8 @@ from observatory.errors import Report, ValidationError
 
 VALUES = "values.parquet"
 LOG = "ingests.json"
+SOURCES = "ingested-files.json"
+"""Each ingested source file's digest (its bytes and how it was read): the same digest again reads nothing."""
 
 
 def _arrow_schema() -> pa.Schema:
@@ -107,10 +109,30 @@ class Store:
         p = self.path / LOG
         return json.loads(p.read_text()) if p.exists() else []
 
-    def merge(self, new: pd.DataFrame, *, description: str = "", files: list[str] | None = None) -> dict[str, int]:
+    def sources(self) -> dict[str, dict]:
+        """Source file name → ``{"sha256", "rows"}`` of the files whose rows the store holds as ingested."""
+        p = self.path / SOURCES
+        if not p.exists() or not self.exists():
+            return {}
+        try:
+            return json.loads(p.read_text())
+        except ValueError:
+            return {}
+
+    def unchanged_sources(self, digests: Mapping[str, str]) -> int | None:
+        """Rows held for ``digests`` (file name → digest) when every file was ingested with that digest, else None."""
+        known = self.sources()
+        if not digests or any(known.get(f, {}).get("sha256") != d for f, d in digests.items()):
+            return None
+        return sum(int(known[f].get("rows", 0)) for f in digests)
+
+    def merge(self, new: pd.DataFrame, *, description: str = "", files: list[str] | None = None,
+              digests: Mapping[str, str] | None = None) -> dict[str, int]:
         """Add ``new`` rows; a row with the key of an existing one replaces it. Written atomically.
 
         Returns counts of rows added, replaced and unchanged. Re-ingesting the same file changes nothing.
+        ``digests`` (file name → digest) are recorded so the same files can be recognised before reading;
+        a file some of whose rows were replaced by other files loses its record.
         """
         new = conform(new)
         try:
@@ -118,6 +140,7 @@ class Store:
         except OSError as e:
             raise self._not_writable(e) from e
         old = self.read()
+        records = {f: r for f, r in self.sources().items() if f not in (digests or {})}
         if len(old):
             new_keys = _key_hash(new)
             old_keys = _key_hash(old)
@@ -129,18 +152,30 @@ class Store:
             replaced = int(new_hit.sum()) - unchanged
             added = int(len(new) - new_hit.sum())
             if replaced == 0 and added == 0:
+                self._record_sources(records, new, digests)
                 return {"added": 0, "replaced": 0, "unchanged": unchanged}
+            overwritten = set(old.loc[hit, "source_file"].unique()) - set(digests or {})
+            records = {f: r for f, r in records.items() if f not in overwritten}
             combined = pd.concat([old[~hit], new], ignore_index=True)
         else:
             combined, added, replaced, unchanged = new, len(new), 0, 0
         rows = len(combined)
         self._check_writable()
         write_atomic(self.values_path, lambda tmp: _write_by_indicator(combined, tmp))
-        entry = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "description": description,
+        entry = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "description": description,
                  "files": files or [], "added": added, "replaced": replaced, "unchanged": unchanged, "rows": rows}
         log = self.log() + [entry]
         write_atomic(self.path / LOG, json.dumps(log, indent=1))
+        self._record_sources(records, new, digests)
         return {"added": added, "replaced": replaced, "unchanged": unchanged}
+
+    def _record_sources(self, records: dict[str, dict], new: pd.DataFrame, digests: Mapping[str, str] | None) -> None:
+        if not digests and records == self.sources():
+            return
+        rows = new["source_file"].value_counts()
+        for f, d in (digests or {}).items():
+            records[f] = {"sha256": d, "rows": int(rows.get(f, 0))}
+        write_atomic(self.path / SOURCES, json.dumps(records, indent=1, sort_keys=True))
 
     def summary(self) -> pd.DataFrame:
         """Per indicator: area types, areas, periods and rows."""

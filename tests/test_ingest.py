@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 
 from observatory.cli import app
 from observatory.config import load_config
-from observatory.geo.areas import Geography
-from observatory.ingest.pipeline import check, ingest
-from observatory.ingest.adapters._common import period_sort
-from observatory.store import Store
 from observatory.errors import ValidationError
+from observatory.geo.areas import Geography
+from observatory.ingest.adapters._common import period_sort
+from observatory.ingest.pipeline import check, ingest
+from observatory.store import Store
 
 BAD = Path(__file__).resolve().parent / "fixtures" / "ingest"
 
@@ -154,3 +154,32 @@ def test_wrong_vintage_is_named(shared_data):
         "wrong_vintage_warwickshire.csv, row 3, column 'area_code': wrong vintage: E01035014 is a LSOA 2021 code, not 2011"]
     ok = check(frame.iloc[:1], "x.csv", geo, inds, vintage="2011")
     assert ok.report.ok and ok.frame["vintage"].iloc[0] == "2011"
+
+
+def test_unchanged_files_are_recognised_by_digest_and_not_read(store, mini_config, monkeypatch):
+    import observatory.ingest.pipeline as pipeline
+
+    def refuse(spec):
+        raise AssertionError(f"{spec.file.name} was read although unchanged")
+
+    monkeypatch.setattr(pipeline, "read_source", refuse)
+    before = _snapshot(store)
+    counts = ingest(load_config(mini_config), store)
+    assert counts == {"added": 0, "replaced": 0, "unchanged": len(store.read())}
+    assert _snapshot(store) == before
+
+
+def test_a_changed_or_overwritten_file_is_read_again(store, mini_config, tmp_path):
+    extra = tmp_path / "extra.csv"
+    extra.write_text("indicator_id,area_code,period,numerator,denominator\nsmoking,Z01000001,2024,20,150\n")
+    files = [("tidy", extra, {"dataset": "mini-survey"})]
+    assert ingest(load_config(mini_config), store, sources_ids=[], files=files)["added"] == 1
+    assert ingest(load_config(mini_config), store, sources_ids=[], files=files) == {"added": 0, "replaced": 0, "unchanged": 1}
+    other = tmp_path / "other.csv"  # another file replaces extra.csv's row: extra.csv's digest no longer speaks for it
+    other.write_text("indicator_id,area_code,period,numerator,denominator\nsmoking,Z01000001,2024,25,150\n")
+    ingest(load_config(mini_config), store, sources_ids=[], files=[("tidy", other, {"dataset": "mini-survey"})])
+    assert ingest(load_config(mini_config), store, sources_ids=[], files=files)["replaced"] == 1
+    v = store.read(indicators=["smoking"])
+    assert v.loc[(v["area_code"] == "Z01000001") & (v["period"] == "2024"), "numerator"].tolist() == [20]
+    extra.write_text("indicator_id,area_code,period,numerator,denominator\nsmoking,Z01000001,2024,21,150\n")
+    assert ingest(load_config(mini_config), store, sources_ids=[], files=files)["replaced"] == 1

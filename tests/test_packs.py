@@ -15,8 +15,19 @@ import pytest
 
 import observatory
 from observatory.publish import engine
-from observatory.publish.engine import (EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, Job, PackError, PackLocked, file_digest,
-                                        package_fingerprint, read_manifest, up_to_date)
+from observatory.publish.engine import (
+    EXIT_FAILED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Job,
+    PackError,
+    PackLocked,
+    file_digest,
+    package_fingerprint,
+    read_manifest,
+    up_to_date,
+)
 from observatory.publish.index import write_index
 
 NOTEBOOKS = Path(__file__).resolve().parent / "fixtures" / "notebooks"
@@ -99,7 +110,10 @@ def test_manifest_records_each_output(mixed):
     assert north["package_version"] == observatory.__version__
     assert north["notebook_sha256"] == sha(OK)
     assert north["status"] == "ok" and north["error"] is None and north["seconds"] > 0
-    assert north["files"] == {rel: sha(pack / rel) for rel in ("notebooks/north.ipynb", "html/north.html", "downloads/north.csv")}
+    own = {rel: sha(pack / rel) for rel in ("notebooks/north.ipynb", "html/north.html", "downloads/north.csv")}
+    shared = {rel: sha(pack / rel) for rel in north["files"] if rel.startswith("assets/")}  # styles every page links
+    assert north["files"] == own | shared and shared
+    assert all(f'href="../{rel}"' in (pack / "html" / "north.html").read_text() for rel in shared)
     assert (pack / "downloads" / "south.csv").read_text() == "name,value\nsouth,42\n"
     east = by_name["east"]
     assert east["status"] == "failed" and east["error"]["ename"] == "ValueError" and east["error"]["cell"] is not None

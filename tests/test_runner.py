@@ -1,9 +1,8 @@
 """Warm-kernel workers: namespace reset, working folder, failures, dead kernels and cell timeouts."""
 from __future__ import annotations
 
-import re
-
 import json
+import re
 from pathlib import Path
 
 import pytest

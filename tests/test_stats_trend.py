@@ -159,3 +159,24 @@ def test_slope_is_the_change_in_value_per_period():
     result = recent_trend(series(steady, "s", "crude_rate", "high_is_good"), ["indicator_id"])
     assert result["slope"][0] == pytest.approx(2.0)
     assert result["trend_judgement"][0] == "improving"
+
+
+def test_row_order_does_not_change_any_result():
+    """Series in runs (the store's order), shuffled, reversed or split into several runs: the same results, bit for bit."""
+    rng = np.random.default_rng(5)
+    n_series, periods = 400, 7
+    gid = np.repeat(np.arange(n_series), periods)
+    den = rng.integers(100, 5000, len(gid)).astype(float)
+    num = rng.binomial(den.astype(np.int64), 0.2).astype(float)
+    num[rng.random(len(gid)) < 0.05] = np.nan
+    value = num / den * 100
+    frame = pd.DataFrame({"indicator_id": np.where(gid % 2 == 0, "P", "R") + (gid % 7).astype(str),
+                          "area_code": (gid // 7).astype(str), "period_sort": np.tile(np.arange(periods), n_series),
+                          "numerator": num, "denominator": den, "value": value, "lower95": value * 0.9,
+                          "upper95": value * 1.1, "value_type": np.where(gid % 2 == 0, "proportion", "crude_rate"),
+                          "polarity": "low_is_good"})
+    keys = ["indicator_id", "area_code"]
+    expected = recent_trend(frame.sort_values(keys + ["period_sort"]), keys)
+    split = pd.concat([frame.iloc[::2], frame.iloc[1::2]])
+    for variant in (frame, frame.sample(frac=1, random_state=1), frame.iloc[::-1], split):
+        pd.testing.assert_frame_equal(recent_trend(variant, keys), expected, check_exact=True)

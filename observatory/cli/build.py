@@ -25,6 +25,7 @@ def build(
     scheduler: Optional[str] = typer.Option(None, help="National build: join this Dask scheduler (tcp://HOST:8786) instead of a LocalCluster."),
     workers: int = typer.Option(2, help="National build: LocalCluster workers (one warm kernel each)."),
     by: str = typer.Option("msoa", "--national-localities", help="National build: msoa or districts as each authority's localities."),
+    self_contained: bool = typer.Option(False, "--self-contained", help="Every page carries its own Leaflet and styles (no assets/ folder)."),
 ) -> None:
     """Build the quarterly profile pack: every locality profile, the county overview, catalogue and exception reports.
 
@@ -37,7 +38,8 @@ def build(
 
     codes = [c.strip() for item in localities or [] for c in item.split(",") if c.strip()] or None
     try:
-        summary = run(config, quarter, localities=codes, jobs_n=jobs, out=out, audience=audience, store=store, progress=not quiet, force=force)
+        summary = run(config, quarter, localities=codes, jobs_n=jobs, out=out, audience=audience, store=store, progress=not quiet, force=force,
+                      self_contained=self_contained)
     except ValidationError as e:
         fail(e, "ingest", code=2)  # bad input never reaches a pack
     except PackError as e:

@@ -1,22 +1,24 @@
 """Ingestion: source files → validated tidy rows → the store, all or nothing."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from observatory.ingest import adapters as sources
+from observatory._core.digests import sha256_file, sha256_json
 from observatory.config import Config, SourceSpec, load_config
+from observatory.errors import Report
 from observatory.geo.areas import Geography
-from observatory.metadata.indicators import read_indicators
+from observatory.ingest import adapters as sources
 from observatory.ingest.adapters import ROW
 from observatory.ingest.adapters._common import period_sort
-from observatory.store import Store
-from observatory.errors import Report
 from observatory.ingest.checks import check_values
+from observatory.metadata.indicators import read_indicators
+from observatory.store import Store
 
 NUMERIC = ["numerator", "denominator", "value", "lower95", "upper95", "lower998", "upper998"]
 
@@ -182,8 +184,6 @@ def ingest(config: Config | str, store: Store | None = None, *, sources_ids: lis
     """
     cfg = config if isinstance(config, Config) else load_config(config)
     store = store or Store(cfg.store_dir())
-    geo = Geography(cfg)
-    indicators = read_indicators(cfg.indicators_file)
     specs = [s for s in cfg.sources if sources_ids is None or s.id in sources_ids]
     if sources_ids:
         unknown = set(sources_ids) - {s.id for s in specs}
@@ -192,6 +192,29 @@ def ingest(config: Config | str, store: Store | None = None, *, sources_ids: lis
     for adapter, path, options in files or []:
         opts = dict(options)
         specs.append(SourceSpec(Path(path).name, adapter, Path(path), opts.pop("dataset", ""), opts))
+    digests = source_digests(specs, cfg)
+    held = store.unchanged_sources(digests) if digests else None
+    if held is not None:  # every file as it was last ingested: nothing to read
+        return {"added": 0, "replaced": 0, "unchanged": held}
+    geo = Geography(cfg)
+    indicators = read_indicators(cfg.indicators_file)
     checked = prepare(specs, geo, indicators, progress=progress)
     checked.report.raise_if_problems()
-    return store.merge(checked.frame, description=f"ingest {cfg.name}", files=[str(s.file.name) for s in specs])
+    return store.merge(checked.frame, description=f"ingest {cfg.name}", files=[str(s.file.name) for s in specs],
+                       digests=digests)
+
+
+def source_digests(specs: Iterable[SourceSpec], cfg: Config) -> dict[str, str]:
+    """File name → a digest of the file's bytes, how it is read and what it is checked against ({} if one is missing).
+
+    The indicator metadata and the geography section count: a change to either may change what a file's rows are.
+    """
+    context = {"indicators": sha256_file(cfg.indicators_file) if cfg.indicators_file.is_file() else "absent",
+               "geography": cfg.geography}
+    out = {}
+    for spec in specs:
+        if not spec.file.is_file() or spec.file.name in out:
+            return {}
+        out[spec.file.name] = sha256_json({"file": sha256_file(spec.file), "adapter": spec.adapter,
+                                           "dataset": spec.dataset, "options": spec.options, **context})
+    return out

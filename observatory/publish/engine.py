@@ -26,19 +26,42 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping
 
 from observatory._core.digests import sha256_bytes, sha256_file
 from observatory.errors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, PackError, PackLocked  # noqa: F401
-from observatory.publish.jobs import (BuildSummary, Job, JobResult, file_digest, job_key, package_fingerprint,  # noqa: F401
-                                      package_version, plain)
-from observatory.publish.manifest import (DOWNLOADS, HTML, INDEX, LOCK, LOG, MANIFEST, MANIFEST_FORMAT, NOTEBOOKS,  # noqa: F401
-                                          error_text, files_intact, inventory, read_manifest, write_manifest, zip_pack,
-                                          zip_path)
+from observatory.publish.export import ASSETS
+from observatory.publish.jobs import (  # noqa: F401
+    BuildSummary,
+    Job,
+    JobResult,
+    file_digest,
+    job_key,
+    package_fingerprint,
+    package_version,
+    plain,
+)
+from observatory.publish.manifest import (  # noqa: F401
+    DOWNLOADS,
+    HTML,
+    INDEX,
+    LOCK,
+    LOG,
+    MANIFEST,
+    MANIFEST_FORMAT,
+    NOTEBOOKS,
+    error_text,
+    files_intact,
+    inventory,
+    read_manifest,
+    write_manifest,
+    zip_pack,
+    zip_path,
+)
 from observatory.publish.places import Places
 from observatory.publish.runner import run_tasks
 
@@ -101,7 +124,7 @@ class _Log:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # --------------------------------------------------------------------------- build
@@ -183,6 +206,8 @@ def _stale_reason(prev: Mapping | None, entry: Mapping, pack_dir: Path, cache: d
         return "new"
     if prev.get("status") != "ok":
         return "failed before"
+    if prev.get("assets", "inline") != entry.get("assets", "inline"):
+        return "asset sharing changed"
     if prev.get("key") != entry["key"]:
         for field_, why in (("package_source_sha256", "code changed"), ("package_version", "code changed"),
                             ("notebook_sha256", "notebook changed"), ("depends", "data changed"),
@@ -222,7 +247,7 @@ def build_pack(jobs: Iterable[Job], pack_dir: Path | str, *, jobs_n: int | None 
                extra_files: Iterable[Path] | Mapping[str, Path] = (), progress: bool = True, timeout: float = 300,
                start_timeout: float = 60, force: bool = False, kernel_name: str = "python3",
                package: Mapping[str, str] | None = None, index: IndexPage | None = None,
-               places: Mapping[str, Path | str] | None = None) -> BuildSummary:
+               places: Mapping[str, Path | str] | None = None, self_contained: bool = False) -> BuildSummary:
     """Build (or bring up to date) the pack in ``pack_dir`` from ``jobs``.
 
     Notebooks run on ``jobs_n`` worker processes (default: CPU count), each with one warm kernel.
@@ -233,7 +258,8 @@ def build_pack(jobs: Iterable[Job], pack_dir: Path | str, *, jobs_n: int | None 
     (default ``package_fingerprint()``: version and source digest, so editing observatory rebuilds
     everything; pass ``{"version": ...}`` to key on the version alone). ``places`` (label → folder)
     names the folders recorded by label rather than by path (the pack itself is ``.``). ``force``
-    rebuilds every job. Raises ``PackError`` (exit code 2) for unusable jobs and ``PackLocked`` (3)
+    rebuilds every job. Pages link the assets they all repeat from ``<pack>/assets/`` unless
+    ``self_contained`` (every page then carries its own copy). Raises ``PackError`` (exit code 2) for unusable jobs and ``PackLocked`` (3)
     when another build runs.
     """
     jobs = list(jobs)
@@ -250,7 +276,8 @@ def build_pack(jobs: Iterable[Job], pack_dir: Path | str, *, jobs_n: int | None 
         try:
             return _build(jobs, pack_dir, jobs_n=jobs_n, meta=dict(meta or {}), extra_files=extra_files, log=log,
                           progress=progress, timeout=timeout, start_timeout=start_timeout, force=force,
-                          kernel_name=kernel_name, package=dict(package or package_fingerprint()), index=index, where=where)
+                          kernel_name=kernel_name, package=dict(package or package_fingerprint()), index=index, where=where,
+                          assets="inline" if self_contained else "shared")
         except BaseException as exc:
             log(f"build aborted: {type(exc).__name__}: {exc}")
             raise
@@ -258,7 +285,7 @@ def build_pack(jobs: Iterable[Job], pack_dir: Path | str, *, jobs_n: int | None 
             log.close()
 
 
-def _plan_entries(jobs, pack_dir, prev_outputs, *, force, package, where, log):
+def _plan_entries(jobs, pack_dir, prev_outputs, *, force, package, where, log, assets="shared"):
     """Each job's manifest entry; the up-to-date ones' results; the tasks to run; why they run."""
     sources = {p: Path(p).read_bytes() for p in {Path(j.notebook).resolve() for j in jobs}}
     nb_sha = {p: sha256_bytes(b) for p, b in sources.items()}
@@ -272,7 +299,7 @@ def _plan_entries(jobs, pack_dir, prev_outputs, *, force, package, where, log):
                  "notebook_sha256": nb_sha[src], "parameters": where.scrub_value(plain(job.parameters, job.name)),
                  "depends": job.depends, "package_version": package.get("version"),
                  "package_source_sha256": package.get("source_sha256"), "outputs": list(job.outputs),
-                 "key": job_key(job, nb_sha[src], package)}
+                 "key": job_key(job, nb_sha[src], package), "assets": assets}
         prev = prev_outputs.get(job.name)
         reason = "forced" if force else _stale_reason(prev, entry, pack_dir, cache)
         if reason is None:
@@ -293,6 +320,7 @@ def _plan_entries(jobs, pack_dir, prev_outputs, *, force, package, where, log):
                       "title": entry["title"], "pack_dir": str(pack_dir), "outputs": list(job.outputs),
                       "out_notebook": str(pack_dir / NOTEBOOKS / f"{job.name}.ipynb"),
                       "out_html": str(pack_dir / HTML / f"{job.name}.html"), "places": where.as_list(),
+                      "assets": assets == "shared",
                       "metadata": {k: entry[k] for k in ("name", "depends", "notebook_sha256", "package_version", "key")}})
     return entries, results, tasks, reasons, cache
 
@@ -310,11 +338,16 @@ def _prune(prev_outputs, entries, pack_dir, log) -> list[str]:
                 p.unlink()
                 pruned.append(rel)
         log(f"removed outputs of {name!r} (no longer a job)")
+    for p in sorted((pack_dir / ASSETS).glob("*")):  # shared assets no page links any more
+        rel = p.relative_to(pack_dir).as_posix()
+        if p.is_file() and rel not in claimed:
+            p.unlink()
+            pruned.append(rel)
     return pruned
 
 
 def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout, start_timeout, force, kernel_name, package,
-           index, where):
+           index, where, assets="shared"):
     t0 = time.perf_counter()
     started = _now()
     log(f"build started: {len(jobs)} jobs, pack {pack_dir.name}, {jobs_n} workers" + (", forced" if force else ""))
@@ -324,16 +357,18 @@ def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout,
     prev_outputs = {o["name"]: o for o in (previous or {}).get("outputs", []) if isinstance(o, dict) and "name" in o}
     changed_extra = _copy_extra(extra_files, pack_dir)
     entries, results, tasks, reasons, cache = _plan_entries(jobs, pack_dir, prev_outputs, force=force, package=package,
-                                                            where=where, log=log)
+                                                            where=where, log=log, assets=assets)
     log(f"{len(results) - sum(r.status == 'failed' for r in results.values())} up to date, {len(tasks)} to build"
         + (" (" + ", ".join(f"{why}: {n}" for why, n in reasons.items()) + ")" if reasons else ""))
 
     # longest first (by the previous build's timings; new jobs first): the last job to start ends soonest
     tasks.sort(key=lambda t: -(prev_outputs.get(t["name"], {}).get("seconds") or float("inf")))
-    kernels = 0
+    kernels, spent = 0, {}
     if tasks:
-        kernels = _run(tasks, entries, results, pack_dir, cache, log, jobs_n=jobs_n, progress=progress,
-                       timeout=timeout, start_timeout=start_timeout, kernel_name=kernel_name)
+        run_started = time.perf_counter()
+        kernels, spent = _run(tasks, entries, results, pack_dir, cache, log, jobs_n=jobs_n, progress=progress,
+                              timeout=timeout, start_timeout=start_timeout, kernel_name=kernel_name)
+        spent["notebooks (wall)"] = time.perf_counter() - run_started
         where.scrub_file(pack_dir / LOG)  # workers' and kernels' own stderr may name the machine's folders
     pruned = _prune(prev_outputs, entries, pack_dir, log)
 
@@ -347,6 +382,7 @@ def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout,
                  and archive.exists())
     written = not unchanged
     if written:
+        mark = time.perf_counter()
         manifest = {"format": MANIFEST_FORMAT, "build": _build_info(meta, started, finished, jobs_n, kernel_name, package, where),
                     "outputs": outputs, "files": files}
         if index is not None:
@@ -354,10 +390,15 @@ def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout,
             cache.clear()  # the index page and the pages it writes (definitions, methods) are new
             manifest["files"] = inventory(pack_dir, cache)
         write_manifest(pack_dir, manifest)
+        spent["index and manifest"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         zip_pack(pack_dir, manifest)
+        spent["zip"] = time.perf_counter() - mark
         log(f"wrote {INDEX + ', ' if index else ''}{MANIFEST} ({len(manifest['files'])} files) and {archive.name}")
     else:
         log("nothing changed: manifest and archive left as they are")
+    if spent:
+        log("time spent: " + ", ".join(f"{what} {seconds:.2f} s" for what, seconds in spent.items()))
     ordered = [results[j.name] for j in jobs]
     summary = BuildSummary(pack_dir, ordered, started, _now(), round(time.perf_counter() - t0, 3), pack_dir / MANIFEST,
                            archive, kernels_started=kernels, written=written)
@@ -366,13 +407,16 @@ def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout,
     return summary
 
 
-def _run(tasks, entries, results, pack_dir, cache, log, *, jobs_n, progress, timeout, start_timeout, kernel_name) -> int:
+def _run(tasks, entries, results, pack_dir, cache, log, *, jobs_n, progress, timeout, start_timeout,
+         kernel_name) -> tuple[int, dict[str, float]]:
+    """Run the tasks; log each one's time and phases. Returns kernels started and seconds per phase, summed."""
     bar = None
     if progress:
         from tqdm.auto import tqdm  # third-party; only a build that runs notebooks shows a bar
 
         bar = tqdm(total=len(tasks), unit="notebook", desc=f"pack {pack_dir.name}", leave=False)
     kernels, repeated = 0, 0
+    spent: dict[str, float] = {}
     seen_warnings: set[str] = set()
     try:
         for res in run_tasks(tasks, workers=jobs_n, timeout=timeout, start_timeout=start_timeout, kernel_name=kernel_name,
@@ -392,8 +436,12 @@ def _run(tasks, entries, results, pack_dir, cache, log, *, jobs_n, progress, tim
                     log(f"warning {res['name']}: {w}")
                 else:
                     repeated += 1
+            phases = res.get("phases") or {}
+            for what, seconds in phases.items():
+                spent[f"{what} (summed)"] = spent.get(f"{what} (summed)", 0.0) + seconds
+            detail = " (" + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items()) + ")" if phases else ""
             if ok:
-                log(f"built {res['name']} in {res['seconds']:.2f} s")
+                log(f"built {res['name']} in {res['seconds']:.2f} s{detail}")
             else:
                 log(f"FAILED {res['name']} after {res['seconds']:.2f} s: {error_text(res['error'])}"
                     + (" (kernel restarted)" if res.get("kernel_restarted") else ""))
@@ -405,7 +453,7 @@ def _run(tasks, entries, results, pack_dir, cache, log, *, jobs_n, progress, tim
             bar.close()
     if repeated:
         log(f"{repeated} repeated warning(s) not shown again")
-    return kernels
+    return kernels, spent
 
 
 def _distribution(dist: str) -> str | None:

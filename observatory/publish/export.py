@@ -7,11 +7,15 @@ papermill and nbconvert are imported when first used (they cost ~0.5–2 s, see 
 """
 from __future__ import annotations
 
+import html
 import logging
+import os
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
+from observatory._core.digests import sha256_bytes
 from observatory._core.files import write_atomic
 from observatory._core.resources import resource
 
@@ -20,6 +24,52 @@ ENGINE = "observatory-warm"
 CDN_SCRIPT = re.compile(r'<script src="https?://[^"]*">\s*</script>')
 _IMG_WITHOUT_ALT = re.compile(r"<img(?![^>]*\balt=)")
 _FOCUSABLE_DIV = re.compile(r'(<div class="[^"]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"]*"[^>]*?)>')
+
+
+ASSETS = "assets"
+"""The pack folder holding what every page repeats (Leaflet, the notebook styles), written once."""
+_MARKED = re.compile(r'<(style|script) data-pack-asset="([A-Za-z0-9_.-]+)">(.*?)</\1>', re.S)
+_MARKED_IN_ATTRIBUTE = re.compile(r'&lt;(style|script) data-pack-asset=&#34;([A-Za-z0-9_.-]+)&#34;&gt;(.*?)&lt;/\1&gt;', re.S)
+_PAGE_STYLE = re.compile(r'<style type="text/css">(.*?)</style>', re.S)
+SHARED_STYLE_BYTES = 2048
+"""A page's own ``<style>`` block at least this long is shared (nbconvert's theme); smaller ones stay inline."""
+
+
+def share_assets(page: str, pack_dir: Path, page_dir: Path) -> tuple[str, dict[str, str]]:
+    """``page`` with repeated assets moved to ``<pack>/assets/`` and linked relatively (file:// keeps working).
+
+    Moved: blocks marked ``<style|script data-pack-asset="name">`` (also inside an ``iframe srcdoc``, where they
+    are escaped; such frames get ``allow-same-origin`` so that opened from disk they may load the pack's own
+    files) and nbconvert's large ``<style>`` blocks (named by digest). Returns the page and the assets it
+    uses (pack-relative path -> sha256); each asset is written only when missing or different.
+    """
+    prefix = Path(os.path.relpath(pack_dir / ASSETS, page_dir)).as_posix()
+    used: dict[str, str] = {}
+
+    def store(name: str, text: str) -> str:
+        data = text.encode("utf-8")
+        digest = sha256_bytes(data)
+        target = pack_dir / ASSETS / name
+        if not (target.is_file() and sha256_bytes(target.read_bytes()) == digest):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(target, data)
+        used[f"{ASSETS}/{name}"] = digest
+        return f"{prefix}/{name}"
+
+    def link(kind: str, href: str) -> str:
+        return f'<link rel="stylesheet" href="{href}">' if kind == "style" else f'<script src="{href}"></script>'
+
+    page = _MARKED.sub(lambda m: link(m[1], store(m[2], m[3])), page)
+    page, framed = _MARKED_IN_ATTRIBUTE.subn(lambda m: html.escape(link(m[1], store(m[2], html.unescape(m[3])))), page)
+    if framed:  # a sandboxed srcdoc frame has an opaque origin, which Chromium lets read no file:// script
+        page = page.replace(' sandbox="allow-scripts"', ' sandbox="allow-scripts allow-same-origin"')
+
+    def page_style(m: re.Match) -> str:
+        if len(m[1]) < SHARED_STYLE_BYTES:
+            return m[0]
+        return link("style", store(f"page-{sha256_bytes(m[1].encode('utf-8'))[:12]}.css", m[1]))
+
+    return _PAGE_STYLE.sub(page_style, page), used
 
 
 def strip_cdn(page: str) -> str:

@@ -241,7 +241,8 @@ def _check_usage(quarter: str, jobs_n: int | None, out: Path | None) -> None:
 
 def build(config: str | Config = "demo", quarter: str | None = None, *, localities: Iterable[str] | None = None,
           jobs_n: int | None = None, out: Path | None = None, audience: str = "public", store: Path | None = None,
-          progress: bool = True, force: bool = False, timeout: float = 600, sync: bool = True) -> BuildSummary:
+          progress: bool = True, force: bool = False, timeout: float = 600, sync: bool = True,
+          self_contained: bool = False) -> BuildSummary:
     """Build the quarterly pack; returns the engine's BuildSummary. ``sync=False``: the store is shared
     (the national store) and already up to date: never ingest into it from this configuration.
 
@@ -254,7 +255,7 @@ def build(config: str | Config = "demo", quarter: str | None = None, *, localiti
     st = Store(store or cfg.store_dir())
     target = pack_dir(cfg, quarter, audience, out).resolve()
     where = places(cfg, st)
-    inputs = inputs_digest(cfg, quarter, audience, localities, st, out)
+    inputs = inputs_digest(cfg, quarter, audience, localities, st, out) + ("-self-contained" if self_contained else "")
     if not force and (done := up_to_date(target, inputs, places=where)) is not None:
         return done  # nothing changed: no planning, no kernel
     if sync:
@@ -264,12 +265,13 @@ def build(config: str | Config = "demo", quarter: str | None = None, *, localiti
     meta = {"config": cfg.name, "title": f"{cfg.label}: quarterly profile pack {quarter}", "quarter": quarter,
             "audience": audience, "synthetic": cfg.synthetic, "store_digest": st.digest(),
             "localities": sorted(localities) if localities else "all",
-            "inputs": inputs_digest(cfg, quarter, audience, localities, st, out),  # after the sync, which may change the store
+            "inputs": inputs_digest(cfg, quarter, audience, localities, st, out)  # after the sync, which may change the store
+            + ("-self-contained" if self_contained else ""),
             "contents": data_contents(st, _shown_indicators(cfg, audience))}
     previous = pack_dir(cfg, previous_quarter(quarter), audience, out).resolve()
     pages = PackPages(cfg, audience, st, quarter, previous if previous.is_dir() else None)
     return build_pack(jobs, plan.pack_dir, jobs_n=jobs_n, meta=meta, progress=progress, force=force, timeout=timeout,
-                      index=partial(write_index, pages=pages), places=where)
+                      index=partial(write_index, pages=pages), places=where, self_contained=self_contained)
 
 
 def _shown_indicators(cfg: Config, audience: str) -> set[str]:

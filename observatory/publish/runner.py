@@ -28,7 +28,7 @@ from pathlib import Path
 
 from observatory._core.digests import sha256_file
 from observatory._core.files import write_atomic
-from observatory.publish.export import ENGINE, html_exporter, register_warm_engine, render_html, run_notebook
+from observatory.publish.export import ENGINE, html_exporter, register_warm_engine, render_html, run_notebook, share_assets
 from observatory.publish.places import Places
 
 __all__ = ["WarmKernel", "WarmPool", "use_pool", "run_task", "run_tasks", "run_plain_papermill", "sha256_file", "worker_main"]
@@ -176,9 +176,13 @@ def run_task(task: dict, kernel: WarmKernel, exporter, *, timeout: float) -> dic
     pm_log.propagate = False
     error, restarted = None, False
     nb = None
+    phases: dict[str, float] = {}
+    mark = time.perf_counter()
     try:
-        kernel.ensure()
+        kernel.ensure()  # the first task waits here for its kernel to be ready
         kernel.reset(task["cwd"])
+        phases["kernel"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         nb = pm.execute_notebook(
             task["notebook"], str(out_nb), parameters=task["parameters"], engine_name=ENGINE,
             kernel_name=kernel.kernel_name, km=kernel.km, kc=kernel.kc, progress_bar=False,
@@ -195,6 +199,8 @@ def run_task(task: dict, kernel: WarmKernel, exporter, *, timeout: float) -> dic
         restarted = True
     finally:
         pm_log.removeHandler(capture)
+        phases["execution"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     stderr_lines = []
     if nb is not None:
         stderr_lines = [o.get("text", "").strip().splitlines()[0] for c in nb.cells for o in c.get("outputs", [])
@@ -202,19 +208,28 @@ def run_task(task: dict, kernel: WarmKernel, exporter, *, timeout: float) -> dic
     places = Places(task.get("places") or [])
     if out_nb.exists():  # parameters, papermill's paths and tracebacks name the build machine's folders
         places.scrub_file(out_nb)
+    shared: dict[str, str] = {}
     if error is None:
         try:
-            write_atomic(out_html, render_html(nb, exporter, task["title"], places.scrub))
+            page = render_html(nb, exporter, task["title"], places.scrub)
+            if task.get("assets"):
+                page, shared = share_assets(page, pack_dir, out_html.parent)
+            write_atomic(out_html, page)
         except Exception as exc:
             error = {"ename": type(exc).__name__, "evalue": f"HTML export failed: {exc}", "cell": None, "source": ""}
+    phases["html export"] = time.perf_counter() - mark
+    mark = time.perf_counter()
     error = places.scrub_value(error)
     files = [p for p in (out_nb, out_html) if p.exists()] + _output_files(pack_dir, task.get("outputs", []))
+    digests = {p.relative_to(pack_dir).as_posix(): sha256_file(p) for p in dict.fromkeys(files)} | shared
+    phases["hashing"] = time.perf_counter() - mark
     return {
         "name": task["name"],
         "status": "failed" if error else "built",
         "seconds": round(time.perf_counter() - t0, 3),
         "error": error,
-        "files": {p.relative_to(pack_dir).as_posix(): sha256_file(p) for p in dict.fromkeys(files)},
+        "files": digests,
+        "phases": {k: round(v, 3) for k, v in phases.items()},
         "warnings": [places.scrub(w) for w in capture.messages + [f"stderr: {s}" for s in stderr_lines]],
         "kernel_restarted": restarted,
     }

@@ -98,7 +98,7 @@ def compare(value, lower95, upper95, benchmark, polarity, lower998=None, upper99
     def direction(lower, upper):
         lower, upper = _array(lower, n), _array(upper, n)
         known = ~(np.isnan(v) | np.isnan(b) | np.isnan(lower) | np.isnan(upper))
-        return known, np.where(lower > b, 1, np.where(upper < b, -1, 0))
+        return known, np.where(lower > b, np.int8(1), -(upper < b).view(np.int8))
 
     if level == "95":
         known, d = direction(lower95, upper95)
@@ -120,14 +120,30 @@ def compare(value, lower95, upper95, benchmark, polarity, lower998=None, upper99
     return pd.Series(pd.Categorical.from_codes(codes, categories=SINGLE), index=index, name="comparison")
 
 
+def _both_table() -> np.ndarray:
+    """Comparison code by (polarity, strength 0/1/2, direction + 1): the two-level labels' positions in BOTH."""
+    table = np.full((3, 3, 3), 2, dtype=np.int8)
+    for pol in (HIGH, LOW, NONE):
+        for strength in (1, 2):
+            for d in (-1, 1):
+                if pol == NONE:
+                    code = (5 if strength == 2 else 6) if d > 0 else (7 if strength == 1 else 8)
+                else:
+                    good = -d if pol == LOW else d
+                    code = (0 if strength == 2 else 1) if good > 0 else (3 if strength == 1 else 4)
+                table[pol, strength, d + 1] = code
+    return table.ravel()
+
+
+_BOTH = _both_table()
+
+
 def _both(d95: np.ndarray, d998: np.ndarray, pol: np.ndarray, known: np.ndarray, index) -> pd.Series:
-    strength = np.where(d998 != 0, 2, np.where(d95 != 0, 1, 0))
-    d = np.where(d998 != 0, d998, d95)
-    good = np.where(pol == LOW, -d, d)
-    judged = np.select([(good > 0) & (strength == 2), good > 0, (good < 0) & (strength == 1), good < 0],
-                       [0, 1, 3, 4], 2)
-    neutral = np.select([(d > 0) & (strength == 2), d > 0, (d < 0) & (strength == 1), d < 0], [5, 6, 7, 8], 2)
-    codes = np.where(known, np.where(pol == NONE, neutral, judged), 9)
+    strong = d998 != 0
+    d = np.where(strong, d998, d95)
+    strength = np.where(strong, np.int8(2), (d95 != 0).view(np.int8))
+    codes = _BOTH[pol.astype(np.intp) * 9 + strength * 3 + (d + 1)]
+    codes = np.where(known, codes, np.int8(9))
     return pd.Series(pd.Categorical.from_codes(codes, categories=BOTH), index=index, name="comparison")
 
 

@@ -16,7 +16,7 @@ trend is the sign of N.sum(x t) - X.sum(n t) (Fingertips' calculator never sets 
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -57,23 +57,24 @@ def recent_trend(frame: pd.DataFrame, group_by: Sequence[str] | None = None, *, 
                       np.isfinite(x) & np.isfinite(n) & (n > 0) & (x >= 0) & (x <= n),
                       np.isfinite(value) & np.isfinite(lower) & np.isfinite(upper) & (upper > lower))
     usable &= np.isfinite(columns[period_col])
-    grid, n_points = last_points(codes, columns[period_col], usable, n_groups, points)
+    rows, count = _by_group(codes, columns[period_col], usable, n_groups)
+    n_points = np.minimum(count, points)
     full = n_points == points
-    V, L, U, X, N = (np.where(grid >= 0, a[np.maximum(grid, 0)], np.nan) for a in (value, lower, upper, x, n))
+    last = _last_of_full(rows, count, points)  # (groups with `points` usable rows, points): row numbers, oldest first
+    p_all, w_all = full & is_prop, full & ~is_prop
+    p_rows, w_rows = last[is_prop[full]], last[~is_prop[full]]
 
     slope = np.full(n_groups, np.nan)
     chi2 = np.full(n_groups, np.nan)
     stable = np.zeros(n_groups, dtype=bool)
     degenerate = np.zeros(n_groups, dtype=bool)
 
-    p = full & is_prop
-    if p.any():
-        s, c, st, deg = proportion_trend(V[p], X[p], N[p])
-        slope[p], chi2[p], stable[p], degenerate[p] = s, c, st, deg
-    w = full & ~is_prop
-    if w.any():
-        s, c, st = wls_trend(V[w], weights_from_limits(L[w], U[w]))
-        slope[w], chi2[w], stable[w] = s, c, st
+    if p_all.any():
+        s, c, st, deg = proportion_trend(value[p_rows], x[p_rows], n[p_rows])
+        slope[p_all], chi2[p_all], stable[p_all], degenerate[p_all] = s, c, st, deg
+    if w_all.any():
+        s, c, st = wls_trend(value[w_rows], weights_from_limits(lower[w_rows], upper[w_rows]))
+        slope[w_all], chi2[w_all], stable[w_all] = s, c, st
 
     significant = full & ~degenerate & stable & (chi2 > CHI2_CRITICAL)
     trend = np.select([~full | degenerate, significant & (slope > 0), significant & (slope < 0)], [3, 0, 1], 2)
@@ -114,16 +115,41 @@ def _per_group(frame, column, constant, codes, n_groups, convert):
     return np.asarray(convert(pd.Series(uniques, dtype=object).to_numpy()))[codes_last]
 
 
+def _by_group(codes: np.ndarray, period: np.ndarray, usable: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The usable rows sorted once by group then period (ties keep row order), and each group's count.
+
+    Series usually arrive as runs of consecutive rows in period order: then only the runs are sorted.
+    """
+    rows = np.flatnonzero(usable)
+    c, p = codes[rows], period[rows]
+    if len(rows) > 1:
+        same = c[1:] == c[:-1]
+        starts = np.flatnonzero(np.concatenate(([True], ~same)))
+        if not bool(np.all(~same | (p[1:] >= p[:-1]))):
+            rows = rows[np.lexsort((p, c))]
+        elif len(starts) > 1 and not bool(np.all(c[starts[1:]] > c[starts[:-1]])):
+            run_order = np.argsort(c[starts], kind="stable")
+            lengths = np.diff(np.append(starts, len(rows)))[run_order]
+            first = starts[run_order]
+            expanded = np.repeat(first - (np.cumsum(lengths) - lengths), lengths) + np.arange(len(rows))
+            rows = rows[expanded]
+            c, p = c[expanded], p[expanded]
+            if not bool(np.all((c[1:] > c[:-1]) | ((c[1:] == c[:-1]) & (p[1:] >= p[:-1])))):
+                rows = rows[np.lexsort((p, c))]  # a series split over several runs
+    return rows, np.bincount(codes[rows], minlength=n_groups)
+
+
+def _last_of_full(rows: np.ndarray, count: np.ndarray, points: int) -> np.ndarray:
+    """Row numbers of the last ``points`` rows of every group having at least that many, one group per line."""
+    end = np.cumsum(count)[count >= points]
+    return rows[(end[:, None] - points) + np.arange(points)]
+
+
 def last_points(codes: np.ndarray, period: np.ndarray, usable: np.ndarray, n_groups: int,
                 points: int) -> tuple[np.ndarray, np.ndarray]:
     """Row numbers of each group's last ``points`` usable rows by period, oldest first, right-aligned (-1 = none)."""
-    rows = np.flatnonzero(usable)
-    c, p = codes[rows], period[rows]
-    in_order = len(rows) < 2 or bool(np.all((c[1:] > c[:-1]) | ((c[1:] == c[:-1]) & (p[1:] >= p[:-1]))))
-    if not in_order:
-        rows = rows[np.lexsort((p, c))]
+    rows, count = _by_group(codes, period, usable, n_groups)
     g = codes[rows]
-    count = np.bincount(g, minlength=n_groups)
     end = np.cumsum(count)
     from_end = end[g] - 1 - (np.arange(len(rows)))
     keep = from_end < points
@@ -146,13 +172,14 @@ def wls_trend(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.n
     t = np.arange(1, values.shape[1] + 1, dtype=float)
     present = np.isfinite(values) & np.isfinite(weights)
     w = np.where(present, weights, 0.0)
-    v = np.where(present, values, 0.0)
-    parts = np.stack([w, w * v * t, w * t, w * v, w * t * t])
-    totals = parts.sum(axis=2)
+    wv = w * np.where(present, values, 0.0)
+    wt = w * t
+    parts = (w, wv * t, wt, wv, wt * t)
+    totals = [part.sum(axis=1) for part in parts]
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = _wls_slope(totals)
         chi2 = slope ** 2 * (totals[0] * totals[4] - totals[2] ** 2) / totals[0]
-        dropped = _wls_slope(totals[:, :, None] - parts)
+        dropped = _wls_slope([total[:, None] - part for total, part in zip(totals, parts)])
     dropped = np.where(present, dropped, slope[:, None])
     return slope, chi2, _same_sign(slope, dropped)
 
