@@ -179,7 +179,6 @@ def test_files_follow_the_umask(failing_pack):
         assert stat.S_IMODE(f.stat().st_mode) == 0o644, f"{f.name} is {oct(stat.S_IMODE(f.stat().st_mode))}"
 
 
-@pytest.mark.xfail(reason="store.py (not the build's) writes values.parquet with mkstemp's 0600; its owner is told")
 def test_store_files_follow_the_umask(failing_pack):
     d, _cfg = failing_pack
     assert stat.S_IMODE((d / "store" / "values.parquet").stat().st_mode) == 0o644

@@ -74,3 +74,17 @@ def test_bad_localities_option(tmp_path):
     with pytest.raises(ValidationError) as e:
         init_authority("E09000001", "wards", out=tmp_path)
     assert e.value.report.codes == {"bad-localities"}
+
+
+def test_init_never_overwrites_a_hand_written_configuration(tmp_path):
+    """`observatory init --authority Warwickshire` must not replace the real, hand-written data/warwickshire."""
+    from observatory.errors import ValidationError
+    from observatory.national.init import init_authority
+
+    mine = tmp_path / "warwickshire"
+    mine.mkdir()
+    (mine / "config.yaml").write_text("name: warwickshire\n# written by hand\n")
+    with pytest.raises(ValidationError) as e:
+        init_authority("E10000031", "districts", out=mine)
+    assert e.value.report.codes == {"config-exists"}
+    assert (mine / "config.yaml").read_text() == "name: warwickshire\n# written by hand\n"

@@ -142,6 +142,12 @@ def init_authority(code_or_name: str, localities: str = "msoa", out: Path | None
     """Write the configuration folder for an authority (default ``data/<slug>``); returns the folder."""
     auth = find_authority(code_or_name, folder)
     out = Path(out or data_dir() / auth.slug)
+    existing = out / "config.yaml"
+    if existing.is_file() and "written by `observatory init`" not in existing.read_text(encoding="utf-8").split("\n", 1)[0]:
+        report = Report()
+        report.add(str(existing), 1, None, f"{out} holds a configuration not written by observatory init; it is left as it is "
+                   "(choose another folder with --out)", code="config-exists")
+        raise ValidationError(report)
     if localities in ("msoa", "districts"):
         locs = localities_frame(auth, localities, folder)
     elif Path(localities).is_file():
