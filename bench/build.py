@@ -11,6 +11,7 @@ Prints figures only.
 
     python bench/build.py [--repeat 3] [--noop-repeat 5] [--baseline-repeat 1] [--jobs N] [--fixture]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,13 +35,23 @@ QUARTER = "2026Q3"
 def fixture_jobs(pack_dir: Path):
     from observatory.publish.engine import Job
 
-    return [Job(f"L{i:02d}", FIXTURE, {"locality": f"L{i:02d}", "seed": i, "downloads_dir": str(pack_dir / "downloads")},
-                depends="fixture", title=f"Locality L{i:02d}", outputs=(f"downloads/L{i:02d}.csv",))
-            for i in range(1, N_FIXTURE + 1)]
+    return [
+        Job(
+            f"L{i:02d}",
+            FIXTURE,
+            {"locality": f"L{i:02d}", "seed": i, "downloads_dir": str(pack_dir / "downloads")},
+            depends="fixture",
+            title=f"Locality L{i:02d}",
+            outputs=(f"downloads/L{i:02d}.csv",),
+        )
+        for i in range(1, N_FIXTURE + 1)
+    ]
 
 
 def real_available() -> bool:
-    return (ROOT / "notebooks" / "locality_profile.ipynb").exists() and importlib.util.find_spec("observatory.publish.plan") is not None
+    return (ROOT / "notebooks" / "locality_profile.ipynb").exists() and importlib.util.find_spec(
+        "observatory.publish.plan"
+    ) is not None
 
 
 def child_build(pack_dir: Path, jobs_n: int) -> int:
@@ -96,8 +107,9 @@ def child_floor(pack_dir: Path) -> int:
         for notebook, params, _ in runs:
             kernel.reset(str(Path(notebook).parent))
             for source in _cells(notebook, params):
-                reply = run_sync(kernel.kc.execute_interactive)(source, store_history=False, timeout=600,
-                                                                output_hook=lambda msg: None)
+                reply = run_sync(kernel.kc.execute_interactive)(
+                    source, store_history=False, timeout=600, output_hook=lambda msg: None
+                )
                 if reply["content"].get("status") != "ok":
                     raise SystemExit(f"floor run failed in {notebook}: {reply['content'].get('evalue')}")
     finally:
@@ -149,12 +161,19 @@ def engine_seconds(pack_dir: Path) -> tuple[float, str]:
 def pack_sizes(pack_dir: Path) -> dict[str, int]:
     """Bytes of the pack folder, its zip, its shared assets and its locality-profile pages."""
     files = [p for p in pack_dir.rglob("*") if p.is_file()]
-    pages = sorted(p.stat().st_size for p in (pack_dir / "html").glob("*.html")
-                   if not p.stem.startswith(("overview", "county", "catalogue", "exception")))
-    return {"pack": sum(p.stat().st_size for p in files), "files": len(files),
-            "zip": (pack_dir.parent / f"{pack_dir.name}.zip").stat().st_size,
-            "assets": sum(p.stat().st_size for p in (pack_dir / "assets").glob("*")),
-            "page_median": int(statistics.median(pages)) if pages else 0, "page_max": pages[-1] if pages else 0}
+    pages = sorted(
+        p.stat().st_size
+        for p in (pack_dir / "html").glob("*.html")
+        if not p.stem.startswith(("overview", "county", "catalogue", "exception"))
+    )
+    return {
+        "pack": sum(p.stat().st_size for p in files),
+        "files": len(files),
+        "zip": (pack_dir.parent / f"{pack_dir.name}.zip").stat().st_size,
+        "assets": sum(p.stat().st_size for p in (pack_dir / "assets").glob("*")),
+        "page_median": int(statistics.median(pages)) if pages else 0,
+        "page_max": pages[-1] if pages else 0,
+    }
 
 
 def main() -> None:
@@ -188,17 +207,51 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         store = Path(tmp) / "store"
         if real:  # ingest once, outside the timings
-            subprocess.run([sys.executable, "-c", "import sys; from observatory.config import load_config; "
-                            "from observatory.publish.plan import sync_store; from observatory.store import Store; "
-                            "sync_store(load_config(sys.argv[1]), Store(sys.argv[2]))", args.config, str(store)],
-                           check=True, cwd=ROOT, capture_output=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from observatory.config import load_config; "
+                    "from observatory.publish.plan import sync_store; from observatory.store import Store; "
+                    "sync_store(load_config(sys.argv[1]), Store(sys.argv[2]))",
+                    args.config,
+                    str(store),
+                ],
+                check=True,
+                cwd=ROOT,
+                capture_output=True,
+            )
 
         def command(out: Path, *extra: str) -> list[str]:
             if real:
-                return [sys.executable, "-c", "from observatory.cli import app; app()", "build", "--config", args.config, "--quarter", QUARTER,
-                        "--out", str(out), "--store", str(store), "--jobs", str(args.jobs), "--quiet", *extra]
-            return [sys.executable, str(Path(__file__).resolve()), "--child", "build", "--pack-dir", str(out / QUARTER),
-                    "--jobs", str(args.jobs)]
+                return [
+                    sys.executable,
+                    "-c",
+                    "from observatory.cli import app; app()",
+                    "build",
+                    "--config",
+                    args.config,
+                    "--quarter",
+                    QUARTER,
+                    "--out",
+                    str(out),
+                    "--store",
+                    str(store),
+                    "--jobs",
+                    str(args.jobs),
+                    "--quiet",
+                    *extra,
+                ]
+            return [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--child",
+                "build",
+                "--pack-dir",
+                str(out / QUARTER),
+                "--jobs",
+                str(args.jobs),
+            ]
 
         cold, cold_engine, noop, noop_engine = [], [], [], []
         counts, noop_counts = "", []
@@ -230,23 +283,31 @@ def main() -> None:
 
     rebuilt = [c for c in noop_counts if not c.startswith("0 built")]
     med = statistics.median
+
     def fmt(xs):
         return ", ".join(f"{x:.2f}" for x in xs)
+
     what = f"`observatory build --config {args.config}`" if real else f"fixture {FIXTURE.name} x {N_FIXTURE}"
     print(f"notebooks: {n} ({what}); workers: {args.jobs}; CPUs: {os.cpu_count()}")
     print(f"cold build, median of {len(cold)}: {med(cold):.2f} s [{fmt(cold)}]; engine {med(cold_engine):.2f} s; {counts}")
-    print(f"no-op rebuild, median of {len(noop)}: {med(noop):.2f} s [{fmt(noop)}]; engine {med(noop_engine):.2f} s; "
-          f"{noop_counts[-1]}" + (f"; NOT a no-op in {len(rebuilt)} run(s) (code edited meanwhile?): {rebuilt}" if rebuilt else ""))
+    print(
+        f"no-op rebuild, median of {len(noop)}: {med(noop):.2f} s [{fmt(noop)}]; engine {med(noop_engine):.2f} s; "
+        f"{noop_counts[-1]}" + (f"; NOT a no-op in {len(rebuilt)} run(s) (code edited meanwhile?): {rebuilt}" if rebuilt else "")
+    )
     print(f"plain papermill, sequential, fresh kernel each, median of {len(plain)}: {med(plain):.2f} s [{fmt(plain)}]")
-    print(f"floor (one warm kernel, cells only, no papermill/HTML/manifest/zip), median of {len(floor)}: {med(floor):.2f} s "
-          f"[{fmt(floor)}] with its process and kernel start; {med(floor_exec):.2f} s executing")
+    print(
+        f"floor (one warm kernel, cells only, no papermill/HTML/manifest/zip), median of {len(floor)}: {med(floor):.2f} s "
+        f"[{fmt(floor)}] with its process and kernel start; {med(floor_exec):.2f} s executing"
+    )
     print(f"speed-up of the cold build over plain papermill: {med(plain) / med(cold):.1f}x (target >= 10x)")
     print(f"cold build / floor: {med(cold) / med(floor):.2f}x (target <= 2x)")
     print(f"where the cold build's time went (first cold build, build.log): {spent[0] if spent else 'not logged'}")
     for mode, size in sizes.items():
-        print(f"pack size, {mode}: {size['pack'] / 2**20:.1f} MiB in {size['files']} files, zipped {size['zip'] / 2**20:.1f} MiB; "
-              f"profile page median {size['page_median'] / 1024:.0f} KiB (max {size['page_max'] / 1024:.0f} KiB); "
-              f"assets {size['assets'] / 1024:.0f} KiB")
+        print(
+            f"pack size, {mode}: {size['pack'] / 2**20:.1f} MiB in {size['files']} files, zipped {size['zip'] / 2**20:.1f} MiB; "
+            f"profile page median {size['page_median'] / 1024:.0f} KiB (max {size['page_max'] / 1024:.0f} KiB); "
+            f"assets {size['assets'] / 1024:.0f} KiB"
+        )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ with 1, 5 and 20 pages open at once. Every request goes to 127.0.0.1. Prints fig
 
     .venv/bin/python bench/dashboard.py [--config demo] [--runs 5] [--redraws 8] [--sessions 1,5,20]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from observatory.apps.serve import serve, stop  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 MAP, AREAS = ".obs-map iframe", "path.leaflet-interactive"
 TIMEOUT_MS = 300_000
 
@@ -211,27 +218,39 @@ def main() -> None:
 
     med = statistics.median
     sizes = payload(args.config, 6)
-    print(f"map payload, localities: HTML {med(sizes['locality_html']) / 1e3:,.0f} kB, "
-          f"widget message {med(sizes['locality_json']) / 1e3:,.0f} kB (median of {len(sizes['locality_html'])} indicators)")
-    print(f"map payload, small areas: HTML {med(sizes['small_area_html']) / 1e3:,.0f} kB, "
-          f"widget message {med(sizes['small_area_json']) / 1e3:,.0f} kB")
+    print(
+        f"map payload, localities: HTML {med(sizes['locality_html']) / 1e3:,.0f} kB, "
+        f"widget message {med(sizes['locality_json']) / 1e3:,.0f} kB (median of {len(sizes['locality_html'])} indicators)"
+    )
+    print(
+        f"map payload, small areas: HTML {med(sizes['small_area_html']) / 1e3:,.0f} kB, "
+        f"widget message {med(sizes['small_area_json']) / 1e3:,.0f} kB"
+    )
     print(f"map built in the kernel (localities, uncached): {med(sizes['build_s']) * 1e3:,.0f} ms")
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         folder = Path(tmp)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         cold = first_render(browser, args.config, False, args.runs, folder)
-        print(f"request to drawn map, new kernel per page: {med(cold):.2f} s (median of {len(cold)}; "
-              f"min {min(cold):.2f}, max {max(cold):.2f})")
+        print(
+            f"request to drawn map, new kernel per page: {med(cold):.2f} s (median of {len(cold)}; "
+            f"min {min(cold):.2f}, max {max(cold):.2f})"
+        )
         warm = first_render(browser, args.config, True, args.runs, folder)
-        print(f"request to drawn map, preheated kernel: {med(warm):.2f} s (median of {len(warm)}; "
-              f"min {min(warm):.2f}, max {max(warm):.2f})")
+        print(
+            f"request to drawn map, preheated kernel: {med(warm):.2f} s (median of {len(warm)}; "
+            f"min {min(warm):.2f}, max {max(warm):.2f})"
+        )
         redraw = redraws(browser, args.config, args.redraws, folder)
-        print(f"indicator change to redrawn map in the browser: {med(redraw):.2f} s (median of {len(redraw)}; "
-              f"max {max(redraw):.2f})")
+        print(
+            f"indicator change to redrawn map in the browser: {med(redraw):.2f} s (median of {len(redraw)}; "
+            f"max {max(redraw):.2f})"
+        )
         for n in [int(x) for x in args.sessions.split(",") if x.strip()]:
             per, total, kernels = memory(browser, args.config, n, folder)
-            print(f"memory with {n:>2} session(s) open: {per:,.0f} MB per session; server and {len(kernels)} kernels "
-                  f"{total:,.0f} MB in total; a kernel {med(kernels) / 2**20:,.0f} MB (median)")
+            print(
+                f"memory with {n:>2} session(s) open: {per:,.0f} MB per session; server and {len(kernels)} kernels "
+                f"{total:,.0f} MB in total; a kernel {med(kernels) / 2**20:,.0f} MB (median)"
+            )
         browser.close()
 
 

@@ -7,6 +7,7 @@ prints its time and peak memory (the child's own peak resident set, VmHWM).
 
     .venv/bin/python bench/ingest.py [--areas 35000] [--indicators 40] [--periods 8] [--repeat 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,14 +40,26 @@ def national_config(folder: Path, n_areas: int, n_indicators: int) -> Path:
     feats = []
     for i, c in enumerate(codes):
         x, y = -5 + 0.01 * (i % side), 50 + 0.01 * (i // side)
-        feats.append({"type": "Feature", "properties": {"code": c, "name": f"Area {i}"},
-                      "geometry": {"type": "Polygon", "coordinates": [[[x, y], [x + .01, y], [x + .01, y + .01], [x, y + .01], [x, y]]]}})
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {"code": c, "name": f"Area {i}"},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01], [x, y]]],
+                },
+            }
+        )
     (folder / "areas.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     district = [f"Z07{(i * 35) // n_areas:06d}" for i in range(n_areas)]
     locality = [f"NL{(i * 350) // n_areas:03d}" for i in range(n_areas)]
-    (folder / "lookup.csv").write_text("code,district,district_name\n" + "".join(f"{c},{d},District {d}\n" for c, d in zip(codes, district)))
-    (folder / "localities.csv").write_text("locality_code,locality_name,district_code,district_name,area_type,area_code,area_name,source\n" + "".join(
-        f"{l},Locality {l},{d},District {d},lsoa,{c},,bench\n" for l, d, c in zip(locality, district, codes)))
+    (folder / "lookup.csv").write_text(
+        "code,district,district_name\n" + "".join(f"{c},{d},District {d}\n" for c, d in zip(codes, district))
+    )
+    (folder / "localities.csv").write_text(
+        "locality_code,locality_name,district_code,district_name,area_type,area_code,area_name,source\n"
+        + "".join(f"{l},Locality {l},{d},District {d},lsoa,{c},,bench\n" for l, d, c in zip(locality, district, codes))
+    )
     rows = ["id,title,theme,unit,value_type,multiplier,polarity,dataset,frequency"]
     for k in range(n_indicators):
         rows.append(f"ind{k:02d},Indicator {k},safer_communities,%,proportion,100,low_is_good,bench,annual")
@@ -75,8 +88,15 @@ def national_table(path: Path, n_areas: int, n_indicators: int, n_periods: int, 
     num = rng.binomial(den, 0.12)
     codes = np.array([f"Z01{i:06d}" for i in range(n_areas)], dtype=object)
     inds = np.array([f"ind{k:02d}" for k in range(n_indicators)], dtype=object)
-    table = pa.table({"indicator_id": pa.array(inds[ind]), "area_code": pa.array(codes[area]),
-                      "period": pa.array(period.astype(str)), "numerator": num, "denominator": den})
+    table = pa.table(
+        {
+            "indicator_id": pa.array(inds[ind]),
+            "area_code": pa.array(codes[area]),
+            "period": pa.array(period.astype(str)),
+            "numerator": num,
+            "denominator": den,
+        }
+    )
     pacsv.write_csv(table, path)
     return n
 
@@ -105,8 +125,9 @@ def _ingest_child(folder: Path, store_name: str) -> None:
 
 
 def _child(folder: Path, store_name: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", str(folder), "--store-name", store_name],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(folder), "--store-name", store_name], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -127,7 +148,9 @@ def main() -> None:
         national_config(tmp / "cfg", a.areas, a.indicators)
         t = time.perf_counter()
         n = national_table(tmp / "national.csv", a.areas, a.indicators, a.periods)
-        print(f"generated {n:,} rows ({(tmp / 'national.csv').stat().st_size / 2**20:,.0f} MiB CSV) in {time.perf_counter() - t:.1f} s")
+        print(
+            f"generated {n:,} rows ({(tmp / 'national.csv').stat().st_size / 2**20:,.0f} MiB CSV) in {time.perf_counter() - t:.1f} s"
+        )
         runs = []
         for r in range(a.repeat):
             res = _child(tmp, f"store{r}")
@@ -136,13 +159,17 @@ def main() -> None:
         med = statistics.median(r["total"] for r in runs)
         print(f"rows: {n:,}")
         print(f"median ingest time into an empty store: {med:.1f} s  ({n / med:,.0f} rows/s)")
-        print(f"peak memory of the ingesting process (max RSS), median: {statistics.median(r['peak_mib'] for r in runs):,.0f} MiB")
+        print(
+            f"peak memory of the ingesting process (max RSS), median: {statistics.median(r['peak_mib'] for r in runs):,.0f} MiB"
+        )
         print(f"store size: {(tmp / 'store0' / 'values.parquet').stat().st_size / 2**20:,.0f} MiB parquet")
         again = [_child(tmp, "store0") for _ in range(a.repeat)]  # the same file again: digest matches, nothing read
         med_again = statistics.median(r["total"] for r in again)
-        print(f"re-ingest of the unchanged file, median of {len(again)}: {again[-1]['counts']} in {med_again:.2f} s "
-              f"(target < 5 s; {med / med_again:,.0f}x faster than the cold ingest), peak "
-              f"{statistics.median(r['peak_mib'] for r in again):,.0f} MiB")
+        print(
+            f"re-ingest of the unchanged file, median of {len(again)}: {again[-1]['counts']} in {med_again:.2f} s "
+            f"(target < 5 s; {med / med_again:,.0f}x faster than the cold ingest), peak "
+            f"{statistics.median(r['peak_mib'] for r in again):,.0f} MiB"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -4,6 +4,7 @@ projected time for all 153 authorities on k workers. Prints figures; asserts not
 
     .venv/bin/python bench/national.py [--authorities E09000001,E06000053,E06000017,E06000001] [--k 2,8,32]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,18 +25,30 @@ def aggregation() -> None:
     seconds = time.perf_counter() - t
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    print(f"(a) every MSOA, district, authority, region and England, 8 domains + summary measures: {len(rows):,} rows "
-          f"in {seconds:.1f} s, peak {peak:.0f} MiB (traced)")
+    print(
+        f"(a) every MSOA, district, authority, region and England, 8 domains + summary measures: {len(rows):,} rows "
+        f"in {seconds:.1f} s, peak {peak:.0f} MiB (traced)"
+    )
 
 
 def packs(codes: list[str], workers: int, root: Path) -> tuple[float, int]:
     t = time.perf_counter()
-    res = build_authorities(codes, executor="dask", workers=workers, out=root / f"packs-{workers}", configs=root / "configs",
-                            quarter="2026Q3", progress=False, force=True)
+    res = build_authorities(
+        codes,
+        executor="dask",
+        workers=workers,
+        out=root / f"packs-{workers}",
+        configs=root / "configs",
+        quarter="2026Q3",
+        progress=False,
+        force=True,
+    )
     seconds = time.perf_counter() - t
     built = sum(int(r.summary.split(": ", 1)[1].split(" built")[0]) for r in res if r.ok)
-    print(f"(b) {len(codes)} authorities on {workers} worker(s): {built} notebooks in {seconds:.1f} s, "
-          f"{built / seconds:.2f} notebooks/s, failures {sum(not r.ok for r in res)}")
+    print(
+        f"(b) {len(codes)} authorities on {workers} worker(s): {built} notebooks in {seconds:.1f} s, "
+        f"{built / seconds:.2f} notebooks/s, failures {sum(not r.ok for r in res)}"
+    )
     return seconds, built
 
 

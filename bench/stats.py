@@ -6,6 +6,7 @@ limits) in the same run. The loop is timed on a sample of series and scaled up, 
 
     .venv/bin/python bench/stats.py [--series 200000] [--loop-series 20000] [--runs 3]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,19 +38,22 @@ def make_rows(series: int, seed: int = 0) -> pd.DataFrame:
     proportion = gid % 2 == 0
     denominator = rng.integers(50, 20000, n).astype(float)
     level = rng.uniform(0.02, 0.6, series)[gid] * (1 + 0.03 * np.tile(np.arange(PERIODS), series))
-    numerator = np.where(proportion, rng.binomial(denominator.astype(np.int64), np.minimum(level, 0.95)),
-                         rng.poisson(denominator * level * 0.005)).astype(float)
+    numerator = np.where(
+        proportion, rng.binomial(denominator.astype(np.int64), np.minimum(level, 0.95)), rng.poisson(denominator * level * 0.005)
+    ).astype(float)
     indicator = np.where(proportion, "P", "R") + (gid % 100).astype(str)
-    return pd.DataFrame({
-        "indicator_id": pd.array(indicator, dtype="string"),
-        "area_code": pd.array((gid // 100).astype(str), dtype="string"),
-        "period_sort": np.tile((np.arange(PERIODS) + 2015) * 10000, series),
-        "numerator": numerator,
-        "denominator": denominator,
-        "value_type": pd.Categorical(np.where(proportion, "proportion", "crude_rate")),
-        "polarity": pd.Categorical(np.where(gid % 3 == 0, "high_is_good", "low_is_good")),
-        "benchmark": np.where(proportion, 30.0, 150.0),
-    })
+    return pd.DataFrame(
+        {
+            "indicator_id": pd.array(indicator, dtype="string"),
+            "area_code": pd.array((gid // 100).astype(str), dtype="string"),
+            "period_sort": np.tile((np.arange(PERIODS) + 2015) * 10000, series),
+            "numerator": numerator,
+            "denominator": denominator,
+            "value_type": pd.Categorical(np.where(proportion, "proportion", "crude_rate")),
+            "polarity": pd.Categorical(np.where(gid % 3 == 0, "high_is_good", "low_is_good")),
+            "benchmark": np.where(proportion, 30.0, 150.0),
+        }
+    )
 
 
 def vectorised(rows: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
@@ -61,8 +65,16 @@ def vectorised(rows: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     limits[proportion] = methods.proportion_ci(x[proportion], n[proportion], 100)[columns].to_numpy()
     limits[~proportion] = methods.rate_ci(x[~proportion], n[~proportion], 100000)[columns].to_numpy()
     values = rows.assign(**{c: limits[:, i] for i, c in enumerate(columns)})
-    comparison = compare.compare(values["value"], values["lower95"], values["upper95"], values["benchmark"],
-                                 values["polarity"], values["lower998"], values["upper998"], level="both")
+    comparison = compare.compare(
+        values["value"],
+        values["lower95"],
+        values["upper95"],
+        values["benchmark"],
+        values["polarity"],
+        values["lower998"],
+        values["upper998"],
+        level="both",
+    )
     trends = trend.recent_trend(values, ["indicator_id", "area_code"])
     return comparison, trends
 
@@ -76,15 +88,18 @@ def poisson(x: float, z: float, level: float) -> tuple[float, float]:
     if x < 10:
         alpha = 1 - level
         return (gammaincinv(x, alpha / 2) if x > 0 else 0.0), gammaincinv(x + 1, 1 - alpha / 2)
-    return (x * (1 - 1 / (9 * x) - z / (3 * math.sqrt(x))) ** 3,
-            (x + 1) * (1 - 1 / (9 * (x + 1)) + z / (3 * math.sqrt(x + 1))) ** 3)
+    return (
+        x * (1 - 1 / (9 * x) - z / (3 * math.sqrt(x))) ** 3,
+        (x + 1) * (1 - 1 / (9 * (x + 1)) + z / (3 * math.sqrt(x + 1))) ** 3,
+    )
 
 
 def per_row_loop(rows: pd.DataFrame) -> list[tuple]:
     """The same work, one row and one series at a time."""
     results, series = [], []
-    for x, n, kind, polarity, benchmark in zip(rows["numerator"], rows["denominator"], rows["value_type"],
-                                               rows["polarity"], rows["benchmark"]):
+    for x, n, kind, polarity, benchmark in zip(
+        rows["numerator"], rows["denominator"], rows["value_type"], rows["polarity"], rows["benchmark"]
+    ):
         if kind == "proportion":
             value = x / n * 100
             l95, u95 = (v * 100 for v in wilson(x, n, Z95))
@@ -131,7 +146,7 @@ def loop_trend(points: list[tuple]) -> tuple[float, bool]:
                 s = [s[0] + w, s[1] + w * p[2] * t, s[2] + w * t, s[3] + w * p[2], s[4] + w * t * t]
             slope = (s[0] * s[1] - s[2] * s[3]) / (s[0] * s[4] - s[2] ** 2)
             if leave == 0:
-                chi2 = slope ** 2 * (s[0] * s[4] - s[2] ** 2) / s[0]
+                chi2 = slope**2 * (s[0] * s[4] - s[2] ** 2) / s[0]
             slopes.append(slope)
     stable = all(s < 0 for s in slopes) or all(s >= 0 for s in slopes)
     return chi2, stable and chi2 > trend.CHI2_CRITICAL
@@ -171,8 +186,10 @@ def main() -> None:
     print(f"rows: {len(rows):,} ({args.series:,} series x {PERIODS} periods; half proportions, half crude rates)")
     print("work: value + 95% and 99.8% limits + two-level benchmark comparison + recent trend")
     print(f"observatory.stats: median {fast_median:.3f} s of {args.runs} runs ({', '.join(f'{t:.3f}' for t in fast)})")
-    print(f"per-row Python loop: median {statistics.median(slow):.3f} s on {len(sample):,} rows, "
-          f"x {scale:g} = {slow_median:.1f} s estimated for {len(rows):,} rows")
+    print(
+        f"per-row Python loop: median {statistics.median(slow):.3f} s on {len(sample):,} rows, "
+        f"x {scale:g} = {slow_median:.1f} s estimated for {len(rows):,} rows"
+    )
     print(f"of which the recent trend alone: median {statistics.median(trend_only):.3f} s")
     print(f"speed-up: {slow_median / fast_median:.0f}x (target >= 50x)")
     print(f"peak traced memory (tracemalloc, vectorised run): {peak / 2**20:.0f} MiB")

@@ -4,6 +4,7 @@
 ``observatory.api.EXPORTS``, each imported on first use so that importing the package stays light
 (``observatory.api`` itself imports nothing heavy).
 """
+
 from observatory.api import EXPORTS, export
 
 __version__ = "0.1.0"

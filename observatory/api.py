@@ -6,11 +6,13 @@ package is internal and may change. Most names live in the module that owns the 
 defined here are conveniences for notebooks: :func:`open_store` (the store of a configuration,
 brought up to date) and :func:`build_pack` (the quarterly pack, or one locality's profile).
 """
+
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 EXPORTS: dict[str, str] = {
     # configuration and geography
@@ -90,17 +92,34 @@ def open_store(config: Any = "demo", path: Path | str | None = None, *, sync: bo
     return store
 
 
-def build_pack(config: Any = "demo", quarter: str | None = None, *, localities: Iterable[str] | None = None,
-               out: Path | str | None = None, audience: str = "public", store: Path | str | None = None,
-               jobs: int | None = None, force: bool = False, progress: bool = False):
+def build_pack(
+    config: Any = "demo",
+    quarter: str | None = None,
+    *,
+    localities: Iterable[str] | None = None,
+    out: Path | str | None = None,
+    audience: str = "public",
+    store: Path | str | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    progress: bool = False,
+):
     """Build the quarterly profile pack (``observatory build``): every locality profile, the county
     overview, catalogue and exception reports — or only the profiles of ``localities``. Returns the
     build summary (``.ok``, ``.describe()``, ``.pack_dir``); unchanged outputs are not rebuilt."""
     from observatory.publish.plan import build  # start-up: 2.5 s, paid only by a notebook that builds a pack
 
-    return build(config, quarter, localities=list(localities) if localities else None, jobs_n=jobs,
-                 out=Path(out) if out else None, audience=audience, store=Path(store) if store else None,
-                 progress=progress, force=force)
+    return build(
+        config,
+        quarter,
+        localities=list(localities) if localities else None,
+        jobs_n=jobs,
+        out=Path(out) if out else None,
+        audience=audience,
+        store=Path(store) if store else None,
+        progress=progress,
+        force=force,
+    )
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,5 @@
 """A configuration: geography + indicators + catalogue + sources, read from ``data/<name>/config.yaml``."""
+
 from __future__ import annotations
 
 import os
@@ -100,7 +101,9 @@ def config_dir(name_or_path: str | Path) -> Path:
     if (candidate / "config.yaml").exists():
         return candidate.resolve()
     known = sorted(d.name for d in root.iterdir() if (d / "config.yaml").exists()) if root.exists() else []
-    raise FileNotFoundError(f"no configuration {str(name_or_path)!r}: expected {candidate / 'config.yaml'}; known: {', '.join(known)}")
+    raise FileNotFoundError(
+        f"no configuration {str(name_or_path)!r}: expected {candidate / 'config.yaml'}; known: {', '.join(known)}"
+    )
 
 
 def load_config(name_or_path: str | Path = DEFAULT_CONFIG) -> Config:

@@ -3,10 +3,11 @@
 Codes are short kebab-case names (``unknown-area``, ``count-exceeds-denominator``) that tests and callers
 match on; the reason is the sentence a person reads. :func:`rows` is the one rendering of a report.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
 
 import pandas as pd
 
@@ -42,8 +43,9 @@ class Report:
     def extend(self, problems: Iterable[Problem]) -> None:
         self.problems.extend(problems)
 
-    def add_rows(self, file: str, rows: Iterable[int], column: str | None, reason: str, limit: int = 50,
-                 code: str = "invalid") -> None:
+    def add_rows(
+        self, file: str, rows: Iterable[int], column: str | None, reason: str, limit: int = 50, code: str = "invalid"
+    ) -> None:
         """Add one problem per offending row, up to ``limit`` rows, then one summary line for the rest."""
         rows = list(rows)
         for r in rows[:limit]:

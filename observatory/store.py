@@ -1,4 +1,5 @@
 """The evidence store: the tidy value table in Parquet, written atomically, ingests idempotent."""
+
 from __future__ import annotations
 
 import json
@@ -67,11 +68,17 @@ def _write_by_indicator(frame: pd.DataFrame, path: Path) -> None:
     codes, uniques = pd.factorize(frame["indicator_id"], sort=True)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    within = [("area_type", "ascending"), ("area_code", "ascending"), ("period_sort", "ascending"),
-              ("sex", "ascending"), ("age", "ascending"), ("category", "ascending")]
+    within = [
+        ("area_type", "ascending"),
+        ("area_code", "ascending"),
+        ("period_sort", "ascending"),
+        ("sex", "ascending"),
+        ("age", "ascending"),
+        ("category", "ascending"),
+    ]
     with pq.ParquetWriter(path, SCHEMA, compression="zstd") as writer:
         for i in range(len(uniques)):
-            part = table.take(order[bounds[i]:bounds[i + 1]])
+            part = table.take(order[bounds[i] : bounds[i + 1]])
             writer.write_table(part.take(pc.sort_indices(part, sort_keys=within)), row_group_size=1_000_000)
 
 
@@ -92,8 +99,9 @@ class Store:
     def exists(self) -> bool:
         return self.values_path.exists()
 
-    def read(self, indicators: Iterable[str] | None = None, area_types: Iterable[str] | None = None,
-             columns: list[str] | None = None) -> pd.DataFrame:
+    def read(
+        self, indicators: Iterable[str] | None = None, area_types: Iterable[str] | None = None, columns: list[str] | None = None
+    ) -> pd.DataFrame:
         """Values, optionally filtered to some indicators and area types."""
         if not self.exists():
             return conform(pd.DataFrame())
@@ -126,8 +134,14 @@ class Store:
             return None
         return sum(int(known[f].get("rows", 0)) for f in digests)
 
-    def merge(self, new: pd.DataFrame, *, description: str = "", files: list[str] | None = None,
-              digests: Mapping[str, str] | None = None) -> dict[str, int]:
+    def merge(
+        self,
+        new: pd.DataFrame,
+        *,
+        description: str = "",
+        files: list[str] | None = None,
+        digests: Mapping[str, str] | None = None,
+    ) -> dict[str, int]:
         """Add ``new`` rows; a row with the key of an existing one replaces it. Written atomically.
 
         Returns counts of rows added, replaced and unchanged. Re-ingesting the same file changes nothing.
@@ -162,8 +176,15 @@ class Store:
         rows = len(combined)
         self._check_writable()
         write_atomic(self.values_path, lambda tmp: _write_by_indicator(combined, tmp))
-        entry = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "description": description,
-                 "files": files or [], "added": added, "replaced": replaced, "unchanged": unchanged, "rows": rows}
+        entry = {
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "description": description,
+            "files": files or [],
+            "added": added,
+            "replaced": replaced,
+            "unchanged": unchanged,
+            "rows": rows,
+        }
         log = self.log() + [entry]
         write_atomic(self.path / LOG, json.dumps(log, indent=1))
         self._record_sources(records, new, digests)
@@ -183,14 +204,16 @@ class Store:
         if v.empty:
             return pd.DataFrame(columns=["indicator_id", "area_types", "areas", "periods", "first", "last", "rows"])
         g = v.groupby("indicator_id", observed=True)
-        return pd.DataFrame({
-            "area_types": g["area_type"].agg(lambda s: ",".join(sorted(s.unique()))),
-            "areas": g["area_code"].nunique(),
-            "periods": g["period"].nunique(),
-            "first": g["period"].min(),
-            "last": g["period"].max(),
-            "rows": g.size(),
-        }).reset_index()
+        return pd.DataFrame(
+            {
+                "area_types": g["area_type"].agg(lambda s: ",".join(sorted(s.unique()))),
+                "areas": g["area_code"].nunique(),
+                "periods": g["period"].nunique(),
+                "first": g["period"].min(),
+                "last": g["period"].max(),
+                "rows": g.size(),
+            }
+        ).reset_index()
 
     def digest(self) -> str:
         """A content hash of the values file (for pack manifests)."""
@@ -206,8 +229,14 @@ class Store:
 
     def _not_writable(self, error: OSError) -> ValidationError:
         report = Report()
-        report.add(str(self.path), None, None, f"the store cannot be written ({error.strerror or error}): "
-                   "check the folder's permissions or choose another with --store", "store-not-writable")
+        report.add(
+            str(self.path),
+            None,
+            None,
+            f"the store cannot be written ({error.strerror or error}): "
+            "check the folder's permissions or choose another with --store",
+            "store-not-writable",
+        )
         return ValidationError(report)
 
 

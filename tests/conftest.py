@@ -1,4 +1,5 @@
 """Shared fixtures: a tiny configuration built in a temporary folder, and paths to the real bundle."""
+
 from __future__ import annotations
 
 import json
@@ -68,13 +69,15 @@ def _record(rid: str, partner: str, audience: str, indicators: list[str], classi
   attribution: Test attribution for {rid}
   retention: 5 years
   quality_notes: none
-  indicators: [{', '.join(indicators)}]
+  indicators: [{", ".join(indicators)}]
 """
 
 
-MINI_CATALOGUE = (_record("mini-survey", "wcc", "public", ["smoking", "population"])
-                  + _record("mini-police", "warks-police", "partners", ["crime"], "OFFICIAL")
-                  + _record("mini-imd", "mhclg", "public", ["imd_score"]))
+MINI_CATALOGUE = (
+    _record("mini-survey", "wcc", "public", ["smoking", "population"])
+    + _record("mini-police", "warks-police", "partners", ["crime"], "OFFICIAL")
+    + _record("mini-imd", "mhclg", "public", ["imd_score"])
+)
 
 
 EMPTY_AREA = ("Z01000007", "Mini 004A", "Z05000003", "Z07000002", 3, 0)
@@ -87,23 +90,36 @@ def make_mini_config(folder: Path, empty_locality: bool = False) -> Path:
     """
     folder.mkdir(parents=True, exist_ok=True)
     areas = MINI_AREAS + ([EMPTY_AREA] if empty_locality else [])
-    feats = [{"type": "Feature", "properties": {"code": c, "name": n},
-              "geometry": {"type": "Polygon", "coordinates": _square(-1.5 + 0.01 * col, 52.3 + 0.01 * row)}}
-             for c, n, _w, _d, col, row in areas]
+    feats = [
+        {
+            "type": "Feature",
+            "properties": {"code": c, "name": n},
+            "geometry": {"type": "Polygon", "coordinates": _square(-1.5 + 0.01 * col, 52.3 + 0.01 * row)},
+        }
+        for c, n, _w, _d, col, row in areas
+    ]
     (folder / "small_areas.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
     wards = {"Z05000001": "North Ward", "Z05000002": "South Ward", "Z05000003": "East Ward"}
     wfeats = []
     for w, wn in wards.items():
         cells = [(col, row) for _c, _n, ww, _d, col, row in MINI_AREAS if ww == w]
-        xs = [c for c, _ in cells]; ys = [r for _, r in cells]
+        xs = [c for c, _ in cells]
+        ys = [r for _, r in cells]
         x0, y0 = -1.5 + 0.01 * min(xs), 52.3 + 0.01 * min(ys)
         x1, y1 = -1.5 + 0.01 * (max(xs) + 1), 52.3 + 0.01 * (max(ys) + 1)
-        wfeats.append({"type": "Feature", "properties": {"code": w, "name": wn},
-                       "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]}})
+        wfeats.append(
+            {
+                "type": "Feature",
+                "properties": {"code": w, "name": wn},
+                "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]},
+            }
+        )
     (folder / "wards.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": wfeats}))
     dnames = {"Z07000001": "Westshire", "Z07000002": "Eastshire"}
-    (folder / "lookup.csv").write_text("small_area_code,ward_code,district_code,district_name\n" + "".join(
-        f"{c},{w},{d},{dnames[d]}\n" for c, _n, w, d, _x, _y in areas))
+    (folder / "lookup.csv").write_text(
+        "small_area_code,ward_code,district_code,district_name\n"
+        + "".join(f"{c},{w},{d},{dnames[d]}\n" for c, _n, w, d, _x, _y in areas)
+    )
     (folder / "localities.csv").write_text(
         "locality_code,locality_name,district_code,district_name,area_type,area_code,area_name,source\n"
         "ML01,Northtown,Z07000001,Westshire,ward,Z05000001,North Ward,test\n"
@@ -111,7 +127,8 @@ def make_mini_config(folder: Path, empty_locality: bool = False) -> Path:
         "ML02,Southtown,Z07000001,Westshire,lsoa,Z01000004,Mini 002B,test\n"
         "ML03,Eastville,Z07000002,Eastshire,lsoa,Z01000005,Mini 003A,test\n"
         "ML03,Eastville,Z07000002,Eastshire,lsoa,Z01000006,Mini 003B,test\n"
-        + ("ML04,Nodata Vale,Z07000002,Eastshire,lsoa,Z01000007,Mini 004A,test\n" if empty_locality else ""))
+        + ("ML04,Nodata Vale,Z07000002,Eastshire,lsoa,Z01000007,Mini 004A,test\n" if empty_locality else "")
+    )
     (folder / "indicators.csv").write_text(MINI_INDICATORS)
     rows = ["indicator_id,area_code,period,numerator,denominator,value"]
     for i, (c, *_rest) in enumerate(MINI_AREAS):

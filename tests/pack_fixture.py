@@ -3,6 +3,7 @@
 Built by the ``observatory build`` command as an analyst would; a second caller (another module or an xdist
 worker) finds the pack up to date and waits for the build lock instead of building again.
 """
+
 from __future__ import annotations
 
 import time
@@ -19,8 +20,23 @@ def demo_pack(base: Path) -> Path:
 
     out, store = base / "packs", base / "store"
     for _ in range(60):
-        r = CliRunner().invoke(app, ["build", "--quiet", "--config", "demo", "--quarter", QUARTER, "--out", str(out),
-                                     "--store", str(store), "--jobs", "2"])
+        r = CliRunner().invoke(
+            app,
+            [
+                "build",
+                "--quiet",
+                "--config",
+                "demo",
+                "--quarter",
+                QUARTER,
+                "--out",
+                str(out),
+                "--store",
+                str(store),
+                "--jobs",
+                "2",
+            ],
+        )
         if r.exit_code != 3:  # 3: another worker holds the pack's build lock
             break
         time.sleep(5)

@@ -1,5 +1,6 @@
 """axe-core (WCAG 2.2 AA rules) on the pack's pages in Debian's chromium: no serious or critical violation,
 real alternative text, titled iframes and sortable-table buttons reachable by Tab; a screenshot of each page."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,9 +14,15 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
-PAGES = {"index": "index.html", "profile": "html/profile-ZL01.html", "overview": "html/county-overview.html",
-         "exceptions": "html/exceptions-board.html", "catalogue": "html/data-catalogue.html",
-         "definition": None, "accessibility": "accessibility.html"}
+PAGES = {
+    "index": "index.html",
+    "profile": "html/profile-ZL01.html",
+    "overview": "html/county-overview.html",
+    "exceptions": "html/exceptions-board.html",
+    "catalogue": "html/data-catalogue.html",
+    "definition": None,
+    "accessibility": "accessibility.html",
+}
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +43,9 @@ def browser():
 
 
 def _page_path(pack: Path, name: str) -> Path:
-    rel = PAGES[name] or f"definitions/{sorted(p.name for p in (pack / 'definitions').glob('*.html') if p.name != 'index.html')[0]}"
+    rel = (
+        PAGES[name] or f"definitions/{sorted(p.name for p in (pack / 'definitions').glob('*.html') if p.name != 'index.html')[0]}"
+    )
     return pack / rel
 
 
@@ -51,8 +60,11 @@ def test_no_serious_or_critical_violations(pack, browser, name):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"pack-{name}.png"), full_page=True)
         results = Axe().run(page, options={"runOnly": {"type": "tag", "values": TAGS}})
-        bad = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
-               for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
         assert bad == [], "\n".join(bad)
         assert page.locator("iframe:not([title])").count() == 0
         alts = page.locator("img").evaluate_all("els => els.map(e => e.getAttribute('alt'))")
@@ -74,8 +86,10 @@ def test_sortable_table_buttons_are_reachable_by_tab(pack, browser):
         reached = False
         for _ in range(40):
             page.keyboard.press("Tab")
-            if page.evaluate("document.activeElement && document.activeElement.tagName === 'BUTTON' "
-                             "&& !!document.activeElement.closest('table')"):
+            if page.evaluate(
+                "document.activeElement && document.activeElement.tagName === 'BUTTON' "
+                "&& !!document.activeElement.closest('table')"
+            ):
                 reached = True
                 break
         assert reached, "Tab never reached a sortable table's button"

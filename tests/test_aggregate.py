@@ -1,4 +1,5 @@
 """Aggregation: counts summed and statistics recomputed, scores population-weighted, vintages bridged."""
+
 from __future__ import annotations
 
 import math

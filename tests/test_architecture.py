@@ -3,6 +3,7 @@ imports typer and rich, and the package's own modules are imported at the top of
 
 Read from the source with ``ast``: nothing is imported to check it.
 """
+
 from __future__ import annotations
 
 import ast
@@ -55,9 +56,11 @@ def _resolve(name: str, node: ast.ImportFrom | None, module: str) -> str:
 
 def _imports(module: str, tree: ast.Module):
     """(imported module, line, at module level?, the source line) for every import in ``tree``."""
-    lines = (PACKAGE / (module.replace(".", "/") + ".py")).read_text().splitlines() \
-        if (PACKAGE / (module.replace(".", "/") + ".py")).exists() else \
-        (PACKAGE / module.replace(".", "/") / "__init__.py").read_text().splitlines()
+    lines = (
+        (PACKAGE / (module.replace(".", "/") + ".py")).read_text().splitlines()
+        if (PACKAGE / (module.replace(".", "/") + ".py")).exists()
+        else (PACKAGE / module.replace(".", "/") / "__init__.py").read_text().splitlines()
+    )
     top, typing_only = set(), set()
     for stmt in tree.body:
         if isinstance(stmt, ast.If) and "TYPE_CHECKING" in ast.unparse(stmt.test):
@@ -112,15 +115,21 @@ def test_every_part_of_the_package_is_in_a_layer():
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_imports_point_down_the_layers(module):
     here = _layer(module.split(".")[0])
-    wrong = [f"line {line}: {name}" for name, line, _, _ in _imports(module, MODULES[module])
-             if _owner(name) and _layer(_owner(name)) > here]
+    wrong = [
+        f"line {line}: {name}"
+        for name, line, _, _ in _imports(module, MODULES[module])
+        if _owner(name) and _layer(_owner(name)) > here
+    ]
     assert not wrong, f"observatory.{module} imports a higher layer: {wrong}"
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m in ENGINE))
 def test_the_build_engine_imports_only_the_bottom_layer(module):
-    wrong = [f"line {line}: {name}" for name, line, _, _ in _imports(module, MODULES[module])
-             if _owner(name) and _owner(name) not in {"_core", "errors"} and not name.startswith("observatory.publish.")]
+    wrong = [
+        f"line {line}: {name}"
+        for name, line, _, _ in _imports(module, MODULES[module])
+        if _owner(name) and _owner(name) not in {"_core", "errors"} and not name.startswith("observatory.publish.")
+    ]
     assert not wrong, f"observatory.{module} (the generic build engine) imports {wrong}"
     engine_deps = [n for n, *_ in _imports(module, MODULES[module]) if n.startswith("observatory.publish.")]
     assert all(_internal(n) in ENGINE for n in engine_deps), engine_deps
@@ -134,26 +143,35 @@ def test_statistics_import_no_geography_store_or_higher(module):
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m.split(".")[0] != "cli"))
 def test_only_the_cli_imports_typer_and_rich(module):
-    wrong = [f"line {line}: {name}" for name, line, _, _ in _imports(module, MODULES[module])
-             if name.split(".")[0] in UI_LIBRARIES]
+    wrong = [
+        f"line {line}: {name}" for name, line, _, _ in _imports(module, MODULES[module]) if name.split(".")[0] in UI_LIBRARIES
+    ]
     assert not wrong, f"observatory.{module} imports a command-line library: {wrong}"
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_own_modules_are_imported_at_the_top_unless_start_up_is_measured(module):
-    deferred = [f"line {line}: {name}" for name, line, top, text in _imports(module, MODULES[module])
-                if _owner(name) and not top and "start-up:" not in text]
-    assert not deferred, (f"observatory.{module} imports its own package inside functions: {deferred}; move them to the "
-                          "top, or justify each with a '# start-up: <measured cost>' comment")
+    deferred = [
+        f"line {line}: {name}"
+        for name, line, top, text in _imports(module, MODULES[module])
+        if _owner(name) and not top and "start-up:" not in text
+    ]
+    assert not deferred, (
+        f"observatory.{module} imports its own package inside functions: {deferred}; move them to the "
+        "top, or justify each with a '# start-up: <measured cost>' comment"
+    )
 
 
 def test_no_import_cycles_between_modules():
     """Module-level imports form no cycle (a package and its own children aside: re-exports are not cycles)."""
+
     def related(a: str, b: str) -> bool:
         return a.startswith(b + ".") or b.startswith(a + ".")
 
-    graph = {m: {d for n, _, top, _ in _imports(m, t) if top and (d := _internal(n)) and d != m and not related(m, d)}
-             for m, t in MODULES.items()}
+    graph = {
+        m: {d for n, _, top, _ in _imports(m, t) if top and (d := _internal(n)) and d != m and not related(m, d)}
+        for m, t in MODULES.items()
+    }
     cycles: list[list[str]] = []
     state: dict[str, int] = {}
 
@@ -161,7 +179,7 @@ def test_no_import_cycles_between_modules():
         state[m] = 1
         for d in sorted(graph.get(m, ())):
             if state.get(d) == 1:
-                cycles.append(path[path.index(d):] + [m, d] if d in path else [m, d])
+                cycles.append(path[path.index(d) :] + [m, d] if d in path else [m, d])
             elif not state.get(d):
                 visit(d, path + [m])
         state[m] = 2
@@ -187,7 +205,11 @@ def test_notebooks_and_dashboards_import_only_the_public_facade(notebook):
         tree = ast.parse("\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
-                wrong += [a.name for a in node.names if a.name.startswith("observatory") and (a.name, a.asname) != ("observatory", "obs")]
+                wrong += [
+                    a.name
+                    for a in node.names
+                    if a.name.startswith("observatory") and (a.name, a.asname) != ("observatory", "obs")
+                ]
             elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("observatory"):
                 wrong.append(f"from {node.module} import ...")
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "obs":
@@ -201,6 +223,12 @@ def test_notebooks_and_dashboards_import_only_the_public_facade(notebook):
 def test_no_generator_script_can_drift_from_a_committed_notebook():
     """Each notebook's .ipynb is its one source: no script writes notebooks."""
     root = PACKAGE.parent
-    writers = [p for p in root.rglob("*.py") if ".venv" not in p.parts and "nbformat.write" in p.read_text(errors="ignore")
-               and "tests" not in p.parts and "observatory" not in p.relative_to(root).parts[:1]]
+    writers = [
+        p
+        for p in root.rglob("*.py")
+        if ".venv" not in p.parts
+        and "nbformat.write" in p.read_text(errors="ignore")
+        and "tests" not in p.parts
+        and "observatory" not in p.relative_to(root).parts[:1]
+    ]
     assert not writers, f"scripts that write notebooks: {writers}"

@@ -5,6 +5,7 @@ the landing page, deep links, search, download, axe-core (WCAG 2.2 AA), the keyb
 released on close or refused beyond the cap (the burst runs last: its kernels wait for culling). The map must draw with no request leaving the loopback
 interface; a screenshot of the final state is kept in test-artifacts/.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -25,8 +26,14 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TIMEOUT_MS = 90_000
 # Harmless noise of Voila's page itself (see FIELD-NOTES): never from the map.
 KNOWN_EXTERNAL = re.compile(r"^https://cdn\.jsdelivr\.net/npm/@fortawesome/fontawesome-free@[^/]+/css/[\w.-]+\.css$")
@@ -70,9 +77,18 @@ def server(tmp_path_factory):
     ingest(cfg, store)
     ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
-    process = serve("demo", port=port, audience="public", preheat=True, store=store.path, wait=False, quiet=True,
-                    log=ARTIFACTS / "voila-browser-test.log", max_kernels=MAX_KERNELS,
-                    cull_idle_seconds=CULL_IDLE_SECONDS)
+    process = serve(
+        "demo",
+        port=port,
+        audience="public",
+        preheat=True,
+        store=store.path,
+        wait=False,
+        quiet=True,
+        log=ARTIFACTS / "voila-browser-test.log",
+        max_kernels=MAX_KERNELS,
+        cull_idle_seconds=CULL_IDLE_SECONDS,
+    )
     SERVER["pid"] = process.pid
     try:
         yield f"http://127.0.0.1:{port}/"
@@ -223,8 +239,11 @@ def test_the_packs_folder_publishes_nothing_unlisted(server):
     import urllib.error
     import urllib.request
 
-    for path in ("observatory/packs/manifest.json", "observatory/packs/..%2F..%2Fdata%2Fdemo%2Fconfig.yaml",
-                 "observatory/packs/2000Q1/html/profile-ZL01.html"):
+    for path in (
+        "observatory/packs/manifest.json",
+        "observatory/packs/..%2F..%2Fdata%2Fdemo%2Fconfig.yaml",
+        "observatory/packs/2000Q1/html/profile-ZL01.html",
+    ):
         with pytest.raises(urllib.error.HTTPError) as e:
             urllib.request.urlopen(server + path, timeout=10)
         assert e.value.code in (403, 404)
@@ -237,8 +256,11 @@ def test_no_error_in_the_page_or_console_and_no_request_leaves_loopback(session)
     body = page.locator("body").inner_text()
     assert "Traceback" not in body and not re.search(r"\b[A-Z]\w*(Error|Exception)\b", body)
     assert not events["page_errors"], events["page_errors"]
-    external = [(url, frame) for url, frame in events["requests"]
-                if urlparse(url).scheme in ("http", "https", "ws", "wss") and urlparse(url).hostname not in ("127.0.0.1", "localhost")]
+    external = [
+        (url, frame)
+        for url, frame in events["requests"]
+        if urlparse(url).scheme in ("http", "https", "ws", "wss") and urlparse(url).hostname not in ("127.0.0.1", "localhost")
+    ]
     from_map = [(url, frame) for url, frame in external if not frame.startswith("http://127.0.0.1")]
     assert not from_map, from_map
     unexpected = [url for url, _frame in external if not KNOWN_EXTERNAL.match(url)]
@@ -283,8 +305,11 @@ def axe_serious(page) -> list[tuple[str, str, str]]:
     from axe_playwright_python.sync_playwright import Axe
 
     result = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
-    return [(v["id"], v["impact"], v["nodes"][0]["html"][:200]) for v in result.response["violations"]
-            if v["impact"] in ("serious", "critical")]
+    return [
+        (v["id"], v["impact"], v["nodes"][0]["html"][:200])
+        for v in result.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
 def shot(page, name: str) -> None:
@@ -358,9 +383,11 @@ def test_a_deep_link_opens_its_view_and_its_link_opens_the_same_view_for_a_colle
         other.close(run_before_unload=True)
 
 
-@pytest.mark.xfail(reason="known gap: after a change of view the page's 'Link to this view' is redrawn but the "
-                          "address bar is not rewritten (the MutationObserver in dashboard_address.html.j2 misses it)",
-                   strict=False)
+@pytest.mark.xfail(
+    reason="known gap: after a change of view the page's 'Link to this view' is redrawn but the "
+    "address bar is not rewritten (the MutationObserver in dashboard_address.html.j2 misses it)",
+    strict=False,
+)
 def test_the_address_follows_a_change_of_view(browser, server):
     page = _open_deep_link(browser, server)
     try:

@@ -1,4 +1,5 @@
 """`observatory build`: the quarterly pack end to end — files, no code in HTML, manifest, failure isolation, incremental."""
+
 from __future__ import annotations
 
 import json
@@ -8,15 +9,21 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import make_mini_config
 from typer.testing import CliRunner
 
 from observatory.cli import app
 from observatory.publish.plan import current_quarter
 
-from conftest import make_mini_config
-
 pytestmark = pytest.mark.xdist_group("packs")
-CODE_MARKERS = ('class="highlight', 'jp-CodeMirrorEditor', 'class="jp-InputPrompt', "open_profile(", "from observatory", "display(HTML")
+CODE_MARKERS = (
+    'class="highlight',
+    "jp-CodeMirrorEditor",
+    'class="jp-InputPrompt',
+    "open_profile(",
+    "from observatory",
+    "display(HTML",
+)
 
 
 def _html_has_no_code(path: Path) -> None:
@@ -67,15 +74,21 @@ def test_pack_files_manifest_and_no_code(mini_pack):
         _html_has_no_code(html)
     with zipfile.ZipFile(d / "packs" / "2025Q3.zip") as z:
         names = set(z.namelist())
-    assert {"2025Q3/manifest.json", "2025Q3/index.html", "2025Q3/downloads/profile-ML01.xlsx", "2025Q3/html/profile-ML01.html"} <= names
+    assert {
+        "2025Q3/manifest.json",
+        "2025Q3/index.html",
+        "2025Q3/downloads/profile-ML01.xlsx",
+        "2025Q3/html/profile-ML01.html",
+    } <= names
 
 
 def test_second_build_executes_nothing_and_one_change_rebuilds_only_its_dependants(mini_pack):
     d, cfg, args, _code, _out = mini_pack
     # make ML04 buildable so the pack is whole, then rebuild: only ML04 (and what shows it) runs
     extra = d / "ml04.csv"
-    extra.write_text("indicator_id,area_code,period,numerator,denominator\n"
-                     "smoking,Z01000007,2022,30,200\nsmoking,Z01000007,2023,31,200\n")
+    extra.write_text(
+        "indicator_id,area_code,period,numerator,denominator\nsmoking,Z01000007,2022,30,200\nsmoking,Z01000007,2023,31,200\n"
+    )
     sources = cfg / "config.yaml"
     sources.write_text(sources.read_text() + "  - {id: ml04, adapter: tidy, file: " + str(extra) + ", dataset: mini-survey}\n")
     code, out = _build(args)
@@ -99,8 +112,22 @@ def test_second_build_executes_nothing_and_one_change_rebuilds_only_its_dependan
 
 def test_one_locality_only(tmp_path):
     cfg = make_mini_config(tmp_path / "mini")
-    code, out = _build(["--config", str(cfg), "--quarter", "2025Q4", "--out", str(tmp_path / "packs"), "--store",
-                        str(tmp_path / "store"), "--localities", "ML02", "--jobs", "1"])
+    code, out = _build(
+        [
+            "--config",
+            str(cfg),
+            "--quarter",
+            "2025Q4",
+            "--out",
+            str(tmp_path / "packs"),
+            "--store",
+            str(tmp_path / "store"),
+            "--localities",
+            "ML02",
+            "--jobs",
+            "1",
+        ]
+    )
     assert code == 0, out
     html = sorted(p.name for p in (tmp_path / "packs" / "2025Q4" / "html").glob("*.html"))
     assert html == ["profile-ML02.html"]
@@ -108,7 +135,9 @@ def test_one_locality_only(tmp_path):
 
 def test_unknown_locality_is_a_usage_error(tmp_path):
     cfg = make_mini_config(tmp_path / "mini")
-    code, out = _build(["--config", str(cfg), "--out", str(tmp_path / "p"), "--store", str(tmp_path / "s"), "--localities", "ZZ99"])
+    code, out = _build(
+        ["--config", str(cfg), "--out", str(tmp_path / "p"), "--store", str(tmp_path / "s"), "--localities", "ZZ99"]
+    )
     assert code == 2 and "unknown locality code" in out
 
 
@@ -133,16 +162,26 @@ def plant_restricted_dataset(demo_copy: Path) -> None:
     rows += [f"{PLANTED_ID},{c},2024/25,20240000,{40 + i % 17},{900 + i % 50}" for i, c in enumerate(codes)]
     (demo_copy / "sources" / "planted.csv").write_text("\n".join(rows) + "\n")
     with open(demo_copy / "indicators.csv", "a") as f:
-        f.write(f"{PLANTED_ID},{PLANTED_TITLE},safer_communities,%,proportion,100,low_is_good,{PLANTED_DATASET},annual,Planted by the enforcement test,\n")
+        f.write(
+            f"{PLANTED_ID},{PLANTED_TITLE},safer_communities,%,proportion,100,low_is_good,{PLANTED_DATASET},annual,Planted by the enforcement test,\n"
+        )
     config = yaml.safe_load((demo_copy / "config.yaml").read_text())
     config["sources"].append({"id": "planted", "adapter": "tidy", "file": "sources/planted.csv", "dataset": PLANTED_DATASET})
     (demo_copy / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     catalogue = yaml.safe_load((demo_copy / "catalogue.yaml").read_text())
     records = catalogue["datasets"] if isinstance(catalogue, dict) else catalogue
     template = dict(next(r for r in records if r.get("audience") == "named partners"))
-    template.update({"id": PLANTED_DATASET, "title": "Planted restricted dataset (synthetic)", "indicators": [PLANTED_ID],
-                     "classification": "OFFICIAL-SENSITIVE", "audience": "named partners", "named_partners": ["demo-police"],
-                     "partner": "demo-health"})
+    template.update(
+        {
+            "id": PLANTED_DATASET,
+            "title": "Planted restricted dataset (synthetic)",
+            "indicators": [PLANTED_ID],
+            "classification": "OFFICIAL-SENSITIVE",
+            "audience": "named partners",
+            "named_partners": ["demo-police"],
+            "partner": "demo-health",
+        }
+    )
     template.pop("also_supplies", None)
     records.append(template)
     (demo_copy / "catalogue.yaml").write_text(yaml.safe_dump(catalogue, sort_keys=False, allow_unicode=True))
@@ -207,12 +246,30 @@ def test_restricted_dataset_appears_nowhere_in_a_public_pack(planted_demo):
     from observatory.store import Store
 
     assert PLANTED_ID in set(Store(d / "store").read(columns=["indicator_id"])["indicator_id"]), "the planted data was ingested"
-    leaks = {path: needle for path, text in _pack_text(d / "packs" / "2025Q3").items()
-             for needle in (PLANTED_ID, PLANTED_TITLE) if needle in text}
+    leaks = {
+        path: needle
+        for path, text in _pack_text(d / "packs" / "2025Q3").items()
+        for needle in (PLANTED_ID, PLANTED_TITLE)
+        if needle in text
+    }
     assert leaks == {}, f"restricted dataset leaked into the public pack: {leaks}"
     # the named partner's pack shows it
-    code, out = _build(["--config", str(copy), "--quarter", "2025Q3", "--out", str(d / "packs"), "--store", str(d / "store"),
-                        "--audience", "partner:demo-police", "--localities", "ZL01"])
+    code, out = _build(
+        [
+            "--config",
+            str(copy),
+            "--quarter",
+            "2025Q3",
+            "--out",
+            str(d / "packs"),
+            "--store",
+            str(d / "store"),
+            "--audience",
+            "partner:demo-police",
+            "--localities",
+            "ZL01",
+        ]
+    )
     assert code == 0, out
     partner = d / "packs" / "2025Q3-partner-demo-police"
     assert PLANTED_TITLE in (partner / "html" / "profile-ZL01.html").read_text()
@@ -222,13 +279,18 @@ def test_restricted_dataset_appears_nowhere_in_a_public_pack(planted_demo):
 @pytest.mark.slow
 @pytest.mark.warwickshire
 def test_warwickshire_pack_builds_on_the_real_data(tmp_path, shared_data):
-    code, out = _build(["--config", "warwickshire", "--quarter", "2025Q3", "--out", str(tmp_path / "packs"),
-                        "--store", str(tmp_path / "store")])
+    code, out = _build(
+        ["--config", "warwickshire", "--quarter", "2025Q3", "--out", str(tmp_path / "packs"), "--store", str(tmp_path / "store")]
+    )
     assert code == 0, out
     pack = tmp_path / "packs" / "2025Q3"
     localities = pd.read_csv(Path(__file__).resolve().parents[1] / "data/warwickshire/localities.csv")["locality_code"].unique()
-    for name in [f"profile-{c}" for c in localities] + ["county-overview", "data-catalogue", "exceptions-board",
-                                                        "exceptions-district-E07000222"]:
+    for name in [f"profile-{c}" for c in localities] + [
+        "county-overview",
+        "data-catalogue",
+        "exceptions-board",
+        "exceptions-district-E07000222",
+    ]:
         _html_has_no_code(pack / "html" / f"{name}.html")
     ken = (pack / "html" / "profile-WA-KEN.html").read_text()
     assert "Kenilworth" in ken and "Index of Multiple Deprivation" in ken and "Synthetic data" not in ken
@@ -236,4 +298,6 @@ def test_warwickshire_pack_builds_on_the_real_data(tmp_path, shared_data):
     d = pd.read_csv(pack / "downloads" / "profile-NW-WEST.csv")
     assert len(d) > 0 and d["value"].notna().any()
     manifest = json.loads((pack / "manifest.json").read_text())
-    assert len(manifest["outputs"]) == len(localities) + 2 + 12  # + overview, catalogue; board, 6 themes, 5 districts and all(o["status"] == "ok" for o in manifest["outputs"])
+    assert (
+        len(manifest["outputs"]) == len(localities) + 2 + 12
+    )  # + overview, catalogue; board, 6 themes, 5 districts and all(o["status"] == "ok" for o in manifest["outputs"])

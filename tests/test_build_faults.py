@@ -1,4 +1,5 @@
 """Build faults (issue 16): a torn sources record, a killed build, machine paths, file modes, careless commands."""
+
 from __future__ import annotations
 
 import html
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import make_mini_config
 from typer.testing import CliRunner
 
 from observatory.cli import app
@@ -20,8 +22,6 @@ from observatory.config import load_config
 from observatory.publish import runner
 from observatory.publish.plan import SOURCES_STATE, sync_store
 from observatory.store import Store
-
-from conftest import make_mini_config
 
 pytestmark = pytest.mark.xdist_group("packs")
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,6 +34,7 @@ def _build(args: list[str]) -> tuple[int, str]:
 
 
 # --------------------------------------------------------------------------- (6) the sources record
+
 
 @pytest.fixture
 def synced(tmp_path):
@@ -81,6 +82,7 @@ def test_stale_store_temporaries_are_removed_by_the_next_run(synced):
 
 # --------------------------------------------------------------------------- (8) a SIGKILLed build
 
+
 def _processes_mentioning(text: str) -> list[str]:
     found = []
     for proc in Path("/proc").iterdir():
@@ -99,14 +101,20 @@ def _processes_mentioning(text: str) -> list[str]:
 def test_a_killed_build_leaves_no_worker_or_kernel_and_the_next_run_cleans_up(tmp_path, monkeypatch):
     tmp = Path(tempfile.mkdtemp(prefix="obs-kill-"))  # short: kernel sockets live here
     script = tmp_path / "build.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         from pathlib import Path
         from observatory.publish.engine import Job, build_pack
         jobs = [Job(f"s{{i}}", Path({str(SLEEPS)!r}), {{"seconds": 60}}) for i in range(2)]
         build_pack(jobs, Path({str(tmp_path / "pack")!r}), jobs_n=2, progress=False, package={{"version": "t"}})
-    """))
-    build = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "TMPDIR": str(tmp)},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """)
+    )
+    build = subprocess.Popen(
+        [sys.executable, str(script)],
+        env={**os.environ, "TMPDIR": str(tmp)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and not any("ipykernel" in p for p in _processes_mentioning(str(tmp))):
@@ -141,6 +149,7 @@ def test_a_live_builds_runtime_folder_is_kept(tmp_path):
 
 # --------------------------------------------------------------------------- (11, 12) paths and modes
 
+
 @pytest.fixture(scope="module")
 def failing_pack(tmp_path_factory):
     """The mini pack with one failing locality, built under umask 022."""
@@ -148,8 +157,9 @@ def failing_pack(tmp_path_factory):
     cfg = make_mini_config(d / "mini", empty_locality=True)
     previous = os.umask(0o022)
     try:
-        code, out = _build(["--config", str(cfg), "--quarter", "2025Q3", "--out", str(d / "packs"),
-                            "--store", str(d / "store"), "--jobs", "2"])
+        code, out = _build(
+            ["--config", str(cfg), "--quarter", "2025Q3", "--out", str(d / "packs"), "--store", str(d / "store"), "--jobs", "2"]
+        )
     finally:
         os.umask(previous)
     assert code == 1, out  # ML04 has no data
@@ -160,8 +170,13 @@ def test_nothing_in_the_pack_names_a_machine_folder(failing_pack):
     d, cfg = failing_pack
     pack = d / "packs" / "2025Q3"
     machine = {str(d), str(d.resolve()), str(cfg), str(ROOT), sys.prefix, str(Path.home())}
-    records = [pack / "manifest.json", pack / "build.log", pack / "index.html", *pack.glob("notebooks/*.ipynb"),
-               *pack.glob("html/*.html")]
+    records = [
+        pack / "manifest.json",
+        pack / "build.log",
+        pack / "index.html",
+        *pack.glob("notebooks/*.ipynb"),
+        *pack.glob("html/*.html"),
+    ]
     assert (pack / "notebooks" / "profile-ML04.ipynb") in records
     leaks = {f"{p.relative_to(pack)}: {m}" for p in records for m in machine if m and len(m) > 1 and m in p.read_text()}
     assert leaks == set(), f"machine paths recorded in the pack: {sorted(leaks)}"
@@ -174,8 +189,14 @@ def test_nothing_in_the_pack_names_a_machine_folder(failing_pack):
 def test_files_follow_the_umask(failing_pack):
     d, _cfg = failing_pack
     pack = d / "packs" / "2025Q3"
-    for f in (pack / "index.html", pack / "manifest.json", d / "packs" / "2025Q3.zip", pack / "html" / "profile-ML01.html",
-              pack / "downloads" / "profile-ML01.csv", d / "store" / SOURCES_STATE):
+    for f in (
+        pack / "index.html",
+        pack / "manifest.json",
+        d / "packs" / "2025Q3.zip",
+        pack / "html" / "profile-ML01.html",
+        pack / "downloads" / "profile-ML01.csv",
+        d / "store" / SOURCES_STATE,
+    ):
         assert stat.S_IMODE(f.stat().st_mode) == 0o644, f"{f.name} is {oct(stat.S_IMODE(f.stat().st_mode))}"
 
 
@@ -186,13 +207,28 @@ def test_store_files_follow_the_umask(failing_pack):
 
 # --------------------------------------------------------------------------- (14, 15) careless commands
 
+
 @pytest.fixture(scope="module")
 def mini(tmp_path_factory):
     return make_mini_config(tmp_path_factory.mktemp("careless") / "mini")
 
 
-@pytest.mark.parametrize("quarter", ["2026Q5", "2026Q0", "1850Q1", "2026q3", "banana", "../escape", "2026Q3/../../escape",
-                                     "../../2026Q3", "2026Q3 ", "20261Q1", ""])
+@pytest.mark.parametrize(
+    "quarter",
+    [
+        "2026Q5",
+        "2026Q0",
+        "1850Q1",
+        "2026q3",
+        "banana",
+        "../escape",
+        "2026Q3/../../escape",
+        "../../2026Q3",
+        "2026Q3 ",
+        "20261Q1",
+        "",
+    ],
+)
 def test_a_malformed_quarter_is_refused_and_nothing_is_written(tmp_path, mini, quarter):
     out = tmp_path / "area" / "packs"
     code, text = _build(["--config", str(mini), "--quarter", quarter, "--out", str(out), "--store", str(tmp_path / "store")])
@@ -202,8 +238,20 @@ def test_a_malformed_quarter_is_refused_and_nothing_is_written(tmp_path, mini, q
 
 
 def test_jobs_zero_is_refused(tmp_path, mini):
-    code, text = _build(["--config", str(mini), "--quarter", "2026Q3", "--out", str(tmp_path / "p"), "--jobs", "0",
-                         "--store", str(tmp_path / "s")])
+    code, text = _build(
+        [
+            "--config",
+            str(mini),
+            "--quarter",
+            "2026Q3",
+            "--out",
+            str(tmp_path / "p"),
+            "--jobs",
+            "0",
+            "--store",
+            str(tmp_path / "s"),
+        ]
+    )
     assert code == 2 and "--jobs must be at least 1" in text
     assert list(tmp_path.iterdir()) == []
 

@@ -1,5 +1,6 @@
 """The information-sharing-charter catalogue: validation and its failure modes, audience rules, review flags,
 the HTML/CSV/DCAT exports, the search widget, the notebook and the command."""
+
 from __future__ import annotations
 
 import csv
@@ -12,20 +13,52 @@ from pathlib import Path
 import pytest
 import yaml
 
+from observatory.config import load_config
 from observatory.metadata import catalogue as cat
 from observatory.present import catalogue_page
-from observatory.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "warwickshire"
 PARTNERS = {p["id"]: p for p in yaml.safe_load((ROOT / "data" / "partners.yaml").read_text())}
-CSV_HEADER = ["id", "title", "description", "partner", "partner_name", "partner_type", "synthetic", "classification",
-              "audience", "named_partners", "access", "available", "themes", "indicators", "also_supplies",
-              "geography_level", "geography_vintage", "time_coverage", "update_frequency", "last_received",
-              "next_review", "review_overdue", "refresh_overdue", "licence", "licence_url", "attribution", "source",
-              "source_url", "lawful_basis", "agreement", "personal_data", "retention", "steward", "contact", "dpia",
-              "quality_notes"]
+CSV_HEADER = [
+    "id",
+    "title",
+    "description",
+    "partner",
+    "partner_name",
+    "partner_type",
+    "synthetic",
+    "classification",
+    "audience",
+    "named_partners",
+    "access",
+    "available",
+    "themes",
+    "indicators",
+    "also_supplies",
+    "geography_level",
+    "geography_vintage",
+    "time_coverage",
+    "update_frequency",
+    "last_received",
+    "next_review",
+    "review_overdue",
+    "refresh_overdue",
+    "licence",
+    "licence_url",
+    "attribution",
+    "source",
+    "source_url",
+    "lawful_basis",
+    "agreement",
+    "personal_data",
+    "retention",
+    "steward",
+    "contact",
+    "dpia",
+    "quality_notes",
+]
 
 
 def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
@@ -49,64 +82,127 @@ def _record_block(folder: Path, rid: str) -> tuple[int, int]:
 
 # ---- validation --------------------------------------------------------------------------------
 
+
 def test_mini_catalogue_validates(mini_config):
     assert cat.validate_catalogue(load_config(mini_config)).problems == []
 
 
 def _unknown_indicator(f: Path):
-    (f / "indicators.csv").write_text((f / "indicators.csv").read_text()
-                                      + "orphan,Orphan,safer_communities,%,proportion,100,low_is_good,mini-orphan,annual,x\n")
+    (f / "indicators.csv").write_text(
+        (f / "indicators.csv").read_text() + "orphan,Orphan,safer_communities,%,proportion,100,low_is_good,mini-orphan,annual,x\n"
+    )
 
 
 FAILURES = {
     # name: (mutation, column, words in the reason)
     "indicator without a record": (_unknown_indicator, "dataset", ["orphan", "'mini-orphan' has no catalogue record"]),
-    "record names a missing indicator": (_cat("indicators: [crime]", "indicators: [crime, burglary]"),
-                                         "indicators", ["mini-police", "'burglary' does not exist"]),
-    "record omits its indicator": (_cat("indicators: [smoking, population]", "indicators: [smoking]"),
-                                   "indicators", ["mini-survey", "does not list indicator 'population'"]),
-    "record claims another dataset's indicator": (_cat("indicators: [imd_score]", "indicators: [imd_score, crime]"),
-                                                  "indicators", ["'crime' names dataset 'mini-police'"]),
-    "missing required field": (_cat("  licence: Open Government Licence v3.0\n  attribution: Test attribution for mini-police",
-                                               "  attribution: Test attribution for mini-police"),
-                               "licence", ["mini-police", "required field 'licence'"]),
-    "empty required field": (_cat("  steward: Test Steward\n", "  steward: ''\n"),
-                             "steward", ["mini-survey", "required field 'steward'"]),
-    "unknown partner": (_cat("partner: warks-police", "partner: nobody"),
-                        "partner", ["'nobody' is not in the partner register"]),
-    "bad classification": (_cat("classification: OFFICIAL\n", "classification: SECRET\n"),
-                           "classification", ["'SECRET' is not one of open, OFFICIAL, OFFICIAL-SENSITIVE"]),
-    "bad audience": (_cat("audience: partners", "audience: everyone"),
-                     "audience", ["'everyone' is not one of public, partners, named partners"]),
-    "named partners without a list": (_cat("audience: partners", "audience: named partners"),
-                                      "named_partners", ["needs a named_partners list"]),
-    "unknown named partner": (_cat("audience: partners", "audience: named partners\n  named_partners: [wcc, ghost]"),
-                              "named_partners", ["named partner 'ghost'"]),
-    "sensitive data for the public": (_cat("classification: open", "classification: OFFICIAL-SENSITIVE"),
-                                      "audience", ["OFFICIAL-SENSITIVE data cannot have a public audience"]),
-    "impossible date": (_cat("next_review: 2027-01-15", "next_review: 2027-02-30"),
-                        "next_review", ["mini-survey", "'2027-02-30' is not a date"]),
-    "date in the wrong format": (_cat("last_received: 2026-01-15", "last_received: 15/01/2026"),
-                                 "last_received", ["'15/01/2026' is not a date"]),
-    "bad update frequency": (_cat("update_frequency: annual", "update_frequency: yearly"),
-                             "update_frequency", ["'yearly' is not one of"]),
-    "personal data without a DPIA": (_cat("personal_data: false", "personal_data: true"),
-                                     "dpia", ["personal data needs a DPIA reference"]),
-    "personal data not a boolean": (_cat("personal_data: false", "personal_data: maybe"),
-                                    "personal_data", ["must be true or false"]),
-    "misspelt field": (_cat("  retention: 5 years\n", "  retention: 5 years\n  retension: 6 years\n"),
-                       "retension", ["unknown field 'retension'"]),
-    "duplicate id": (_cat("- id: mini-imd\n  title: mini-imd (test)",
-                                     "- id: mini-survey\n  title: mini-imd (test)"),
-                     "id", ["'mini-survey' is also record 1"]),
-    "source without a record": (lambda f: _edit(f / "config.yaml", "dataset: mini-survey}", "dataset: mini-census}"),
-                                "sources", ["source values", "'mini-census' has no catalogue record"]),
-    "synthetic partner, record not marked": (_cat("partner: warks-police", "partner: demo-police"),
-                                             "synthetic", ["'demo-police' is synthetic"]),
+    "record names a missing indicator": (
+        _cat("indicators: [crime]", "indicators: [crime, burglary]"),
+        "indicators",
+        ["mini-police", "'burglary' does not exist"],
+    ),
+    "record omits its indicator": (
+        _cat("indicators: [smoking, population]", "indicators: [smoking]"),
+        "indicators",
+        ["mini-survey", "does not list indicator 'population'"],
+    ),
+    "record claims another dataset's indicator": (
+        _cat("indicators: [imd_score]", "indicators: [imd_score, crime]"),
+        "indicators",
+        ["'crime' names dataset 'mini-police'"],
+    ),
+    "missing required field": (
+        _cat(
+            "  licence: Open Government Licence v3.0\n  attribution: Test attribution for mini-police",
+            "  attribution: Test attribution for mini-police",
+        ),
+        "licence",
+        ["mini-police", "required field 'licence'"],
+    ),
+    "empty required field": (
+        _cat("  steward: Test Steward\n", "  steward: ''\n"),
+        "steward",
+        ["mini-survey", "required field 'steward'"],
+    ),
+    "unknown partner": (_cat("partner: warks-police", "partner: nobody"), "partner", ["'nobody' is not in the partner register"]),
+    "bad classification": (
+        _cat("classification: OFFICIAL\n", "classification: SECRET\n"),
+        "classification",
+        ["'SECRET' is not one of open, OFFICIAL, OFFICIAL-SENSITIVE"],
+    ),
+    "bad audience": (
+        _cat("audience: partners", "audience: everyone"),
+        "audience",
+        ["'everyone' is not one of public, partners, named partners"],
+    ),
+    "named partners without a list": (
+        _cat("audience: partners", "audience: named partners"),
+        "named_partners",
+        ["needs a named_partners list"],
+    ),
+    "unknown named partner": (
+        _cat("audience: partners", "audience: named partners\n  named_partners: [wcc, ghost]"),
+        "named_partners",
+        ["named partner 'ghost'"],
+    ),
+    "sensitive data for the public": (
+        _cat("classification: open", "classification: OFFICIAL-SENSITIVE"),
+        "audience",
+        ["OFFICIAL-SENSITIVE data cannot have a public audience"],
+    ),
+    "impossible date": (
+        _cat("next_review: 2027-01-15", "next_review: 2027-02-30"),
+        "next_review",
+        ["mini-survey", "'2027-02-30' is not a date"],
+    ),
+    "date in the wrong format": (
+        _cat("last_received: 2026-01-15", "last_received: 15/01/2026"),
+        "last_received",
+        ["'15/01/2026' is not a date"],
+    ),
+    "bad update frequency": (
+        _cat("update_frequency: annual", "update_frequency: yearly"),
+        "update_frequency",
+        ["'yearly' is not one of"],
+    ),
+    "personal data without a DPIA": (
+        _cat("personal_data: false", "personal_data: true"),
+        "dpia",
+        ["personal data needs a DPIA reference"],
+    ),
+    "personal data not a boolean": (
+        _cat("personal_data: false", "personal_data: maybe"),
+        "personal_data",
+        ["must be true or false"],
+    ),
+    "misspelt field": (
+        _cat("  retention: 5 years\n", "  retention: 5 years\n  retension: 6 years\n"),
+        "retension",
+        ["unknown field 'retension'"],
+    ),
+    "duplicate id": (
+        _cat("- id: mini-imd\n  title: mini-imd (test)", "- id: mini-survey\n  title: mini-imd (test)"),
+        "id",
+        ["'mini-survey' is also record 1"],
+    ),
+    "source without a record": (
+        lambda f: _edit(f / "config.yaml", "dataset: mini-survey}", "dataset: mini-census}"),
+        "sources",
+        ["source values", "'mini-census' has no catalogue record"],
+    ),
+    "synthetic partner, record not marked": (
+        _cat("partner: warks-police", "partner: demo-police"),
+        "synthetic",
+        ["'demo-police' is synthetic"],
+    ),
     "synthetic record in a real configuration": (
-        lambda f: (_edit(f / "config.yaml", "synthetic: true", "synthetic: false"),
-                   _edit(f / "catalogue.yaml", "  retention: 5 years\n", "  retention: 5 years\n  synthetic: true\n")),
-        "synthetic", ["a synthetic record in the real configuration 'mini'"]),
+        lambda f: (
+            _edit(f / "config.yaml", "synthetic: true", "synthetic: false"),
+            _edit(f / "catalogue.yaml", "  retention: 5 years\n", "  retention: 5 years\n  synthetic: true\n"),
+        ),
+        "synthetic",
+        ["a synthetic record in the real configuration 'mini'"],
+    ),
 }
 
 
@@ -163,7 +259,7 @@ def test_every_update_frequency_has_a_refresh_interval():
 def test_problem_rows_are_lines_of_the_yaml_file(mini_config):
     _edit(mini_config / "catalogue.yaml", "partner: warks-police", "partner: nobody")
     start, end = _record_block(mini_config, "mini-police")
-    expected = start + (mini_config / "catalogue.yaml").read_text().splitlines()[start - 1:end].index("  partner: nobody")
+    expected = start + (mini_config / "catalogue.yaml").read_text().splitlines()[start - 1 : end].index("  partner: nobody")
     (problem,) = [p for p in cat.validate_catalogue(load_config(mini_config)) if p.column == "partner"]
     assert problem.row == expected and problem.file == "catalogue.yaml"
 
@@ -184,6 +280,7 @@ def test_load_catalogue_raises_with_every_problem(mini_config):
 
 
 # ---- the real catalogues -----------------------------------------------------------------------
+
 
 def _datasets_used(folder: Path) -> set[str]:
     """Dataset ids named by the indicators and the sources, read without the observatory's code."""
@@ -239,40 +336,50 @@ def test_demo_catalogue_is_complete_synthetic_and_partly_restricted():
 
 # ---- audience rules ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("record_audience, named, audience, allowed", [
-    ("public", [], "public", True),
-    ("public", [], "partners", True),
-    ("public", [], "partner:wcc", True),
-    ("partners", [], "public", False),
-    ("partners", [], "partners", True),
-    ("partners", [], "partner:nbbc", True),
-    ("named partners", ["wcc"], "public", False),
-    ("named partners", ["wcc"], "partners", False),
-    ("named partners", ["wcc"], "partner:wcc", True),
-    ("named partners", ["wcc"], "partner:nbbc", False),
-    ("named partners", [], "partner:wcc", False),
-])
+
+@pytest.mark.parametrize(
+    "record_audience, named, audience, allowed",
+    [
+        ("public", [], "public", True),
+        ("public", [], "partners", True),
+        ("public", [], "partner:wcc", True),
+        ("partners", [], "public", False),
+        ("partners", [], "partners", True),
+        ("partners", [], "partner:nbbc", True),
+        ("named partners", ["wcc"], "public", False),
+        ("named partners", ["wcc"], "partners", False),
+        ("named partners", ["wcc"], "partner:wcc", True),
+        ("named partners", ["wcc"], "partner:nbbc", False),
+        ("named partners", [], "partner:wcc", False),
+    ],
+)
 def test_audience_allows(record_audience, named, audience, allowed):
     assert cat.audience_allows(record_audience, named, audience) is allowed
 
 
-@pytest.mark.parametrize("audience, expected", [
-    ("public", {"mini-survey", "mini-imd"}),
-    ("partners", {"mini-survey", "mini-imd", "mini-police"}),
-    ("partner:wcc", {"mini-survey", "mini-imd", "mini-police", "mini-health"}),
-    ("partner:nbbc", {"mini-survey", "mini-imd", "mini-police"}),
-    ("partner:cw-icb", {"mini-survey", "mini-imd", "mini-police", "mini-health"}),  # the sharing partner itself
-])
+@pytest.mark.parametrize(
+    "audience, expected",
+    [
+        ("public", {"mini-survey", "mini-imd"}),
+        ("partners", {"mini-survey", "mini-imd", "mini-police"}),
+        ("partner:wcc", {"mini-survey", "mini-imd", "mini-police", "mini-health"}),
+        ("partner:nbbc", {"mini-survey", "mini-imd", "mini-police"}),
+        ("partner:cw-icb", {"mini-survey", "mini-imd", "mini-police", "mini-health"}),  # the sharing partner itself
+    ],
+)
 def test_allowed_datasets_by_audience(mini_config, audience, expected):
     _add_named_record(mini_config)
     assert cat.allowed_datasets(load_config(mini_config), audience) == expected
 
 
-@pytest.mark.parametrize("audience, expected", [
-    ("public", {"smoking", "population", "imd_score"}),
-    ("partners", {"smoking", "population", "imd_score", "crime"}),
-    ("partner:warks-police", {"smoking", "population", "imd_score", "crime"}),
-])
+@pytest.mark.parametrize(
+    "audience, expected",
+    [
+        ("public", {"smoking", "population", "imd_score"}),
+        ("partners", {"smoking", "population", "imd_score", "crime"}),
+        ("partner:warks-police", {"smoking", "population", "imd_score", "crime"}),
+    ],
+)
 def test_visible_indicators_by_audience(mini_config, audience, expected):
     assert cat.visible_indicators(load_config(mini_config), audience) == expected
 
@@ -303,14 +410,18 @@ def _add_named_record(folder: Path) -> None:
 
 # ---- review flags ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("frequency, last_received, today, overdue", [
-    ("annual", "2025-01-01", "2026-03-31", False),   # 454 days: within a year plus the lag
-    ("annual", "2025-01-01", "2026-04-03", True),    # 457 days
-    ("quarterly", "2026-01-01", "2026-05-17", False),  # 136 days
-    ("quarterly", "2026-01-01", "2026-05-19", True),   # 138 days
-    ("irregular", "2000-01-01", "2026-01-01", False),
-    ("one-off", "2000-01-01", "2026-01-01", False),
-])
+
+@pytest.mark.parametrize(
+    "frequency, last_received, today, overdue",
+    [
+        ("annual", "2025-01-01", "2026-03-31", False),  # 454 days: within a year plus the lag
+        ("annual", "2025-01-01", "2026-04-03", True),  # 457 days
+        ("quarterly", "2026-01-01", "2026-05-17", False),  # 136 days
+        ("quarterly", "2026-01-01", "2026-05-19", True),  # 138 days
+        ("irregular", "2000-01-01", "2026-01-01", False),
+        ("one-off", "2000-01-01", "2026-01-01", False),
+    ],
+)
 def test_refresh_overdue(frequency, last_received, today, overdue):
     import pandas as pd
 
@@ -328,6 +439,7 @@ def test_review_overdue_the_day_after_next_review():
 
 
 # ---- exports -----------------------------------------------------------------------------------
+
 
 class _Page(HTMLParser):
     """Rows (data attributes), selects with their options, scripts and external references of a page."""
@@ -359,14 +471,16 @@ class _Page(HTMLParser):
 
 def _row_html(page: str, rid: str) -> str:
     start = page.index(f'<tr data-id="{rid}"')
-    return page[start:page.index("</tr>", start)]
+    return page[start : page.index("</tr>", start)]
 
 
 @pytest.fixture
 def mini_built(mini_config, tmp_path):
     start, end = _record_block(mini_config, "mini-imd")
     lines = (mini_config / "catalogue.yaml").read_text().splitlines()
-    lines[start - 1:end] = [line.replace("next_review: 2027-01-15", "next_review: 2028-01-15") for line in lines[start - 1:end]]
+    lines[start - 1 : end] = [
+        line.replace("next_review: 2027-01-15", "next_review: 2028-01-15") for line in lines[start - 1 : end]
+    ]
     (mini_config / "catalogue.yaml").write_text("\n".join(lines) + "\n")
     cfg = load_config(mini_config)
     return cfg, catalogue_page.build_catalogue(cfg, tmp_path / "partners", "partners", today=dt.date(2027, 2, 1))
@@ -476,6 +590,7 @@ def test_demo_jsonld_parses_with_every_record(tmp_path):
 
 # ---- attribution -------------------------------------------------------------------------------
 
+
 def test_attributions_and_their_file(mini_config, tmp_path):
     cfg = load_config(mini_config)
     assert cat.attributions(cfg, {"mini-survey", "mini-imd"}) == [
@@ -488,6 +603,7 @@ def test_attributions_and_their_file(mini_config, tmp_path):
 
 
 # ---- filtering and the dashboard widget ----------------------------------------------------------
+
 
 def test_filter_catalogue(mini_config):
     frame = cat.catalogue_frame(load_config(mini_config), "partners", today="2027-02-01")
@@ -522,6 +638,7 @@ def test_dashboard_notebook_uses_the_widget():
 
 # ---- the command and the plan's inputs ---------------------------------------------------------------
 
+
 def _cli():
     import typer
 
@@ -555,11 +672,17 @@ def test_command_writes_the_page_and_exports(mini_config, tmp_path):
     from typer.testing import CliRunner
 
     out = tmp_path / "catalogue"
-    result = CliRunner().invoke(_cli(), ["--config", str(mini_config), "--out", str(out), "--audience", "partners",
-                                         "--today", "2027-02-01"])
+    result = CliRunner().invoke(
+        _cli(), ["--config", str(mini_config), "--out", str(out), "--audience", "partners", "--today", "2027-02-01"]
+    )
     assert result.exit_code == 0, result.output
     assert "catalogue of" in result.output and "for audience partners" in result.output
-    assert sorted(p.name for p in out.iterdir()) == ["catalogue.csv", "catalogue.csv-metadata.json", "catalogue.html", "catalogue.jsonld"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "catalogue.csv",
+        "catalogue.csv-metadata.json",
+        "catalogue.html",
+        "catalogue.jsonld",
+    ]
     page = (out / "catalogue.html").read_text()
     assert "data catalogue" in page and "charter partners only" in page and "review overdue" in page
     assert not re.search(r"<script[^>]* src=", page)  # nothing loaded from elsewhere
@@ -580,7 +703,7 @@ def test_csv_export_neutralises_formulas(mini_config, tmp_path):
     _edit(mini_config / "catalogue.yaml", "  title: mini-survey (test)", "  title: '=HYPERLINK(\"http://x\")'")
     paths = catalogue_page.build_catalogue(load_config(mini_config), tmp_path, "public", today="2027-02-01")
     rows = {r["id"]: r for r in csv.DictReader(open(paths["csv"]))}
-    assert rows["mini-survey"]["title"] == "'=HYPERLINK(\"http://x\")"
+    assert rows["mini-survey"]["title"] == '\'=HYPERLINK("http://x")'
 
 
 def test_catalogue_inputs_are_what_the_page_is_made_from(mini_config):

@@ -1,4 +1,5 @@
 """Spine and trend charts: one row per indicator, polarity-aware marker side, suppression, escaping."""
+
 from __future__ import annotations
 
 import re
@@ -18,21 +19,23 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 @pytest.fixture
 def spine_frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "indicator_id": ["le", "smk", "old", "sup", "nc"],
-        "title": ["Life expectancy <script>x</script>", 'Smoking & "adults"', "Aged 65+", "Small count", "Not compared"],
-        "period": ["2018 - 20", "2019/20", "2021", "2020", "2021"],
-        "count": [1200, 340, 5000, 3, np.nan],
-        "value": [82.0, 18.0, 22.0, 4.0, 10.0],
-        "benchmark": [80.0, 14.0, 20.0, 5.0, 9.0],
-        "peer_min": [76.0, 9.0, 15.0, 1.0, 5.0],
-        "peer_q25": [78.5, 11.0, 18.0, 3.0, 8.0],
-        "peer_q75": [81.0, 15.0, 23.0, 6.0, 11.0],
-        "peer_max": [83.0, 22.0, 28.0, 9.0, 14.0],
-        "polarity": ["high_is_good", "low_is_good", "no_judgement", "low_is_good", "high_is_good"],
-        "comparison": ["Better", "Worse", "Higher", "Better", None],
-        "suppressed": [False, False, False, True, False],
-    })
+    return pd.DataFrame(
+        {
+            "indicator_id": ["le", "smk", "old", "sup", "nc"],
+            "title": ["Life expectancy <script>x</script>", 'Smoking & "adults"', "Aged 65+", "Small count", "Not compared"],
+            "period": ["2018 - 20", "2019/20", "2021", "2020", "2021"],
+            "count": [1200, 340, 5000, 3, np.nan],
+            "value": [82.0, 18.0, 22.0, 4.0, 10.0],
+            "benchmark": [80.0, 14.0, 20.0, 5.0, 9.0],
+            "peer_min": [76.0, 9.0, 15.0, 1.0, 5.0],
+            "peer_q25": [78.5, 11.0, 18.0, 3.0, 8.0],
+            "peer_q75": [81.0, 15.0, 23.0, 6.0, 11.0],
+            "peer_max": [83.0, 22.0, 28.0, 9.0, 14.0],
+            "polarity": ["high_is_good", "low_is_good", "no_judgement", "low_is_good", "high_is_good"],
+            "comparison": ["Better", "Worse", "Higher", "Better", None],
+            "suppressed": [False, False, False, True, False],
+        }
+    )
 
 
 class _Cells(HTMLParser):
@@ -134,7 +137,7 @@ def test_text_is_escaped(spine_frame):
     doc = charts.spine_chart(spine_frame, title="<b>Title</b>")
     assert "<script>" not in doc and "&lt;script&gt;x&lt;/script&gt;" in doc
     assert "&lt;b&gt;Title&lt;/b&gt;" in doc
-    assert 'Smoking &amp; &#34;adults&#34;' in doc
+    assert "Smoking &amp; &#34;adults&#34;" in doc
     assert _rows(doc)["le"]["cells"][0] == "Life expectancy <script>x</script>"
 
 
@@ -145,13 +148,15 @@ def test_missing_columns_are_named(spine_frame):
 
 @pytest.fixture
 def trend_frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "period": ["2019/20", "2017/18", "2018/19", "2020/21", "2021/22"],
-        "period_sort": [20190000, 20170000, 20180000, 20200000, 20210000],
-        "value": [12.0, 10.0, 11.0, np.nan, 14.0],
-        "lower95": [10.0, 8.5, 9.0, np.nan, 12.5],
-        "upper95": [14.0, 11.5, 13.0, np.nan, 15.5],
-    })
+    return pd.DataFrame(
+        {
+            "period": ["2019/20", "2017/18", "2018/19", "2020/21", "2021/22"],
+            "period_sort": [20190000, 20170000, 20180000, 20200000, 20210000],
+            "value": [12.0, 10.0, 11.0, np.nan, 14.0],
+            "lower95": [10.0, 8.5, 9.0, np.nan, 12.5],
+            "upper95": [14.0, 11.5, 13.0, np.nan, 15.5],
+        }
+    )
 
 
 def test_trend_has_one_error_bar_per_point(trend_frame):
@@ -205,9 +210,14 @@ def test_comparison_legend_lists_every_colour():
 
 
 def test_small_proportions_and_scores_never_read_zero(spine_frame):
-    tiny = spine_frame.assign(value=[0.0012, -0.0001, 22.0, 4.0, 10.0], benchmark=[0.0010, 0.0002, 20.0, 5.0, 9.0],
-                              peer_min=[0.0004, -0.0003, 15.0, 1.0, 5.0], peer_q25=[0.0008, -0.0002, 18.0, 3.0, 8.0],
-                              peer_q75=[0.0011, 0.0001, 23.0, 6.0, 11.0], peer_max=[0.0016, 0.0004, 28.0, 9.0, 14.0])
+    tiny = spine_frame.assign(
+        value=[0.0012, -0.0001, 22.0, 4.0, 10.0],
+        benchmark=[0.0010, 0.0002, 20.0, 5.0, 9.0],
+        peer_min=[0.0004, -0.0003, 15.0, 1.0, 5.0],
+        peer_q25=[0.0008, -0.0002, 18.0, 3.0, 8.0],
+        peer_q75=[0.0011, 0.0001, 23.0, 6.0, 11.0],
+        peer_max=[0.0016, 0.0004, 28.0, 9.0, 14.0],
+    )
     rows = _rows(charts.spine_chart(tiny))
     assert rows["le"]["cells"][3:6] == ["0.00120", "0.00100", "0.00040"]  # a spread of 0.0012: five decimals
     assert rows["smk"]["cells"][3] == "-0.00010"

@@ -1,4 +1,5 @@
 """Quantile classes agree with mapclassify; legend labels and decimals are picked from the data."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,7 +50,19 @@ def test_labels_never_read_the_same_figure_at_both_ends():
     assert class_labels(0.101, [0.1018, 0.1026, 0.1034]) == ["0.1010 – 0.1018", "0.1018 – 0.1026", "0.1026 – 0.1034"]
 
 
-@pytest.mark.parametrize("values, decimals", [([10, 40], 1), ([1.0, 4.9], 2), ([0.1, 0.45], 3), ([0.0004, 0.0031], 5),
-                                              ([0.004], 5), ([0, 0], 1), ([], 1), ([np.nan, 12.5], 1), ([1500, 90000], 1)])
+@pytest.mark.parametrize(
+    "values, decimals",
+    [
+        ([10, 40], 1),
+        ([1.0, 4.9], 2),
+        ([0.1, 0.45], 3),
+        ([0.0004, 0.0031], 5),
+        ([0.004], 5),
+        ([0, 0], 1),
+        ([], 1),
+        ([np.nan, 12.5], 1),
+        ([1500, 90000], 1),
+    ],
+)
 def test_decimals_follow_the_spread(values, decimals):
     assert decimals_for(values) == decimals

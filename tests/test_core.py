@@ -1,4 +1,5 @@
 """The bottom layer: one vocabulary each (GSS prefixes, markers, numbers), digests, atomic writes, formulas."""
+
 from __future__ import annotations
 
 import os
@@ -18,15 +19,17 @@ from observatory._core.tables import check_frame
 
 # The ONS code register's entity prefixes (Register of Geographic Codes) and the level each takes here.
 REGISTER = [
-    ("E01000001", "lsoa"), ("E02000001", "msoa"), ("E05000026", "ward"),
-    ("E06000001", "county"),    # Hartlepool: unitary authority, single tier
+    ("E01000001", "lsoa"),
+    ("E02000001", "msoa"),
+    ("E05000026", "ward"),
+    ("E06000001", "county"),  # Hartlepool: unitary authority, single tier
     ("E07000218", "district"),  # North Warwickshire: non-metropolitan district
-    ("E08000025", "county"),    # Birmingham: metropolitan borough, single tier
-    ("E09000033", "county"),    # Westminster: London borough, single tier
-    ("E10000031", "county"),    # Warwickshire: county
-    ("E11000005", "county"),    # West Midlands: metropolitan county
-    ("E12000005", "region"),    # West Midlands region
-    ("E13000001", "region"),    # Inner London
+    ("E08000025", "county"),  # Birmingham: metropolitan borough, single tier
+    ("E09000033", "county"),  # Westminster: London borough, single tier
+    ("E10000031", "county"),  # Warwickshire: county
+    ("E11000005", "county"),  # West Midlands: metropolitan county
+    ("E12000005", "region"),  # West Midlands region
+    ("E13000001", "region"),  # Inner London
     ("E92000001", "england"),
 ]
 
@@ -57,16 +60,28 @@ def test_suppressed_markers(text):
     assert is_suppressed(text) and not is_missing(text)
 
 
-@pytest.mark.parametrize("value, kwargs, expected", [
-    (1234.56, {}, "1,234.6"), (-0.01, {}, "0.0"), (-0.04, {"decimals": 2}, "-0.04"), (0.5, {"decimals": None}, "0.50"),
-    (2500, {"decimals": None}, "2,500"), (12.345, {"decimals": 2, "unit": "%"}, "12.35%"), (None, {}, "–"),
-    (float("nan"), {}, "–"), (pd.NA, {}, "–"), (float("inf"), {"missing": "n/a"}, "n/a"),
-])
+@pytest.mark.parametrize(
+    "value, kwargs, expected",
+    [
+        (1234.56, {}, "1,234.6"),
+        (-0.01, {}, "0.0"),
+        (-0.04, {"decimals": 2}, "-0.04"),
+        (0.5, {"decimals": None}, "0.50"),
+        (2500, {"decimals": None}, "2,500"),
+        (12.345, {"decimals": 2, "unit": "%"}, "12.35%"),
+        (None, {}, "–"),
+        (float("nan"), {}, "–"),
+        (pd.NA, {}, "–"),
+        (float("inf"), {"missing": "n/a"}, "n/a"),
+    ],
+)
 def test_format_number(value, kwargs, expected):
     assert format_number(value, **kwargs) == expected
 
 
-@pytest.mark.parametrize("text, ok", [("12", True), ("-1.5e3", True), (".5", True), ("1,200", False), ("12%", False), ("", False)])
+@pytest.mark.parametrize(
+    "text, ok", [("12", True), ("-1.5e3", True), (".5", True), ("1,200", False), ("12%", False), ("", False)]
+)
 def test_strict_numbers(text, ok):
     assert is_number(text) is ok
 
@@ -106,27 +121,44 @@ def test_a_failed_atomic_write_leaves_the_old_file_and_no_temporary(tmp_path):
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out.txt"]
 
 
-@pytest.mark.parametrize("text, formula", [("=1+1", True), ("+SUM(A1)", True), ("-2+3", True), ("@cmd", True),
-                                           ("\t=x", True), ("-3.5", False), ("+44", False), ("plain", False), (3, False)])
+@pytest.mark.parametrize(
+    "text, formula",
+    [
+        ("=1+1", True),
+        ("+SUM(A1)", True),
+        ("-2+3", True),
+        ("@cmd", True),
+        ("\t=x", True),
+        ("-3.5", False),
+        ("+44", False),
+        ("plain", False),
+        (3, False),
+    ],
+)
 def test_formula_like_text(text, formula):
     assert looks_like_formula(text) is formula
     assert neutralise(text) == (f"'{text}" if formula else text)
 
 
 def test_safe_frame_neutralises_text_cells_and_headers_only():
-    out = safe_frame(pd.DataFrame({"label": ["=HYPERLINK(\"x\")", "-1", "ok"], "=head": [1.0, -2.0, 3.0]}))
-    assert out["label"].tolist() == ["'=HYPERLINK(\"x\")", "-1", "ok"]
+    out = safe_frame(pd.DataFrame({"label": ['=HYPERLINK("x")', "-1", "ok"], "=head": [1.0, -2.0, 3.0]}))
+    assert out["label"].tolist() == ['\'=HYPERLINK("x")', "-1", "ok"]
     assert list(out.columns) == ["label", "'=head"] and out["'=head"].tolist() == [1.0, -2.0, 3.0]
 
 
 def test_table_checks_report_file_row_column_and_code():
-    schema = pa.DataFrameSchema({
-        "theme": pa.Column(str, pa.Check.isin(["a", "b"], name="unknown-theme", error="theme is not one of a, b")),
-        "n": pa.Column(float, pa.Check.ge(0, name="negative-count", error="count is negative"), nullable=True)})
+    schema = pa.DataFrameSchema(
+        {
+            "theme": pa.Column(str, pa.Check.isin(["a", "b"], name="unknown-theme", error="theme is not one of a, b")),
+            "n": pa.Column(float, pa.Check.ge(0, name="negative-count", error="count is negative"), nullable=True),
+        }
+    )
     frame = pd.DataFrame({"theme": ["a", "z", "b"], "n": [1.0, -2.0, None], "_row": [7, 8, 9]})
     report = check_frame(frame, schema, "partner.csv")
-    assert [(p.file, p.row, p.column, p.code) for p in report] == [("partner.csv", 8, "theme", "unknown-theme"),
-                                                                 ("partner.csv", 8, "n", "negative-count")]
+    assert [(p.file, p.row, p.column, p.code) for p in report] == [
+        ("partner.csv", 8, "theme", "unknown-theme"),
+        ("partner.csv", 8, "n", "negative-count"),
+    ]
     missing = check_frame(frame.drop(columns=["theme", "_row"]), schema, "partner.csv")
     assert ("missing-column", None) in {(p.code, p.row) for p in missing}
     assert {(p.code, p.row) for p in missing if p.column == "n"} == {("negative-count", 3)}

@@ -1,4 +1,5 @@
 """The localities dashboard without a browser: widget changes redraw the map and details; audience, disclosure, escaping, pack links."""
+
 from __future__ import annotations
 
 import html
@@ -11,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from observatory.present.palette import COMPARISON_COLOURS
-from observatory.config import load_config
 from observatory.apps.dashboard import LocalitiesDashboard, latest_pack, profile_in_pack, value_classes
-from observatory.ingest.pipeline import ingest
-from observatory.profiles.table import load_profiles
 from observatory.apps.serve import normal_base_url, pack_file_allowed, voila_arguments
+from observatory.config import load_config
+from observatory.ingest.pipeline import ingest
+from observatory.present.palette import COMPARISON_COLOURS
+from observatory.profiles.table import load_profiles
 from observatory.store import Store
 
 NASTY = 'North<script>alert("x")</script>&town'
@@ -31,12 +32,14 @@ def profiles(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("dashboard")
     folder = make_mini_config(tmp / "mini")
     localities = folder / "localities.csv"
-    localities.write_text(localities.read_text().replace("ML01,Northtown,", f"ML01,\"{NASTY.replace(chr(34), chr(34) * 2)}\","))
+    localities.write_text(localities.read_text().replace("ML01,Northtown,", f'ML01,"{NASTY.replace(chr(34), chr(34) * 2)}",'))
     cfg = load_config(folder)
     extra = tmp / "extra.csv"
     counts = {"Z01000001": 90, "Z01000002": 95, "Z01000003": 20, "Z01000004": 20, "Z01000005": 20, "Z01000006": 3}
-    extra.write_text("indicator_id,area_code,period,numerator,denominator\n"
-                     + "".join(f"smoking,{code},2024,{n},200\n" for code, n in counts.items()))
+    extra.write_text(
+        "indicator_id,area_code,period,numerator,denominator\n"
+        + "".join(f"smoking,{code},2024,{n},200\n" for code, n in counts.items())
+    )
     store = Store(tmp / "store")
     ingest(cfg, store)
     ingest(cfg, store, files=[("tidy", extra, {"dataset": "mini-survey"})])
@@ -71,8 +74,8 @@ def features(iframe: str) -> dict[str, dict]:
 def fills(iframe: str) -> dict[str, str]:
     """Fill colour of each shaded area, read from the map's style function."""
     doc = document(iframe)
-    styler = doc[doc.index("_styler(feature)"):]
-    styler = styler[:styler.index("}\n        }")]
+    styler = doc[doc.index("_styler(feature)") :]
+    styler = styler[: styler.index("}\n        }")]
     out, default = {}, None
     for cases, body in re.findall(r"((?:case \"[^\"]+\":\s*)+|default:\s*)return (\{[^}]*\})", styler):
         colour = json.loads(body)["fillColor"]
@@ -250,16 +253,34 @@ def _pack(folder: Path, audience: str, finished: str, outputs: list[tuple[str, s
             (folder / "html").mkdir(exist_ok=True)
             (folder / rel).write_text("<p>profile</p>")
             files[rel] = {"sha256": "x", "bytes": 14}
-        outs.append({"name": name, "status": status, "parameters": {"locality": locality, "audience": audience},
-                     "files": {rel: "x"} if status == "ok" else {}})
-    (folder / "manifest.json").write_text(json.dumps({"format": 1, "build": {"config": "mini", "audience": audience,
-                                                                           "quarter": folder.name, "finished": finished},
-                                                      "outputs": outs, "files": files}))
+        outs.append(
+            {
+                "name": name,
+                "status": status,
+                "parameters": {"locality": locality, "audience": audience},
+                "files": {rel: "x"} if status == "ok" else {},
+            }
+        )
+    (folder / "manifest.json").write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "build": {"config": "mini", "audience": audience, "quarter": folder.name, "finished": finished},
+                "outputs": outs,
+                "files": files,
+            }
+        )
+    )
 
 
 def test_pack_link_goes_to_the_newest_pack_of_the_same_audience(profiles, tmp_path):
     packs = tmp_path / "packs"
-    _pack(packs / "2025Q2", "public", "2025-07-01T10:00:00+00:00", [("profile-ML01", "ML01", "ok"), ("profile-ML02", "ML02", "failed")])
+    _pack(
+        packs / "2025Q2",
+        "public",
+        "2025-07-01T10:00:00+00:00",
+        [("profile-ML01", "ML01", "ok"), ("profile-ML02", "ML02", "failed")],
+    )
     _pack(packs / "2025Q3-partners", "partners", "2025-10-01T10:00:00+00:00", [("profile-ML01", "ML01", "ok")])
     public = dashboard(profiles, packs_dir=packs, packs_url="/base/observatory/packs/")
     public.locality.value = "ML01"

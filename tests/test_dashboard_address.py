@@ -1,4 +1,5 @@
 """The localities dashboard's address, search, download and honest shading, and the server's own pages (no browser)."""
+
 from __future__ import annotations
 
 import base64
@@ -27,7 +28,10 @@ def test_a_deep_link_opens_its_view_and_changing_the_view_rewrites_the_link(prof
     d.apply_view("indicator=smoking&period=2023&locality=ML01&shade=vs_county&audience=partners")
     assert (d.indicator.value, d.period.value, d.locality.value, d.colour_by.value) == ("smoking", "2023", "ML01", "vs_county")
     assert d.audience == "public"
-    assert 'data-obs-view="locality=ML01&amp;indicator=smoking&amp;period=2023&amp;areas=locality&amp;shade=vs_county"' in d.view_link.value
+    assert (
+        'data-obs-view="locality=ML01&amp;indicator=smoking&amp;period=2023&amp;areas=locality&amp;shade=vs_county"'
+        in d.view_link.value
+    )
     d.period.value = "2024"
     assert "period=2024" in d.view_link.value
     d.apply_view("indicator=nonsense&locality=ZZ99")  # unknown choices change nothing

@@ -1,4 +1,5 @@
 """The synthetic demo county: reproducible byte for byte, clearly synthetic, and shaped like a real county."""
+
 from __future__ import annotations
 
 import re
@@ -11,20 +12,44 @@ import shapely
 import yaml
 from scipy.stats import spearmanr
 
-from observatory.demo import generate
 from observatory._core.vocab import Polarity, Theme, ValueType
+from observatory.demo import generate
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 ENGLAND = "E92000001"
 IMD_SCORE = "Index of Multiple Deprivation (IMD) Score"
 IMD_COLUMNS = [
-    "LSOA code (2021)", "LSOA name (2021)", "Local Authority District code (2024)", "Local Authority District name (2024)",
-    IMD_SCORE, "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
+    "LSOA code (2021)",
+    "LSOA name (2021)",
+    "Local Authority District code (2024)",
+    "Local Authority District name (2024)",
+    IMD_SCORE,
+    "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
     "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)",
-    "Income Score (rate)", "Employment Score (rate)",
+    "Income Score (rate)",
+    "Employment Score (rate)",
 ]
-ESP = ["0-4", "5-9", "10-14", "15-19", "20-24", "25-29", "30-34", "35-39", "40-44", "45-49", "50-54", "55-59",
-       "60-64", "65-69", "70-74", "75-79", "80-84", "85-89", "90+"]
+ESP = [
+    "0-4",
+    "5-9",
+    "10-14",
+    "15-19",
+    "20-24",
+    "25-29",
+    "30-34",
+    "35-39",
+    "40-44",
+    "45-49",
+    "50-54",
+    "55-59",
+    "60-64",
+    "65-69",
+    "70-74",
+    "75-79",
+    "80-84",
+    "85-89",
+    "90+",
+]
 
 
 def _csv(rel: str) -> pd.DataFrame:
@@ -144,7 +169,14 @@ def test_lookup_covers_every_small_area_and_wards_nest_in_districts(small_areas,
     import geopandas as gpd
 
     assert sorted(lookup["small_area_code"]) == sorted(small_areas["code"])
-    assert set(lookup.columns) == {"small_area_code", "small_area_name", "ward_code", "ward_name", "district_code", "district_name"}
+    assert set(lookup.columns) == {
+        "small_area_code",
+        "small_area_name",
+        "ward_code",
+        "ward_name",
+        "district_code",
+        "district_name",
+    }
     assert lookup.groupby("ward_code")["district_code"].nunique().max() == 1
     assert lookup["district_code"].nunique() == 5
     wards = gpd.read_file(DEMO / "boundaries" / "wards.geojson")
@@ -158,8 +190,16 @@ def test_lookup_covers_every_small_area_and_wards_nest_in_districts(small_areas,
 
 def test_23_contiguous_localities_each_in_one_district(small_areas, lookup):
     loc = _csv("localities.csv")
-    assert list(loc.columns) == ["locality_code", "locality_name", "district_code", "district_name", "area_type",
-                                 "area_code", "area_name", "source"]
+    assert list(loc.columns) == [
+        "locality_code",
+        "locality_name",
+        "district_code",
+        "district_name",
+        "area_type",
+        "area_code",
+        "area_name",
+        "source",
+    ]
     assert sorted(loc["area_code"]) == sorted(small_areas["code"])  # every small area exactly once
     assert (loc["area_type"] == "lsoa").all()
     assert loc["locality_code"].nunique() == 23 and loc["locality_name"].nunique() == 23
@@ -178,8 +218,19 @@ def test_23_contiguous_localities_each_in_one_district(small_areas, lookup):
 
 # ---- indicators and values ----------------------------------------------------------------------
 def test_at_least_30_indicators_across_all_six_themes(indicators):
-    assert list(indicators.columns) == ["id", "title", "theme", "unit", "value_type", "multiplier", "polarity",
-                                        "dataset", "frequency", "definition", "aggregation"]
+    assert list(indicators.columns) == [
+        "id",
+        "title",
+        "theme",
+        "unit",
+        "value_type",
+        "multiplier",
+        "polarity",
+        "dataset",
+        "frequency",
+        "definition",
+        "aggregation",
+    ]
     assert len(indicators) >= 30 and indicators["id"].is_unique
     assert set(indicators["theme"]) == {t.value for t in Theme}
     assert set(indicators["value_type"]) <= {v.value for v in ValueType}
@@ -263,8 +314,13 @@ def _latest_rate(values: pd.DataFrame, indicator: str) -> pd.Series:
 def test_deprivation_gradient(values, imd):
     score = imd.set_index("LSOA code (2021)")[IMD_SCORE]
     assert 2 < score.min() and score.max() < 95
-    for indicator, sign in (("children_low_income", 1), ("adult_smoking", 1), ("claimant_rate", 1),
-                            ("employment_rate", -1), ("gcse_good_pass", -1)):
+    for indicator, sign in (
+        ("children_low_income", 1),
+        ("adult_smoking", 1),
+        ("claimant_rate", 1),
+        ("employment_rate", -1),
+        ("gcse_good_pass", -1),
+    ):
         rate = _latest_rate(values, indicator)
         rho = spearmanr(score.reindex(rate.index), rate).statistic
         assert sign * rho > 0.5, (indicator, rho)

@@ -1,4 +1,5 @@
 """Geography: the hierarchy, dissolved polygons, vintages, and locality-definition validation."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -58,9 +59,11 @@ def _problems(geo, path):
     return [str(p) for p in validate_localities(read_localities(path), geo, file=path.name)]
 
 
-GOOD = ("ML01,Northtown,Z07000001,Westshire,ward,Z05000001,,t\n"
-        "ML02,Southtown,Z07000001,Westshire,lsoa,Z01000003,,t\nML02,Southtown,Z07000001,Westshire,lsoa,Z01000004,,t\n"
-        "ML03,Eastville,Z07000002,Eastshire,lsoa,Z01000005,,t\nML03,Eastville,Z07000002,Eastshire,lsoa,Z01000006,,t\n")
+GOOD = (
+    "ML01,Northtown,Z07000001,Westshire,ward,Z05000001,,t\n"
+    "ML02,Southtown,Z07000001,Westshire,lsoa,Z01000003,,t\nML02,Southtown,Z07000001,Westshire,lsoa,Z01000004,,t\n"
+    "ML03,Eastville,Z07000002,Eastshire,lsoa,Z01000005,,t\nML03,Eastville,Z07000002,Eastshire,lsoa,Z01000006,,t\n"
+)
 
 
 def test_valid_definition_has_no_problems(geo, mini_config):
@@ -75,23 +78,32 @@ def test_small_area_assigned_twice_is_named(geo, mini_config):
 
 def test_unassigned_small_area_is_named(geo, mini_config):
     p = _write(mini_config, GOOD.replace("ML03,Eastville,Z07000002,Eastshire,lsoa,Z01000006,,t\n", ""))
-    assert _problems(geo, p) == ["bad_localities.csv, column 'area_code': small area Z01000006 (Mini 003B) is not assigned to any locality"]
+    assert _problems(geo, p) == [
+        "bad_localities.csv, column 'area_code': small area Z01000006 (Mini 003B) is not assigned to any locality"
+    ]
 
 
 def test_empty_locality_is_named(geo, mini_config):
     p = _write(mini_config, GOOD + "ML04,Ghost Town,Z07000002,Eastshire,lsoa,,,t\n")
-    assert _problems(geo, p) == ["bad_localities.csv, row 7, column 'area_code': locality ML04 'Ghost Town' is empty: it has no small areas"]
+    assert _problems(geo, p) == [
+        "bad_localities.csv, row 7, column 'area_code': locality ML04 'Ghost Town' is empty: it has no small areas"
+    ]
 
 
 def test_locality_crossing_a_district_is_named(geo, mini_config):
-    p = _write(mini_config, GOOD.replace("ML03,Eastville,Z07000002,Eastshire,lsoa,Z01000005", "ML02,Southtown,Z07000001,Westshire,lsoa,Z01000005"))
+    p = _write(
+        mini_config,
+        GOOD.replace("ML03,Eastville,Z07000002,Eastshire,lsoa,Z01000005", "ML02,Southtown,Z07000001,Westshire,lsoa,Z01000005"),
+    )
     probs = _problems(geo, p)
     assert any("locality ML02 crosses districts" in x and "Z07000001" in x and "Z07000002" in x for x in probs), probs
 
 
 def test_unknown_code_is_named_with_its_row(geo, mini_config):
     p = _write(mini_config, GOOD + "ML03,Eastville,Z07000002,Eastshire,lsoa,E01031005,,t\n")
-    assert _problems(geo, p) == ["bad_localities.csv, row 7, column 'area_code': unknown lsoa 2021 code 'E01031005': not in the boundaries"]
+    assert _problems(geo, p) == [
+        "bad_localities.csv, row 7, column 'area_code': unknown lsoa 2021 code 'E01031005': not in the boundaries"
+    ]
 
 
 def test_cli_validates_a_locality_file(mini_config):

@@ -2,6 +2,7 @@
 
 Each failure mode has its own fixture in ``tests/fixtures/ingest/hostile``.
 """
+
 from __future__ import annotations
 
 import os
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_ingest import _snapshot
 from typer.testing import CliRunner
 
 from observatory import store as store_module
@@ -17,7 +19,6 @@ from observatory.config import load_config
 from observatory.errors import ValidationError
 from observatory.ingest.pipeline import ingest
 from observatory.store import Store
-from test_ingest import _snapshot
 
 HOSTILE = Path(__file__).resolve().parent / "fixtures" / "ingest" / "hostile"
 
@@ -44,6 +45,7 @@ def _cli(*args):
 
 # ---- (1) binary or undecodable files ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["binary.csv", "undecodable.csv"])
 def test_unreadable_file_is_a_problem_naming_the_file(store, mini_config, name):
     report = _refused(mini_config, store, name)
@@ -54,8 +56,10 @@ def test_unreadable_file_is_a_problem_naming_the_file(store, mini_config, name):
 @pytest.mark.parametrize("name", ["binary.csv", "undecodable.csv"])
 def test_unreadable_file_in_validate_and_ingest_commands(store, mini_config, name):
     before = _snapshot(store)
-    for command in (["validate", "--config", mini_config, "-f", HOSTILE / name],
-                    ["ingest", "--config", mini_config, "--store", store.path, "--source", "values", "-f", HOSTILE / name]):
+    for command in (
+        ["validate", "--config", mini_config, "-f", HOSTILE / name],
+        ["ingest", "--config", mini_config, "--store", store.path, "--source", "values", "-f", HOSTILE / name],
+    ):
         r = _cli(*command)
         assert r.exit_code == 1, r.output
         assert name in r.output and "unreadable-file" in r.output
@@ -71,6 +75,7 @@ def test_unreadable_configured_source(mini_config, tmp_path):
 
 # ---- (2) a field far over any sane length ------------------------------------------------------------------------
 
+
 def test_field_too_long_is_reported_with_row_and_column(store, mini_config):
     report = _refused(mini_config, store, "field_too_long.csv")
     too_long = sorted((p.row, p.column) for p in report if p.code == "field-too-long")
@@ -78,6 +83,7 @@ def test_field_too_long_is_reported_with_row_and_column(store, mini_config):
 
 
 # ---- (10) formula-like text refused at ingest ----------------------------------------------------------------------
+
 
 def test_formula_like_labels_are_refused(store, mini_config):
     report = _refused(mini_config, store, "formula_like.csv")
@@ -88,9 +94,11 @@ def test_formula_like_labels_are_refused(store, mini_config):
 
 # ---- missing and suppressed markers shared with partner files ------------------------------------------------------
 
+
 def test_partner_markers_are_missing_or_suppressed(store, mini_config):
-    counts = ingest(load_config(mini_config), store, sources_ids=[],
-                    files=[("tidy", HOSTILE / "partner_markers.csv", {"dataset": "t"})])
+    counts = ingest(
+        load_config(mini_config), store, sources_ids=[], files=[("tidy", HOSTILE / "partner_markers.csv", {"dataset": "t"})]
+    )
     assert counts["added"] == 4
     v = store.read(indicators=["smoking"]).set_index("area_code")
     v = v[v["period"] == "2024"]
@@ -99,6 +107,7 @@ def test_partner_markers_are_missing_or_suppressed(store, mini_config):
 
 
 # ---- (13) external areas: only codes that exist --------------------------------------------------------------------
+
 
 def _with_register(mini_config: Path, register: Path | None) -> None:
     cfg = yaml.safe_load((mini_config / "config.yaml").read_text())
@@ -127,8 +136,12 @@ def test_external_areas_in_the_register_are_kept_with_their_level(store, mini_co
 
 
 def test_without_a_register_the_gss_prefix_decides(store, mini_config):
-    counts = ingest(load_config(mini_config), store, sources_ids=[],
-                    files=[("fingertips", HOSTILE / "fingertips_external_areas.csv", {"dataset": "t", **FINGERTIPS})])
+    counts = ingest(
+        load_config(mini_config),
+        store,
+        sources_ids=[],
+        files=[("fingertips", HOSTILE / "fingertips_external_areas.csv", {"dataset": "t", **FINGERTIPS})],
+    )
     assert counts["added"] == 3  # England, E10000031 and E07999999, for 2024
     v = store.read(indicators=["smoking"]).set_index("area_code")
     assert v.loc["E07999999", "area_type"] == "district"
@@ -145,6 +158,7 @@ def test_warwickshire_reads_the_england_register_in_place(shared_data):
 
 # ---- (16) --config naming a folder that does not exist -------------------------------------------------------------
 
+
 @pytest.mark.parametrize("command", [["ingest"], ["validate"], ["store"]])
 def test_missing_configuration_folder_exits_2(tmp_path, command):
     r = _cli(*command, "--config", tmp_path / "no-such-folder")
@@ -154,17 +168,31 @@ def test_missing_configuration_folder_exits_2(tmp_path, command):
 
 # ---- (17) ingest into a read-only store ----------------------------------------------------------------------------
 
+
 def test_read_only_store_is_refused_and_left_unchanged(store, mini_config, monkeypatch):
     before = _snapshot(store)
     if os.geteuid() == 0:  # root writes through permission bits: fail the write as a read-only folder would
+
         def refuse(path, data):
             raise PermissionError(13, "Permission denied", str(path))
+
         monkeypatch.setattr(store_module, "write_atomic", refuse)
     else:
         store.path.chmod(0o555)
     try:
-        r = _cli("ingest", "--config", mini_config, "--store", store.path, "--source", "values",
-                 "-f", HOSTILE / "partner_markers.csv", "--dataset", "t")
+        r = _cli(
+            "ingest",
+            "--config",
+            mini_config,
+            "--store",
+            store.path,
+            "--source",
+            "values",
+            "-f",
+            HOSTILE / "partner_markers.csv",
+            "--dataset",
+            "t",
+        )
     finally:
         store.path.chmod(0o755)
     assert r.exit_code == 1

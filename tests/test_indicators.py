@@ -1,4 +1,5 @@
 """Indicator metadata (indicators.csv): the declared table checks, one failure mode each, with its code, row and column."""
+
 from __future__ import annotations
 
 from io import StringIO

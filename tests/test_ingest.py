@@ -1,4 +1,5 @@
 """Ingestion: every bad input is reported with file, row, column and reason, and the store is left byte-for-byte unchanged."""
+
 from __future__ import annotations
 
 import hashlib
@@ -59,7 +60,9 @@ def test_reingesting_the_same_file_adds_no_duplicates(store, mini_config):
 
 def test_new_period_is_added_and_revised_value_replaces(store, mini_config):
     n = len(store.read())
-    counts = ingest(load_config(mini_config), store, sources_ids=[], files=[("tidy", BAD / "good_2024.csv", {"dataset": "mini-survey"})])
+    counts = ingest(
+        load_config(mini_config), store, sources_ids=[], files=[("tidy", BAD / "good_2024.csv", {"dataset": "mini-survey"})]
+    )
     assert counts == {"added": 3, "replaced": 0, "unchanged": 0}
     revised = Path(store.path.parent / "revised.csv")
     revised.write_text("indicator_id,area_code,period,numerator,denominator\nsmoking,Z01000001,2024,25,150\n")
@@ -73,27 +76,32 @@ def test_new_period_is_added_and_revised_value_replaces(store, mini_config):
 
 def test_unknown_area_code(store, mini_config):
     assert _ingest_bad(mini_config, store, "unknown_area.csv") == [
-        "unknown_area.csv, row 3, column 'area_code': unknown area code 'Z01999999': not in the mini geography"]
+        "unknown_area.csv, row 3, column 'area_code': unknown area code 'Z01999999': not in the mini geography"
+    ]
 
 
 def test_unknown_indicator(store, mini_config):
     assert _ingest_bad(mini_config, store, "unknown_indicator.csv") == [
-        "unknown_indicator.csv, row 3, column 'indicator_id': unknown indicator 'obesity': not in the indicator metadata"]
+        "unknown_indicator.csv, row 3, column 'indicator_id': unknown indicator 'obesity': not in the indicator metadata"
+    ]
 
 
 def test_numerator_greater_than_denominator(store, mini_config):
     assert _ingest_bad(mini_config, store, "numerator_over_denominator.csv") == [
-        "numerator_over_denominator.csv, row 3, column 'numerator': numerator 160 is greater than denominator 150"]
+        "numerator_over_denominator.csv, row 3, column 'numerator': numerator 160 is greater than denominator 150"
+    ]
 
 
 def test_negative_count(store, mini_config):
     assert _ingest_bad(mini_config, store, "negative_count.csv") == [
-        "negative_count.csv, row 2, column 'numerator': negative count in numerator"]
+        "negative_count.csv, row 2, column 'numerator': negative count in numerator"
+    ]
 
 
 def test_duplicate_key(store, mini_config):
     assert _ingest_bad(mini_config, store, "duplicate_key.csv") == [
-        "duplicate_key.csv, row 4, column 'area_code': duplicate key smoking / Z01000001 / 2024: also on row 2"]
+        "duplicate_key.csv, row 4, column 'area_code': duplicate key smoking / Z01000001 / 2024: also on row 2"
+    ]
 
 
 def test_unparseable_number_with_undeclared_thousands_separator(store, mini_config):
@@ -104,8 +112,12 @@ def test_unparseable_number_with_undeclared_thousands_separator(store, mini_conf
 
 
 def test_declared_thousands_separator_is_accepted(store, mini_config):
-    counts = ingest(load_config(mini_config), store, sources_ids=[],
-                    files=[("tidy", BAD / "thousands_separator.csv", {"dataset": "t", "thousands": ","})])
+    counts = ingest(
+        load_config(mini_config),
+        store,
+        sources_ids=[],
+        files=[("tidy", BAD / "thousands_separator.csv", {"dataset": "t", "thousands": ","})],
+    )
     assert counts["added"] == 2
     v = store.read(indicators=["smoking"])
     assert v.loc[(v["area_code"] == "Z01000002") & (v["period"] == "2024"), "denominator"].iloc[0] == 1296
@@ -118,8 +130,10 @@ def test_missing_required_column(store, mini_config):
 
 def test_every_problem_is_reported_at_once(store, mini_config, tmp_path):
     f = tmp_path / "many.csv"
-    f.write_text("indicator_id,area_code,period,numerator,denominator\n"
-                 "smoking,Z01999999,2024,20,150\nsmoking,Z01000002,2024,-1,150\nsmoking,Z01000003,2024,200,150\n")
+    f.write_text(
+        "indicator_id,area_code,period,numerator,denominator\n"
+        "smoking,Z01999999,2024,20,150\nsmoking,Z01000002,2024,-1,150\nsmoking,Z01000003,2024,200,150\n"
+    )
     before = _snapshot(store)
     with pytest.raises(ValidationError) as e:
         ingest(load_config(mini_config), store, sources_ids=[], files=[("tidy", f, {"dataset": "t"})])
@@ -130,8 +144,22 @@ def test_every_problem_is_reported_at_once(store, mini_config, tmp_path):
 
 def test_cli_ingest_reports_problems_and_exits_non_zero(store, mini_config):
     before = _snapshot(store)
-    r = CliRunner().invoke(app, ["ingest", "--config", str(mini_config), "--store", str(store.path),
-                                 "--source", "values", "-f", str(BAD / "unknown_area.csv"), "--dataset", "t"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "ingest",
+            "--config",
+            str(mini_config),
+            "--store",
+            str(store.path),
+            "--source",
+            "values",
+            "-f",
+            str(BAD / "unknown_area.csv"),
+            "--dataset",
+            "t",
+        ],
+    )
     assert r.exit_code == 1
     assert "Z01999999" in r.output and "nothing was written" in r.output
     assert _snapshot(store) == before
@@ -151,7 +179,8 @@ def test_wrong_vintage_is_named(shared_data):
     frame = pd.read_csv(BAD / "wrong_vintage_warwickshire.csv", dtype=str).assign(_row=[2, 3])
     checked = check(frame, "wrong_vintage_warwickshire.csv", geo, inds, vintage="2011")
     assert [str(p) for p in checked.report] == [
-        "wrong_vintage_warwickshire.csv, row 3, column 'area_code': wrong vintage: E01035014 is a LSOA 2021 code, not 2011"]
+        "wrong_vintage_warwickshire.csv, row 3, column 'area_code': wrong vintage: E01035014 is a LSOA 2021 code, not 2011"
+    ]
     ok = check(frame.iloc[:1], "x.csv", geo, inds, vintage="2011")
     assert ok.report.ok and ok.frame["vintage"].iloc[0] == "2011"
 

@@ -1,4 +1,5 @@
 """`observatory lab` (JupyterLab on the loopback interface) and the getting-started notebook it opens."""
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,14 @@ def test_lab_prints_its_url_serves_the_notebooks_and_stops(tmp_path):
     port = free_port()
     log = tmp_path / "lab.log"
     code = "import typer; from observatory.cli.lab import command; typer.run(command)"
-    proc = subprocess.Popen([sys.executable, "-c", code, "--port", str(port), "--log", str(log)], cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "--port", str(port), "--log", str(log)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         lines = []
         for line in proc.stdout:  # blocks until the server answers and the URL is printed
@@ -105,8 +112,9 @@ def test_getting_started_is_committed_without_outputs():
 def test_getting_started_runs_top_to_bottom_with_nbval(tmp_path):
     import observatory
 
-    assert hasattr(observatory, "load_config"), ("observatory/__init__.py must re-export the public API lazily "
-                                                 "(observatory.api.EXPORTS; see docs/api.md)")
+    assert hasattr(observatory, "load_config"), (
+        "observatory/__init__.py must re-export the public API lazily (observatory.api.EXPORTS; see docs/api.md)"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("OBSERVATORY_CONFIG", "PYTEST_ADDOPTS")}
     env["OBSERVATORY_STORE"] = str(tmp_path / "store")
     # the tutorial builds its pack in a temporary folder: a short one (kernel sockets live there too), removed after
@@ -120,9 +128,29 @@ def test_getting_started_runs_top_to_bottom_with_nbval(tmp_path):
     checked_copy = tmp_path / NOTEBOOK.name
     nbformat.write(nb, checked_copy)
     try:
-        r = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", str(checked_copy), "-q", "-p", "no:cacheprovider",
-                            "-p", "no:xdist", "-o", "addopts=", "--rootdir", str(tmp_path)],
-                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "--nbval-lax",
+                str(checked_copy),
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "no:xdist",
+                "-o",
+                "addopts=",
+                "--rootdir",
+                str(tmp_path),
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     finally:
         shutil.rmtree(short, ignore_errors=True)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]

@@ -1,4 +1,5 @@
 """Offline choropleths and web geometry: no CDN, Leaflet inlined, escaped labels, shared borders kept."""
+
 from __future__ import annotations
 
 import html
@@ -34,9 +35,7 @@ def _wiggly_grid(n: int = 4, size: float = 0.02, points: int = 60, amplitude: fl
     def wave() -> np.ndarray:
         return amplitude * sum(rng.uniform(-1, 1) * np.sin(k * np.pi * t) / k for k in range(1, 6))
 
-    lines = [
-        LineString([(x0, y0), (x0 + width, y0), (x0 + width, y0 + height), (x0, y0 + height), (x0, y0)])
-    ]
+    lines = [LineString([(x0, y0), (x0 + width, y0), (x0 + width, y0 + height), (x0, y0 + height), (x0, y0)])]
     for j in range(1, n):
         lines.append(LineString(np.column_stack([x0 + width * t, y0 + j * size + wave()])))
     for j in range(n):
@@ -51,7 +50,8 @@ def _wiggly_grid(n: int = 4, size: float = 0.02, points: int = 60, amplitude: fl
     faces.sort(key=lambda p: (round(p.centroid.y, 6), p.centroid.x))
     return gpd.GeoDataFrame(
         {"area_code": [f"A{i:02d}" for i in range(len(faces))], "area_name": [f"Area {i}" for i in range(len(faces))]},
-        geometry=faces, crs="EPSG:4326",
+        geometry=faces,
+        crs="EPSG:4326",
     )
 
 
@@ -110,6 +110,7 @@ def _colour_of(fills: dict[str, str], code: str) -> str:
 
 # --- web_geometry -----------------------------------------------------------------------------
 
+
 def test_fixture_defeats_per_polygon_simplification(grid):
     """Guard: on this fixture, simplifying polygons one by one does open slivers."""
     naive = _equal_area(grid.geometry.simplify(5e-4, preserve_topology=True))
@@ -152,6 +153,7 @@ def test_web_geometry_repairs_nearly_matching_neighbours():
 
 
 # --- choropleth and map_html --------------------------------------------------------------------
+
 
 def test_map_html_has_no_external_resources_and_inlines_leaflet(grid):
     doc = maps.map_html(maps.choropleth(maps.web_geometry(grid), "value", title="T"))
@@ -271,8 +273,8 @@ def test_real_lsoa_boundaries_are_light_enough():
 
 def test_map_fits_its_areas_once_its_frame_has_a_size(grid):
     doc = maps.map_html(maps.choropleth(grid, "value"))
-    script = doc[doc.index("var bounds = "):]
-    bounds = json.JSONDecoder().raw_decode(script[len("var bounds = "):])[0]
+    script = doc[doc.index("var bounds = ") :]
+    bounds = json.JSONDecoder().raw_decode(script[len("var bounds = ") :])[0]
     minx, miny, maxx, maxy = grid.total_bounds
     assert sum(bounds, []) == pytest.approx([miny, minx, maxy, maxx])
     assert "ResizeObserver" in script and "invalidateSize" in script

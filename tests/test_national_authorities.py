@@ -1,4 +1,5 @@
 """The register of upper-tier authorities, read from the England lookup."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The national build on a two-worker Dask LocalCluster: three unlike authorities, then an incremental re-run."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,16 @@ def national(tmp_path_factory):
     root = tmp_path_factory.mktemp("national-build")
     mp = pytest.MonkeyPatch()
     mp.setenv("OBSERVATORY_BUILD_DIR", str(root / "build"))  # the cluster's workers inherit it
-    kw = dict(executor="dask", workers=2, localities="districts", quarter="2026Q3", out=root / "packs",
-              configs=root / "configs", store=root / "store", progress=False)
+    kw = dict(
+        executor="dask",
+        workers=2,
+        localities="districts",
+        quarter="2026Q3",
+        out=root / "packs",
+        configs=root / "configs",
+        store=root / "store",
+        progress=False,
+    )
     first = build_authorities(list(THREE), **kw)
     second = build_authorities(list(THREE), **kw)
     yield root, first, second

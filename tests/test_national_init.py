@@ -1,4 +1,5 @@
 """``observatory init`` for every upper-tier authority: each configuration loads and validates (no build)."""
+
 from __future__ import annotations
 
 from pathlib import Path

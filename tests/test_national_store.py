@@ -1,4 +1,5 @@
 """Benchmarks computed from the national data: England from all LSOAs, a region from its LSOAs."""
+
 from __future__ import annotations
 
 import pandas as pd

@@ -1,4 +1,5 @@
 """nbval on the pack notebooks: each runs top to bottom on the demo county, parameters injected as papermill does."""
+
 from __future__ import annotations
 
 import os
@@ -31,16 +32,39 @@ def _nbval(notebook: str, parameters: dict, folder: Path) -> subprocess.Complete
     copy = folder / notebook
     nbformat.write(nb, copy)
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
-    return subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", str(copy), "-q", "-p", "no:cacheprovider",
-                           "-p", "no:xdist", "-o", "addopts=", "--rootdir", str(folder)],
-                          cwd=folder, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            str(copy),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "-o",
+            "addopts=",
+            "--rootdir",
+            str(folder),
+        ],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
-@pytest.mark.parametrize("notebook, parameters", [
-    ("locality_profile.ipynb", {"locality": "ZL05", "quarter": "2025Q3", "audience": "public"}),
-    ("county_overview.ipynb", {"quarter": "2025Q3", "audience": "partners"}),
-    ("exception_report.ipynb", {"quarter": "2025Q3", "level": "board", "audience": "partners"}),
-])
+@pytest.mark.parametrize(
+    "notebook, parameters",
+    [
+        ("locality_profile.ipynb", {"locality": "ZL05", "quarter": "2025Q3", "audience": "public"}),
+        ("county_overview.ipynb", {"quarter": "2025Q3", "audience": "partners"}),
+        ("exception_report.ipynb", {"quarter": "2025Q3", "level": "board", "audience": "partners"}),
+    ],
+)
 def test_pack_notebook_passes_nbval(notebook, parameters, demo_store, tmp_path):
     params = {"config": str(ROOT / "data" / "demo"), "store": str(demo_store), "pack_dir": str(tmp_path / "pack"), **parameters}
     r = _nbval(notebook, params, tmp_path)

@@ -2,6 +2,7 @@
 
 Each failure mode has its own fixture; tests assert problem codes and where they point in the partner's file.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,13 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_partner_file import CSV, DEMO, PARTNER, TODAY, XLSX, complete, demo_copy
 
 from observatory.errors import ValidationError
-from observatory.onboarding import apply_proposal, inspect_file, propose_dataset
 from observatory.onboarding import apply as apply_module
+from observatory.onboarding import apply_proposal, inspect_file, propose_dataset
 from observatory.store import Store
-
-from test_partner_file import CSV, DEMO, PARTNER, TODAY, XLSX, complete, demo_copy
 
 FINGERTIPS = PARTNER / "fingertips_download.csv"
 CODES = pd.read_csv(DEMO / "lookups" / "small_area_lookup.csv", dtype=str)["small_area_code"].tolist()
@@ -41,8 +41,14 @@ def test_a_field_far_over_any_sane_length_is_reported_with_its_row_and_column(tm
     assert (p.file, p.row, p.column) == ("long_field.csv", 3, "Visits")
 
 
-@pytest.mark.parametrize("name,data", [("binary.csv", bytes(range(256)) * 40), ("zipped.csv", b"PK\x03\x04" + b"\x00" * 64),
-                                       ("broken.xlsx", b"not a workbook at all")])
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("binary.csv", bytes(range(256)) * 40),
+        ("zipped.csv", b"PK\x03\x04" + b"\x00" * 64),
+        ("broken.xlsx", b"not a workbook at all"),
+    ],
+)
 def test_an_unreadable_file_is_named_with_what_is_wrong(tmp_path, name, data):
     path = tmp_path / name
     path.write_bytes(data)
@@ -91,8 +97,11 @@ def test_apply_errors_name_the_partners_file_sheet_row_and_column(tmp_path):
         apply_proposal(p.folder, cfg, file=XLSX, store=tmp_path / "store")
     (problem,) = [q for q in e.value.report if "negative" in q.reason]
     assert problem.file == "social_prescribing.xlsx, sheet 'Referrals by ward'" and p.data_file not in str(e.value.report)
-    source_row = int(pd.read_csv(p.folder / p.data_file, dtype=str).query("area_code == 'Z05000001' and period == '2022/23'")
-                     ["source_row"].iloc[0])
+    source_row = int(
+        pd.read_csv(p.folder / p.data_file, dtype=str)
+        .query("area_code == 'Z05000001' and period == '2022/23'")["source_row"]
+        .iloc[0]
+    )
     assert problem.row == source_row and "2022/23" in problem.column and "Referrals" in problem.column
 
 
@@ -109,7 +118,9 @@ def test_the_catalogues_comments_and_order_survive_an_apply(tmp_path):
 
 def _state(cfg: Path, store: Path) -> tuple[bool, bool]:
     """(configuration new, store new)."""
-    config_new = "social-prescribing" in (cfg / "catalogue.yaml").read_text() and "social-prescribing" in (cfg / "config.yaml").read_text()
+    config_new = (
+        "social-prescribing" in (cfg / "catalogue.yaml").read_text() and "social-prescribing" in (cfg / "config.yaml").read_text()
+    )
     s = Store(store)
     store_new = s.exists() and len(s.read(indicators=["social_prescribing_referrals"])) > 0
     return config_new, store_new
@@ -125,6 +136,7 @@ def test_a_failure_between_steps_leaves_everything_old_and_a_rerun_succeeds(tmp_
     def fail(name):
         if name == step:
             raise RuntimeError(f"injected at {name}")
+
     monkeypatch.setattr(apply_module, "_step", fail)
     with pytest.raises(RuntimeError):
         apply_proposal(p.folder, cfg, file=CSV, store=tmp_path / "store")
@@ -146,15 +158,21 @@ a.apply_proposal(sys.argv[2], sys.argv[3], file=sys.argv[4], store=sys.argv[5])
 """
 
 
-@pytest.mark.parametrize("step", ["staged", "switched indicators.csv", "switched social-prescribing.csv", "validated", "ingested"])
+@pytest.mark.parametrize(
+    "step", ["staged", "switched indicators.csv", "switched social-prescribing.csv", "validated", "ingested"]
+)
 def test_a_killed_apply_is_old_or_pending_and_a_rerun_finishes_it(tmp_path, step):
     cfg = demo_copy(tmp_path)
     store = tmp_path / "store"
     p = propose_dataset(CSV, cfg, tmp_path / "prop", today=TODAY)
     complete(p.folder)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    r = subprocess.run([sys.executable, "-c", KILLER, step, str(p.folder), str(cfg), str(CSV), str(store)], env=env,
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-c", KILLER, step, str(p.folder), str(cfg), str(CSV), str(store)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == -signal.SIGKILL, r.stderr
     pending = (cfg / apply_module.PENDING / "plan.json").exists()
     assert pending or _state(cfg, store) == (False, False)  # before the commit point nothing changed

@@ -1,5 +1,6 @@
 """Pack assets: what every page repeats (Leaflet, nbconvert's styles) is written once under ``assets/`` and linked
 relatively; ``self_contained`` keeps every page whole; build.log records each notebook's time and phases."""
+
 from __future__ import annotations
 
 import html
@@ -47,9 +48,12 @@ def _notebook(path: Path) -> Path:
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell("name = 'x'")
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(
-        "from IPython.display import HTML, display\n"
-        f"display(HTML({MARKED!r} + '<p>' + name + '</p>'))")]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            f"from IPython.display import HTML, display\ndisplay(HTML({MARKED!r} + '<p>' + name + '</p>'))"
+        ),
+    ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
     return path
@@ -89,8 +93,7 @@ def test_build_log_records_each_notebook_time_and_phases(built):
 
 def test_self_contained_pages_carry_their_assets_and_switching_rebuilds(built):
     pack, jobs, _ = built
-    summary = engine.build_pack(jobs, pack, jobs_n=1, progress=False, package=PACKAGE, index=write_index,
-                                self_contained=True)
+    summary = engine.build_pack(jobs, pack, jobs_n=1, progress=False, package=PACKAGE, index=write_index, self_contained=True)
     assert [r.status for r in summary.results] == ["built", "built"]
     page = (pack / "html" / "north.html").read_text()
     assert SCRIPT in page and "../assets/" not in page
@@ -104,4 +107,5 @@ def test_map_frames_may_load_the_shared_files_from_disk(tmp_path):
     shared, _ = share_assets(frame, tmp_path, tmp_path / "html")
     assert 'sandbox="allow-scripts allow-same-origin"' in shared
     assert share_assets('<iframe srcdoc="&lt;p&gt;" sandbox="allow-scripts"></iframe>', tmp_path, tmp_path)[0].endswith(
-        'sandbox="allow-scripts"></iframe>')
+        'sandbox="allow-scripts"></iframe>'
+    )

@@ -1,4 +1,5 @@
 """Set-up: pyproject and environment.yml agree; the CLI answers --help on every command; CI calls the README's test command."""
+
 from __future__ import annotations
 
 import re

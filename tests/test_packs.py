@@ -1,4 +1,5 @@
 """Pack builds: failure isolation, index, manifest, archive, incremental rebuilds, lock and usage errors."""
+
 from __future__ import annotations
 
 import fcntl
@@ -46,18 +47,30 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def ok_job(pack: Path, name: str, *, value: int = 1, depends: str = "data-v1", notebook: Path = OK,
-           group: str = "Locality profiles") -> Job:
-    return Job(name, notebook, {"name": name, "value": value, "downloads_dir": pack / "downloads"}, depends=depends,
-               title=f"Profile {name}", group=group, outputs=(f"downloads/{name}.csv",))
+def ok_job(
+    pack: Path, name: str, *, value: int = 1, depends: str = "data-v1", notebook: Path = OK, group: str = "Locality profiles"
+) -> Job:
+    return Job(
+        name,
+        notebook,
+        {"name": name, "value": value, "downloads_dir": pack / "downloads"},
+        depends=depends,
+        title=f"Profile {name}",
+        group=group,
+        outputs=(f"downloads/{name}.csv",),
+    )
 
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
     """Four jobs, one of which raises, built on two workers."""
     pack = tmp_path_factory.mktemp("out") / "2026Q3"
-    jobs = [ok_job(pack, "county", group="County"), ok_job(pack, "north"), ok_job(pack, "south", value=2),
-            Job("east", RAISES, {"name": "East <Ward>"}, depends="data-v1", title="Profile East", group="Locality profiles")]
+    jobs = [
+        ok_job(pack, "county", group="County"),
+        ok_job(pack, "north"),
+        ok_job(pack, "south", value=2),
+        Job("east", RAISES, {"name": "East <Ward>"}, depends="data-v1", title="Profile East", group="Locality profiles"),
+    ]
     summary = build_pack(jobs, pack, jobs_n=2, meta=META, progress=False, package=PACKAGE)
     return pack, jobs, summary
 
@@ -66,7 +79,12 @@ def test_failure_is_isolated(mixed):
     _pack, _jobs, summary = mixed
     assert not summary.ok
     assert summary.exit_code == EXIT_FAILED == 1
-    assert {r.name: r.status for r in summary.results} == {"county": "built", "north": "built", "south": "built", "east": "failed"}
+    assert {r.name: r.status for r in summary.results} == {
+        "county": "built",
+        "north": "built",
+        "south": "built",
+        "east": "failed",
+    }
     east = summary.results[3]
     assert east.error.startswith("ValueError: no data for East <Ward>")
     assert east.notebook_path is not None and east.notebook_path.exists() and east.html_path is None
@@ -122,8 +140,11 @@ def test_manifest_records_each_output(mixed):
 def test_manifest_lists_every_file_and_the_zip_holds_them(mixed):
     pack, _jobs, _summary = mixed
     m = json.loads((pack / "manifest.json").read_text())
-    on_disk = {p.relative_to(pack).as_posix() for p in pack.rglob("*")
-               if p.is_file() and not p.name.startswith(".") and p.name not in ("manifest.json", "build.log")}
+    on_disk = {
+        p.relative_to(pack).as_posix()
+        for p in pack.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and p.name not in ("manifest.json", "build.log")
+    }
     assert set(m["files"]) == on_disk
     assert all(m["files"][rel]["sha256"] == sha(pack / rel) for rel in on_disk)
     with zipfile.ZipFile(pack.parent / "2026Q3.zip") as z:
@@ -143,7 +164,8 @@ def test_build_log_has_a_line_per_job(mixed):
 def _rebuild_in_subprocess(pack: Path, notebook: Path) -> str:
     """Rebuild the pack of ``test_incremental_rebuilds`` in a fresh Python; report statuses and heavy imports."""
     script = pack.parent / "rebuild.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         import sys
         from pathlib import Path
         sys.path.insert(0, {str(Path(__file__).parent)!r})
@@ -154,7 +176,8 @@ def _rebuild_in_subprocess(pack: Path, notebook: Path) -> str:
         s = build_pack(jobs, pack, jobs_n=1, meta=META, progress=False, package=PACKAGE)
         heavy = sorted(m for m in ("papermill", "nbconvert", "nbclient", "jupyter_client", "zmq") if m in sys.modules)
         print([r.status for r in s.results], s.kernels_started, s.written, heavy)
-    """))
+    """)
+    )
     return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout.strip()
 
 
@@ -212,8 +235,12 @@ def test_up_to_date_needs_same_inputs_code_and_files(tmp_path):
 
 def test_notebook_without_parameters_cell_fails_without_a_kernel(tmp_path):
     pack = tmp_path / "q"
-    s = build_pack([Job("np", NOTEBOOKS / "no_parameters.ipynb", {"name": "x"}, title="No parameters")], pack,
-                   progress=False, package=PACKAGE)
+    s = build_pack(
+        [Job("np", NOTEBOOKS / "no_parameters.ipynb", {"name": "x"}, title="No parameters")],
+        pack,
+        progress=False,
+        package=PACKAGE,
+    )
     assert s.exit_code == EXIT_FAILED and s.kernels_started == 0
     assert s.results[0].error.startswith("NoParametersCell")
     assert "NoParametersCell" in (pack / "index.html").read_text()
@@ -233,13 +260,16 @@ def test_locked_pack_is_refused(tmp_path):
     assert not (pack / "manifest.json").exists() and not (pack / "notebooks").exists()
 
 
-@pytest.mark.parametrize("jobs, message", [
-    ([Job("a", OK), Job("a", OK)], "two jobs are named 'a'"),
-    ([Job("../a", OK)], "must be letters"),
-    ([Job("a", NOTEBOOKS / "missing.ipynb")], "not found"),
-    ([Job("a", OK, {"when": object()})], "not JSON-like"),
-    ([Job("a", OK, outputs=("../elsewhere/*",))], "relative to the pack folder"),
-])
+@pytest.mark.parametrize(
+    "jobs, message",
+    [
+        ([Job("a", OK), Job("a", OK)], "two jobs are named 'a'"),
+        ([Job("../a", OK)], "must be letters"),
+        ([Job("a", NOTEBOOKS / "missing.ipynb")], "not found"),
+        ([Job("a", OK, {"when": object()})], "not JSON-like"),
+        ([Job("a", OK, outputs=("../elsewhere/*",))], "relative to the pack folder"),
+    ],
+)
 def test_usage_errors(tmp_path, jobs, message):
     with pytest.raises(PackError, match=message) as err:
         build_pack(jobs, tmp_path / "q", progress=False)
@@ -248,10 +278,20 @@ def test_usage_errors(tmp_path, jobs, message):
 
 
 def test_index_escapes_text(tmp_path):
-    manifest = {"build": {"title": "<script>alert(1)</script>", "quarter": "Q&A"},
-                "outputs": [{"name": "x", "title": "A & B <i>", "group": "<g>", "status": "failed",
-                             "error": {"ename": "E", "evalue": "<b>bad</b>", "cell": 2}, "files": {}}],
-                "files": {}}
+    manifest = {
+        "build": {"title": "<script>alert(1)</script>", "quarter": "Q&A"},
+        "outputs": [
+            {
+                "name": "x",
+                "title": "A & B <i>",
+                "group": "<g>",
+                "status": "failed",
+                "error": {"ename": "E", "evalue": "<b>bad</b>", "cell": 2},
+                "files": {},
+            }
+        ],
+        "files": {},
+    }
     page = write_index(tmp_path, manifest).read_text()
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert "A &amp; B &lt;i&gt;" in page and "<h2>&lt;g&gt;</h2>" in page

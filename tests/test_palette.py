@@ -1,4 +1,5 @@
 """The one palette: Fingertips colours keyed by the comparison vocabulary, sequential map colours."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,13 +12,28 @@ from observatory.stats.compare import BOTH, SINGLE
 def test_every_comparison_outcome_has_one_colour():
     assert tuple(palette.COMPARISON_COLOURS) == COMPARISONS
     assert set(SINGLE) | set(BOTH) <= set(palette.COLOURS)
-    assert palette.COMPARISON_COLOURS == {"better": "#92D050", "similar": "#FFC000", "worse": "#C00000",
-                                          "higher": "#C2CCFF", "lower": "#5555E6", NOT_COMPARED: "#FFFFFF"}
+    assert palette.COMPARISON_COLOURS == {
+        "better": "#92D050",
+        "similar": "#FFC000",
+        "worse": "#C00000",
+        "higher": "#C2CCFF",
+        "lower": "#5555E6",
+        NOT_COMPARED: "#FFFFFF",
+    }
 
 
-@pytest.mark.parametrize("label, key", [("Not compared", NOT_COMPARED), ("not_compared", NOT_COMPARED),
-                                        (" Better ", "better"), (None, NOT_COMPARED), (float("nan"), NOT_COMPARED),
-                                        ("suppressed", NOT_COMPARED), ("HIGHER", "higher")])
+@pytest.mark.parametrize(
+    "label, key",
+    [
+        ("Not compared", NOT_COMPARED),
+        ("not_compared", NOT_COMPARED),
+        (" Better ", "better"),
+        (None, NOT_COMPARED),
+        (float("nan"), NOT_COMPARED),
+        ("suppressed", NOT_COMPARED),
+        ("HIGHER", "higher"),
+    ],
+)
 def test_comparison_key_normalises_labels(label, key):
     assert palette.comparison_key(label) == key
 

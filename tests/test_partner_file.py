@@ -3,6 +3,7 @@
 The expected figures come from the fixture generator (tests/fixtures/partner/make_partner_files.py) and
 the demo county's lookup files, read here with plain pandas, never from the module under test.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,16 +16,15 @@ import pandas as pd
 import pytest
 import typer
 import yaml
+from conftest import make_mini_config
 from typer.testing import CliRunner
 
-from observatory.ingest import adapters as sources
 from observatory.cli.add_dataset import command as add_dataset_cli
+from observatory.errors import ValidationError
+from observatory.ingest import adapters as sources
 from observatory.onboarding.partner_file import apply_proposal, check_proposal, inspect_file, name_key, propose_dataset
 from observatory.onboarding.yaml_edits import insert_source as _insert_source
 from observatory.store import Store
-from observatory.errors import ValidationError
-
-from conftest import make_mini_config
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -39,8 +39,11 @@ import make_partner_files as fixture  # noqa: E402
 @pytest.fixture(scope="module")
 def truth() -> pd.DataFrame:
     """The generator's figures, one row per ward and period, with the ward's locality and district."""
-    rows = [{"ward_code": w["code"], "period": p, "referrals": v[0], "adults": v[1]}
-            for w in fixture.figures() for p, v in w["values"].items()]
+    rows = [
+        {"ward_code": w["code"], "period": p, "referrals": v[0], "adults": v[1]}
+        for w in fixture.figures()
+        for p, v in w["values"].items()
+    ]
     t = pd.DataFrame(rows)
     lookup = pd.read_csv(DEMO / "lookups" / "small_area_lookup.csv", dtype=str)
     loc = pd.read_csv(DEMO / "localities.csv", dtype=str)[["area_code", "locality_code"]]
@@ -52,8 +55,10 @@ def truth() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def proposals(tmp_path_factory):
     d = tmp_path_factory.mktemp("proposals")
-    return {"xlsx": propose_dataset(XLSX, "demo", d / "xlsx", today=TODAY),
-            "csv": propose_dataset(CSV, "demo", d / "csv", today=TODAY)}
+    return {
+        "xlsx": propose_dataset(XLSX, "demo", d / "xlsx", today=TODAY),
+        "csv": propose_dataset(CSV, "demo", d / "csv", today=TODAY),
+    }
 
 
 def demo_copy(tmp_path: Path) -> Path:
@@ -66,12 +71,20 @@ def complete(folder: Path, **changes: str) -> None:
     """Do what the analyst does: fill every TODO, accept the inferred fields, clear the review markers."""
     cat = folder / "catalogue.yaml"
     text = re.sub(r"- review:.*?\n  id:", "- id:", cat.read_text(), flags=re.S)
-    fill = {"description": "Referrals to social prescribing link workers by the ward of the person referred.",
-            "steward": "Data lead, Demo Community Action (synthetic)", "contact": "data@demo-voluntary.example",
-            "classification": "open", "audience": "public", "lawful_basis": "Not required (aggregate counts)",
-            "agreement": "Demo County information-sharing charter, schedule 6 (synthetic)", "dpia": "not required",
-            "licence": "Open Government Licence v3.0", "attribution": "Demo Community Action (synthetic)",
-            "retention": "5 years", **changes}
+    fill = {
+        "description": "Referrals to social prescribing link workers by the ward of the person referred.",
+        "steward": "Data lead, Demo Community Action (synthetic)",
+        "contact": "data@demo-voluntary.example",
+        "classification": "open",
+        "audience": "public",
+        "lawful_basis": "Not required (aggregate counts)",
+        "agreement": "Demo County information-sharing charter, schedule 6 (synthetic)",
+        "dpia": "not required",
+        "licence": "Open Government Licence v3.0",
+        "attribution": "Demo Community Action (synthetic)",
+        "retention": "5 years",
+        **changes,
+    }
     for k, v in fill.items():
         text = re.sub(rf"^  {k}: .*$", f"  {k}: {v}", text, flags=re.M)
     cat.write_text(text)
@@ -86,6 +99,7 @@ def complete(folder: Path, **changes: str) -> None:
 
 
 # --------------------------------------------------------------------------- inspection
+
 
 def test_names_match_ignoring_case_punctuation_and_ward_suffix():
     assert name_key("Avonmere St Annes") == name_key("Avonmere St Anne's") == name_key("AVONMERE SAINT ANNE'S")
@@ -105,8 +119,10 @@ def test_xlsx_title_merged_header_names_total_and_notes():
     assert ins.layout == "wide" and ins.periods == ["2022/23", "2023/24", "2024/25"]
     assert ins.measures == ["Referrals", "Adults registered"]
     assert ins.areas.kind == "name" and ins.areas.area_type == "ward" and ins.areas.vintage == "2022"
-    wards = {f["properties"]["name"]: f["properties"]["code"]
-             for f in json.loads((DEMO / "boundaries" / "wards.geojson").read_text())["features"]}
+    wards = {
+        f["properties"]["name"]: f["properties"]["code"]
+        for f in json.loads((DEMO / "boundaries" / "wards.geojson").read_text())["features"]
+    }
     assert len(set(ins.areas.matched.values())) == len(wards) == 102
     for real, messy in fixture.MESSY_NAMES.items():
         assert ins.areas.matched[messy] == wards[real], messy
@@ -139,7 +155,9 @@ def test_converted_figures_equal_the_partners(proposals, truth, kind):
     data = pd.read_csv(p.folder / p.data_file, dtype={"area_code": str, "period": str, "value_note": str}, keep_default_na=False)
     (ind,) = p.indicators
     assert (data["indicator_id"] == ind).all()
-    wards = data[data["area_code"].str.startswith("Z05")].merge(truth, left_on=["area_code", "period"], right_on=["ward_code", "period"])
+    wards = data[data["area_code"].str.startswith("Z05")].merge(
+        truth, left_on=["area_code", "period"], right_on=["ward_code", "period"]
+    )
     assert len(wards) == 102 * 3
     small = wards["referrals"].between(1, 4)
     assert (wards.loc[small, "value_note"] == "suppressed").all() and (wards.loc[small, "numerator"] == "").all()
@@ -153,8 +171,9 @@ def test_locality_district_and_county_rows_are_sums_of_their_wards(proposals, tr
     p = proposals["xlsx"]
     data = pd.read_csv(p.folder / p.data_file, dtype=str, keep_default_na=False)
     for level in ("locality_code", "district_code"):
-        expected = truth.groupby([level, "period"]).agg(n=("referrals", "sum"), d=("adults", "sum"),
-                                                        small=("referrals", lambda s: bool(((s > 0) & (s < 5)).any())))
+        expected = truth.groupby([level, "period"]).agg(
+            n=("referrals", "sum"), d=("adults", "sum"), small=("referrals", lambda s: bool(((s > 0) & (s < 5)).any()))
+        )
         got = data[data["area_code"].isin(expected.index.get_level_values(0))].set_index(["area_code", "period"])
         assert len(got) == len(expected)
         for (code, period), e in expected.iterrows():
@@ -175,7 +194,9 @@ def test_proposal_marks_inferred_fields_and_todos(proposals):
     p = proposals["xlsx"]
     record = yaml.safe_load((p.folder / "catalogue.yaml").read_text())[0]
     assert record["id"] == "social-prescribing" and record["partner"] == "demo-voluntary"
-    assert {"id", "title", "partner", "geography_level", "time_coverage", "update_frequency", "indicators"} <= set(record["review"])
+    assert {"id", "title", "partner", "geography_level", "time_coverage", "update_frequency", "indicators"} <= set(
+        record["review"]
+    )
     assert record["geography_level"] == "ward" and record["geography_vintage"] == "2022"
     assert record["time_coverage"] == "2022/23-2024/25" and record["update_frequency"] == "annual"
     for field in ("description", "classification", "audience", "licence", "attribution", "retention"):
@@ -236,24 +257,44 @@ def _two_vintage_config(tmp_path: Path) -> Path:
     folder = make_mini_config(tmp_path / "mini")
     old = json.loads((folder / "small_areas.geojson").read_text())
     feats = [f for f in old["features"] if f["properties"]["code"] not in ("Z01000005", "Z01000006")]
-    merged = {"type": "Feature", "properties": {"code": "Z01900005", "name": "Mini 003 (2011)"},
-              "geometry": {"type": "Polygon", "coordinates": [[[-1.48, 52.3], [-1.47, 52.3], [-1.47, 52.32], [-1.48, 52.32], [-1.48, 52.3]]]}}
+    merged = {
+        "type": "Feature",
+        "properties": {"code": "Z01900005", "name": "Mini 003 (2011)"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[-1.48, 52.3], [-1.47, 52.3], [-1.47, 52.32], [-1.48, 52.32], [-1.48, 52.3]]],
+        },
+    }
     (folder / "small_areas_2011.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": feats + [merged]}))
-    rows = ["lsoa11,lsoa21,change"] + [f"Z0100000{i},Z0100000{i},U" for i in range(1, 5)] + ["Z01900005,Z01000005,S", "Z01900005,Z01000006,S"]
+    rows = (
+        ["lsoa11,lsoa21,change"]
+        + [f"Z0100000{i},Z0100000{i},U" for i in range(1, 5)]
+        + ["Z01900005,Z01000005,S", "Z01900005,Z01000006,S"]
+    )
     (folder / "lsoa11_lsoa21.csv").write_text("\n".join(rows) + "\n")
-    text = (folder / "config.yaml").read_text().replace(
-        "  wards:\n", "  other_vintages:\n    - {type: lsoa, vintage: \"2011\", boundaries: small_areas_2011.geojson, code: code, name: name,\n"
-        "       lookup: {file: lsoa11_lsoa21.csv, from: lsoa21, to: lsoa11, change: change}}\n  wards:\n", 1)
+    text = (
+        (folder / "config.yaml")
+        .read_text()
+        .replace(
+            "  wards:\n",
+            '  other_vintages:\n    - {type: lsoa, vintage: "2011", boundaries: small_areas_2011.geojson, code: code, name: name,\n'
+            "       lookup: {file: lsoa11_lsoa21.csv, from: lsoa21, to: lsoa11, change: change}}\n  wards:\n",
+            1,
+        )
+    )
     (folder / "config.yaml").write_text(text)
     return folder
 
 
-@pytest.mark.parametrize("codes,vintage,problem", [
-    (["Z01000001", "Z01000002", "Z01900005"], "2011", False),
-    (["Z01000001", "Z01000005", "Z01000006"], "2021", False),
-    (["Z01000001", "Z01000002", "Z01000003"], "2021", False),
-    (["Z01000001", "Z01900005", "Z01000006"], "2021", True),
-])
+@pytest.mark.parametrize(
+    "codes,vintage,problem",
+    [
+        (["Z01000001", "Z01000002", "Z01900005"], "2011", False),
+        (["Z01000001", "Z01000005", "Z01000006"], "2021", False),
+        (["Z01000001", "Z01000002", "Z01000003"], "2021", False),
+        (["Z01000001", "Z01900005", "Z01000006"], "2021", True),
+    ],
+)
 def test_small_area_code_vintage(tmp_path, codes, vintage, problem):
     folder = _two_vintage_config(tmp_path)
     path = tmp_path / "codes.csv"
@@ -274,11 +315,14 @@ def test_the_fixtures_are_what_the_generator_writes(tmp_path):
     x, c = fixture.write_all(tmp_path)
     assert c.read_bytes() == CSV.read_bytes()
     a, b = load_workbook(x), load_workbook(XLSX)
-    assert [[v for v in r] for r in a.active.iter_rows(values_only=True)] == [[v for v in r] for r in b.active.iter_rows(values_only=True)]
+    assert [[v for v in r] for r in a.active.iter_rows(values_only=True)] == [
+        [v for v in r] for r in b.active.iter_rows(values_only=True)
+    ]
     assert sorted(map(str, a.active.merged_cells.ranges)) == sorted(map(str, b.active.merged_cells.ranges))
 
 
 # --------------------------------------------------------------------------- applying
+
 
 def test_apply_refuses_while_markers_remain_and_changes_nothing(tmp_path):
     cfg = demo_copy(tmp_path)
@@ -301,8 +345,19 @@ def test_cli_refusal_names_the_fields(tmp_path):
     assert r.exit_code == 0, r.output
     out = " ".join(r.output.split())
     assert "Nothing was ingested" in out and "total row" in out
-    r = CliRunner().invoke(app, ["add-dataset-cli", str(XLSX), "--config", str(cfg), "--apply", str(tmp_path / "prop"),
-                                 "--store", str(tmp_path / "store")])
+    r = CliRunner().invoke(
+        app,
+        [
+            "add-dataset-cli",
+            str(XLSX),
+            "--config",
+            str(cfg),
+            "--apply",
+            str(tmp_path / "prop"),
+            "--store",
+            str(tmp_path / "store"),
+        ],
+    )
     assert r.exit_code == 1
     out = " ".join(r.output.split())
     assert "refused" in out and "description" in out and "classification" in out

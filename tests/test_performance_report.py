@@ -1,4 +1,5 @@
 """The exception report end to end: the report model, its page, its downloads, what an audience may see, the notebook."""
+
 from __future__ import annotations
 
 import re
@@ -30,16 +31,20 @@ def mini_report_config(mini_config, tmp_path):
             rows.append(f"smoking,{code},{year},{num},2000")
             rows.append(f"crime,{code},{year},{200 + 40 * k},4000")
     extra.write_text("\n".join(rows) + "\n")
-    (mini_config / "values.csv").write_text("indicator_id,area_code,period,numerator,denominator,value\n" + "".join(
-        f"population,{c},2023,,,{1500 + 10 * i}\nimd_score,{c},2019,,,{10 + 5 * i}\n" for i, c in enumerate(codes)))
+    (mini_config / "values.csv").write_text(
+        "indicator_id,area_code,period,numerator,denominator,value\n"
+        + "".join(f"population,{c},2023,,,{1500 + 10 * i}\nimd_score,{c},2019,,,{10 + 5 * i}\n" for i, c in enumerate(codes))
+    )
     (mini_config / "targets.csv").write_text(
         "indicator_id,area_code,area_type,target_value,target_period,direction,theme_group,owner,note,illustrative\n"
         "smoking,ML01,locality,15,2026/27,decrease,,Health lead,,true\n"
         "smoking,ML02,locality,16,2026/27,decrease,,Health lead,,true\n"
-        "crime,ML03,locality,40,2026/27,decrease,,Safety lead,,true\n")
+        "crime,ML03,locality,40,2026/27,decrease,,Safety lead,,true\n"
+    )
     (mini_config / "allocations.csv").write_text(
         "area_code,area_type,period,amount,fund\nML01,locality,2025/26,100,Grant\nML02,locality,2025/26,100,Grant\n"
-        "ML03,locality,2025/26,100,Grant\n")
+        "ML03,locality,2025/26,100,Grant\n"
+    )
     store = Store(tmp_path / "store")
     ingest(cfg, store, files=[("tidy", extra, {"dataset": "mini-survey"})])
     return cfg, store
@@ -65,11 +70,18 @@ def test_exception_report_end_to_end(mini_report_config, tmp_path, monkeypatch):
     assert "Synthetic data" in html and "Exception report: County-wide partnership board" in html
     files = page.write_downloads(tmp_path / "pack" / "downloads")
     assert [f.name for f in files] == ["exceptions-board.csv", "exceptions-board.xlsx", "exceptions-board-attribution.csv"]
-    assert pd.read_excel(files[1], sheet_name=None).keys() >= {"Cover", "Contents", "Notes", "exceptions", "new", "resolved", "targets"}
+    assert pd.read_excel(files[1], sheet_name=None).keys() >= {
+        "Cover",
+        "Contents",
+        "Notes",
+        "exceptions",
+        "new",
+        "resolved",
+        "targets",
+    }
     assert 'href="../downloads/exceptions-board.xlsx"' in page.section("downloads")
 
-    partners = open_exception_page(cfg, "2025Q4", "district:Z07000002", "partners", store.path,
-                                   previous=tmp_path / "pack")
+    partners = open_exception_page(cfg, "2025Q4", "district:Z07000002", "partners", store.path, previous=tmp_path / "pack")
     assert "crime" in set(partners.report.assessed["indicator_id"])
     assert set(partners.report.exceptions["district_code"]) <= {"Z07000002"}
     changes = partners.section("changes")
@@ -102,13 +114,25 @@ def test_nothing_of_a_restricted_dataset_reaches_a_public_report(mini_report_con
     (cfg.dir / "risks.csv").write_text(
         "id,title,theme,owner,likelihood,impact,score,mitigation,linked_indicator\n"
         "R1,Police funding reduced,safer_communities,Board,4,4,16,Share patrols,crime\n"
-        "R2,Grant ends,stronger_communities,Board,4,5,20,Bid again,\n")
+        "R2,Grant ends,stronger_communities,Board,4,5,20,Bid again,\n"
+    )
     last = tmp_path / "pack-2025Q2" / "downloads"
     last.mkdir(parents=True)
-    pd.DataFrame([{"level": "board", "rule": "red_red", "rule_title": perf.RULES["red_red"], "indicator_id": "crime",
-                   "indicator": "Recorded crime", "area_code": "ML01", "area_name": "Northtown", "value": 71.5,
-                   "why": "71.5 per 1000 in 2023 is significantly worse than Mini County."}]).to_csv(
-        last / "exceptions-board.csv", index=False)
+    pd.DataFrame(
+        [
+            {
+                "level": "board",
+                "rule": "red_red",
+                "rule_title": perf.RULES["red_red"],
+                "indicator_id": "crime",
+                "indicator": "Recorded crime",
+                "area_code": "ML01",
+                "area_name": "Northtown",
+                "value": 71.5,
+                "why": "71.5 per 1000 in 2023 is significantly worse than Mini County.",
+            }
+        ]
+    ).to_csv(last / "exceptions-board.csv", index=False)
 
     partners = open_exception_page(cfg, "2025Q3", "board", "partners", store.path, previous=last.parent)
     partners.write_downloads(tmp_path / "partners")
@@ -128,8 +152,9 @@ PUBLISHED_MUST_NOT = re.compile(r"papermill|observatory\.[a-z_]+\.[a-z_]|\.ipynb
 
 
 def _executed_html(out, tmp_path, parameters: dict) -> str:
-    pm.execute_notebook(str(perf.NOTEBOOK), str(out), kernel_name="python3", progress_bar=False, cwd=str(tmp_path),
-                        parameters=parameters)
+    pm.execute_notebook(
+        str(perf.NOTEBOOK), str(out), kernel_name="python3", progress_bar=False, cwd=str(tmp_path), parameters=parameters
+    )
     body, _ = HTMLExporter(exclude_input=True).from_notebook_node(nbformat.read(out, as_version=4))
     return body
 
@@ -176,9 +201,19 @@ def test_exception_notebook_runs_for_the_board_and_a_district(demo_store, tmp_pa
     pack, previous = tmp_path / "pack", tmp_path / "pack-2025Q2"
     previous.mkdir()  # last quarter's pack without this level's table: "not compared" must not name its path
     for level in ("board", district):
-        body = _executed_html(tmp_path / f"{perf.level_slug(level)}.ipynb", tmp_path, {
-            "config": "demo", "quarter": "2025Q3", "level": level, "audience": "partners",
-            "store": str(demo_store.path), "pack_dir": str(pack), "previous": str(previous)})
+        body = _executed_html(
+            tmp_path / f"{perf.level_slug(level)}.ipynb",
+            tmp_path,
+            {
+                "config": "demo",
+                "quarter": "2025Q3",
+                "level": level,
+                "audience": "partners",
+                "store": str(demo_store.path),
+                "pack_dir": str(pack),
+                "previous": str(previous),
+            },
+        )
         assert "Exception report:" in body and "Since last quarter" in body and "zero-based" in body
         assert "open_exception_page" not in body and "display(HTML(" not in body
         assert not PUBLISHED_MUST_NOT.findall(body), PUBLISHED_MUST_NOT.findall(body)[:5]

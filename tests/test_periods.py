@@ -1,4 +1,5 @@
 """Every period format the adapters accept (Fingertips, ONS, partner files) gets the sort key of its own period."""
+
 from __future__ import annotations
 
 import pytest
@@ -43,8 +44,10 @@ def test_labels_sort_in_time_order():
 
 def test_a_financial_year_in_months_sorts_with_its_year_in_a_fingertips_file(tmp_path):
     f = tmp_path / "ft.csv"
-    f.write_text("Indicator ID,Area Code,Time period,Value\n"
-                 "1,E92000001,2019/20,5\n1,E92000001,Apr 2020 - Mar 2021,6\n1,E92000001,2021/22,7\n")
+    f.write_text(
+        "Indicator ID,Area Code,Time period,Value\n"
+        "1,E92000001,2019/20,5\n1,E92000001,Apr 2020 - Mar 2021,6\n1,E92000001,2021/22,7\n"
+    )
     frame = adapters.read("fingertips", f, {}).frame
     assert frame.sort_values("period_sort")["period"].tolist() == ["2019/20", "Apr 2020 - Mar 2021", "2021/22"]
     assert frame.set_index("period").loc["Apr 2020 - Mar 2021", "period_sort"] == period_sort_key("2020/21")

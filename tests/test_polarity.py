@@ -1,6 +1,7 @@
 """Polarity and "not compared" agree with the publisher: every Fingertips export in the Warwickshire bundle, row by
 row, compared with England in the workbench's words and in Fingertips' own ("Compared to England value or
 percentiles")."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -79,9 +80,17 @@ def test_comparisons_made_where_the_source_makes_none_are_reported(published, in
 
 
 def test_not_compared_indicators_are_never_compared():
-    frame = pd.DataFrame({"value": [30.0, 30.0], "lower95": [29.0, 29.0], "upper95": [31.0, 31.0],
-                          "england_value": [20.0, 20.0], "polarity": ["no_judgement"] * 2,
-                          "comparison": ["ci_overlap", "not_compared"], "value_type": ["proportion"] * 2})
+    frame = pd.DataFrame(
+        {
+            "value": [30.0, 30.0],
+            "lower95": [29.0, 29.0],
+            "upper95": [31.0, 31.0],
+            "england_value": [20.0, 20.0],
+            "polarity": ["no_judgement"] * 2,
+            "comparison": ["ci_overlap", "not_compared"],
+            "value_type": ["proportion"] * 2,
+        }
+    )
     assert list(benchmark_comparison(frame, "england_value")) == ["higher", "not compared"]
 
 

@@ -1,5 +1,6 @@
 """Publishing standards of the quarterly pack: definition and methods pages linked from what shows an indicator,
 release facts, spreadsheets to the Analysis Function's guidance with CSVW, and nothing internal published."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,15 @@ import pytest
 from pack_fixture import demo_pack
 
 pytestmark = pytest.mark.xdist_group("packs")
-INTERNAL = [re.compile(p) for p in (r"\bobservatory\.[a-z_]+", r"papermill", r"Traceback \(most recent call last\)",
-                                    r"(?<![\w.])/(?:work|home|tmp|root|usr)/[\w.-]+")]
+INTERNAL = [
+    re.compile(p)
+    for p in (
+        r"\bobservatory\.[a-z_]+",
+        r"papermill",
+        r"Traceback \(most recent call last\)",
+        r"(?<![\w.])/(?:work|home|tmp|root|usr)/[\w.-]+",
+    )
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +41,18 @@ def test_a_profile_row_links_to_its_definition_page(pack):
     ind, title = links[0]
     page = (pack / "definitions" / f"{ind}.html").read_text()
     assert f"<h1>{title}</h1>" in page
-    for words in ("Definition", "Source", "Unit", "Statistical method", "Reference:", "Polarity", "Caveats",
-                  "Licence and attribution", "Latest period", "Next update"):
+    for words in (
+        "Definition",
+        "Source",
+        "Unit",
+        "Statistical method",
+        "Reference:",
+        "Polarity",
+        "Caveats",
+        "Licence and attribution",
+        "Latest period",
+        "Next update",
+    ):
         assert words in page, words
     assert re.search(r"value is better|judged better", page)
     assert 'href="../methods.html#' in page and (pack / "methods.html").exists()
@@ -70,8 +88,7 @@ def test_what_changed_reports_new_periods_revisions_and_new_indicators():
 
 
 def test_every_page_has_the_accessibility_footer(pack):
-    pages = [*(pack / "html").glob("*.html"), *(pack / "definitions").glob("*.html"), pack / "index.html",
-             pack / "methods.html"]
+    pages = [*(pack / "html").glob("*.html"), *(pack / "definitions").glob("*.html"), pack / "index.html", pack / "methods.html"]
     for page in pages:
         text = page.read_text()
         assert re.search(r'<footer\b.*href="(\.\./)?accessibility\.html"', text, flags=re.S), page.name

@@ -1,4 +1,5 @@
 """Profile sections: audience enforcement, disclosure control, headline wording, downloads with attribution."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -80,16 +81,35 @@ def test_county_overview_reports_gaps_between_localities(mini_store):
 
 
 def test_headline_wording_without_worse_indicators():
-    latest = pd.DataFrame({"title": ["A"], "value": [1.0], "county_value": [1.0], "unit": ["%"], "polarity": ["low_is_good"],
-                           "vs_county": ["similar"], "trend_judgement": ["no significant change"], "relative_gap": [1.0]})
+    latest = pd.DataFrame(
+        {
+            "title": ["A"],
+            "value": [1.0],
+            "county_value": [1.0],
+            "unit": ["%"],
+            "polarity": ["low_is_good"],
+            "vs_county": ["similar"],
+            "trend_judgement": ["no significant change"],
+            "relative_gap": [1.0],
+        }
+    )
     lines = headline(latest, "Town", "County")
     assert lines[0].startswith("Town has data for 1 indicators") and "No indicator is significantly worse" in lines[-1]
 
 
 def test_headline_is_text_and_small_figures_keep_their_decimals():
-    latest = pd.DataFrame({"title": ["<b>Rate</b>"], "value": [0.0012], "county_value": [0.0009], "unit": [""],
-                           "polarity": ["low_is_good"], "vs_county": ["worse"], "trend_judgement": ["worsening"],
-                           "relative_gap": [0.0012 / 0.0009]})
+    latest = pd.DataFrame(
+        {
+            "title": ["<b>Rate</b>"],
+            "value": [0.0012],
+            "county_value": [0.0009],
+            "unit": [""],
+            "polarity": ["low_is_good"],
+            "vs_county": ["worse"],
+            "trend_judgement": ["worsening"],
+            "relative_gap": [0.0012 / 0.0009],
+        }
+    )
     lines = headline(latest, "Town & Co", "County")
     assert lines[0].startswith("Town & Co has data")  # escaped where shown, not here
     assert "<b>Rate</b> (0.001200 against 0.000900)" in lines[1]  # a spread of 0.0003: six decimals

@@ -1,4 +1,5 @@
 """Warm-kernel workers: namespace reset, working folder, failures, dead kernels and cell timeouts."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from observatory._core.resources import resource
-
 from observatory.publish.export import CDN_SCRIPT, html_exporter
 from observatory.publish.runner import run_tasks
 
@@ -16,28 +16,40 @@ NOTEBOOKS = Path(__file__).resolve().parent / "fixtures" / "notebooks"
 
 
 def _task(pack: Path, task: str, notebook: str, **parameters) -> dict:
-    return {"name": task, "notebook": str(NOTEBOOKS / f"{notebook}.ipynb"), "cwd": str(NOTEBOOKS),
-            "parameters": parameters, "title": task, "pack_dir": str(pack), "outputs": [],
-            "out_notebook": str(pack / "notebooks" / f"{task}.ipynb"), "out_html": str(pack / "html" / f"{task}.html")}
+    return {
+        "name": task,
+        "notebook": str(NOTEBOOKS / f"{notebook}.ipynb"),
+        "cwd": str(NOTEBOOKS),
+        "parameters": parameters,
+        "title": task,
+        "pack_dir": str(pack),
+        "outputs": [],
+        "out_notebook": str(pack / "notebooks" / f"{task}.ipynb"),
+        "out_html": str(pack / "html" / f"{task}.html"),
+    }
 
 
 @pytest.fixture(scope="module")
 def one_worker(tmp_path_factory):
     """Six notebooks, in order, on one worker and so on one kernel (replaced when it dies or hangs)."""
     pack = tmp_path_factory.mktemp("runner")
-    tasks = [_task(pack, "first", "ok", name="first"),
-             _task(pack, "second", "ok", name="second"),
-             _task(pack, "raises", "raises", name="Kenilworth"),
-             _task(pack, "hangs", "sleeps", seconds=120),
-             _task(pack, "dies", "dies"),
-             _task(pack, "after", "ok", name="after")]
+    tasks = [
+        _task(pack, "first", "ok", name="first"),
+        _task(pack, "second", "ok", name="second"),
+        _task(pack, "raises", "raises", name="Kenilworth"),
+        _task(pack, "hangs", "sleeps", seconds=120),
+        _task(pack, "dies", "dies"),
+        _task(pack, "after", "ok", name="after"),
+    ]
     out = list(run_tasks(tasks, workers=1, timeout=4, start_timeout=60))
     return pack, {r["name"]: r for r in out if "name" in r}, out[-1]
 
 
 def _stream_text(nb_path: Path) -> str:
     nb = json.loads(nb_path.read_text())
-    return "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    return "".join(
+        "".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "stream"
+    )
 
 
 def test_every_task_reports_once(one_worker):
@@ -119,11 +131,17 @@ def test_html_exporter_matches_nbconvert():
     from nbconvert import HTMLExporter
 
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 16).decode()
-    cell = nbformat.v4.new_code_cell("secret_code_line = 1", execution_count=1, outputs=[
-        nbformat.v4.new_output("display_data", {"image/png": png, "text/plain": "<Figure>"}),
-        nbformat.v4.new_output("execute_result", {"text/html": "<b>bold</b>", "text/plain": "b"}, execution_count=1)])
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"), cell],
-                                  metadata={"language_info": {"name": "python"}})
+    cell = nbformat.v4.new_code_cell(
+        "secret_code_line = 1",
+        execution_count=1,
+        outputs=[
+            nbformat.v4.new_output("display_data", {"image/png": png, "text/plain": "<Figure>"}),
+            nbformat.v4.new_output("execute_result", {"text/html": "<b>bold</b>", "text/plain": "b"}, execution_count=1),
+        ],
+    )
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# Title"), cell], metadata={"language_info": {"name": "python"}}
+    )
     stock, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(nb)
     ours, _ = html_exporter().from_notebook_node(nb)
     norm = lambda page: str(BeautifulSoup(page, "html.parser"))
@@ -141,8 +159,9 @@ def test_html_exporter_matches_nbconvert():
 
 
 def test_dead_worker_is_replaced_and_only_its_notebook_fails(tmp_path):
-    out = list(run_tasks([_task(tmp_path, "killer", "kills_worker"), _task(tmp_path, "next", "ok", name="next")],
-                         workers=1, timeout=30))
+    out = list(
+        run_tasks([_task(tmp_path, "killer", "kills_worker"), _task(tmp_path, "next", "ok", name="next")], workers=1, timeout=30)
+    )
     results = {r["name"]: r for r in out if "name" in r}
     assert results["killer"]["status"] == "failed" and results["killer"]["error"]["ename"] == "WorkerDied"
     assert results["next"]["status"] == "built", results["next"]["error"]

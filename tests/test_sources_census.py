@@ -1,4 +1,5 @@
 """The Census 2021 adapter: categories summed into proportions, checks, failure modes."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,10 +35,14 @@ def test_listed_categories_are_summed_over_the_total():
 def test_default_one_indicator_per_category():
     e = sources.read("census", FIXTURES / "census_tenure.csv")
     assert sorted(set(e.frame["indicator_id"])) == [
-        "tenure_owned_owns_outright", "tenure_private_rented_private_landlord_or_letting_agency",
-        "tenure_social_rented_other_social_rented", "tenure_social_rented_rents_from_council_or_local_authority"]
-    missing = e.frame[(e.frame["indicator_id"] == "tenure_social_rented_other_social_rented")
-                      & (e.frame["area_code"] == "E01031006")]
+        "tenure_owned_owns_outright",
+        "tenure_private_rented_private_landlord_or_letting_agency",
+        "tenure_social_rented_other_social_rented",
+        "tenure_social_rented_rents_from_council_or_local_authority",
+    ]
+    missing = e.frame[
+        (e.frame["indicator_id"] == "tenure_social_rented_other_social_rented") & (e.frame["area_code"] == "E01031006")
+    ]
     assert missing["numerator"].isna().all()  # no such category row for that area
 
 
@@ -60,8 +65,14 @@ def test_unknown_category():
 
 def test_category_column_cannot_be_guessed():
     e = sources.read("census", FIXTURES / "census_ambiguous.csv")
-    assert problems(e) == [("census_ambiguous.csv", 1, None, "unknown header variant: cannot tell the category column "
-                            "among 'sex', 'age_band'; set option category_column")]
+    assert problems(e) == [
+        (
+            "census_ambiguous.csv",
+            1,
+            None,
+            "unknown header variant: cannot tell the category column among 'sex', 'age_band'; set option category_column",
+        )
+    ]
     ok = sources.read("census", FIXTURES / "census_ambiguous.csv", {"category_column": "sex"})
     assert ok.report.ok and ok.frame["indicator_id"].tolist() == ["sex_female"]
 
@@ -73,8 +84,11 @@ def test_missing_total_column():
 
 @needs_bundle
 def test_real_household_deprivation_two_or_more_dimensions():
-    cats = ["Household is deprived in two dimensions", "Household is deprived in three dimensions",
-            "Household is deprived in four dimensions"]
+    cats = [
+        "Household is deprived in two dimensions",
+        "Household is deprived in three dimensions",
+        "Household is deprived in four dimensions",
+    ]
     e = sources.read("census", BUNDLE / "census2021_household_deprivation_lsoa21.csv", {"indicators": {"deprived_2plus": cats}})
     assert e.report.ok and len(e.frame) == 354
     raw = pd.read_csv(BUNDLE / "census2021_household_deprivation_lsoa21.csv")

@@ -1,4 +1,5 @@
 """Shared adapter machinery: line numbers, strict numbers, period sort keys, the retrying fetch."""
+
 from __future__ import annotations
 
 import urllib.error
@@ -6,19 +7,38 @@ import urllib.error
 import pandas as pd
 import pytest
 
+from observatory.errors import Report
 from observatory.ingest import adapters as sources
 from observatory.ingest.adapters import ROW
 from observatory.ingest.adapters._common import (
-    DownloadError, fetch, period_sort, period_sort_key, read_table, to_number, write_atomic,
+    DownloadError,
+    fetch,
+    period_sort,
+    period_sort_key,
+    read_table,
+    to_number,
+    write_atomic,
 )
-from observatory.errors import Report
 
 
-@pytest.mark.parametrize("label, key", [
-    ("2019", 20190000), ("2019/20", 20190000), ("2015 - 17", 20150000), ("2024 Q3", 20240300),
-    ("2024-07", 20240700), ("2024-07-15", 20240715), ("2019/20 Q1", 20190100), ("Mar 2024", 20240300),
-    ("2018/19 - 20/21", 20180000), ("Q3 2024", 20240300), ("mid-2020", 20200000), ("whenever", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "label, key",
+    [
+        ("2019", 20190000),
+        ("2019/20", 20190000),
+        ("2015 - 17", 20150000),
+        ("2024 Q3", 20240300),
+        ("2024-07", 20240700),
+        ("2024-07-15", 20240715),
+        ("2019/20 Q1", 20190100),
+        ("Mar 2024", 20240300),
+        ("2018/19 - 20/21", 20180000),
+        ("Q3 2024", 20240300),
+        ("mid-2020", 20200000),
+        ("whenever", None),
+        ("", None),
+    ],
+)
 def test_period_sort_key(label, key):
     assert period_sort_key(label) == key
 

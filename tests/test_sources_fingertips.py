@@ -1,4 +1,5 @@
 """The Fingertips adapter: the eight real exports in all three header variants, and each failure mode."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,15 +45,25 @@ def test_real_exports_read_without_problems(name, n):
     e = sources.read("fingertips", BUNDLE / name)
     assert e.report.ok, str(e.report)
     assert len(e.frame) == n
-    assert set(e.frame["area_code"]) <= {"E92000001", "E10000031", "E07000218", "E07000219", "E07000220",
-                                         "E07000221", "E07000222"}
+    assert set(e.frame["area_code"]) <= {
+        "E92000001",
+        "E10000031",
+        "E07000218",
+        "E07000219",
+        "E07000220",
+        "E07000221",
+        "E07000222",
+    }
     assert e.frame["period_sort"].gt(20100000).all()
 
 
 @needs_bundle
 def test_standard_header_with_quoted_newline_and_short_rows():
-    e = sources.read("fingertips", BUNDLE / "campylobacter_93356_countyua_2015_2017.csv",
-                     {"indicators": {93356: "campylobacter_rate"}, "dataset": "ohid-fingertips-health-protection"})
+    e = sources.read(
+        "fingertips",
+        BUNDLE / "campylobacter_93356_countyua_2015_2017.csv",
+        {"indicators": {93356: "campylobacter_rate"}, "dataset": "ohid-fingertips-health-protection"},
+    )
     r = row(e.frame, area_code="E10000031", period="2015", age="All ages")
     assert r["indicator_id"] == "campylobacter_rate" and r["area_type"] == "county"
     assert r["value"] == pytest.approx(88.4473341251476)
@@ -61,8 +72,7 @@ def test_standard_header_with_quoted_newline_and_short_rows():
     assert r[ROW] == 46  # each record spans two lines: the name ends in a quoted line break
     assert r["dataset_id"] == "ohid-fingertips-health-protection"
     england = e.frame[(e.frame["area_code"] == "E92000001") & (e.frame["category"] != "")]
-    assert england["category"].iloc[0] == ("County & UA deprivation deciles in England (IMD2015): "
-                                           "Most deprived decile (IMD2015)")
+    assert england["category"].iloc[0] == ("County & UA deprivation deciles in England (IMD2015): Most deprived decile (IMD2015)")
     assert row(e.frame, area_code="E10000031", period="2015", age="0-9 yrs")["value"] == pytest.approx(120.9303787)
 
 
@@ -95,20 +105,32 @@ def test_compact_variant_and_value_notes():
 
 @needs_bundle
 def test_all_quoted_variant_with_areaname_and_parent_comparison():
-    e = sources.read("fingertips", BUNDLE / "tobacco_control_utla_2019_west_midlands_export.csv",
-                     {"indicators": {"92304": "smoking_prevalence_gpps"}})
+    e = sources.read(
+        "fingertips",
+        BUNDLE / "tobacco_control_utla_2019_west_midlands_export.csv",
+        {"indicators": {"92304": "smoking_prevalence_gpps"}},
+    )
     r = row(e.frame, indicator_id="smoking_prevalence_gpps", area_code="E10000031")
     assert r["value"] == pytest.approx(13.54) and r["lower95"] == pytest.approx(12.7793)
     assert np.isnan(r["numerator"]) and r["denominator"] == 7770
     assert r["period"] == "2019/20" and r["area_type"] == "county"
     assert set(e.frame["indicator_id"]) - {"smoking_prevalence_gpps"} == {
-        "fingertips_92443", "fingertips_92534", "fingertips_92538", "fingertips_92306", "fingertips_92308", "fingertips_91547"}
+        "fingertips_92443",
+        "fingertips_92534",
+        "fingertips_92538",
+        "fingertips_92306",
+        "fingertips_92308",
+        "fingertips_91547",
+    }
 
 
 @needs_bundle
 def test_unmapped_drop_and_area_filter():
-    e = sources.read("fingertips", BUNDLE / "tobacco_control_utla_2019_west_midlands_export.csv",
-                     {"indicators": {92443: "smoking_prevalence_aps"}, "unmapped": "drop", "areas": ["E10000031"]})
+    e = sources.read(
+        "fingertips",
+        BUNDLE / "tobacco_control_utla_2019_west_midlands_export.csv",
+        {"indicators": {92443: "smoking_prevalence_aps"}, "unmapped": "drop", "areas": ["E10000031"]},
+    )
     assert e.frame[["indicator_id", "area_code"]].values.tolist() == [["smoking_prevalence_aps", "E10000031"]]
 
 

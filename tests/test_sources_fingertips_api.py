@@ -1,4 +1,5 @@
 """The Fingertips API client, replaying recorded responses (no network)."""
+
 from __future__ import annotations
 
 import urllib.error
@@ -8,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from observatory.ingest import adapters as sources
-from observatory.ingest.fetch import fingertips as api
 from observatory.ingest.adapters._common import DownloadError
+from observatory.ingest.fetch import fingertips as api
 
 RECORDED = Path(__file__).parent / "fixtures" / "sources" / "recorded"
 
@@ -41,8 +42,12 @@ def test_indicator_csv_request_and_result_feed_the_adapter(tmp_path):
     url, body, timeout = replay.calls[0]
     assert url.startswith("https://fingertips.phe.org.uk/api/all_data/csv/by_indicator_id?")
     assert parse_qs(urlsplit(url).query) == {
-        "indicator_ids": ["93532"], "child_area_type_id": ["502"], "parent_area_type_id": ["15"],
-        "parent_area_code": ["E92000001"], "include_sortable_time_periods": ["yes"]}
+        "indicator_ids": ["93532"],
+        "child_area_type_id": ["502"],
+        "parent_area_type_id": ["15"],
+        "parent_area_code": ["E92000001"],
+        "include_sortable_time_periods": ["yes"],
+    }
     assert body is None and timeout == 120.0
     e = sources.read("fingertips", out, {"indicators": {93532: "alcohol_dependent_not_in_treatment"}})
     assert e.report.ok and len(e.frame) == 3

@@ -1,4 +1,5 @@
 """The ONS download clients (Open Geography Portal, Nomis), replaying recorded responses (no network)."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from observatory.ingest.fetch import ons as ons_api
 from observatory.ingest.adapters._common import DownloadError
+from observatory.ingest.fetch import ons as ons_api
 
 RECORDED = Path(__file__).parent / "fixtures" / "sources" / "recorded"
 DISTRICTS = ["E07000218", "E07000219", "E07000220", "E07000221", "E07000222"]
@@ -80,8 +81,14 @@ def test_arcgis_truncated_page_without_features_raises(tmp_path):
 
 def test_nomis_pages_are_joined(tmp_path):
     opener = Pages("RecordOffset", {"0": "nomis_nm_2010_1_page1.csv", "5": "nomis_nm_2010_1_page2.csv"})
-    params = {"geography": "E01031005,E01031006", "date": "2020", "gender": "0", "c_age": "200,101,102,103",
-              "measures": "20100", "select": "GEOGRAPHY_CODE,GEOGRAPHY_NAME,C_AGE_NAME,OBS_VALUE,RECORD_OFFSET,RECORD_COUNT"}
+    params = {
+        "geography": "E01031005,E01031006",
+        "date": "2020",
+        "gender": "0",
+        "c_age": "200,101,102,103",
+        "measures": "20100",
+        "select": "GEOGRAPHY_CODE,GEOGRAPHY_NAME,C_AGE_NAME,OBS_VALUE,RECORD_OFFSET,RECORD_COUNT",
+    }
     out = ons_api.nomis_csv("NM_2010_1", params, dest=tmp_path / "pop.csv", page_size=5, opener=opener)
     lines = out.read_text().splitlines()
     assert len(lines) == 1 + 8 and lines[0].startswith("GEOGRAPHY_CODE,")

@@ -1,4 +1,5 @@
 """The population adapter: single-year estimates → ESP bands, IoD denominators, failure modes."""
+
 from __future__ import annotations
 
 import csv
@@ -42,13 +43,22 @@ def test_total_disagreeing_with_single_years_is_reported():
     e = sources.read("population", FIXTURES / "population_syoa.csv", {"period": "2020"})
     raw = fixture_row("population_syoa.csv", "E01031007")
     years = sum(int(raw[a]) for a in [str(a) for a in range(90)] + ["90+"])
-    assert problems(e) == [("population_syoa.csv", 4, "total_population",
-                            f"single years of age sum to {years}, not the total {int(raw['total_population'])}")]
+    assert problems(e) == [
+        (
+            "population_syoa.csv",
+            4,
+            "total_population",
+            f"single years of age sum to {years}, not the total {int(raw['total_population'])}",
+        )
+    ]
 
 
 def test_official_sape_layout():
-    e = sources.read("population", FIXTURES / "population_sape_official.csv",
-                     {"period": "2021", "vintage": "2021", "indicator": "population_2021"})
+    e = sources.read(
+        "population",
+        FIXTURES / "population_sape_official.csv",
+        {"period": "2021", "vintage": "2021", "indicator": "population_2021"},
+    )
     assert e.report.ok
     assert set(e.frame["indicator_id"]) == {"population_2021"} and (e.frame["vintage"] == "2021").all()
     assert len(e.frame) == 20
@@ -56,10 +66,20 @@ def test_official_sape_layout():
 
 def test_file6_denominators_need_declared_thousands():
     bad = sources.read("population", FIXTURES / "population_file6.csv", {"period": "2015"})
-    assert problems(bad) == [("population_file6.csv", 2, "Total population: mid 2015 (excluding prisoners)",
-                              "unparseable number '1,296' (declare thousands=',' if intended)"),
-                             ("population_file6.csv", 3, "Total population: mid 2015 (excluding prisoners)",
-                              "unparseable number '1,504' (declare thousands=',' if intended)")]
+    assert problems(bad) == [
+        (
+            "population_file6.csv",
+            2,
+            "Total population: mid 2015 (excluding prisoners)",
+            "unparseable number '1,296' (declare thousands=',' if intended)",
+        ),
+        (
+            "population_file6.csv",
+            3,
+            "Total population: mid 2015 (excluding prisoners)",
+            "unparseable number '1,504' (declare thousands=',' if intended)",
+        ),
+    ]
     e = sources.read("population", FIXTURES / "population_file6.csv", {"period": "2015", "thousands": ","})
     assert e.report.ok
     f = e.frame[e.frame["area_code"] == "E01031005"].set_index("age")["value"]
@@ -75,8 +95,9 @@ def test_unknown_header_variant_and_missing_period():
     e = sources.read("population", FIXTURES / "population_unknown_header.csv", {"period": "2020"})
     assert len(e.report) == 1 and e.report.problems[0].reason.startswith("unknown header variant")
     e = sources.read("population", FIXTURES / "population_syoa.csv")
-    assert problems(e) == [("population_syoa.csv", None, None,
-                            "option 'period' is required (the estimates' reference year, e.g. \"2020\")")]
+    assert problems(e) == [
+        ("population_syoa.csv", None, None, "option 'period' is required (the estimates' reference year, e.g. \"2020\")")
+    ]
 
 
 @needs_bundle
@@ -91,8 +112,9 @@ def test_real_mid2020_totals():
 
 @needs_bundle
 def test_real_file6():
-    e = sources.read("population", BUNDLE / "iod2019_file6_population_denominators_mid2015_lsoa11.csv",
-                     {"period": "2015", "thousands": ","})
+    e = sources.read(
+        "population", BUNDLE / "iod2019_file6_population_denominators_mid2015_lsoa11.csv", {"period": "2015", "thousands": ","}
+    )
     assert e.report.ok and len(e.frame) == 339 * 5
     assert e.frame.loc[(e.frame["area_code"] == "E01031005") & (e.frame["age"] == "All ages"), "value"].item() == 1380
 

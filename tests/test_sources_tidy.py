@@ -1,4 +1,5 @@
 """The generic tidy adapter: good CSV/XLSX files and each failure mode."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from observatory.ingest import adapters as sources
 from observatory._core.vocab import VALUE_COLUMNS
+from observatory.ingest import adapters as sources
 from observatory.ingest.adapters import ROW
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
@@ -84,8 +85,16 @@ def test_columns_rename_and_constants():
 def test_recode_maps_labels_and_flags_unmapped(tmp_path):
     f = tmp_path / "ruc.csv"
     f.write_text("code,class\nE01000001,Urban\nE01000002,Rural\nE01000003,Suburban\n")
-    e = sources.read("tidy", f, {"columns": {"code": "area_code", "class": "value"}, "indicator": "rural",
-                                 "period": "2021", "recode": {"value": {"Urban": 0, "Rural": 100}}})
+    e = sources.read(
+        "tidy",
+        f,
+        {
+            "columns": {"code": "area_code", "class": "value"},
+            "indicator": "rural",
+            "period": "2021",
+            "recode": {"value": {"Urban": 0, "Rural": 100}},
+        },
+    )
     assert e.frame["value"].tolist()[:2] == [0.0, 100.0]
     assert problems(e) == [("ruc.csv", 4, "class", "unparseable number 'Suburban'")]
 
@@ -121,8 +130,10 @@ def test_given_period_sort_must_be_whole(tmp_path):
     f.write_text("indicator_id,area_code,period,period_sort,value\na,E01000001,Winter,20191200,1\na,E01000002,X,2019.5,1\n")
     e = sources.read("tidy", f)
     assert e.frame["period_sort"].tolist() == [20191200]
-    assert problems(e) == [("t.csv", 3, "period_sort", "period_sort is not a whole number"),
-                           ("t.csv", 3, "period", "cannot derive period_sort from period 'X'; add a period_sort column")]
+    assert problems(e) == [
+        ("t.csv", 3, "period_sort", "period_sort is not a whole number"),
+        ("t.csv", 3, "period", "cannot derive period_sort from period 'X'; add a period_sort column"),
+    ]
 
 
 def test_missing_file_raises(tmp_path):

@@ -1,4 +1,5 @@
 """Every source the Warwickshire configuration ingests reads with zero problems and the expected rows."""
+
 from __future__ import annotations
 
 import csv
@@ -19,16 +20,31 @@ pytestmark = pytest.mark.skipif(not BUNDLE.is_dir(), reason="the Warwickshire bu
 LSOA11, LSOA21 = 339, 354
 # expected rows: areas × indicators (× age bands) — from PROVENANCE.md and the options in sources.yaml
 EXPECTED = {
-    "iod2019_scores": LSOA11 * 3, "iod2019_deciles": LSOA11 * 8, "iod2019_idaci_idaopi": LSOA11 * 2,
-    "iod2019_underlying": LSOA11 * 8, "iod2019_population_denominators": LSOA11 * 5,
-    "iod2025_domains": LSOA21 * 16, "iod2025_subdomains": LSOA21 * 6, "iod2025_underlying": LSOA21 * 14,
-    "population_mid2020": LSOA11 * 20, "population_census2021": LSOA21,
-    "census2021_household_deprivation": LSOA21, "census2021_tenure": LSOA21 * 3, "census2021_overcrowding": LSOA21,
-    "census2021_disability": LSOA21, "census2021_ethnicity": LSOA21,
-    "ruc2011": LSOA11, "ruc2021": LSOA21,
-    "fingertips_pm25_new": 81, "fingertips_pm25_old": 41, "fingertips_alcohol_treatment": 3,
-    "fingertips_opiate_treatment": 3, "fingertips_campylobacter": 70, "fingertips_cyp_mental_health": 20,
-    "fingertips_suicide": 10, "fingertips_tobacco": 14,
+    "iod2019_scores": LSOA11 * 3,
+    "iod2019_deciles": LSOA11 * 8,
+    "iod2019_idaci_idaopi": LSOA11 * 2,
+    "iod2019_underlying": LSOA11 * 8,
+    "iod2019_population_denominators": LSOA11 * 5,
+    "iod2025_domains": LSOA21 * 16,
+    "iod2025_subdomains": LSOA21 * 6,
+    "iod2025_underlying": LSOA21 * 14,
+    "population_mid2020": LSOA11 * 20,
+    "population_census2021": LSOA21,
+    "census2021_household_deprivation": LSOA21,
+    "census2021_tenure": LSOA21 * 3,
+    "census2021_overcrowding": LSOA21,
+    "census2021_disability": LSOA21,
+    "census2021_ethnicity": LSOA21,
+    "ruc2011": LSOA11,
+    "ruc2021": LSOA21,
+    "fingertips_pm25_new": 81,
+    "fingertips_pm25_old": 41,
+    "fingertips_alcohol_treatment": 3,
+    "fingertips_opiate_treatment": 3,
+    "fingertips_campylobacter": 70,
+    "fingertips_cyp_mental_health": 20,
+    "fingertips_suicide": 10,
+    "fingertips_tobacco": 14,
 }
 
 

@@ -1,4 +1,5 @@
 """observatory.stats.compare: Fingertips benchmark comparison, quintiles and colours."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,13 +15,23 @@ from observatory.stats.compare import compare, quintiles
 def intervals() -> pd.DataFrame:
     """Value 50 with 95% limits 45-55 and 99.8% limits 40-60, against benchmarks around it."""
     benchmark = [30, 42, 50, 58, 70, np.nan]
-    return pd.DataFrame({"value": 50.0, "lower95": 45.0, "upper95": 55.0, "lower998": 40.0, "upper998": 60.0,
-                         "benchmark": benchmark}, index=list("abcdef"))
+    return pd.DataFrame(
+        {"value": 50.0, "lower95": 45.0, "upper95": 55.0, "lower998": 40.0, "upper998": 60.0, "benchmark": benchmark},
+        index=list("abcdef"),
+    )
 
 
 def run(frame, polarity, level="95"):
-    return compare(frame["value"], frame["lower95"], frame["upper95"], frame["benchmark"], polarity,
-                   frame["lower998"], frame["upper998"], level=level).tolist()
+    return compare(
+        frame["value"],
+        frame["lower95"],
+        frame["upper95"],
+        frame["benchmark"],
+        polarity,
+        frame["lower998"],
+        frame["upper998"],
+        level=level,
+    ).tolist()
 
 
 def test_high_is_good_at_95(intervals):
@@ -36,15 +47,26 @@ def test_no_judgement_is_higher_or_lower(intervals):
 
 
 def test_99_8_needs_the_wider_interval_to_exclude_the_benchmark(intervals):
-    assert run(intervals, "high_is_good", "99.8") == ["better", "similar", "similar", "similar", "worse",
-                                                       "not compared"]
+    assert run(intervals, "high_is_good", "99.8") == ["better", "similar", "similar", "similar", "worse", "not compared"]
 
 
 def test_both_levels_grade_the_strength(intervals):
-    assert run(intervals, "high_is_good", "both") == ["better (99.8%)", "better (95%)", "similar", "worse (95%)",
-                                                       "worse (99.8%)", "not compared"]
-    assert run(intervals, "no_judgement", "both") == ["higher (99.8%)", "higher (95%)", "similar", "lower (95%)",
-                                                       "lower (99.8%)", "not compared"]
+    assert run(intervals, "high_is_good", "both") == [
+        "better (99.8%)",
+        "better (95%)",
+        "similar",
+        "worse (95%)",
+        "worse (99.8%)",
+        "not compared",
+    ]
+    assert run(intervals, "no_judgement", "both") == [
+        "higher (99.8%)",
+        "higher (95%)",
+        "similar",
+        "lower (95%)",
+        "lower (99.8%)",
+        "not compared",
+    ]
 
 
 def test_missing_value_or_limit_is_not_compared():
@@ -53,8 +75,9 @@ def test_missing_value_or_limit_is_not_compared():
 
 
 def test_polarity_per_row_and_fingertips_names():
-    result = compare([10, 10, 10], [9, 9, 9], [11, 11, 11], [5, 5, 5],
-                     ["RAG - High is good", "RAG - Low is good", "BOB - Blue orange blue"])
+    result = compare(
+        [10, 10, 10], [9, 9, 9], [11, 11, 11], [5, 5, 5], ["RAG - High is good", "RAG - Low is good", "BOB - Blue orange blue"]
+    )
     assert result.tolist() == ["better", "worse", "higher"]
 
 
@@ -64,8 +87,7 @@ def test_unknown_polarity_is_named():
 
 
 def test_result_is_categorical_on_the_input_index(intervals):
-    result = compare(intervals["value"], intervals["lower95"], intervals["upper95"], intervals["benchmark"],
-                     "high_is_good")
+    result = compare(intervals["value"], intervals["lower95"], intervals["upper95"], intervals["benchmark"], "high_is_good")
     assert isinstance(result.dtype, pd.CategoricalDtype)
     assert list(result.index) == list("abcdef")
 
@@ -96,11 +118,13 @@ def test_quintiles_within_peer_groups():
 
 
 def test_rag_colours_are_fingertips_colours(intervals):
-    colours = rag_colour(compare(intervals["value"], intervals["lower95"], intervals["upper95"],
-                                 intervals["benchmark"], "high_is_good"))
+    colours = rag_colour(
+        compare(intervals["value"], intervals["lower95"], intervals["upper95"], intervals["benchmark"], "high_is_good")
+    )
     assert colours.tolist() == ["#92D050", "#92D050", "#FFC000", "#C00000", "#C00000", "#FFFFFF"]
-    neutral = rag_colour(compare(intervals["value"], intervals["lower95"], intervals["upper95"],
-                                 intervals["benchmark"], "no_judgement"))
+    neutral = rag_colour(
+        compare(intervals["value"], intervals["lower95"], intervals["upper95"], intervals["benchmark"], "no_judgement")
+    )
     assert neutral.tolist()[0] == COLOURS["higher"] and neutral.tolist()[-2] == "#5555E6"
     with pytest.raises(ValueError, match="no colour"):
         rag_colour(["splendid"])

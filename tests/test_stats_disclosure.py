@@ -1,4 +1,5 @@
 """observatory.stats.disclosure: primary and secondary suppression, and that withheld counts cannot be worked out."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,14 +25,17 @@ def compositions(total: int, parts: int):
 
 @pytest.fixture
 def district() -> pd.DataFrame:
-    return pd.DataFrame({
-        "district": ["N"] * 5 + ["S"] * 3,
-        "locality": ["N1", "N2", "N3", "N4", "N5", "S1", "S2", "S3"],
-        "count": [3, 0, 14, 9, 40, 7, 12, 30],
-        "population": [900, 800, 1500, 1200, 4000, 1000, 1100, 2500],
-        "value": [0.3, 0.0, 0.9, 0.75, 1.0, 0.7, 1.1, 1.2],
-        "lower95": 0.1, "upper95": 2.0,
-    })
+    return pd.DataFrame(
+        {
+            "district": ["N"] * 5 + ["S"] * 3,
+            "locality": ["N1", "N2", "N3", "N4", "N5", "S1", "S2", "S3"],
+            "count": [3, 0, 14, 9, 40, 7, 12, 30],
+            "population": [900, 800, 1500, 1200, 4000, 1000, 1100, 2500],
+            "value": [0.3, 0.0, 0.9, 0.75, 1.0, 0.7, 1.1, 1.2],
+            "lower95": 0.1,
+            "upper95": 2.0,
+        }
+    )
 
 
 def test_primary_suppresses_one_to_five_but_not_zero():
@@ -46,8 +50,16 @@ def test_primary_suppresses_one_to_five_but_not_zero():
 
 def test_secondary_withholds_the_next_smallest_nonzero_sibling(district):
     result = suppress(district, "count", group_cols="district").set_index("locality")
-    assert result["suppressed"].to_dict() == {"N1": True, "N2": False, "N3": False, "N4": True, "N5": False,
-                                              "S1": False, "S2": False, "S3": False}
+    assert result["suppressed"].to_dict() == {
+        "N1": True,
+        "N2": False,
+        "N3": False,
+        "N4": True,
+        "N5": False,
+        "S1": False,
+        "S2": False,
+        "S3": False,
+    }
     assert result.loc["N4", "suppression_note"] == SECONDARY
     assert result.loc["N2", "count"] == 0
     assert result.loc[["N1", "N4"], ["count", "value", "lower95", "upper95"]].isna().all().all()
@@ -156,15 +168,30 @@ def test_counts_rounded_to_base_five():
 
 def _profile_rows(counts, dataset="ds-a", denominators=None):
     n = len(counts)
-    return pd.DataFrame({
-        "indicator_id": "ind", "dataset_id": dataset, "value_type": "proportion", "multiplier": 100.0,
-        "period": "2024", "area_type": "locality", "district_code": "D1", "locality_code": [f"L{i}" for i in range(n)],
-        "area_code": [f"L{i}" for i in range(n)], "numerator": [float(c) for c in counts],
-        "denominator": [float(d) for d in (denominators or [200] * n)], "value": [100 * c / 200 for c in counts],
-        "lower95": np.nan, "upper95": np.nan, "lower998": np.nan, "upper998": np.nan, "county_value": 10.0,
-        "gap_to_county": np.nan, "relative_gap": np.nan,
-        **{c: "similar" for c in ("vs_district", "vs_county", "vs_england", "vs_county_998")},
-    })
+    return pd.DataFrame(
+        {
+            "indicator_id": "ind",
+            "dataset_id": dataset,
+            "value_type": "proportion",
+            "multiplier": 100.0,
+            "period": "2024",
+            "area_type": "locality",
+            "district_code": "D1",
+            "locality_code": [f"L{i}" for i in range(n)],
+            "area_code": [f"L{i}" for i in range(n)],
+            "numerator": [float(c) for c in counts],
+            "denominator": [float(d) for d in (denominators or [200] * n)],
+            "value": [100 * c / 200 for c in counts],
+            "lower95": np.nan,
+            "upper95": np.nan,
+            "lower998": np.nan,
+            "upper998": np.nan,
+            "county_value": 10.0,
+            "gap_to_county": np.nan,
+            "relative_gap": np.nan,
+            **{c: "similar" for c in ("vs_district", "vs_county", "vs_england", "vs_county_998")},
+        }
+    )
 
 
 def test_publishable_applies_each_datasets_rule_and_records_it():
@@ -187,18 +214,24 @@ def test_rounding_recomputes_the_value_from_the_rounded_count():
     z = 1.959963984540054  # Wilson limits of the rounded count, computed here
     p, n = 25 / 200, 200
     centre, half = (2 * 25 + z * z) / (2 * (n + z * z)), z * np.sqrt(z * z + 4 * 25 * (1 - p)) / (2 * (n + z * z))
-    assert out.loc[1, "lower95"] == pytest.approx(100 * (centre - half)) and out.loc[1, "upper95"] == pytest.approx(100 * (centre + half))
+    assert out.loc[1, "lower95"] == pytest.approx(100 * (centre - half)) and out.loc[1, "upper95"] == pytest.approx(
+        100 * (centre + half)
+    )
     assert out.loc[1, "gap_to_county"] == pytest.approx(2.5)
     assert out["suppression_rule"].iloc[1] == "counts 1\u20135 suppressed, counts rounded to base 5 (catalogue: ds-a)"
 
 
 def test_catalogue_sets_the_rule_and_checks_it(mini_config):
     path = mini_config / "catalogue.yaml"
-    text = path.read_text().replace("  indicators: [smoking, population]",
-                                    "  indicators: [smoking, population]\n  suppression_threshold: 10\n  rounding_base: 5")
+    text = path.read_text().replace(
+        "  indicators: [smoking, population]",
+        "  indicators: [smoking, population]\n  suppression_threshold: 10\n  rounding_base: 5",
+    )
     path.write_text(text)
     cfg = load_config(mini_config)
     assert validate_catalogue(cfg).ok
     assert disclosure_rules(cfg) == {"mini-survey": DisclosureRule(10, 5, "catalogue: mini-survey")}
-    path.write_text(text.replace("suppression_threshold: 10", "suppression_threshold: ten").replace("rounding_base: 5", "rounding_base: 0"))
+    path.write_text(
+        text.replace("suppression_threshold: 10", "suppression_threshold: ten").replace("rounding_base: 5", "rounding_base: 0")
+    )
     assert validate_catalogue(load_config(mini_config)).codes == {"bad-suppression-threshold", "bad-rounding-base"}

@@ -1,5 +1,6 @@
 """Funnel overdispersion (Spiegelhalter 2005): an observatory extension with no PHEindicatormethods golden values,
 so these tests check it against the method's definition on the package's funnel test inputs."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,20 +22,19 @@ def test_spiegelhalter_phi_and_tau2_by_hand():
     low, high = np.quantile(z, [0.1, 0.9])
     phi = np.mean(np.clip(z, low, high) ** 2)
     w = np.full(11, 100.0)
-    tau2 = (11 * phi - 10) / (w.sum() - (w ** 2).sum() / w.sum())
+    tau2 = (11 * phi - 10) / (w.sum() - (w**2).sum() / w.sum())
     assert spiegelhalter(y, 0.6, se) == pytest.approx((phi, tau2), rel=1e-12)
 
 
 @pytest.mark.parametrize("method", ["multiplicative", "additive"])
 def test_overdispersed_proportion_limits(method):
     data = pd.read_csv(PHE / "funnel_prop_inputs.csv")
-    limits = funnel_limits(data, "numerator", "denominator", statistic="proportion", multiplier=100,
-                           overdispersion=method)
+    limits = funnel_limits(data, "numerator", "denominator", statistic="proportion", multiplier=100, overdispersion=method)
     average = data["numerator"].sum() / data["denominator"].sum()
     se = np.sqrt(average * (1 - average) / limits["population"])
     phi, tau2 = limits["phi"].iloc[0], limits["tau2"].iloc[0]
     assert phi > 1  # 300 PCTs of very different sizes: heavily overdispersed
-    wide = se * np.sqrt(phi) if method == "multiplicative" else np.sqrt(se ** 2 + tau2)
+    wide = se * np.sqrt(phi) if method == "multiplicative" else np.sqrt(se**2 + tau2)
     expected = np.clip(average + ndtri(0.975) * wide, 0, 1) * 100
     np.testing.assert_allclose(limits["upper95"], expected, rtol=1e-12)
     plain = funnel_significance(data, "numerator", "denominator", statistic="proportion")
@@ -45,5 +45,4 @@ def test_overdispersed_proportion_limits(method):
 def test_overdispersion_option_is_checked():
     data = pd.read_csv(PHE / "funnel_ratio_inputs.csv")
     with pytest.raises(ValueError, match="overdispersion"):
-        funnel_limits(data, "obs", "expected", statistic="ratio", multiplier=100, ratio_type="isr",
-                      overdispersion="random")
+        funnel_limits(data, "obs", "expected", statistic="ratio", multiplier=100, ratio_type="isr", overdispersion="random")

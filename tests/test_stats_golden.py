@@ -4,6 +4,7 @@ The expected values are data carried over from the R package's tests/testthat wo
 tests/fixtures/phe/README.md). Every comparison is against those files, never against observatory itself, and each
 states its tolerance. Where observatory deliberately differs from the R package, the test says so.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,8 +16,7 @@ import pytest
 from observatory.stats.dsr_nonindependent import dsr_nonindependent
 from observatory.stats.funnels import funnel_limits, funnel_points, funnel_significance
 from observatory.stats.life_expectancy import life_expectancy
-from observatory.stats.methods import (byars_limits, dsr, expected_counts, isr, mean_ci, proportion_ci, rate_ci,
-                                       sii, wilson_limits)
+from observatory.stats.methods import byars_limits, dsr, expected_counts, isr, mean_ci, proportion_ci, rate_ci, sii, wilson_limits
 
 PHE = Path(__file__).parent / "fixtures" / "phe"
 LIMITS = ["lower95", "upper95", "lower998", "upper998"]
@@ -40,7 +40,8 @@ def assert_close(actual, expected, rel: float = EXACT, abs_: float = 0.0, what: 
     allowed = abs_ + rel * np.abs(expected)
     gap = np.abs(actual - expected)
     assert (gap[both] <= np.broadcast_to(allowed, gap.shape)[both]).all(), (
-        f"{what}: got {actual[both]}, expected {expected[both]}, allowed {np.broadcast_to(allowed, gap.shape)[both]}")
+        f"{what}: got {actual[both]}, expected {expected[both]}, allowed {np.broadcast_to(allowed, gap.shape)[both]}"
+    )
 
 
 def _fix_band_typo(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -73,8 +74,12 @@ def test_byars_and_wilson_limits():
 
 # --- proportions and crude rates (testdata_Proportion.xlsx, testdata_Rate.xlsx) -----------------------------------
 
-UNGROUPED = [(proportion_ci, "proportion.csv", 1), (proportion_ci, "proportion.csv", 100),
-             (rate_ci, "rate.csv", 100), (rate_ci, "rate.csv", 100000)]
+UNGROUPED = [
+    (proportion_ci, "proportion.csv", 1),
+    (proportion_ci, "proportion.csv", 100),
+    (rate_ci, "rate.csv", 100),
+    (rate_ci, "rate.csv", 100000),
+]
 
 
 @pytest.mark.parametrize("calc, name, multiplier", UNGROUPED)
@@ -139,12 +144,15 @@ def test_dsr_own_standard_1976(multiplier):
     """The 1976 ESP with an 85+ top band, supplied as the standard."""
     data = _fix_band_typo(fixture("dsr_1976.csv"), "Age Band")
     expected = fixture("dsr_results.csv")
-    expected = expected[(expected["area"] == "testdata_1976")
-                        & expected["statistic"].str.endswith(f"per {multiplier}")].iloc[0]
-    result = dsr(data, "count", "pop", "Age Band", standard=data[["Age Band", "esp1976"]],
-                 multiplier=multiplier).iloc[0]
-    for mine, theirs in [("total_count", "total_count"), ("total_pop", "total_pop"), ("value", "value"),
-                         ("lower95", "lower95_0cl"), ("upper95", "upper95_0cl")]:
+    expected = expected[(expected["area"] == "testdata_1976") & expected["statistic"].str.endswith(f"per {multiplier}")].iloc[0]
+    result = dsr(data, "count", "pop", "Age Band", standard=data[["Age Band", "esp1976"]], multiplier=multiplier).iloc[0]
+    for mine, theirs in [
+        ("total_count", "total_count"),
+        ("total_pop", "total_pop"),
+        ("value", "value"),
+        ("lower95", "lower95_0cl"),
+        ("upper95", "upper95_0cl"),
+    ]:
         assert_close([result[mine]], [expected[theirs]], what=f"dsr 1976 {mine}")
     # The workbook's 99.8% limits for this row are ten times the value (7659 against a rate of 859 per 10,000):
     # the R tests never compare them (type = "standard", one confidence level), so they are not a golden value.
@@ -170,7 +178,7 @@ def test_dsr_nonindependent_events():
     # Same events counted as independent would give narrower limits.
     events = long.assign(events=long["persons"].fillna(0) * long["freq"]).groupby(["area", "ageband", "pop"])
     plain = dsr(events["events"].sum().reset_index(), "events", "pop", "ageband", group_by="area").set_index("area")
-    assert (plain.loc["testdata_nonind_big", "upper95"] < result.loc["testdata_nonind_big", "upper95"])
+    assert plain.loc["testdata_nonind_big", "upper95"] < result.loc["testdata_nonind_big", "upper95"]
 
 
 # --- indirectly standardised rates and ratios (testdata_DSR_ISR.xlsx) --------------------------------------------
@@ -188,12 +196,12 @@ def _isr_inputs() -> tuple[pd.DataFrame, float]:
 def test_isr(statistic):
     sums, crude = _isr_inputs()
     expected = fixture("isr_results.csv")
-    expected = expected[(expected["statistic"] == f"indirectly standardised {statistic}")
-                        & expected["area"].isin(sums["area"])].set_index("area")
+    expected = expected[
+        (expected["statistic"] == f"indirectly standardised {statistic}") & expected["area"].isin(sums["area"])
+    ].set_index("area")
     scale = float(statistic.rsplit(" ", 1)[1])
     if statistic.startswith("rate"):
-        result = isr("observed", "expected", reference_rate=crude * scale, multiplier=scale, data=sums,
-                     group_by="area")
+        result = isr("observed", "expected", reference_rate=crude * scale, multiplier=scale, data=sums, group_by="area")
     else:
         result = isr("observed", "expected", refvalue=scale, data=sums, group_by="area")
     result = result.set_index("area").loc[expected.index]
@@ -224,16 +232,32 @@ def test_sii(description):
     table = fixture("sii.csv")
     block = table[table["TestDescription"] == description]
     expected = block.dropna(subset=["sii"]).set_index("Area")
-    result = sii(block, "Value", "Population", "Quantile", group_by="Area", lower_col="LowerCL", upper_col="UpperCL",
-                 value_type=value_type, multiplier=multiplier, repetitions=100_000, seed=1).set_index("Area")
+    result = sii(
+        block,
+        "Value",
+        "Population",
+        "Quantile",
+        group_by="Area",
+        lower_col="LowerCL",
+        upper_col="UpperCL",
+        value_type=value_type,
+        multiplier=multiplier,
+        repetitions=100_000,
+        seed=1,
+    ).set_index("Area")
     result = result.loc[expected.index]
     assert_close(result["value"], expected["sii"], rel=1e-9, what="sii")
     assert_close(result["rii"], expected["rii"], rel=1e-9, what="rii")
     for prefix, column in (("", "sii"), ("rii_", "rii")):
         width = (expected[f"{column}_uppercl_1"] - expected[f"{column}_lowercl_1"]).to_numpy()
         for side in ("lower", "upper"):
-            assert_close(result[f"{prefix}{side}95"], expected[f"{column}_{side}cl_1"], rel=0, abs_=0.02 * width,
-                         what=f"{prefix}{side}95 {description}")
+            assert_close(
+                result[f"{prefix}{side}95"],
+                expected[f"{column}_{side}cl_1"],
+                rel=0,
+                abs_=0.02 * width,
+                what=f"{prefix}{side}95 {description}",
+            )
 
 
 # --- life expectancy (numbers from testLifeExpectancy.R) ---------------------------------------------------------
@@ -291,13 +315,16 @@ def _le_case(change: str) -> pd.DataFrame:
     return table
 
 
-@pytest.mark.parametrize("change, note", [
-    ("negative deaths", "negative deaths in an age band"),
-    ("zero population", "population zero or less in an age band"),
-    ("deaths above population", "more deaths than population in an age band"),
-    ("missing band", "age bands missing or repeated"),
-    ("low population", "total population 5,000 or less"),
-])
+@pytest.mark.parametrize(
+    "change, note",
+    [
+        ("negative deaths", "negative deaths in an age band"),
+        ("zero population", "population zero or less in an age band"),
+        ("deaths above population", "more deaths than population in an age band"),
+        ("missing band", "age bands missing or repeated"),
+        ("low population", "total population 5,000 or less"),
+    ],
+)
 def test_life_expectancy_suppression(change, note):
     """The R tests expect only NAs in value and limits for each of these (the package warns and returns NA)."""
     result = life_expectancy(_le_case(change), "deaths", "pops", "startage")
@@ -310,8 +337,9 @@ def test_life_expectancy_suppression(change, note):
 FUNNEL_SIDES = [("lower95", "lower_2s"), ("upper95", "upper_2s"), ("lower998", "lower_3s"), ("upper998", "upper_3s")]
 
 
-@pytest.mark.parametrize("name, subset", [("funnel_prop_outputs.csv", None),
-                                          ("funnel_prop_outputs_with_axis_variation.csv", 31000)])
+@pytest.mark.parametrize(
+    "name, subset", [("funnel_prop_outputs.csv", None), ("funnel_prop_outputs_with_axis_variation.csv", 31000)]
+)
 def test_funnel_limits_proportions(name, subset):
     """Closed-form Wilson inversion; the expected CSVs are written with 6-8 decimals (abs 1e-6 on a % scale)."""
     data = fixture("funnel_prop_inputs.csv")
@@ -345,8 +373,7 @@ def test_funnel_limits_ratios(ratio_type):
         assert_close(result[f"{mine}_expected"], mean, rel=0, abs_=_bisection_tolerance(x, mean), what=mine)
         # limit = x / mean (less 1, or times 100), so the mean's relative error carries over to the ratio.
         ratio_error = x / mean * _bisection_tolerance(x, mean) / mean * (1 if ratio_type == "count" else 100)
-        assert_close(result[mine], expected[f"{theirs}_{ratio_type}"], rel=1e-8, abs_=ratio_error,
-                     what=f"ratio funnel {mine}")
+        assert_close(result[mine], expected[f"{theirs}_{ratio_type}"], rel=1e-8, abs_=ratio_error, what=f"ratio funnel {mine}")
 
 
 def _rate_funnel_case(case: int) -> tuple[pd.DataFrame, dict]:
@@ -363,8 +390,9 @@ def _rate_funnel_case(case: int) -> tuple[pd.DataFrame, dict]:
     return data[data["pop"] > data["pop"].max() / 2], {"rate_type": "crude", "denominator": "pop"}
 
 
-@pytest.mark.parametrize("case, name", [(1, "funnel_rate_outputs.csv"), (2, "funnel_rate_outputs_2.csv"),
-                                        (3, "funnel_rate_outputs_3.csv")])
+@pytest.mark.parametrize(
+    "case, name", [(1, "funnel_rate_outputs.csv"), (2, "funnel_rate_outputs_2.csv"), (3, "funnel_rate_outputs_3.csv")]
+)
 def test_funnel_limits_rates(case, name):
     data, options = _rate_funnel_case(case)
     expected = fixture(name)
@@ -378,8 +406,12 @@ def test_funnel_limits_rates(case, name):
         # population (one year) = mean / average / years, so the bisection error carries over in proportion.
         mean = expected[f"{theirs}_population_1_year"] * average * 3
         relative = _bisection_tolerance(x, mean) / mean + 1e-8
-        assert_close(result[f"{mine}_population"], expected[f"{theirs}_population_1_year"], rel=relative,
-                     what=f"rate funnel {mine} population")
+        assert_close(
+            result[f"{mine}_population"],
+            expected[f"{theirs}_population_1_year"],
+            rel=relative,
+            what=f"rate funnel {mine} population",
+        )
         assert_close(result[mine], expected[f"{theirs}_limit"], rel=relative, what=f"rate funnel {mine}")
 
 
@@ -392,33 +424,40 @@ def test_funnel_significance_proportions_and_ratios():
     assert list(result["significance"].astype(str)) == list(ratios["significance"])
 
 
-@pytest.mark.parametrize("rate, rate_type, multiplier, column", [
-    ("rate_dsr", "dsr", 1e5, "dsr_per_100000_with_0"), ("rate_dsr", "dsr", 100, "dsr_per_100_with_0"),
-    ("rate_dsr", "dsr", 1e5, "dsr_per_100000_without_0"), ("rate_dsr", "dsr", 100, "dsr_per_100_without_0"),
-    ("rate_crude_per_100000", "crude", 1e5, "crude_per_100000_with_0"),
-    ("rate_crude_per_100", "crude", 100, "crude_per_100_with_0"),
-    ("rate_crude_per_100000", "crude", 1e5, "crude_per_100000_without_0"),
-    ("rate_crude_per_100", "crude", 100, "crude_per_100_without_0"),
-])
+@pytest.mark.parametrize(
+    "rate, rate_type, multiplier, column",
+    [
+        ("rate_dsr", "dsr", 1e5, "dsr_per_100000_with_0"),
+        ("rate_dsr", "dsr", 100, "dsr_per_100_with_0"),
+        ("rate_dsr", "dsr", 1e5, "dsr_per_100000_without_0"),
+        ("rate_dsr", "dsr", 100, "dsr_per_100_without_0"),
+        ("rate_crude_per_100000", "crude", 1e5, "crude_per_100000_with_0"),
+        ("rate_crude_per_100", "crude", 100, "crude_per_100_with_0"),
+        ("rate_crude_per_100000", "crude", 1e5, "crude_per_100000_without_0"),
+        ("rate_crude_per_100", "crude", 100, "crude_per_100_without_0"),
+    ],
+)
 def test_funnel_significance_rates(rate, rate_type, multiplier, column):
     data = fixture("funnel_rate_dsr_inputs.csv")
     if column.endswith("without_0"):
         data = data[data["count"] != 0]
-    result = funnel_significance(data, "count", "pop", rate, statistic="rate", rate_type=rate_type,
-                                 multiplier=multiplier)
+    result = funnel_significance(data, "count", "pop", rate, statistic="rate", rate_type=rate_type, multiplier=multiplier)
     assert list(result["significance"].astype(str)) == list(data[column])
 
 
-@pytest.mark.parametrize("rate_type, change, years, suffix", [("dsr", 5, 3, ""), ("crude", None, 3, "_crude"),
-                                                              ("crude", 0, 5, "_crude_with_denom")])
+@pytest.mark.parametrize(
+    "rate_type, change, years, suffix", [("dsr", 5, 3, ""), ("crude", None, 3, "_crude"), ("crude", 0, 5, "_crude_with_denom")]
+)
 def test_funnel_points(rate_type, change, years, suffix):
     """testFunnels.R's three cases; the derived denominators are written with 4 decimals (abs 1e-4)."""
     data = fixture("funnel_rate_input_funnels.csv")
     if change is not None:
         data = data.assign(ev=np.where(data["ev"] == data["ev"].max(), change, data["ev"]))
     denominator = "pop" if suffix.endswith("denom") else None
-    result = funnel_points(data[["ev", "rate", "pop"]], "ev", "rate", denominator, rate_type=rate_type,
-                           years_of_data=years, multiplier=1e5)
+    result = funnel_points(
+        data[["ev", "rate", "pop"]], "ev", "rate", denominator, rate_type=rate_type, years_of_data=years, multiplier=1e5
+    )
     assert_close(result["rate_chart"], data[f"rate_chart{suffix}"], rel=0, what="rate_chart")
-    assert_close(result["denominator_derived"], data[f"denominator_derived{suffix}"], rel=0, abs_=1e-4,
-                 what="denominator_derived")
+    assert_close(
+        result["denominator_derived"], data[f"denominator_derived{suffix}"], rel=0, abs_=1e-4, what="denominator_derived"
+    )

@@ -1,4 +1,5 @@
 """IoD local summary measures: a hand-computed example, and MHCLG's published IoD2025 district summaries."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,12 +17,14 @@ FILE10 = SHARED / "warwickshire" / "district" / "iod2025_district_summaries_lad2
 
 def test_worked_example_typed_in_from_the_definitions():
     # N = 100 LSOAs nationally. A: ranks 5, 20, 50, 90; C: the 10% line falls inside its second LSOA.
-    f = pd.DataFrame({
-        "area": ["A"] * 4 + ["C"] * 3 + ["D"],
-        "score": [40, 30, 20, 10, 9, 8, 7, 5],
-        "rank": [5, 20, 50, 90, 1, 2, 3, 60],
-        "population": [100, 200, 300, 400, 10, 90, 900, np.nan],
-    })
+    f = pd.DataFrame(
+        {
+            "area": ["A"] * 4 + ["C"] * 3 + ["D"],
+            "score": [40, 30, 20, 10, 9, 8, 7, 5],
+            "rank": [5, 20, 50, 90, 1, 2, 3, 60],
+            "population": [100, 200, 300, 400, 10, 90, 900, np.nan],
+        }
+    )
     out = iod_summary(f, "area", n_national=100).set_index("area")
     a, c, d = out.loc["A"], out.loc["C"], out.loc["D"]
     assert a["average_score"] == pytest.approx(20.0)
@@ -40,9 +43,13 @@ def test_worked_example_typed_in_from_the_definitions():
 @pytest.fixture(scope="module")
 def england_imd() -> pd.DataFrame:
     lk = pd.read_csv(ENGLAND / "lsoa21_msoa21_lad24_utla24_rgn24_england.csv", usecols=["LSOA21CD", "LAD24CD"])
-    s = pd.read_csv(ENGLAND / "iod2025_scores_ranks_deciles_lsoa21_england.csv",
-                    usecols=["lsoa21_code", "IMD_score", "IMD_rank", "Income_score"])
-    u = pd.read_csv(ENGLAND / "iod2025_underlying_indicators_lsoa21_england.csv", usecols=["lsoa21_code", "income_domain_numerator"])
+    s = pd.read_csv(
+        ENGLAND / "iod2025_scores_ranks_deciles_lsoa21_england.csv",
+        usecols=["lsoa21_code", "IMD_score", "IMD_rank", "Income_score"],
+    )
+    u = pd.read_csv(
+        ENGLAND / "iod2025_underlying_indicators_lsoa21_england.csv", usecols=["lsoa21_code", "income_domain_numerator"]
+    )
     d = lk.merge(s, left_on="LSOA21CD", right_on="lsoa21_code").merge(u, on="lsoa21_code")
     d["population"] = d["income_domain_numerator"] / d["Income_score"]  # approximate income-domain population
     return d
@@ -54,8 +61,10 @@ def test_matches_published_iod2025_district_summaries(england_imd):
     pub = pd.read_csv(FILE10).set_index("ltla24_code")
     out = iod_summary(england_imd, "LAD24CD", score="IMD_score", rank="IMD_rank", n_national=33755).set_index("LAD24CD")
     got = out.loc[pub.index]
-    assert got["proportion_most_deprived_10"].round(4).tolist() == pub[
-        "imd_proportion_of_lso_as_in_most_deprived_10_percent_nationally"].tolist()
+    assert (
+        got["proportion_most_deprived_10"].round(4).tolist()
+        == pub["imd_proportion_of_lso_as_in_most_deprived_10_percent_nationally"].tolist()
+    )
     np.testing.assert_allclose(got["average_score"], pub["imd_average_score"], rtol=0.01)
     np.testing.assert_allclose(got["average_rank"], pub["imd_average_rank"], rtol=0.01)
     np.testing.assert_allclose(got["extent"], pub["imd25_extent"], atol=0.002)

@@ -1,5 +1,6 @@
 """observatory.stats.methods against independently computed values: published examples, textbook formulas written
 differently, scipy distributions and brute-force regressions."""
+
 from __future__ import annotations
 
 import math
@@ -42,9 +43,15 @@ def test_wilson_matches_the_centre_and_half_width_form():
     np.testing.assert_allclose(result["value"], x / n * 100)
 
 
-@pytest.mark.parametrize("x, n, lower, upper", [
-    (81, 263, 0.2553, 0.3662), (15, 148, 0.0624, 0.1605), (0, 20, 0.0000, 0.1611), (1, 29, 0.0061, 0.1718),
-])
+@pytest.mark.parametrize(
+    "x, n, lower, upper",
+    [
+        (81, 263, 0.2553, 0.3662),
+        (15, 148, 0.0624, 0.1605),
+        (0, 20, 0.0000, 0.1611),
+        (1, 29, 0.0061, 0.1718),
+    ],
+)
 def test_wilson_reproduces_newcombes_published_intervals(x, n, lower, upper):
     result = methods.proportion_ci([x], [n])
     assert round(result["lower95"][0], 4) == lower
@@ -76,8 +83,7 @@ def test_proportion_numerator_above_denominator_names_the_group():
 def test_proportion_zero_or_missing_denominator_is_na_with_a_reason():
     result = methods.proportion_ci([0, 3, np.nan], [0, np.nan, 10])
     assert result[["value", "lower95", "upper95", "lower998", "upper998"]].isna().all().all()
-    assert list(result["note"]) == ["denominator is zero", "numerator or denominator missing",
-                                    "numerator or denominator missing"]
+    assert list(result["note"]) == ["denominator is zero", "numerator or denominator missing", "numerator or denominator missing"]
 
 
 def test_proportion_negative_numerator_is_an_error():
@@ -116,8 +122,10 @@ def exact_by_root_finding(x: int, level: float) -> tuple[float, float]:
 
 def byars_literal(x: float, level: float) -> tuple[float, float]:
     q = z(level)
-    return (x * (1 - 1 / (9 * x) - q / (3 * math.sqrt(x))) ** 3,
-            (x + 1) * (1 - 1 / (9 * (x + 1)) + q / (3 * math.sqrt(x + 1))) ** 3)
+    return (
+        x * (1 - 1 / (9 * x) - q / (3 * math.sqrt(x))) ** 3,
+        (x + 1) * (1 - 1 / (9 * (x + 1)) + q / (3 * math.sqrt(x + 1))) ** 3,
+    )
 
 
 def test_rate_uses_exact_limits_below_ten():
@@ -159,21 +167,42 @@ def test_rate_zero_denominator_is_na_and_negative_count_an_error():
 
 # --- directly standardised rates -------------------------------------------------------------------------------
 
-ESP = {"0-4": 5000, "5-9": 5500, "10-14": 5500, "15-19": 5500, "20-24": 6000, "25-29": 6000, "30-34": 6500,
-       "35-39": 7000, "40-44": 7000, "45-49": 7000, "50-54": 7000, "55-59": 6500, "60-64": 6000, "65-69": 5500,
-       "70-74": 5000, "75-79": 4000, "80-84": 2500, "85-89": 1500, "90+": 1000}
+ESP = {
+    "0-4": 5000,
+    "5-9": 5500,
+    "10-14": 5500,
+    "15-19": 5500,
+    "20-24": 6000,
+    "25-29": 6000,
+    "30-34": 6500,
+    "35-39": 7000,
+    "40-44": 7000,
+    "45-49": 7000,
+    "50-54": 7000,
+    "55-59": 6500,
+    "60-64": 6000,
+    "65-69": 5500,
+    "70-74": 5000,
+    "75-79": 4000,
+    "80-84": 2500,
+    "85-89": 1500,
+    "90+": 1000,
+}
 
 
 def dsr_by_hand(deaths: dict, population: dict, level: float, multiplier=100_000) -> tuple[float, float, float]:
     """Dobson's method written out band by band: DSR = sum(w r)/sum(w), var = sum((w/n)^2 x)/sum(w)^2."""
     total_weight = sum(ESP.values())
     rate = sum(ESP[b] * deaths[b] / population[b] for b in ESP) / total_weight
-    variance = sum((ESP[b] / population[b]) ** 2 * deaths[b] for b in ESP) / total_weight ** 2
+    variance = sum((ESP[b] / population[b]) ** 2 * deaths[b] for b in ESP) / total_weight**2
     observed = sum(deaths.values())
     lower_o, upper_o = byars_literal(observed, level)
     factor = math.sqrt(variance / observed)
-    return (rate * multiplier, (rate + factor * (lower_o - observed)) * multiplier,
-            (rate + factor * (upper_o - observed)) * multiplier)
+    return (
+        rate * multiplier,
+        (rate + factor * (lower_o - observed)) * multiplier,
+        (rate + factor * (upper_o - observed)) * multiplier,
+    )
 
 
 @pytest.fixture
@@ -263,10 +292,15 @@ def test_isr_ratio_and_rate_against_hand_values():
 
 
 def test_expected_counts_join_reference_rates_by_band():
-    reference = pd.DataFrame({"age_band": ["65-69", "70-74", "75+"], "count": [10, 30, 90],
-                              "population": [1000, 1000, 1000]})
-    local = pd.DataFrame({"area": ["a", "a", "a", "b"], "band": ["75 plus", "65-69", "70 - 74", "65-69"],
-                          "pop": [200, 100, 300, 50], "obs": [25, 1, 9, 3]})
+    reference = pd.DataFrame({"age_band": ["65-69", "70-74", "75+"], "count": [10, 30, 90], "population": [1000, 1000, 1000]})
+    local = pd.DataFrame(
+        {
+            "area": ["a", "a", "a", "b"],
+            "band": ["75 plus", "65-69", "70 - 74", "65-69"],
+            "pop": [200, 100, 300, 50],
+            "obs": [25, 1, 9, 3],
+        }
+    )
     result = methods.expected_counts(local, "pop", "band", reference, "area", count_col="obs").set_index("area")
     assert result.loc["a", "expected"] == pytest.approx(200 * 0.09 + 100 * 0.01 + 300 * 0.03)
     assert result.loc["b", "expected"] == pytest.approx(0.5)
@@ -305,20 +339,122 @@ def test_mean_ci_of_an_array_skips_missing_values():
 @pytest.fixture
 def deciles() -> pd.DataFrame:
     """The example data of PHEindicatormethods' phe_sii documentation."""
-    return pd.DataFrame({
-        "area": ["Area1"] * 10 + ["Area2"] * 10,
-        "decile": list(range(1, 11)) * 2,
-        "population": [7291, 7997, 6105, 7666, 5790, 6934, 5918, 5974, 7147, 7534,
-                       21675, 20065, 19750, 24713, 20112, 19618, 22408, 19752, 18939, 19312],
-        "value": [75.9, 78.3, 83.8, 83.6, 80.5, 81.1, 81.7, 84.2, 80.6, 86.3,
-                  70.5, 71.6, 72.5, 73.5, 73.1, 76.2, 78.7, 80.6, 80.9, 80],
-        "lower": [72.7, 75.3, 80.9, 80.2, 77.1, 78, 79, 81.4, 75.8, 83.2,
-                  70.1, 71.1, 72, 73.1, 72.7, 75.7, 78.2, 80.1, 80.4, 79.5],
-        "upper": [79.1, 81.4, 86.8, 87.1, 83.8, 84.2, 84.4, 86.9, 85.4, 89.4,
-                  71, 72.1, 73.2, 73.7, 75.8, 78.8, 79.8, 81.2, 81.3, 80.9],
-        "se": [1.64, 1.58, 1.51, 1.78, 1.7, 1.56, 1.37, 1.4, 2.43, 1.57,
-               0.23, 0.26, 0.3, 0.16, 0.79, 0.78, 0.4, 0.28, 0.23, 0.35],
-    })
+    return pd.DataFrame(
+        {
+            "area": ["Area1"] * 10 + ["Area2"] * 10,
+            "decile": list(range(1, 11)) * 2,
+            "population": [
+                7291,
+                7997,
+                6105,
+                7666,
+                5790,
+                6934,
+                5918,
+                5974,
+                7147,
+                7534,
+                21675,
+                20065,
+                19750,
+                24713,
+                20112,
+                19618,
+                22408,
+                19752,
+                18939,
+                19312,
+            ],
+            "value": [
+                75.9,
+                78.3,
+                83.8,
+                83.6,
+                80.5,
+                81.1,
+                81.7,
+                84.2,
+                80.6,
+                86.3,
+                70.5,
+                71.6,
+                72.5,
+                73.5,
+                73.1,
+                76.2,
+                78.7,
+                80.6,
+                80.9,
+                80,
+            ],
+            "lower": [
+                72.7,
+                75.3,
+                80.9,
+                80.2,
+                77.1,
+                78,
+                79,
+                81.4,
+                75.8,
+                83.2,
+                70.1,
+                71.1,
+                72,
+                73.1,
+                72.7,
+                75.7,
+                78.2,
+                80.1,
+                80.4,
+                79.5,
+            ],
+            "upper": [
+                79.1,
+                81.4,
+                86.8,
+                87.1,
+                83.8,
+                84.2,
+                84.4,
+                86.9,
+                85.4,
+                89.4,
+                71,
+                72.1,
+                73.2,
+                73.7,
+                75.8,
+                78.8,
+                79.8,
+                81.2,
+                81.3,
+                80.9,
+            ],
+            "se": [
+                1.64,
+                1.58,
+                1.51,
+                1.78,
+                1.7,
+                1.56,
+                1.37,
+                1.4,
+                2.43,
+                1.57,
+                0.23,
+                0.26,
+                0.3,
+                0.16,
+                0.79,
+                0.78,
+                0.4,
+                0.28,
+                0.23,
+                0.35,
+            ],
+        }
+    )
 
 
 def ranks_by_loop(population: list[float]) -> list[float]:
@@ -342,8 +478,9 @@ def test_sii_is_the_population_weighted_regression_slope(deciles):
 
 def test_sii_simulated_limits_agree_with_the_normal_theory_limits(deciles):
     """For untransformed values the SII is linear in the decile values, so its exact distribution is normal."""
-    result = methods.sii(deciles, "value", "population", "decile", "area", se_col="se", repetitions=40_000,
-                         seed=7).set_index("area")
+    result = methods.sii(deciles, "value", "population", "decile", "area", se_col="se", repetitions=40_000, seed=7).set_index(
+        "area"
+    )
     for area in ["Area1", "Area2"]:
         rows = deciles[deciles["area"] == area]
         share = (rows["population"] / rows["population"].sum()).to_numpy()
@@ -359,13 +496,10 @@ def test_sii_simulated_limits_agree_with_the_normal_theory_limits(deciles):
 
 
 def test_sii_limits_from_confidence_limits_and_seed_reproducibility(deciles):
-    first = methods.sii(deciles, "value", "population", "decile", "area", lower_col="lower", upper_col="upper",
-                        seed=3)
-    again = methods.sii(deciles, "value", "population", "decile", "area", lower_col="lower", upper_col="upper",
-                        seed=3)
+    first = methods.sii(deciles, "value", "population", "decile", "area", lower_col="lower", upper_col="upper", seed=3)
+    again = methods.sii(deciles, "value", "population", "decile", "area", lower_col="lower", upper_col="upper", seed=3)
     pd.testing.assert_frame_equal(first, again)
-    other = methods.sii(deciles, "value", "population", "decile", "area", lower_col="lower", upper_col="upper",
-                        seed=4)
+    other = methods.sii(deciles, "value", "population", "decile", "area", lower_col="lower", upper_col="upper", seed=4)
     assert not np.allclose(first["lower95"], other["lower95"])
     assert (first["lower998"] < first["lower95"]).all() and (first["lower95"] < first["value"]).all()
     assert (first["value"] < first["upper95"]).all() and (first["upper95"] < first["upper998"]).all()
@@ -373,15 +507,24 @@ def test_sii_limits_from_confidence_limits_and_seed_reproducibility(deciles):
 
 
 def test_sii_rates_and_proportions_are_simulated_on_log_and_logit_scales(deciles):
-    as_rates = methods.sii(deciles, "value", "population", "decile", "area", lower_col="lower", upper_col="upper",
-                           value_type="rate")
+    as_rates = methods.sii(
+        deciles, "value", "population", "decile", "area", lower_col="lower", upper_col="upper", value_type="rate"
+    )
     linear = methods.sii(deciles, "value", "population", "decile", "area", lower_col="lower", upper_col="upper")
     np.testing.assert_allclose(as_rates["value"], linear["value"])
     assert not np.allclose(as_rates["lower95"], linear["lower95"])
-    proportions = deciles.assign(value=deciles["value"] / 100, lower=deciles["lower"] / 100,
-                                 upper=deciles["upper"] / 100)
-    as_props = methods.sii(proportions, "value", "population", "decile", "area", lower_col="lower",
-                           upper_col="upper", value_type="proportion", multiplier=100)
+    proportions = deciles.assign(value=deciles["value"] / 100, lower=deciles["lower"] / 100, upper=deciles["upper"] / 100)
+    as_props = methods.sii(
+        proportions,
+        "value",
+        "population",
+        "decile",
+        "area",
+        lower_col="lower",
+        upper_col="upper",
+        value_type="proportion",
+        multiplier=100,
+    )
     np.testing.assert_allclose(as_props["value"], linear["value"], rtol=1e-9)
     assert (as_props["lower95"] < as_props["value"]).all() and (as_props["value"] < as_props["upper95"]).all()
 

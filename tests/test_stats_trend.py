@@ -1,5 +1,6 @@
 """observatory.stats.trend against Fingertips' published test cases and a literal, loop-by-loop transcription of
 Fingertips' TrendMarkerCalculator."""
+
 from __future__ import annotations
 
 import math
@@ -13,14 +14,26 @@ from observatory.stats.trend import recent_trend
 CRITICAL = 9.54953570608324
 
 # Fingertips' own unit-test data (TrendMarkerCalculatorTest): chi-squared 46.77 by WLS, 47.9 for proportions.
-SET1 = pd.DataFrame({"numerator": [1367, 1332, 1199, 1023, 994], "denominator": [44701, 44064, 42811, 41527, 40299],
-                     "value": [30.6, 30.2, 28, 24.6, 24.67], "lower95": [28.98, 28.63, 26.44, 23.15, 23.16],
-                     "upper95": [32.25, 31.9, 29.64, 26.19, 26.25], "period_sort": [2018, 2017, 2016, 2015, 2014]})
-SET2 = pd.DataFrame({"numerator": [209, 213, 213, 239, 210], "denominator": [1017, 1087, 1119, 1117, 1139],
-                     "value": [20.5506, 19.5952, 19.0349, 21.3966, 18.4372],
-                     "lower95": [18.1803, 17.3444, 16.8421, 19.0918, 16.2925],
-                     "upper95": [23.1427, 22.0602, 21.4394, 23.8975, 20.7941],
-                     "period_sort": [2014, 2015, 2016, 2017, 2018]})
+SET1 = pd.DataFrame(
+    {
+        "numerator": [1367, 1332, 1199, 1023, 994],
+        "denominator": [44701, 44064, 42811, 41527, 40299],
+        "value": [30.6, 30.2, 28, 24.6, 24.67],
+        "lower95": [28.98, 28.63, 26.44, 23.15, 23.16],
+        "upper95": [32.25, 31.9, 29.64, 26.19, 26.25],
+        "period_sort": [2018, 2017, 2016, 2015, 2014],
+    }
+)
+SET2 = pd.DataFrame(
+    {
+        "numerator": [209, 213, 213, 239, 210],
+        "denominator": [1017, 1087, 1119, 1117, 1139],
+        "value": [20.5506, 19.5952, 19.0349, 21.3966, 18.4372],
+        "lower95": [18.1803, 17.3444, 16.8421, 19.0918, 16.2925],
+        "upper95": [23.1427, 22.0602, 21.4394, 23.8975, 20.7941],
+        "period_sort": [2014, 2015, 2016, 2017, 2018],
+    }
+)
 
 
 def series(frame: pd.DataFrame, name: str, value_type: str, polarity: str = "low_is_good") -> pd.DataFrame:
@@ -40,9 +53,9 @@ def fingertips_literal(points: list[dict], proportion: bool) -> tuple[float, boo
             count_year += p["numerator"] * counter
             count_sum += p["numerator"]
             denom_year += p["denominator"] * counter
-            denom_year2 += p["denominator"] * counter ** 2
+            denom_year2 += p["denominator"] * counter**2
         numerator = denom_sum * (denom_sum * count_year - count_sum * denom_year) ** 2
-        chi2 = numerator / (count_sum * (denom_sum - count_sum) * (denom_sum * denom_year2 - denom_year ** 2))
+        chi2 = numerator / (count_sum * (denom_sum - count_sum) * (denom_sum * denom_year2 - denom_year**2))
         direction = 1.0 if denom_sum * count_year - count_sum * denom_year > 0 else -1.0
         sum_ti = {0: 15, 1: 14, 2: 13, 3: 12, 4: 11, 5: 10}
         n_sum_ti2 = {0: 275, 1: 216, 2: 204, 3: 184, 4: 156, 5: 120}
@@ -56,8 +69,13 @@ def fingertips_literal(points: list[dict], proportion: bool) -> tuple[float, boo
         values = {}
         for counter, p in enumerate(points, start=1):
             divisor = ((p["upper95"] - p["lower95"]) / 3.92) ** 2
-            values[counter] = (1 / divisor, p["value"] * counter / divisor, counter / divisor, p["value"] / divisor,
-                               counter ** 2 / divisor)
+            values[counter] = (
+                1 / divisor,
+                p["value"] * counter / divisor,
+                counter / divisor,
+                p["value"] / divisor,
+                counter**2 / divisor,
+            )
         chi2 = direction = 0.0
         for check in range(6):
             s = [sum(v[i] for k, v in values.items() if check == 0 or k != check) for i in range(5)]
@@ -70,8 +88,9 @@ def fingertips_literal(points: list[dict], proportion: bool) -> tuple[float, boo
 
 
 def test_fingertips_published_cases():
-    frame = pd.concat([series(SET1, "wls_increasing", "dsr"), series(SET2, "wls_flat", "crude_rate"),
-                       series(SET1, "proportion", "proportion")])
+    frame = pd.concat(
+        [series(SET1, "wls_increasing", "dsr"), series(SET2, "wls_flat", "crude_rate"), series(SET1, "proportion", "proportion")]
+    )
     result = recent_trend(frame, ["indicator_id"]).set_index("indicator_id")
     assert round(result.loc["wls_increasing", "statistic"], 2) == 46.77
     assert round(result.loc["proportion", "statistic"], 2) == 47.9
@@ -94,9 +113,19 @@ def test_many_series_agree_with_the_literal_transcription():
             x = float(rng.binomial(int(n), p))
             value = x / n * 100
             half = rng.uniform(0.5, 3)
-            rows.append({"indicator_id": f"i{g}", "period_sort": int(year), "numerator": x, "denominator": n,
-                         "value": value, "lower95": value - half, "upper95": value + half * rng.uniform(0.8, 1.2),
-                         "value_type": "proportion" if proportion else "dsr", "polarity": "high_is_good"})
+            rows.append(
+                {
+                    "indicator_id": f"i{g}",
+                    "period_sort": int(year),
+                    "numerator": x,
+                    "denominator": n,
+                    "value": value,
+                    "lower95": value - half,
+                    "upper95": value + half * rng.uniform(0.8, 1.2),
+                    "value_type": "proportion" if proportion else "dsr",
+                    "polarity": "high_is_good",
+                }
+            )
     frame = pd.DataFrame(rows)
     result = recent_trend(frame, ["indicator_id"]).set_index("indicator_id")
     outcomes = set()
@@ -121,8 +150,12 @@ def test_fewer_than_five_usable_points_cannot_be_calculated():
 
 
 def test_only_the_last_five_points_are_used():
-    old_years = SET2.assign(period_sort=SET2["period_sort"] - 5, value=[90, 80, 70, 60, 50],
-                            lower95=[89, 79, 69, 59, 49], upper95=[91, 81, 71, 61, 51])
+    old_years = SET2.assign(
+        period_sort=SET2["period_sort"] - 5,
+        value=[90, 80, 70, 60, 50],
+        lower95=[89, 79, 69, 59, 49],
+        upper95=[91, 81, 71, 61, 51],
+    )
     long = series(pd.concat([old_years, SET2]), "long", "dsr")
     result = recent_trend(long, ["indicator_id"])
     only_recent = recent_trend(series(SET2, "long", "dsr"), ["indicator_id"])
@@ -131,15 +164,22 @@ def test_only_the_last_five_points_are_used():
 
 
 def test_proportion_of_zero_or_one_cannot_be_calculated():
-    frame = pd.DataFrame({"numerator": [5, 3, 1, 1, 2], "denominator": [5, 5, 5, 4, 4],
-                          "value": [100, 60, 20, 25, 50], "period_sort": range(2012, 2017)})
+    frame = pd.DataFrame(
+        {
+            "numerator": [5, 3, 1, 1, 2],
+            "denominator": [5, 5, 5, 4, 4],
+            "value": [100, 60, 20, 25, 50],
+            "period_sort": range(2012, 2017),
+        }
+    )
     result = recent_trend(series(frame, "p", "proportion"), ["indicator_id"])
     assert result["trend"][0] == "cannot be calculated"
     assert result["note"][0] == "a proportion of 0 or 1 among the points"
 
 
-@pytest.mark.parametrize("polarity, judgement", [("high_is_good", "improving"), ("low_is_good", "worsening"),
-                                                 ("no_judgement", "increasing")])
+@pytest.mark.parametrize(
+    "polarity, judgement", [("high_is_good", "improving"), ("low_is_good", "worsening"), ("no_judgement", "increasing")]
+)
 def test_judgement_follows_polarity(polarity, judgement):
     result = recent_trend(series(SET1, "x", "dsr", polarity), ["indicator_id"])
     assert result["trend"][0] == "increasing"
@@ -154,8 +194,14 @@ def test_constant_value_type_and_polarity_and_default_keys():
 
 
 def test_slope_is_the_change_in_value_per_period():
-    steady = pd.DataFrame({"value": [10.0, 12, 14, 16, 18], "lower95": [9.0, 11, 13, 15, 17],
-                           "upper95": [11.0, 13, 15, 17, 19], "period_sort": range(5)})
+    steady = pd.DataFrame(
+        {
+            "value": [10.0, 12, 14, 16, 18],
+            "lower95": [9.0, 11, 13, 15, 17],
+            "upper95": [11.0, 13, 15, 17, 19],
+            "period_sort": range(5),
+        }
+    )
     result = recent_trend(series(steady, "s", "crude_rate", "high_is_good"), ["indicator_id"])
     assert result["slope"][0] == pytest.approx(2.0)
     assert result["trend_judgement"][0] == "improving"
@@ -170,11 +216,20 @@ def test_row_order_does_not_change_any_result():
     num = rng.binomial(den.astype(np.int64), 0.2).astype(float)
     num[rng.random(len(gid)) < 0.05] = np.nan
     value = num / den * 100
-    frame = pd.DataFrame({"indicator_id": np.where(gid % 2 == 0, "P", "R") + (gid % 7).astype(str),
-                          "area_code": (gid // 7).astype(str), "period_sort": np.tile(np.arange(periods), n_series),
-                          "numerator": num, "denominator": den, "value": value, "lower95": value * 0.9,
-                          "upper95": value * 1.1, "value_type": np.where(gid % 2 == 0, "proportion", "crude_rate"),
-                          "polarity": "low_is_good"})
+    frame = pd.DataFrame(
+        {
+            "indicator_id": np.where(gid % 2 == 0, "P", "R") + (gid % 7).astype(str),
+            "area_code": (gid // 7).astype(str),
+            "period_sort": np.tile(np.arange(periods), n_series),
+            "numerator": num,
+            "denominator": den,
+            "value": value,
+            "lower95": value * 0.9,
+            "upper95": value * 1.1,
+            "value_type": np.where(gid % 2 == 0, "proportion", "crude_rate"),
+            "polarity": "low_is_good",
+        }
+    )
     keys = ["indicator_id", "area_code"]
     expected = recent_trend(frame.sort_values(keys + ["period_sort"]), keys)
     split = pd.concat([frame.iloc[::2], frame.iloc[1::2]])

@@ -1,4 +1,5 @@
 """Compare areas, inequalities by decile, population pyramid and map tables: rendered alone and from the demo store."""
+
 from __future__ import annotations
 
 import re
@@ -12,9 +13,17 @@ from observatory.present.views import compare_chart, decile_chart, map_table, py
 
 
 def _frame() -> pd.DataFrame:
-    return pd.DataFrame({"area_code": ["A", "B", "C", "D"], "area_name": ["Alpha <b>&", "Beta", "Gamma", "Delta"],
-                         "value": [10.0, 12.5, 8.0, 3.0], "lower95": [9.0, 11.0, 7.0, 2.0], "upper95": [11.0, 14.0, 9.0, 4.0],
-                         "comparison": ["similar", "worse", "better", "better"], "suppressed": [False, False, False, True]})
+    return pd.DataFrame(
+        {
+            "area_code": ["A", "B", "C", "D"],
+            "area_name": ["Alpha <b>&", "Beta", "Gamma", "Delta"],
+            "value": [10.0, 12.5, 8.0, 3.0],
+            "lower95": [9.0, 11.0, 7.0, 2.0],
+            "upper95": [11.0, 14.0, 9.0, 4.0],
+            "comparison": ["similar", "worse", "better", "better"],
+            "suppressed": [False, False, False, True],
+        }
+    )
 
 
 def _rows(html: str) -> list[str]:
@@ -24,8 +33,7 @@ def _rows(html: str) -> list[str]:
 
 
 def test_compare_chart_ranks_bars_labels_in_words_and_matches_its_table():
-    html = compare_chart(_frame(), title="Smoking", unit="%", county=("Shire", 10.2), england=("England", 11.0),
-                         highlight="B")
+    html = compare_chart(_frame(), title="Smoking", unit="%", county=("Shire", 10.2), england=("England", 11.0), highlight="B")
     assert 'role="img"' in html and "<title" in html and "<desc" in html
     assert html.count('class="obs-bar') == len(_rows(html)) == 4
     names = re.findall(r'data-area="(\w)"', html)
@@ -45,8 +53,15 @@ def test_compare_chart_needs_its_columns():
 
 
 def test_decile_chart_draws_the_sii_through_the_weighted_mean():
-    d = pd.DataFrame({"decile": range(1, 11), "value": np.linspace(20, 11, 10), "lower95": np.linspace(19, 10, 10),
-                      "upper95": np.linspace(21, 12, 10), "population": [100] * 10})
+    d = pd.DataFrame(
+        {
+            "decile": range(1, 11),
+            "value": np.linspace(20, 11, 10),
+            "lower95": np.linspace(19, 10, 10),
+            "upper95": np.linspace(21, 12, 10),
+            "population": [100] * 10,
+        }
+    )
     html = decile_chart(d, title="Smoking", unit="%", sii={"value": -10.0, "lower95": -11.0, "upper95": -9.0})
     assert len(_rows(html)) == 10 and html.count('class="obs-decile"') == 10
     assert "Slope index of inequality -10.0% (95% interval -11.0% to -9.0%)" in html
@@ -59,8 +74,9 @@ def test_decile_chart_draws_the_sii_through_the_weighted_mean():
 
 def test_pyramid_chart_shows_shares_and_the_county_outline():
     ages = ["0-4", "5-9", "10-14", "85+"]
-    p = pd.DataFrame([{"age": a, "sex": s, "area": 25, "county": 10 * (i + 1)} for i, a in enumerate(ages)
-                      for s in ("Male", "Female")])
+    p = pd.DataFrame(
+        [{"age": a, "sex": s, "area": 25, "county": 10 * (i + 1)} for i, a in enumerate(ages) for s in ("Male", "Female")]
+    )
     html = pyramid_chart(p, area="Town <x>", county="Shire")
     assert html.count('class="obs-outline"') == 2
     assert len(_rows(html)) == 4 and "12.5%" in html  # 25 of 200 people
@@ -127,8 +143,10 @@ def test_pack_notebooks_show_the_views():
 
     from observatory._core.resources import resource
 
-    for name, calls in (("locality_profile", ["compare_html", "pyramid_html"]),
-                        ("county_overview", ["compare_html", "inequalities_html"])):
+    for name, calls in (
+        ("locality_profile", ["compare_html", "pyramid_html"]),
+        ("county_overview", ["compare_html", "inequalities_html"]),
+    ):
         nb = json.loads((resource("notebooks") / f"{name}.ipynb").read_text())
         code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
         assert all(f".{call}()" in code for call in calls)

@@ -1,4 +1,5 @@
 """The committed Warwickshire localities: coverage, districts, contiguity, populations, published definitions."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -17,8 +18,14 @@ CSV = REPO / "data" / "warwickshire" / "localities.csv"
 SCRIPT = REPO / "data" / "warwickshire" / "derive_localities.py"
 
 COLUMNS = [
-    "locality_code", "locality_name", "district_code", "district_name",
-    "area_type", "area_code", "area_name", "source",
+    "locality_code",
+    "locality_name",
+    "district_code",
+    "district_name",
+    "area_type",
+    "area_code",
+    "area_name",
+    "source",
 ]
 EXPECTED_PER_DISTRICT = {"E07000218": 3, "E07000219": 5, "E07000220": 4, "E07000221": 5, "E07000222": 6}
 PREFIX = {"E07000218": "NW", "E07000219": "NB", "E07000220": "RU", "E07000221": "SA", "E07000222": "WA"}
@@ -30,9 +37,7 @@ PROFILE = "Warwickshire Observatory Locality Profile January 2011"
 KENILWORTH_URL = "https://docslib.org/doc/897947/locality-profile-january-2011-locality-name-kenilworth-district-warwick-district"
 NW_WEST_URL = "https://docslib.org/doc/9527918/locality-profile-january-2011-locality-name-north-warwickshire-west-district-north-warwickshire"
 
-needs_shared = pytest.mark.skipif(
-    not SHARED.is_dir(), reason=f"shared Warwickshire data not found at {SHARED}"
-)
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"shared Warwickshire data not found at {SHARED}")
 
 
 def load_script():
@@ -151,6 +156,7 @@ def test_script_reproduces_committed_csv(localities):
 
 # The script's own guards, on small synthetic inputs.
 
+
 @pytest.fixture
 def script():
     return load_script()
@@ -158,14 +164,16 @@ def script():
 
 @pytest.fixture
 def tiny_frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "LSOA11CD": ["L1", "L2", "L3"],
-        "LSOA11NM": ["a", "b", "c"],
-        "WD13CD": ["W1", "W1", "W2"],
-        "WD13NM": ["One", "One", "Two"],
-        "LAD21CD": ["E07000218"] * 3,
-        "total_population": [1, 2, 3],
-    })
+    return pd.DataFrame(
+        {
+            "LSOA11CD": ["L1", "L2", "L3"],
+            "LSOA11NM": ["a", "b", "c"],
+            "WD13CD": ["W1", "W1", "W2"],
+            "WD13NM": ["One", "One", "Two"],
+            "LAD21CD": ["E07000218"] * 3,
+            "total_population": [1, 2, 3],
+        }
+    )
 
 
 def test_assign_maps_wards_to_lsoas(script, tiny_frame):

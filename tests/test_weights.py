@@ -4,6 +4,7 @@ References, none computed by the workbench: the IoD2019 MSOA scores aggregated w
 denominators (humaniverse/IMD, ``msoa/iod2019_popweighted_scores_msoa11.csv``), MHCLG's IoD2025 File 10
 district summaries (``district/iod2025_district_summaries_lad24.csv``) and ONS's LSOA 2011 → 2021 lookup.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -46,11 +47,18 @@ def msoa_localities(tmp_path_factory, warwickshire):
     (folder / "config.yaml").write_text(yaml.safe_dump(raw))
     lk = pd.read_csv(SHARED / "lookups" / "lsoa11_msoa11.csv")
     district = pd.read_csv(SHARED / "lookups" / "lsoa11_ccg21_lad21.csv").set_index("LSOA11CD")
-    pd.DataFrame({"locality_code": lk["msoa11_code"], "locality_name": lk["msoa11_name"],
-                  "district_code": lk["lsoa11_code"].map(district["LAD21CD"]),
-                  "district_name": lk["lsoa11_code"].map(district["LAD21NM"]),
-                  "area_type": "lsoa", "area_code": lk["lsoa11_code"], "area_name": lk["lsoa11_name"],
-                  "source": "ONS LSOA11 to MSOA11"}).to_csv(folder / "localities.csv", index=False)
+    pd.DataFrame(
+        {
+            "locality_code": lk["msoa11_code"],
+            "locality_name": lk["msoa11_name"],
+            "district_code": lk["lsoa11_code"].map(district["LAD21CD"]),
+            "district_name": lk["lsoa11_code"].map(district["LAD21NM"]),
+            "area_type": "lsoa",
+            "area_code": lk["lsoa11_code"],
+            "area_name": lk["lsoa11_name"],
+            "source": "ONS LSOA11 to MSOA11",
+        }
+    ).to_csv(folder / "localities.csv", index=False)
     cfg = load_config(folder)
     return cfg, Geography(cfg)
 
@@ -71,8 +79,9 @@ def test_iod2019_msoa_scores_reproduce_the_published_aggregation(warwickshire, m
         assert got.to_numpy() == pytest.approx(published.loc[got.index, theirs].to_numpy(), rel=0, abs=1e-12), ours
     # employment is weighted by File 6's working-age column, as MHCLG's summaries do (humaniverse weights every
     # domain by the total population, so its Employment_Score is not the reference here): computed by hand
-    file6 = pd.read_csv(SHARED / "lsoa11" / "iod2019_file6_population_denominators_mid2015_lsoa11.csv",
-                        thousands=",").set_index("LSOA code (2011)")
+    file6 = pd.read_csv(SHARED / "lsoa11" / "iod2019_file6_population_denominators_mid2015_lsoa11.csv", thousands=",").set_index(
+        "LSOA code (2011)"
+    )
     working = file6["Working age population 18-59/64: for use with Employment Deprivation Domain (excluding prisoners)"]
     scores = pd.read_csv(SHARED / "lsoa11" / "iod2019_imd_income_employment_scores_lsoa11.csv").set_index("lsoa")
     msoa = pd.read_csv(SHARED / "lookups" / "lsoa11_msoa11.csv").set_index("lsoa11_code")["msoa11_code"]
@@ -140,8 +149,9 @@ def test_rugby_imd2025_moves_when_splits_are_apportioned(warwickshire):
     got = _level(out, "imd_score", "district", "2025").loc[RUGBY]
     assert got["value"] == pytest.approx(new, rel=1e-12)
     assert abs(new - old) > 0.5  # the old rule was off by about 0.7 points in Rugby
-    assert got["method"] == ("population-weighted mean (Resident population); "
-                             "split areas: parent's population shared by population_census2021")
+    assert got["method"] == (
+        "population-weighted mean (Resident population); split areas: parent's population shared by population_census2021"
+    )
 
 
 def test_weightings_configured_own_denominators_then_default(warwickshire):

@@ -6,6 +6,7 @@ does not run its own ``.pth`` files, so the editable install of the checkout sta
 outside the repository, ``observatory demo`` writes a data folder and ``observatory build`` must
 produce a complete pack, writing nothing into the repository.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,9 @@ def _run(args: list, **kw) -> subprocess.CompletedProcess:
 def _repository_state() -> str:
     """Tracked and untracked files of the checkout, and its ignored ones outside the folders other tests may write
     while this one runs (``build/``, caches, test artifacts)."""
-    out = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=ROOT,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
     shared = ("!! build/", "!! .pytest_cache/", "!! test-artifacts/", "!! .venv/", "!! .ruff_cache/")
     return "\n".join(line for line in out.splitlines() if not line.startswith(shared) and "__pycache__" not in line)
 
@@ -63,8 +65,9 @@ def installed(tmp_path_factory):
     # the borrowed dependencies' data files (nbconvert's templates, kernelspecs) live under this prefix's share/
     env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
     probe = [python, "-c", "import observatory; print(observatory.__file__)"]
-    assert subprocess.run(probe, capture_output=True, text=True, env=env, cwd=tmp).returncode != 0, \
+    assert subprocess.run(probe, capture_output=True, text=True, env=env, cwd=tmp).returncode != 0, (
         "the checkout's editable install leaks into the fresh environment"
+    )
     _run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "-q", wheel], env=env, cwd=tmp)
     where = Path(_run(probe, env=env, cwd=tmp).stdout.strip())
     assert venv in where.parents, f"observatory imported from {where}, not from the fresh environment"
@@ -81,8 +84,10 @@ def test_demo_and_build_from_a_wheel_make_a_complete_pack(installed):
     _run([observatory, "demo", tmp / "data" / "demo"], env=env, cwd=work)
     missing = [rel for rel in ("partners.yaml", "demo/catalogue.yaml") if not (tmp / "data" / rel).exists()]
     if missing:
-        pytest.fail(f"`observatory demo DATA/demo` did not write {', '.join(missing)} (under DATA), which the build needs "
-                    "(the partner register and the data catalogue): observatory/demo.py should write them")
+        pytest.fail(
+            f"`observatory demo DATA/demo` did not write {', '.join(missing)} (under DATA), which the build needs "
+            "(the partner register and the data catalogue): observatory/demo.py should write them"
+        )
     r = _run([observatory, "build", "--quiet", "--quarter", "2026Q3", "--jobs", "2"], env=env, cwd=work, timeout=1800)
     pack = tmp / "build" / "packs" / "2026Q3"
     for name in ("index.html", "manifest.json", "html/county-overview.html", "html/data-catalogue.html"):

@@ -1,6 +1,7 @@
 """The analyst's workflow end to end, on a copy of the demo configuration: a partner's messy file →
 proposals marked for review → refused while markers remain → completed → applied and ingested →
 the pack for one locality shows the new indicator in its profile, its downloads and the catalogue."""
+
 from __future__ import annotations
 
 import json
@@ -67,7 +68,8 @@ def test_partner_file_to_a_rebuilt_pack(workflow):
     assert code == 0, out
     assert "Nothing was ingested" in out and "row 109 'Total' is a total row" in out
     assert {"catalogue.yaml", "indicators.csv", "source.yaml", "README.md", "proposal.json", "social-prescribing.csv"} <= {
-        p.name for p in proposal.iterdir()}
+        p.name for p in proposal.iterdir()
+    }
     record = yaml.safe_load((proposal / "catalogue.yaml").read_text())[0]
     assert record["review"] and record["description"].startswith("TODO")
     assert not store.exists()
@@ -83,19 +85,30 @@ def test_partner_file_to_a_rebuilt_pack(workflow):
     # 3. the analyst completes the records
     cat = proposal / "catalogue.yaml"
     text = re.sub(r"- review:.*?\n  id:", "- id:", cat.read_text(), flags=re.S)
-    for k, v in {"title": "Social prescribing referrals (synthetic)",
-                 "description": "Adults referred to social prescribing link workers, by ward of residence.",
-                 "steward": "Data lead, Demo Community Action (synthetic)", "contact": "data@demo-voluntary.example",
-                 "classification": "open", "audience": "public", "lawful_basis": "Not required (aggregate counts)",
-                 "agreement": "Demo County information-sharing charter, schedule 6 (synthetic)", "dpia": "not required",
-                 "licence": "Open Government Licence v3.0", "attribution": "Demo Community Action referrals (synthetic)",
-                 "retention": "5 years"}.items():
+    for k, v in {
+        "title": "Social prescribing referrals (synthetic)",
+        "description": "Adults referred to social prescribing link workers, by ward of residence.",
+        "steward": "Data lead, Demo Community Action (synthetic)",
+        "contact": "data@demo-voluntary.example",
+        "classification": "open",
+        "audience": "public",
+        "lawful_basis": "Not required (aggregate counts)",
+        "agreement": "Demo County information-sharing charter, schedule 6 (synthetic)",
+        "dpia": "not required",
+        "licence": "Open Government Licence v3.0",
+        "attribution": "Demo Community Action referrals (synthetic)",
+        "retention": "5 years",
+    }.items():
         text = re.sub(rf"^  {k}: .*$", f"  {k}: {v}", text, flags=re.M)
     cat.write_text(text)
     inds = pd.read_csv(proposal / "indicators.csv", dtype=str, keep_default_na=False)
     inds.loc[0, ["title", "theme", "polarity", "definition", "review"]] = [
-        "Adults referred to social prescribing", "healthier_communities_older_people", "no_judgement",
-        "Referrals in the year per 100 adults registered with a GP practice.", ""]
+        "Adults referred to social prescribing",
+        "healthier_communities_older_people",
+        "no_judgement",
+        "Referrals in the year per 100 adults registered with a GP practice.",
+        "",
+    ]
     inds.to_csv(proposal / "indicators.csv", index=False)
     source = proposal / "source.yaml"
     source.write_text(re.sub(r"^review:.*", "review: []\n", source.read_text(), flags=re.S | re.M))
@@ -109,8 +122,25 @@ def test_partner_file_to_a_rebuilt_pack(workflow):
 
     # 5. the pack for one locality
     packs = d / "packs"
-    code, out = run(observatory_app, ["build", "--quiet", "--config", cfg, "--localities", LOCALITY, "--quarter", "2025Q3",
-                                      "--out", packs, "--store", store, "--jobs", "1"])
+    code, out = run(
+        observatory_app,
+        [
+            "build",
+            "--quiet",
+            "--config",
+            cfg,
+            "--localities",
+            LOCALITY,
+            "--quarter",
+            "2025Q3",
+            "--out",
+            packs,
+            "--store",
+            store,
+            "--jobs",
+            "1",
+        ],
+    )
     assert code == 0, out
     pack = packs / "2025Q3"
     html = (pack / "html" / f"profile-{LOCALITY}.html").read_text()
@@ -119,7 +149,9 @@ def test_partner_file_to_a_rebuilt_pack(workflow):
     expected = expected_locality_values()
     for name in (f"profile-{LOCALITY}.csv", f"profile-{LOCALITY}.xlsx"):
         f = pack / "downloads" / name
-        frame = pd.read_csv(f) if f.suffix == ".csv" else pd.read_excel(f, sheet_name="data", header=3)  # gptables: title rows above
+        frame = (
+            pd.read_csv(f) if f.suffix == ".csv" else pd.read_excel(f, sheet_name="data", header=3)
+        )  # gptables: title rows above
         mine = frame[frame["indicator_id"] == indicator].set_index("period")
         assert sorted(mine.index) == ["2022/23", "2023/24", "2024/25"], name
         for period, e in expected.iterrows():

@@ -1,10 +1,12 @@
 """SHA-256 digests of files, bytes, JSON-able values and folders: the ONE way the package fingerprints inputs."""
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 CHUNK = 1 << 20
 

@@ -1,11 +1,12 @@
 """Writing files so that a killed process leaves the old file or the new one, never half of either."""
+
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 
 @contextmanager

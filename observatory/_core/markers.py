@@ -1,4 +1,5 @@
 """The ONE vocabulary of missing and suppressed cell markers, shared by source adapters and partner files."""
+
 from __future__ import annotations
 
 import re

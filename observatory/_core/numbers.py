@@ -1,4 +1,5 @@
 """Strict number parsing and the ONE way figures are written for people."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Starting and stopping local servers (JupyterLab, Voila) as process groups on the loopback interface."""
+
 from __future__ import annotations
 
 import os
@@ -7,19 +8,26 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 
 HOST = "127.0.0.1"
 
 
-def start_group(args: Sequence[str], *, env: Mapping[str, str], cwd: Path | str, log: Path | str | None = None,
-                quiet: bool = True) -> subprocess.Popen:
+def start_group(
+    args: Sequence[str], *, env: Mapping[str, str], cwd: Path | str, log: Path | str | None = None, quiet: bool = True
+) -> subprocess.Popen:
     """Start ``args`` as the leader of a new process group, its output to ``log``, discarded, or inherited."""
     out = open(log, "ab") if log else (subprocess.DEVNULL if quiet else None)
     try:
-        return subprocess.Popen(list(args), env=dict(env), cwd=str(cwd), stdout=out,
-                                stderr=subprocess.STDOUT if out is not None else None, start_new_session=True)
+        return subprocess.Popen(
+            list(args),
+            env=dict(env),
+            cwd=str(cwd),
+            stdout=out,
+            stderr=subprocess.STDOUT if out is not None else None,
+            start_new_session=True,
+        )
     finally:
         if log:
             out.close()

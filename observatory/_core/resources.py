@@ -2,6 +2,7 @@
 
 The package runs from a plain ``pip install``: nothing is looked up through a repository checkout.
 """
+
 from __future__ import annotations
 
 from importlib import resources

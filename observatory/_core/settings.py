@@ -4,6 +4,7 @@
 ``data/`` and ``build/`` folders, and an installed package uses ``./data`` and ``./build`` of the
 working directory.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ OWASP's CSV-injection guidance: a text cell beginning with ``=``, ``+``, ``-``, 
 return is prefixed with a single quote, so it stays readable text and never runs. Numbers are left alone
 (``-3.5`` is a number, not a formula).
 """
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@ A schema's checks are run lazily (every failure collected); each failure case be
 :class:`observatory.errors.Problem`. Rows are the file's own 1-based lines when the frame carries them
 in ``row_column`` (the adapters' ``_row``), otherwise the frame's position plus ``header_rows`` + 1.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -13,8 +14,15 @@ from pandera.errors import SchemaErrors
 from observatory.errors import Report
 
 
-def check_frame(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str, *, row_column: str | None = "_row",
-                header_rows: int = 1, report: Report | None = None) -> Report:
+def check_frame(
+    frame: pd.DataFrame,
+    schema: pa.DataFrameSchema,
+    file: str,
+    *,
+    row_column: str | None = "_row",
+    header_rows: int = 1,
+    report: Report | None = None,
+) -> Report:
     """Validate ``frame`` against ``schema``; every failure case is added to ``report`` (a new one by default).
 
     A check's ``name`` is its problem code and its ``error`` the reason (``pa.Check(..., name="unknown-theme",
@@ -46,7 +54,7 @@ def _describe(schema: pa.DataFrameSchema, case, column: str | None) -> tuple[str
     if case.schema_context == "DataFrameSchema" and "column_in_dataframe" in check:
         return "missing-column", f"required column {case.failure_case!r} is missing"
     found = schema.columns.get(column) if column else None
-    for c in (found.checks if found is not None else []):
+    for c in found.checks if found is not None else []:
         if check in (c.name, c.error, str(c)):
             return (c.name or "invalid"), (c.error or f"{case.failure_case!r} fails {check}")
     if check.startswith("not_nullable"):

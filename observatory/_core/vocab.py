@@ -1,4 +1,5 @@
 """The observatory's shared vocabulary: themes, value types, polarity, area types and the tidy value table."""
+
 from __future__ import annotations
 
 from enum import Enum
@@ -131,5 +132,11 @@ COMPARISONS = ("better", "similar", "worse", "higher", "lower", NOT_COMPARED)
 """Fingertips' outcomes of comparing a value with a benchmark: better/similar/worse where a polarity says which
 direction is good, higher/similar/lower where it does not, and not compared."""
 
-COMPARISON_TITLES = {"better": "Better", "similar": "Similar", "worse": "Worse", "higher": "Higher",
-                     "lower": "Lower", NOT_COMPARED: "Not compared"}
+COMPARISON_TITLES = {
+    "better": "Better",
+    "similar": "Similar",
+    "worse": "Worse",
+    "higher": "Higher",
+    "lower": "Lower",
+    NOT_COMPARED: "Not compared",
+}

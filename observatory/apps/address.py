@@ -4,6 +4,7 @@ A view is a few named choices (locality, small area, indicator, period, areas, s
 query string, so a partner can send a link to what they see. The audience is never part of it: it is
 the server's, read from its environment, and a query string naming one is ignored.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,6 +24,7 @@ _CODE = re.compile(r"\(([^()]+)\)")
 @dataclass(frozen=True)
 class View:
     """The choices an address carries; "" where the address says nothing."""
+
     locality: str = ""
     area: str = ""
     indicator: str = ""
@@ -61,8 +63,11 @@ def find_place(text: str, options: dict[str, tuple[str, str]]) -> tuple[str, str
     if text in options:
         return options[text]
     want = text.casefold()
-    by_code = {suggestion: place for suggestion, place in options.items()
-               if (m := _CODE.search(suggestion)) and m.group(1).casefold() == want}
+    by_code = {
+        suggestion: place
+        for suggestion, place in options.items()
+        if (m := _CODE.search(suggestion)) and m.group(1).casefold() == want
+    }
     if len(by_code) == 1:
         return next(iter(by_code.values()))
     named = [place for suggestion, place in options.items() if suggestion.split(" (")[0].casefold() == want]
@@ -72,18 +77,33 @@ def find_place(text: str, options: dict[str, tuple[str, str]]) -> tuple[str, str
     return starts[0] if len(starts) == 1 else None
 
 
-DOWNLOAD_COLUMNS = {"area_code": "Area code", "area_name": "Area name", "locality_name": "Locality",
-                    "indicator": "Indicator", "period": "Period", "unit": "Unit", "value": "Value",
-                    "lower95": "Lower 95% limit", "upper95": "Upper 95% limit", "vs_county_text": "Compared with county",
-                    "vs_england_text": "Compared with England", "trend_text": "Recent trend", "status": "Status"}
+DOWNLOAD_COLUMNS = {
+    "area_code": "Area code",
+    "area_name": "Area name",
+    "locality_name": "Locality",
+    "indicator": "Indicator",
+    "period": "Period",
+    "unit": "Unit",
+    "value": "Value",
+    "lower95": "Lower 95% limit",
+    "upper95": "Upper 95% limit",
+    "vs_county_text": "Compared with county",
+    "vs_england_text": "Compared with England",
+    "trend_text": "Recent trend",
+    "status": "Status",
+}
 
 
 def view_table(frame: pd.DataFrame, indicator: str, period: str, unit: str) -> pd.DataFrame:
     """The figures behind a map (a ``map_frame``) as a plain table, suppressed and missing cells marked in words."""
     t = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     sup = t["suppressed"].fillna(False).astype(bool)
-    t = t.assign(indicator=indicator, period=period, unit=unit,
-                 status=["suppressed [c]" if s else "no data [x]" if pd.isna(v) else "" for v, s in zip(t["value"], sup)])
+    t = t.assign(
+        indicator=indicator,
+        period=period,
+        unit=unit,
+        status=["suppressed [c]" if s else "no data [x]" if pd.isna(v) else "" for v, s in zip(t["value"], sup)],
+    )
     for col in ("value", "lower95", "upper95"):
         t[col] = t[col].where(~sup)
     out = t[[c for c in DOWNLOAD_COLUMNS if c in t.columns]].rename(columns=DOWNLOAD_COLUMNS)

@@ -11,6 +11,7 @@ payload. What the audience may see is decided by the catalogue, and small counts
 Clicking an area of the map does not select it: the map lives in a sandboxed iframe with no channel
 back to the kernel, so the locality is chosen from the dropdown.
 """
+
 from __future__ import annotations
 
 import gc
@@ -116,9 +117,17 @@ class LocalitiesDashboard:
     ``packs_dir`` (default: the configuration's packs folder; see ``observatory.apps.serve``).
     """
 
-    def __init__(self, config: Config | str = "demo", audience: str = "public", *, store: Path | str | None = None,
-                 profiles: Profiles | None = None, packs_dir: Path | str | None = None, packs_url: str | None = None,
-                 map_height: int = 520):
+    def __init__(
+        self,
+        config: Config | str = "demo",
+        audience: str = "public",
+        *,
+        store: Path | str | None = None,
+        profiles: Profiles | None = None,
+        packs_dir: Path | str | None = None,
+        packs_url: str | None = None,
+        map_height: int = 520,
+    ):
         import ipywidgets as w
 
         self.config = config if isinstance(config, Config) else load_config(config)
@@ -144,28 +153,42 @@ class LocalitiesDashboard:
         self.localities = geo.localities()
         themes = [t for t in Theme if t.value in set(self.indicators["theme"])]
         wide = {"description_width": "initial"}
+
         # at most this wide, never wider than the screen (a 390 px phone)
         def fits(width: str):
             return w.Layout(width="100%", max_width=width)
 
-        self.theme = w.Dropdown(description="Theme", options=[(THEME_TITLES[t], t.value) for t in themes],
-                                style=wide, layout=fits("340px"))
+        self.theme = w.Dropdown(
+            description="Theme", options=[(THEME_TITLES[t], t.value) for t in themes], style=wide, layout=fits("340px")
+        )
         self.indicator = w.Dropdown(description="Indicator", options=[], style=wide, layout=fits("440px"))
         self.period = w.Dropdown(description="Period", options=[], style=wide, layout=fits("180px"))
         buttons = {"description_width": "initial", "button_width": "auto"}
         self.level = w.ToggleButtons(options=[(v, k) for k, v in LEVELS.items()], description="Areas", style=buttons)
         self.colour_by = w.ToggleButtons(options=[(v, k) for k, v in COLOUR_BY.items()], description="Shade by", style=buttons)
-        self.locality = w.Dropdown(description="Locality",
-                                   options=[("(choose a locality)", NO_LOCALITY)] + [(a.name, a.code) for a in self.localities],
-                                   style=wide, layout=fits("340px"))
+        self.locality = w.Dropdown(
+            description="Locality",
+            options=[("(choose a locality)", NO_LOCALITY)] + [(a.name, a.code) for a in self.localities],
+            style=wide,
+            layout=fits("340px"),
+        )
         self._places = search_options([(a.code, a.name) for a in self.localities], geo.hierarchy)
-        self.search = w.Combobox(description="Find a place", placeholder="locality or small area: name or code",
-                                 options=list(self._places), ensure_option=False, continuous_update=False,
-                                 style=wide, layout=fits("520px"))
+        self.search = w.Combobox(
+            description="Find a place",
+            placeholder="locality or small area: name or code",
+            options=list(self._places),
+            ensure_option=False,
+            continuous_update=False,
+            style=wide,
+            layout=fits("520px"),
+        )
         self.found = w.HTML()
         self.view_link = w.HTML()
-        self.download = w.Button(description="Download the figures of this view", layout=w.Layout(width="auto"),
-                                 tooltip="CSV and Excel files of the values behind the map, with their source")
+        self.download = w.Button(
+            description="Download the figures of this view",
+            layout=w.Layout(width="auto"),
+            tooltip="CSV and Excel files of the values behind the map, with their source",
+        )
         self.downloads = w.HTML()
         self.header = w.HTML(self.header_html())
         self.map = w.HTML(layout=w.Layout(width="100%"))
@@ -173,17 +196,22 @@ class LocalitiesDashboard:
         self.sources = w.HTML(layout=w.Layout(width="100%"))
         self.map.add_class("obs-map")
         self.details.add_class("obs-details")
-        self.app = w.VBox([
-            self.header,
-            w.HBox([self.search, self.found], layout=w.Layout(flex_flow="row wrap")),
-            w.HBox([self.theme, self.indicator, self.period], layout=w.Layout(flex_flow="row wrap")),
-            w.HBox([self.level, self.colour_by], layout=w.Layout(flex_flow="row wrap")),
-            self.map,
-            w.HBox([self.view_link, self.download, self.downloads], layout=w.Layout(flex_flow="row wrap", align_items="center")),
-            self.locality,
-            self.details,
-            self.sources,
-        ], layout=w.Layout(width="100%", max_width="1100px"))
+        self.app = w.VBox(
+            [
+                self.header,
+                w.HBox([self.search, self.found], layout=w.Layout(flex_flow="row wrap")),
+                w.HBox([self.theme, self.indicator, self.period], layout=w.Layout(flex_flow="row wrap")),
+                w.HBox([self.level, self.colour_by], layout=w.Layout(flex_flow="row wrap")),
+                self.map,
+                w.HBox(
+                    [self.view_link, self.download, self.downloads], layout=w.Layout(flex_flow="row wrap", align_items="center")
+                ),
+                self.locality,
+                self.details,
+                self.sources,
+            ],
+            layout=w.Layout(width="100%", max_width="1100px"),
+        )
         self.app.add_class("obs-localities-dashboard")
 
         with self._hold():
@@ -256,27 +284,47 @@ class LocalitiesDashboard:
             vintage = geo.vintage if (vintages == geo.vintage).any() else vintages.mode().iloc[0]
             rows = rows[vintages == vintage]
         pub = publishable(rows) if len(rows) else rows.assign(suppressed=pd.Series(dtype=bool))
-        keep = ["area_code", "value", "lower95", "upper95", "vs_county", "vs_england", "trend_judgement",
-                "suppressed", "locality_code"]
+        keep = [
+            "area_code",
+            "value",
+            "lower95",
+            "upper95",
+            "vs_county",
+            "vs_england",
+            "trend_judgement",
+            "suppressed",
+            "locality_code",
+        ]
         gdf = self._boundaries(level, vintage).merge(pub[keep], on="area_code", how="left")
         unit = self.indicators.loc[indicator_id, "unit"] if indicator_id in self.indicators.index else ""
         sup = gdf["suppressed"].fillna(False).astype(bool)
         places = decimals_for(gdf["value"])
         gdf.attrs["decimals"] = places
         gdf["value_text"] = [("suppressed" if s else _number(v, unit, places)) for v, s in zip(gdf["value"], sup)]
-        gdf["limits_text"] = ["–" if s or pd.isna(lo) or pd.isna(hi) else f"{_number(lo, unit, places)} to {_number(hi, unit, places)}"
-                              for lo, hi, s in zip(gdf["lower95"], gdf["upper95"], sup)]
+        gdf["limits_text"] = [
+            "–" if s or pd.isna(lo) or pd.isna(hi) else f"{_number(lo, unit, places)} to {_number(hi, unit, places)}"
+            for lo, hi, s in zip(gdf["lower95"], gdf["upper95"], sup)
+        ]
         for name in ("vs_county", "vs_england"):
-            gdf[f"{name}_text"] = ["suppressed" if s else "–" if pd.isna(v) else _comparison_label(c)
-                                   for c, v, s in zip(gdf[name], gdf["value"], sup)]
+            gdf[f"{name}_text"] = [
+                "suppressed" if s else "–" if pd.isna(v) else _comparison_label(c)
+                for c, v, s in zip(gdf[name], gdf["value"], sup)
+            ]
         gdf["trend_text"] = gdf["trend_judgement"].fillna("–").astype(str).replace({"nan": "–", "": "–"})
         names = {a.code: a.name for a in self.localities}
         gdf["locality_name"] = gdf["locality_code"].map(names).fillna("")
         return gdf
 
     # ---- views --------------------------------------------------------------------------
-    def map_html(self, indicator_id: str, period: str, level: str = "locality", colour_by: str = "value",
-                 locality: str = NO_LOCALITY, area: str = NO_LOCALITY) -> str:
+    def map_html(
+        self,
+        indicator_id: str,
+        period: str,
+        level: str = "locality",
+        colour_by: str = "value",
+        locality: str = NO_LOCALITY,
+        area: str = NO_LOCALITY,
+    ) -> str:
         """The map for one choice of the controls, as an iframe (cached: a choice seen before redraws at once)."""
         key = (indicator_id, str(period), level, colour_by, locality, area)
         if key in self._maps:
@@ -300,9 +348,15 @@ class LocalitiesDashboard:
         tooltip = {"area_name": "Locality" if level == "locality" else "Small area"}
         if level == "small_area":
             tooltip["locality_name"] = "Locality"
-        tooltip.update({"value_text": "Value", "limits_text": "95% confidence interval",
-                        "vs_county_text": f"Compared with {geo.county.name}", "vs_england_text": "Compared with England",
-                        "trend_text": "Recent trend"})
+        tooltip.update(
+            {
+                "value_text": "Value",
+                "limits_text": "95% confidence interval",
+                "vs_county_text": f"Compared with {geo.county.name}",
+                "vs_england_text": "Compared with England",
+                "trend_text": "Recent trend",
+            }
+        )
         if colour_by == "value":
             gdf["shade"], colours = value_classes(gdf["value"], decimals=gdf.attrs.get("decimals", 1))
         else:
@@ -321,11 +375,24 @@ class LocalitiesDashboard:
             chosen = self._boundaries("locality")
             outline = pd.concat([outline, chosen[chosen["area_code"] == locality]], ignore_index=True)
             outline = gpd.GeoDataFrame(outline, geometry="geometry", crs=chosen.crs)
-        m = choropleth(gdf, "shade", title=f"{LEVELS[level]}: {title}, {period}", legend_title=legend_title,
-                       tooltip_fields=tooltip, categorical=True, colours=colours, missing_label=MISSING,
-                       outline=outline, highlight=highlight, height=self.map_height, attribution=self.config.label)
+        m = choropleth(
+            gdf,
+            "shade",
+            title=f"{LEVELS[level]}: {title}, {period}",
+            legend_title=legend_title,
+            tooltip_fields=tooltip,
+            categorical=True,
+            colours=colours,
+            missing_label=MISSING,
+            outline=outline,
+            highlight=highlight,
+            height=self.map_height,
+            attribution=self.config.label,
+        )
         frame = str(map_iframe(m))  # an iframe needs a title for a screen reader (WCAG 4.1.2)
-        return Markup(frame.replace("<iframe ", f'<iframe title="{escape(f"Map of {LEVELS[level].lower()}: {title}, {period}")}" ', 1))
+        return Markup(
+            frame.replace("<iframe ", f'<iframe title="{escape(f"Map of {LEVELS[level].lower()}: {title}, {period}")}" ', 1)
+        )
 
     @cached_property
     def _county_name(self) -> str:
@@ -334,8 +401,9 @@ class LocalitiesDashboard:
     def _profile(self, locality: str) -> LocalityProfile:
         cache = self._locality_profiles
         if locality not in cache:
-            cache[locality] = LocalityProfile(self.config, locality, quarter="", audience=self.audience,
-                                              profiles=self.profiles, allowed_datasets=self.allowed)
+            cache[locality] = LocalityProfile(
+                self.config, locality, quarter="", audience=self.audience, profiles=self.profiles, allowed_datasets=self.allowed
+            )
         return cache[locality]
 
     def trend_html(self, locality: str, indicator_id: str) -> str:
@@ -351,8 +419,7 @@ class LocalitiesDashboard:
             b = p[(p["indicator_id"] == indicator_id) & (p["area_type"] == kind)][["period", "value"]]
             if len(b):
                 bench[name] = b
-        chart = charts.trend_chart(s, title=str(ind["title"]), benchmark=bench, unit=str(ind["unit"] or ""),
-                                   name=prof.area.name)
+        chart = charts.trend_chart(s, title=str(ind["title"]), benchmark=bench, unit=str(ind["unit"] or ""), name=prof.area.name)
         return _section("trend", prof.area.name, chart)
 
     def pack_link_html(self, locality: str) -> str:
@@ -380,8 +447,9 @@ class LocalitiesDashboard:
         return Markup("").join([self.pack_link_html(locality), spine, self.trend_html(locality, indicator_id)])
 
     def header_html(self) -> str:
-        return _section("header", self._county_name, self.config.label, len(self.localities), self.audience,
-                        self.config.synthetic)
+        return _section(
+            "header", self._county_name, self.config.label, len(self.localities), self.audience, self.config.synthetic
+        )
 
     def sources_html(self, indicator_id: str) -> str:
         ds = {str(self.indicators.loc[indicator_id, "dataset"])}
@@ -421,8 +489,14 @@ class LocalitiesDashboard:
 
     def view(self) -> View:
         """The current choices, as an address carries them."""
-        return View(locality=self.locality.value or "", area=self._area, indicator=self.indicator.value or "",
-                    period=str(self.period.value or ""), areas=self.level.value, shade=self.colour_by.value)
+        return View(
+            locality=self.locality.value or "",
+            area=self._area,
+            indicator=self.indicator.value or "",
+            period=str(self.period.value or ""),
+            areas=self.level.value,
+            shade=self.colour_by.value,
+        )
 
     def apply_view(self, view: View | str) -> None:
         """Show the view an address asks for; choices it does not know are left as they are."""
@@ -514,8 +588,10 @@ class LocalitiesDashboard:
         ds = {str(ind["dataset"])}
         source = "; ".join(attributions(self.config, ds))
         stem = f"{self.config.name}-{ind_id}-{period}-{level}".replace(" ", "_").replace("/", "-")
-        links = [(f"{stem}.{kind}", data_uri(table, source, attribution_frame(self.config, ds), kind), label)
-                 for kind, label in (("csv", "CSV"), ("xlsx", "Excel"))]
+        links = [
+            (f"{stem}.{kind}", data_uri(table, source, attribution_frame(self.config, ds), kind), label)
+            for kind, label in (("csv", "CSV"), ("xlsx", "Excel"))
+        ]
         return _section("downloads", links, len(table))
 
     def refresh(self, details: bool = True) -> None:
@@ -528,8 +604,9 @@ class LocalitiesDashboard:
         self.downloads.value = ""
         self.view_link.value = _section("view_link", self.view().query())
         try:
-            self.map.value = self.map_html(indicator, period, self.level.value, self.colour_by.value, self.locality.value,
-                                           self._area)
+            self.map.value = self.map_html(
+                indicator, period, self.level.value, self.colour_by.value, self.locality.value, self._area
+            )
             if details:
                 self.details.value = self.details_html(self.locality.value, indicator)
                 self.sources.value = self.sources_html(indicator)
@@ -544,4 +621,3 @@ class LocalitiesDashboard:
         display(self.app)
         if follow_address:
             self.follow_address()
-

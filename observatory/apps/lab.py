@@ -6,6 +6,7 @@ the project is installed), the configuration reaches notebooks through ``OBSERVA
 printed with the URL. ``--allow-root`` is added when running as root (CI and containers), where
 JupyterLab otherwise refuses to start. The command line lives in ``observatory.cli.lab``.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,9 +62,18 @@ class Lab:
 def lab_arguments(port: int = 8888, token: str = "", root: Path | str = NOTEBOOKS_DIR, as_root: bool | None = None) -> list[str]:
     """The JupyterLab command line: loopback only, no browser, a fixed port (no silent retry on another),
     the notebooks folder as root, and ``--allow-root`` when running as root."""
-    args = [sys.executable, "-m", "jupyterlab", f"--ServerApp.ip={HOST}", f"--ServerApp.port={int(port)}",
-            "--ServerApp.port_retries=0", "--no-browser", f"--ServerApp.root_dir={Path(root).resolve()}",
-            f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False"]
+    args = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.ip={HOST}",
+        f"--ServerApp.port={int(port)}",
+        "--ServerApp.port_retries=0",
+        "--no-browser",
+        f"--ServerApp.root_dir={Path(root).resolve()}",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.open_browser=False",
+    ]
     if (os.geteuid() == 0) if as_root is None else as_root:
         args.append("--allow-root")
     return args
@@ -83,15 +93,26 @@ def lab_environment(config: str = DEFAULT_CONFIG) -> dict[str, str]:
 def wait_until_ready(lab: Lab, timeout: float = 60) -> None:
     """Wait until ``/api/status`` answers; stop the server and raise if it exits first or does not answer in time."""
     try:
-        wait_until(lambda: answers(f"{lab.base}api/status", {"Authorization": f"token {lab.token}"}), lab.process,
-                   f"JupyterLab on port {lab.port}", timeout)
+        wait_until(
+            lambda: answers(f"{lab.base}api/status", {"Authorization": f"token {lab.token}"}),
+            lab.process,
+            f"JupyterLab on port {lab.port}",
+            timeout,
+        )
     except BaseException:
         lab.stop()
         raise
 
 
-def start_lab(port: int = 8888, config: str = DEFAULT_CONFIG, *, token: str | None = None, root: Path | str = NOTEBOOKS_DIR,
-              log: Path | str | None = None, ready_timeout: float = 60) -> Lab:
+def start_lab(
+    port: int = 8888,
+    config: str = DEFAULT_CONFIG,
+    *,
+    token: str | None = None,
+    root: Path | str = NOTEBOOKS_DIR,
+    log: Path | str | None = None,
+    ready_timeout: float = 60,
+) -> Lab:
     """Start JupyterLab in its own process group and return once it answers. Its output goes to ``log``
     (default: discarded, since the command prints the URL)."""
     cfg = load_config(config)
@@ -104,6 +125,7 @@ def start_lab(port: int = 8888, config: str = DEFAULT_CONFIG, *, token: str | No
 
 def run_until_stopped(running: Lab) -> None:
     """Block until the server exits, Ctrl-C, SIGTERM or SIGHUP (a service manager's stop); then stop it."""
+
     def terminate(signum, _frame):
         raise SystemExit(128 + signum)
 

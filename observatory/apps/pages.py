@@ -14,6 +14,7 @@ What the pages say about the site (county, data date, dashboards) is :func:`site
 ``serve`` once and handed to the Voila process in the environment: the server process never loads
 the profile tables.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,10 +26,16 @@ from observatory.present.templating import render, render_macro
 SITE_ENV = "OBSERVATORY_SITE"
 ACCESSIBILITY_PATH = "observatory/accessibility"
 DASHBOARDS: dict[str, tuple[str, str]] = {
-    "localities.ipynb": ("Localities", "A map of every locality and small area for one indicator, each locality's "
-                         "spine chart and trend, and the figures behind the map to download."),
-    "catalogue.ipynb": ("Data catalogue", "The datasets shared under the information-sharing charter: who holds "
-                        "them, what they cover, and the terms on which they may be used."),
+    "localities.ipynb": (
+        "Localities",
+        "A map of every locality and small area for one indicator, each locality's "
+        "spine chart and trend, and the figures behind the map to download.",
+    ),
+    "catalogue.ipynb": (
+        "Data catalogue",
+        "The datasets shared under the information-sharing charter: who holds "
+        "them, what they cover, and the terms on which they may be used.",
+    ),
 }
 """Dashboard notebook → (readable name, what it is for); the landing page lists them in this order."""
 AUDIENCES = {"public": "the public", "partners": "the observatory's partners"}
@@ -41,11 +48,18 @@ def audience_words(audience: str) -> str:
     return AUDIENCES.get(audience, audience)
 
 
-def site_info(label: str, county: str, synthetic: bool, audience: str, *, updated: str = "",
-              latest_period: str = "") -> dict[str, Any]:
+def site_info(
+    label: str, county: str, synthetic: bool, audience: str, *, updated: str = "", latest_period: str = ""
+) -> dict[str, Any]:
     """What the landing page and page titles say: a plain JSON-able dict."""
-    return {"label": label, "county": county, "synthetic": bool(synthetic), "audience": audience,
-            "updated": updated, "latest_period": latest_period}
+    return {
+        "label": label,
+        "county": county,
+        "synthetic": bool(synthetic),
+        "audience": audience,
+        "updated": updated,
+        "latest_period": latest_period,
+    }
 
 
 def read_site(fallback: dict[str, Any]) -> dict[str, Any]:
@@ -65,20 +79,38 @@ def page_title(notebook: str, site: dict[str, Any]) -> str:
 def landing_html(site: dict[str, Any], base_url: str) -> str:
     """The landing page at the server's root."""
     dashboards = [(name, about, f"{base_url}voila/render/{nb}") for nb, (name, about) in DASHBOARDS.items()]
-    return render("landing_page.html.j2", site=site, synthetic=site["synthetic"], who=audience_words(site["audience"]), dashboards=dashboards,
-                  accessibility=f"{base_url}{ACCESSIBILITY_PATH}", title=f"Dashboards — {site['label']}")
+    return render(
+        "landing_page.html.j2",
+        site=site,
+        synthetic=site["synthetic"],
+        who=audience_words(site["audience"]),
+        dashboards=dashboards,
+        accessibility=f"{base_url}{ACCESSIBILITY_PATH}",
+        title=f"Dashboards — {site['label']}",
+    )
 
 
 def accessibility_html(site: dict[str, Any], base_url: str) -> str:
     """The accessibility statement (standard, known limitations, how to ask for another format)."""
-    return render("landing_accessibility.html.j2", site=site, synthetic=site["synthetic"], home=base_url,
-                  title=f"Accessibility statement — {site['label']}")
+    return render(
+        "landing_accessibility.html.j2",
+        site=site,
+        synthetic=site["synthetic"],
+        home=base_url,
+        title=f"Accessibility statement — {site['label']}",
+    )
 
 
 def busy_html(site: dict[str, Any], base_url: str, retry_seconds: int) -> str:
     """The page shown instead of a dashboard when every kernel is taken."""
-    return render("landing_busy.html.j2", site=site, synthetic=site["synthetic"], home=base_url, retry=retry_seconds,
-                  title=f"Busy — {site['label']}")
+    return render(
+        "landing_busy.html.j2",
+        site=site,
+        synthetic=site["synthetic"],
+        home=base_url,
+        retry=retry_seconds,
+        title=f"Busy — {site['label']}",
+    )
 
 
 def dress_head(chunk: str, title: str, base_url: str) -> tuple[str, bool]:
@@ -86,7 +118,7 @@ def dress_head(chunk: str, title: str, base_url: str) -> tuple[str, bool]:
     if "</head>" in chunk:
         start, end = chunk.find("<title>"), chunk.find("</title>")
         if 0 <= start < end:
-            chunk = chunk[:start] + str(render_macro("dashboard_address.html.j2", "title", title)) + chunk[end + 8:]
+            chunk = chunk[:start] + str(render_macro("dashboard_address.html.j2", "title", title)) + chunk[end + 8 :]
         chunk = chunk.replace("</head>", str(render_macro("dashboard_address.html.j2", "script")) + "</head>", 1)
     body = chunk.find("<body")
     if body < 0:

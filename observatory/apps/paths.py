@@ -1,4 +1,5 @@
 """Where the dashboards find packs: shared by the server (serve) and the dashboard pages (dashboard)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -11,6 +11,7 @@ so a visitor cannot widen it. The server also publishes the configuration's pack
 configuration and audience, so the dashboards can link each locality's profile. Partners reach it
 through a reverse proxy: see docs/serving.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,14 @@ CULL_IDLE_SECONDS = 120
 """Kernels of pages closed without saying goodbye (or left idle and disconnected) are shut down after this."""
 MAX_KERNELS = 12
 """Kernels the server runs at most, the preheated pool included (~175-400 MB each): then a busy page."""
-ENV = {"config": "OBSERVATORY_CONFIG", "audience": "OBSERVATORY_AUDIENCE", "store": "OBSERVATORY_STORE",
-       "packs": "OBSERVATORY_PACKS_DIR", "site": SITE_ENV, "max_kernels": "OBSERVATORY_MAX_KERNELS"}
+ENV = {
+    "config": "OBSERVATORY_CONFIG",
+    "audience": "OBSERVATORY_AUDIENCE",
+    "store": "OBSERVATORY_STORE",
+    "packs": "OBSERVATORY_PACKS_DIR",
+    "site": SITE_ENV,
+    "max_kernels": "OBSERVATORY_MAX_KERNELS",
+}
 
 
 def normal_base_url(base_url: str) -> str:
@@ -48,22 +55,40 @@ def normal_base_url(base_url: str) -> str:
     return f"/{inner}/" if inner else "/"
 
 
-def voila_arguments(port: int = 8866, preheat: bool = True, base_url: str = "/",
-                    cull_idle_seconds: int = CULL_IDLE_SECONDS, root: Path | str = DASHBOARDS_DIR) -> list[str]:
+def voila_arguments(
+    port: int = 8866,
+    preheat: bool = True,
+    base_url: str = "/",
+    cull_idle_seconds: int = CULL_IDLE_SECONDS,
+    root: Path | str = DASHBOARDS_DIR,
+) -> list[str]:
     """The Voila command-line arguments: loopback only, no browser, inputs stripped, culling, optional preheat."""
-    args = [str(root), f"--Voila.ip={HOST}", f"--port={int(port)}", "--no-browser", f"--base_url={normal_base_url(base_url)}",
-            "--strip_sources=True", "--show_tracebacks=False",
-            f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_seconds)}",
-            f"--MappingKernelManager.cull_interval={max(10, min(60, int(cull_idle_seconds) // 2))}",
-            "--MappingKernelManager.cull_connected=False", "--KernelManager.transport=ipc"]
+    args = [
+        str(root),
+        f"--Voila.ip={HOST}",
+        f"--port={int(port)}",
+        "--no-browser",
+        f"--base_url={normal_base_url(base_url)}",
+        "--strip_sources=True",
+        "--show_tracebacks=False",
+        f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_seconds)}",
+        f"--MappingKernelManager.cull_interval={max(10, min(60, int(cull_idle_seconds) // 2))}",
+        "--MappingKernelManager.cull_connected=False",
+        "--KernelManager.transport=ipc",
+    ]
     if preheat:
         args += ["--preheat_kernel=True", "--pool_size=1"]
     return args
 
 
-def voila_environment(config: str, audience: str, store: Path | str | None = None,
-                      packs: Path | str | None = None, site: dict | None = None,
-                      max_kernels: int = MAX_KERNELS) -> dict[str, str]:
+def voila_environment(
+    config: str,
+    audience: str,
+    store: Path | str | None = None,
+    packs: Path | str | None = None,
+    site: dict | None = None,
+    max_kernels: int = MAX_KERNELS,
+) -> dict[str, str]:
     """The environment of the Voila process (inherited by its kernels)."""
     env = dict(os.environ)
     env[ENV["config"]] = str(config)
@@ -94,8 +119,7 @@ def describe_site(cfg: Config, audience: str, profiles: Profiles, store: Store) 
     newest = str(seen.sort_values("period_sort")["period"].iloc[-1]) if len(seen) else ""
     log = store.log()
     updated = str(log[-1].get("at", ""))[:10] if log else ""
-    return site_info(cfg.label, profiles.geography.county.name, cfg.synthetic, audience, updated=updated,
-                     latest_period=newest)
+    return site_info(cfg.label, profiles.geography.county.name, cfg.synthetic, audience, updated=updated, latest_period=newest)
 
 
 def stop(process: subprocess.Popen, timeout: float = 10) -> None:
@@ -103,11 +127,23 @@ def stop(process: subprocess.Popen, timeout: float = 10) -> None:
     stop_group(process, timeout)
 
 
-def serve(config: str = DEFAULT_CONFIG, port: int = 8866, audience: str = "public", preheat: bool = True,
-          open_browser: bool = False, *, base_url: str = "/", store: Path | str | None = None, wait: bool = True,
-          cull_idle_seconds: int = CULL_IDLE_SECONDS, max_kernels: int = MAX_KERNELS, ready_timeout: float = 90,
-          quiet: bool = False,
-          log: Path | str | None = None, announce: Callable[[str], None] | None = None) -> subprocess.Popen:
+def serve(
+    config: str = DEFAULT_CONFIG,
+    port: int = 8866,
+    audience: str = "public",
+    preheat: bool = True,
+    open_browser: bool = False,
+    *,
+    base_url: str = "/",
+    store: Path | str | None = None,
+    wait: bool = True,
+    cull_idle_seconds: int = CULL_IDLE_SECONDS,
+    max_kernels: int = MAX_KERNELS,
+    ready_timeout: float = 90,
+    quiet: bool = False,
+    log: Path | str | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> subprocess.Popen:
     """Start Voila on ``127.0.0.1:port`` for the dashboards of ``config``, as seen by ``audience``.
 
     Checks the configuration and audience and prepares the profile tables first, so the first page
@@ -124,8 +160,9 @@ def serve(config: str = DEFAULT_CONFIG, port: int = 8866, audience: str = "publi
     site = describe_site(cfg, audience, load_profiles(cfg, st), st)
     env = voila_environment(str(cfg.dir), audience, store, packs_root(cfg), site, max_kernels)
     args = voila_arguments(port, preheat, base_url, cull_idle_seconds)
-    process = start_group([sys.executable, "-m", "observatory.apps.serve", *args], env=env, cwd=DASHBOARDS_DIR, log=log,
-                          quiet=quiet)
+    process = start_group(
+        [sys.executable, "-m", "observatory.apps.serve", *args], env=env, cwd=DASHBOARDS_DIR, log=log, quiet=quiet
+    )
     url = f"http://{HOST}:{int(port)}{normal_base_url(base_url)}"
     try:
         wait_until_ready(url, process, ready_timeout)
@@ -134,9 +171,11 @@ def serve(config: str = DEFAULT_CONFIG, port: int = 8866, audience: str = "publi
         raise
     if announce is not None:
         pages = "".join(f"  {nb.stem}: {url}voila/render/{nb.name}\n" for nb in sorted(DASHBOARDS_DIR.glob("*.ipynb")))
-        announce(f"Dashboards of {cfg.label} for audience '{audience}': open {url}  (listening on {HOST} only)\n{pages}"
-                 + ("  kernels are preheated: the first page draws without waiting for a kernel\n" if preheat else "")
-                 + ("  press Ctrl-C to stop" if wait else ""))
+        announce(
+            f"Dashboards of {cfg.label} for audience '{audience}': open {url}  (listening on {HOST} only)\n{pages}"
+            + ("  kernels are preheated: the first page draws without waiting for a kernel\n" if preheat else "")
+            + ("  press Ctrl-C to stop" if wait else "")
+        )
     if open_browser:
         webbrowser.open(url)
     if wait:
@@ -153,6 +192,7 @@ def serve(config: str = DEFAULT_CONFIG, port: int = 8866, audience: str = "publi
 
 # ---- the Voila process ---------------------------------------------------------------------
 
+
 def pack_file_allowed(root: Path | str, path: Path | str, config: str, audience: str) -> bool:
     """May the server of ``config`` for ``audience`` publish ``path``? Only a file listed in the manifest of a pack
     folder directly under ``root`` built for that configuration and audience."""
@@ -162,8 +202,11 @@ def pack_file_allowed(root: Path | str, path: Path | str, config: str, audience:
     folder = base / p.relative_to(base).parts[0]
     manifest = read_manifest(folder) or {}
     build = manifest.get("build") or {}
-    return (str(build.get("audience", "")) == audience and str(build.get("config", "")) == config
-            and p.relative_to(folder).as_posix() in (manifest.get("files") or {}))
+    return (
+        str(build.get("audience", "")) == audience
+        and str(build.get("config", "")) == config
+        and p.relative_to(folder).as_posix() in (manifest.get("files") or {})
+    )
 
 
 def _packs_handler(config: str, audience: str):
@@ -197,8 +240,10 @@ def _main(argv: list[str]) -> None:
     class ObservatoryVoila(Voila):
         def init_handlers(self):
             own = handlers(self.server_url, site, max_kernels)
-            mine = [(url_path_join(self.server_url, PACKS_PATH + "(.*)"), handler, {"path": str(root)}),
-                    (url_path_join(self.server_url, ACCESSIBILITY_PATH), own["accessibility"], {})]
+            mine = [
+                (url_path_join(self.server_url, PACKS_PATH + "(.*)"), handler, {"path": str(root)}),
+                (url_path_join(self.server_url, ACCESSIBILITY_PATH), own["accessibility"], {}),
+            ]
             out = []
             for spec in super().init_handlers():
                 pattern, cls, *rest = spec

@@ -3,6 +3,7 @@
 Commands import the library inside their bodies: ``observatory --help`` then starts in ~0.2 s instead of
 the ~1.5 s it takes to import pandas, geopandas and papermill (the measured reason for those imports).
 """
+
 from __future__ import annotations
 
 import sys
@@ -18,11 +19,15 @@ app.command("validate")(validate.validate)
 app.command("store")(store.store_summary)
 app.command("build")(build.build)
 app.command("demo")(demo.demo)
-app.command("init", help="Write a working configuration for any English upper-tier authority from the England data.")(init.command)
+app.command("init", help="Write a working configuration for any English upper-tier authority from the England data.")(
+    init.command
+)
 app.command("catalogue", help="Validate the data catalogue and build its HTML, CSV and DCAT JSON-LD.")(catalogue.command)
 app.command("lab", help="Start JupyterLab on 127.0.0.1 in the notebooks folder, with the package importable.")(lab.command)
 app.command("serve", help="Serve the Voila dashboards on 127.0.0.1 (source hidden, kernels preheated).")(serve.command)
-app.command("add-dataset", help="Inspect a partner's file, propose its catalogue record and indicators, and (with --apply) ingest it.")(add_dataset.command)
+app.command(
+    "add-dataset", help="Inspect a partner's file, propose its catalogue record and indicators, and (with --apply) ingest it."
+)(add_dataset.command)
 
 
 def main() -> None:  # pragma: no cover

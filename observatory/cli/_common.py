@@ -1,4 +1,5 @@
 """What every command shares: consoles, options, and the one renderer of a problem report."""
+
 from __future__ import annotations
 
 from pathlib import Path

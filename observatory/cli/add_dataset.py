@@ -1,4 +1,5 @@
 """``observatory add-dataset``: inspect a partner's file and propose its records, or apply a completed proposal."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,7 +24,9 @@ def command(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Proposal folder (default data/<config>/proposals/<name>/)."),
     name: Optional[str] = typer.Option(None, "--name", "-n", help="Dataset id to propose (default: from the file name)."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet name or 0-based index (default: the first with data)."),
-    apply: Optional[Path] = typer.Option(None, "--apply", help="Apply this completed proposal folder: append the records and ingest."),
+    apply: Optional[Path] = typer.Option(
+        None, "--apply", help="Apply this completed proposal folder: append the records and ingest."
+    ),
     store: Optional[Path] = typer.Option(None, "--store", help="Store directory for --apply (default build/store/<config>)."),
 ) -> None:
     """Inspect a partner's file and propose a catalogue record, indicators and a source for review.
@@ -38,7 +41,7 @@ def command(
         cfg = load_config(config)
     except (FileNotFoundError, ValueError) as e:
         err.print(f"[bold red]add-dataset refused[/]: {e}; nothing was changed.", markup=True, highlight=False)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None
     if apply is not None:
         try:
             done = apply_proposal(apply, cfg, file=file, store=store)
@@ -46,12 +49,16 @@ def command(
             _refused(e, "add-dataset refused")
         except (ValueError, KeyError, FileNotFoundError) as e:
             err.print(f"[bold red]add-dataset refused[/]: {e}; nothing was changed.")
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
         if done.get("finished"):
             console.print("finished an add-dataset --apply that was interrupted", highlight=False)
-        console.print(f"added dataset {done['dataset']} with indicator(s) {', '.join(done['indicators'])} to {cfg.label}; "
-                      f"data in {relative(Path(done['file']))}; ingested into {relative(Path(done['store']))}: {done['added']} added, "
-                      f"{done['replaced']} replaced, {done['unchanged']} unchanged", highlight=False, soft_wrap=True)
+        console.print(
+            f"added dataset {done['dataset']} with indicator(s) {', '.join(done['indicators'])} to {cfg.label}; "
+            f"data in {relative(Path(done['file']))}; ingested into {relative(Path(done['store']))}: {done['added']} added, "
+            f"{done['replaced']} replaced, {done['unchanged']} unchanged",
+            highlight=False,
+            soft_wrap=True,
+        )
         return
     try:
         proposal = propose_dataset(file, cfg, out, name=name, sheet=int(sheet) if sheet and sheet.isdigit() else sheet)

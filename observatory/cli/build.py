@@ -1,4 +1,5 @@
 """``observatory build``: the quarterly profile pack."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,33 +14,67 @@ from observatory.errors import PackError, ValidationError
 def build(
     config: str = ConfigOpt,
     quarter: Optional[str] = typer.Option(None, help="Quarter to report on, e.g. 2026Q3 (default: the last complete quarter)."),
-    localities: Optional[list[str]] = typer.Option(None, "--localities", "-l", help="Only these locality codes (repeat or comma-separate)."),
+    localities: Optional[list[str]] = typer.Option(
+        None, "--localities", "-l", help="Only these locality codes (repeat or comma-separate)."
+    ),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="Parallel notebook workers (default: CPU count)."),
-    out: Optional[Path] = typer.Option(None, help="Packs folder (default build/packs, or build/packs/CONFIG for other configurations)."),
+    out: Optional[Path] = typer.Option(
+        None, help="Packs folder (default build/packs, or build/packs/CONFIG for other configurations)."
+    ),
     audience: str = typer.Option("public", help="public, partners or partner:<id>: what the catalogue lets this pack show."),
     store: Optional[Path] = StoreOpt,
     force: bool = typer.Option(False, help="Rebuild every output even if up to date."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar (for schedulers); the log file still records everything."),
-    authorities: Optional[str] = typer.Option(None, help="National build: all, or UTLA codes/names (comma-separated); one pack each."),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="No progress bar (for schedulers); the log file still records everything."
+    ),
+    authorities: Optional[str] = typer.Option(
+        None, help="National build: all, or UTLA codes/names (comma-separated); one pack each."
+    ),
     executor: str = typer.Option("local", help="National build: local (one after another) or dask (Dask distributed)."),
-    scheduler: Optional[str] = typer.Option(None, help="National build: join this Dask scheduler (tcp://HOST:8786) instead of a LocalCluster."),
+    scheduler: Optional[str] = typer.Option(
+        None, help="National build: join this Dask scheduler (tcp://HOST:8786) instead of a LocalCluster."
+    ),
     workers: int = typer.Option(2, help="National build: LocalCluster workers (one warm kernel each)."),
-    by: str = typer.Option("msoa", "--national-localities", help="National build: msoa or districts as each authority's localities."),
-    self_contained: bool = typer.Option(False, "--self-contained", help="Every page carries its own Leaflet and styles (no assets/ folder)."),
+    by: str = typer.Option(
+        "msoa", "--national-localities", help="National build: msoa or districts as each authority's localities."
+    ),
+    self_contained: bool = typer.Option(
+        False, "--self-contained", help="Every page carries its own Leaflet and styles (no assets/ folder)."
+    ),
 ) -> None:
     """Build the quarterly profile pack: every locality profile, the county overview, catalogue and exception reports.
 
     Exit codes: 0 all built, 1 some outputs failed (the rest are built), 2 bad input or usage, 3 another build is running.
     """
     if authorities:
-        _national(authorities, executor=executor, scheduler=scheduler, workers=workers, out=out, quarter=quarter,
-                  localities=by, store=store, force=force, progress=not quiet)
+        _national(
+            authorities,
+            executor=executor,
+            scheduler=scheduler,
+            workers=workers,
+            out=out,
+            quarter=quarter,
+            localities=by,
+            store=store,
+            force=force,
+            progress=not quiet,
+        )
     from observatory.publish.plan import build as run  # start-up: pandas, geopandas, pyarrow (~1.5 s); `--help` skips it
 
     codes = [c.strip() for item in localities or [] for c in item.split(",") if c.strip()] or None
     try:
-        summary = run(config, quarter, localities=codes, jobs_n=jobs, out=out, audience=audience, store=store, progress=not quiet, force=force,
-                      self_contained=self_contained)
+        summary = run(
+            config,
+            quarter,
+            localities=codes,
+            jobs_n=jobs,
+            out=out,
+            audience=audience,
+            store=store,
+            progress=not quiet,
+            force=force,
+            self_contained=self_contained,
+        )
     except ValidationError as e:
         fail(e, "ingest", code=2)  # bad input never reaches a pack
     except PackError as e:

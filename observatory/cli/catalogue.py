@@ -1,4 +1,5 @@
 """``observatory catalogue``: validate the data catalogue and write its HTML page, CSV and DCAT JSON-LD."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,7 +30,7 @@ def command(
         _today(today)
     except ValueError as e:
         err.print(f"[bold red]catalogue failed[/]: {e}")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(EXIT_USAGE) from None
     folder = Path(out) if out else build_dir() / "catalogue" / cfg.name
     try:
         paths = build_catalogue(cfg, folder, audience, today or None)

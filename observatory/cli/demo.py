@@ -1,4 +1,5 @@
 """``observatory demo``: regenerate the synthetic demo county."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,6 +7,7 @@ from pathlib import Path
 import typer
 
 from observatory.cli._common import console
+
 
 def demo(out: Path = typer.Argument(Path("data/demo"), help="Folder to write the demo county into.")) -> None:
     """Regenerate the synthetic demo county (deterministic)."""

@@ -1,4 +1,5 @@
 """``observatory ingest``: load a configuration's sources into the store, all or nothing."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +7,9 @@ from typing import Optional
 
 import typer
 
-from observatory.cli._common import ConfigOpt, config_or_exit, StoreOpt, console, fail, store_at
+from observatory.cli._common import ConfigOpt, StoreOpt, config_or_exit, console, fail, store_at
 from observatory.errors import ValidationError
+
 
 def ingest(
     config: str = ConfigOpt,
@@ -28,4 +30,6 @@ def ingest(
         counts = run(cfg, store_at(cfg, store), sources_ids=source, files=files, progress=True)
     except ValidationError as e:
         fail(e, "ingest")
-    console.print(f"ingested {cfg.label}: {counts['added']} added, {counts['replaced']} replaced, {counts['unchanged']} unchanged")
+    console.print(
+        f"ingested {cfg.label}: {counts['added']} added, {counts['replaced']} replaced, {counts['unchanged']} unchanged"
+    )

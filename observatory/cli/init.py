@@ -1,4 +1,5 @@
 """``observatory init``: a configuration folder for any English upper-tier authority."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """``observatory serve``: the Voila dashboards on 127.0.0.1 for one configuration and audience."""
+
 from __future__ import annotations
 
 import typer
@@ -18,8 +19,14 @@ def command(
     from observatory.apps.serve import serve  # start-up: pandas, geopandas and the profile tables (~2.1 s)
 
     try:
-        serve(config=config, port=port, audience=audience, preheat=preheat, base_url=base_url,
-              announce=lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True))
+        serve(
+            config=config,
+            port=port,
+            audience=audience,
+            preheat=preheat,
+            base_url=base_url,
+            announce=lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True),
+        )
     except (FileNotFoundError, ValueError, RuntimeError, TimeoutError) as e:
         err.print(f"serve failed: {e}", markup=False, highlight=False)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from None

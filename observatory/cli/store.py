@@ -1,14 +1,15 @@
 """``observatory store``: summarise the evidence store."""
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Optional
 
 import typer
-
 from rich.table import Table
 
-from observatory.cli._common import ConfigOpt, config_or_exit, StoreOpt, console, err, store_at
+from observatory.cli._common import ConfigOpt, StoreOpt, config_or_exit, console, err, store_at
+
 
 def print_summary(store) -> None:
     s = store.summary()

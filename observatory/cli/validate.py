@@ -1,4 +1,5 @@
 """``observatory validate``: check a configuration, a locality definition or single files; writes nothing."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,10 +11,13 @@ from observatory.cli._common import ConfigOpt, config_or_exit, console, fail
 from observatory.config import SourceSpec
 from observatory.errors import ValidationError
 
+
 def validate(
     config: str = ConfigOpt,
     localities: Optional[Path] = typer.Option(None, help="Validate this locality definition CSV against the geography."),
-    file: Optional[list[Path]] = typer.Option(None, "--file", "-f", help="Validate these files (with --adapter) without ingesting."),
+    file: Optional[list[Path]] = typer.Option(
+        None, "--file", "-f", help="Validate these files (with --adapter) without ingesting."
+    ),
     adapter: str = typer.Option("tidy"),
     vintage: Optional[str] = typer.Option(None),
 ) -> None:
@@ -34,7 +38,9 @@ def validate(
             console.print(f"{localities}: valid — {loc['locality_code'].nunique()} localities over {len(loc)} areas")
             return
         indicators = read_indicators(cfg.indicators_file)
-        specs = [SourceSpec(f.name, adapter, f, "", {"vintage": vintage} if vintage else {}) for f in file] if file else cfg.sources
+        specs = (
+            [SourceSpec(f.name, adapter, f, "", {"vintage": vintage} if vintage else {}) for f in file] if file else cfg.sources
+        )
         if not file:
             _ = geo.hierarchy  # validates the locality definition
         prepare(specs, geo, indicators, progress=True).report.raise_if_problems()

@@ -7,6 +7,7 @@ committed ``data/demo/`` can be checked by regenerating it.
 
     python -m observatory.demo data/demo
 """
+
 from __future__ import annotations
 
 import sys
@@ -18,15 +19,20 @@ import pandas as pd
 import shapely
 
 from observatory._core.resources import resource
+from observatory.demo.files import (
+    _config_yaml,
+    _readme,
+    _tidy_columns,
+    _to_lonlat,
+    _write_csv,
+    _write_geojson,
+    _write_text,
+)
 from observatory.demo.geography import POPULATION_YEARS, SEED, _areas_table, _hierarchy, _layout
+from observatory.demo.indicators import DATASET_TITLES, EXTRA_INDICATORS, SPECS
 from observatory.demo.partners import write_partner_register
 from observatory.demo.people import People, _denominators, _england_denominators, _people
-from observatory.demo.indicators import DATASET_TITLES, EXTRA_INDICATORS, SPECS
 from observatory.demo.values import _imd, _indicator_values, _mortality, _population_rows
-from observatory.demo.files import (
-    _config_yaml, _readme, _tidy_columns, _to_lonlat, _write_csv, _write_geojson, _write_text,
-)
-
 
 CURATED = ("catalogue.yaml", "targets.csv", "allocations.csv", "risks.csv")
 """The demo's charter records, targets, allocations and risks: curated by hand (package data), not generated."""
@@ -51,46 +57,101 @@ def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
     polys = _to_lonlat(layout.polygons[order])
     _write_geojson(out / "boundaries" / "small_areas.geojson", codes, areas["small_area_name"].tolist(), polys)
     wards = areas.drop_duplicates("ward_code")
-    ward_geoms = np.array([shapely.coverage_union_all(polys[(areas["ward_code"] == w).to_numpy()])
-                           for w in wards["ward_code"]], dtype=object)
+    ward_geoms = np.array(
+        [shapely.coverage_union_all(polys[(areas["ward_code"] == w).to_numpy()]) for w in wards["ward_code"]], dtype=object
+    )
     ward_geoms = shapely.orient_polygons(ward_geoms, exterior_cw=False)
     _write_geojson(out / "boundaries" / "wards.geojson", wards["ward_code"].tolist(), wards["ward_name"].tolist(), ward_geoms)
-    _write_csv(out / "lookups" / "small_area_lookup.csv",
-               areas[["small_area_code", "small_area_name", "ward_code", "ward_name", "district_code", "district_name"]])
-    loc = areas.assign(area_type="lsoa", area_code=areas["small_area_code"], area_name=areas["small_area_name"],
-                       source="synthetic")
+    _write_csv(
+        out / "lookups" / "small_area_lookup.csv",
+        areas[["small_area_code", "small_area_name", "ward_code", "ward_name", "district_code", "district_name"]],
+    )
+    loc = areas.assign(
+        area_type="lsoa", area_code=areas["small_area_code"], area_name=areas["small_area_name"], source="synthetic"
+    )
     loc = loc.sort_values(["locality_code", "area_code"])[
-        ["locality_code", "locality_name", "district_code", "district_name", "area_type", "area_code", "area_name", "source"]]
+        ["locality_code", "locality_name", "district_code", "district_name", "area_type", "area_code", "area_name", "source"]
+    ]
     _write_csv(out / "localities.csv", loc)
 
     # indicators and their values
     dens = _denominators(people, rng)
     eng = _england_denominators()
-    meta = [dict(id=s.id, title=s.title, theme=s.theme, unit=s.unit, value_type=s.value_type,
-                 multiplier=s.multiplier, polarity=s.polarity, dataset=s.dataset, frequency=s.frequency,
-                 definition=s.definition, aggregation=s.aggregation) for s in SPECS] + EXTRA_INDICATORS
+    meta = [
+        dict(
+            id=s.id,
+            title=s.title,
+            theme=s.theme,
+            unit=s.unit,
+            value_type=s.value_type,
+            multiplier=s.multiplier,
+            polarity=s.polarity,
+            dataset=s.dataset,
+            frequency=s.frequency,
+            definition=s.definition,
+            aggregation=s.aggregation,
+        )
+        for s in SPECS
+    ] + EXTRA_INDICATORS
     ind = pd.DataFrame(meta)
     ind["multiplier"] = ind["multiplier"].map(lambda m: str(int(m)))
     ind["definition"] = ind["definition"] + " Synthetic demo data."
-    theme_order = ["children_young_people", "safer_communities", "stronger_communities",
-                   "healthier_communities_older_people", "economic_development_enterprise", "climate_change_environment"]
+    theme_order = [
+        "children_young_people",
+        "safer_communities",
+        "stronger_communities",
+        "healthier_communities_older_people",
+        "economic_development_enterprise",
+        "climate_change_environment",
+    ]
     ind = ind.sort_values("theme", key=lambda s: s.map(theme_order.index), kind="stable")
-    _write_csv(out / "indicators.csv", ind[["id", "title", "theme", "unit", "value_type", "multiplier", "polarity",
-                                            "dataset", "frequency", "definition", "aggregation"]])
+    _write_csv(
+        out / "indicators.csv",
+        ind[
+            [
+                "id",
+                "title",
+                "theme",
+                "unit",
+                "value_type",
+                "multiplier",
+                "polarity",
+                "dataset",
+                "frequency",
+                "definition",
+                "aggregation",
+            ]
+        ],
+    )
 
     by_dataset: dict[str, list[pd.DataFrame]] = {}
     for spec in SPECS:
-        frame = _mortality(spec, people, codes, rng) if spec.value_type == "dsr" \
+        frame = (
+            _mortality(spec, people, codes, rng)
+            if spec.value_type == "dsr"
             else _indicator_values(spec, people, dens, eng, codes, rng)
+        )
         by_dataset.setdefault(spec.dataset, []).append(frame)
-    sources: list[dict[str, Any]] = [{
-        "id": "population", "adapter": "tidy", "file": "sources/population.csv", "dataset": "demo-population",
-        "options": {"vintage": "2021"}, "title": DATASET_TITLES["demo-population"],
-        "describe": f"persons by sex and ESP 2013 band, mid-{POPULATION_YEARS[0]} to mid-{POPULATION_YEARS[-1]}"}, {
-        "id": "imd", "adapter": "deprivation", "file": "sources/demo-imd.csv", "dataset": "demo-imd",
-        "options": {"period": "2025", "vintage": "2021", "indicators": ["imd_score", "income_score", "employment_score"]},
-        "title": DATASET_TITLES["demo-imd"],
-        "describe": "IMD score, rank and decile, income and employment scores, in the MHCLG column names"}]
+    sources: list[dict[str, Any]] = [
+        {
+            "id": "population",
+            "adapter": "tidy",
+            "file": "sources/population.csv",
+            "dataset": "demo-population",
+            "options": {"vintage": "2021"},
+            "title": DATASET_TITLES["demo-population"],
+            "describe": f"persons by sex and ESP 2013 band, mid-{POPULATION_YEARS[0]} to mid-{POPULATION_YEARS[-1]}",
+        },
+        {
+            "id": "imd",
+            "adapter": "deprivation",
+            "file": "sources/demo-imd.csv",
+            "dataset": "demo-imd",
+            "options": {"period": "2025", "vintage": "2021", "indicators": ["imd_score", "income_score", "employment_score"]},
+            "title": DATASET_TITLES["demo-imd"],
+            "describe": "IMD score, rank and decile, income and employment scores, in the MHCLG column names",
+        },
+    ]
     _write_csv(out / "sources" / "population.csv", _population_rows(people, codes))
     _write_csv(out / "sources" / "demo-imd.csv", _imd(people, areas, rng))
     for dataset, frames in by_dataset.items():
@@ -98,12 +159,25 @@ def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
         path = f"sources/{dataset}.csv"
         _write_csv(out / path, frame)
         ids = ", ".join(dict.fromkeys(frame["indicator_id"]))
-        sources.append({"id": dataset.removeprefix("demo-"), "adapter": "tidy", "file": path, "dataset": dataset,
-                        "options": {"vintage": "2021"}, "title": DATASET_TITLES[dataset], "describe": ids})
+        sources.append(
+            {
+                "id": dataset.removeprefix("demo-"),
+                "adapter": "tidy",
+                "file": path,
+                "dataset": dataset,
+                "options": {"vintage": "2021"},
+                "title": DATASET_TITLES[dataset],
+                "describe": ids,
+            }
+        )
     _write_text(out / "config.yaml", _config_yaml(sources))
-    counts = {"small_areas": len(areas), "wards": int(areas["ward_code"].nunique()),
-              "localities": int(areas["locality_code"].nunique()), "districts": int(areas["district_code"].nunique()),
-              "indicators": len(ind)}
+    counts = {
+        "small_areas": len(areas),
+        "wards": int(areas["ward_code"].nunique()),
+        "localities": int(areas["locality_code"].nunique()),
+        "districts": int(areas["district_code"].nunique()),
+        "indicators": len(ind),
+    }
     _write_text(out / "README.md", _readme(seed, counts, sources))
     for name in CURATED:  # written by hand, shipped as package data: copied as they are
         _write_text(out / name, resource("demo", name).read_text(encoding="utf-8"))
@@ -120,6 +194,8 @@ def main(argv: list[str] | None = None) -> None:
     summary = generate(Path(args[0]), int(args[1]) if len(args) > 1 else SEED)
     write_partner_register(args[0])
     total = sum(summary["files"].values())
-    print(f"wrote {len(summary['files'])} files ({total / 1e6:.1f} MB) to {args[0]}: {summary['small_areas']} small areas, "
-          f"{summary['wards']} wards, {summary['localities']} localities, {summary['districts']} districts, "
-          f"{summary['indicators']} indicators")
+    print(
+        f"wrote {len(summary['files'])} files ({total / 1e6:.1f} MB) to {args[0]}: {summary['small_areas']} small areas, "
+        f"{summary['wards']} wards, {summary['localities']} localities, {summary['districts']} districts, "
+        f"{summary['indicators']} indicators"
+    )

@@ -1,4 +1,5 @@
 """``python -m observatory.demo OUT_DIR [SEED]``"""
+
 from observatory.demo import main
 
 main()

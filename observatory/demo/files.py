@@ -1,4 +1,5 @@
 """Demo files: GeoJSON, CSV, config.yaml and README written byte-for-byte the same for the same seed."""
+
 from __future__ import annotations
 
 import json
@@ -10,6 +11,7 @@ import pandas as pd
 import shapely
 
 from observatory.demo.geography import COUNTY, ENGLAND, KM_PER_DEG_LAT, KM_PER_DEG_LON, ORIGIN, POPULATION_YEARS, TITLE
+
 
 # ---------------------------------------------------------------------------------------------
 def _to_lonlat(geoms: np.ndarray) -> np.ndarray:
@@ -58,8 +60,7 @@ def _write_csv(path: Path, frame: pd.DataFrame) -> None:
 
 def _tidy_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """Drop optional columns a file does not use, keeping the documented order."""
-    keep = [c for c in frame.columns if c in ("indicator_id", "area_code", "period", "period_sort")
-            or (frame[c] != "").any()]
+    keep = [c for c in frame.columns if c in ("indicator_id", "area_code", "period", "period_sort") or (frame[c] != "").any()]
     return frame[keep]
 
 
@@ -72,7 +73,7 @@ def _config_yaml(sources: list[dict[str, Any]]) -> str:
         "synthetic: true",
         'data_root: "."',
         f'county: {{code: {COUNTY["code"]}, name: "{COUNTY["name"]}"}}',
-        f'england: {{code: {ENGLAND["code"]}, name: {ENGLAND["name"]}}}',
+        f"england: {{code: {ENGLAND['code']}, name: {ENGLAND['name']}}}",
         "",
         "geography:",
         "  small_areas:",
@@ -99,7 +100,7 @@ def _config_yaml(sources: list[dict[str, Any]]) -> str:
     ]
     for s in sources:
         lines.append(f"  - id: {s['id']}")
-        lines.append(f"    title: \"{s['title']}\"")
+        lines.append(f'    title: "{s["title"]}"')
         lines.append(f"    adapter: {s['adapter']}")
         lines.append(f"    file: {s['file']}")
         lines.append(f"    dataset: {s['dataset']}")
@@ -171,9 +172,17 @@ files carry their own denominators, and the mortality file its populations by ag
 
 def _readme(seed: int, counts: dict[str, int], sources: list[dict[str, Any]]) -> str:
     rows = "\n".join(f"| `{s['file']}` | {s['title']}: {s['describe']} |" for s in sources)
-    return README.format(seed=seed, n_sa=counts["small_areas"], n_wards=counts["wards"], n_dist=counts["districts"],
-                         n_loc=counts["localities"], n_ind=counts["indicators"], source_rows=rows,
-                         pop_first=POPULATION_YEARS[0], pop_last=POPULATION_YEARS[-1])
+    return README.format(
+        seed=seed,
+        n_sa=counts["small_areas"],
+        n_wards=counts["wards"],
+        n_dist=counts["districts"],
+        n_loc=counts["localities"],
+        n_ind=counts["indicators"],
+        source_rows=rows,
+        pop_first=POPULATION_YEARS[0],
+        pop_last=POPULATION_YEARS[-1],
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Demo geography: the county outline, small areas grown from micro-cells, wards, localities and districts."""
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,6 @@ import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import Delaunay, cKDTree
-
 
 SEED = 20261122
 TITLE = "Demo County (synthetic)"
@@ -24,16 +24,59 @@ KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON = 111.320 * math.cos(math.radians(ORIGIN[1]))
 ENGLAND_LSOAS = 33755  # LSOA 2021 count, for national IMD ranks
 
-ESP_BANDS = ["0-4", "5-9", "10-14", "15-19", "20-24", "25-29", "30-34", "35-39", "40-44", "45-49",
-             "50-54", "55-59", "60-64", "65-69", "70-74", "75-79", "80-84", "85-89", "90+"]
+ESP_BANDS = [
+    "0-4",
+    "5-9",
+    "10-14",
+    "15-19",
+    "20-24",
+    "25-29",
+    "30-34",
+    "35-39",
+    "40-44",
+    "45-49",
+    "50-54",
+    "55-59",
+    "60-64",
+    "65-69",
+    "70-74",
+    "75-79",
+    "80-84",
+    "85-89",
+    "90+",
+]
 BAND_MID = np.array([2.5 + 5 * i for i in range(18)] + [93.0])
 # England's age structure (share of persons by ESP band, about 2021) and the male share in each band.
 AGE_SHARE = np.array([5.4, 5.9, 6.0, 5.6, 6.0, 6.6, 6.8, 6.6, 6.2, 6.4, 6.9, 6.8, 5.9, 5.1, 5.1, 3.7, 2.6, 1.5, 0.9])
-MALE_SHARE = np.array([.512, .512, .512, .514, .51, .50, .497, .495, .495, .493, .492, .492, .488, .483, .475, .46, .44, .40, .31])
+MALE_SHARE = np.array(
+    [
+        0.512,
+        0.512,
+        0.512,
+        0.514,
+        0.51,
+        0.50,
+        0.497,
+        0.495,
+        0.495,
+        0.493,
+        0.492,
+        0.492,
+        0.488,
+        0.483,
+        0.475,
+        0.46,
+        0.44,
+        0.40,
+        0.31,
+    ]
+)
 # Under-75 all-cause death rates per 100,000 by band (England, persons, about 2019), scaled per year.
 U75_RATES = np.array([75, 8, 10, 25, 40, 50, 65, 90, 130, 190, 280, 420, 650, 1000, 1600], dtype=float)
-ESP_WEIGHTS = np.array([5000, 5500, 5500, 5500, 6000, 6000, 6500, 7000, 7000, 7000, 7000, 6500, 6000, 5500, 5000,
-                        4000, 2500, 1500, 1000], dtype=float)
+ESP_WEIGHTS = np.array(
+    [5000, 5500, 5500, 5500, 6000, 6000, 6500, 7000, 7000, 7000, 7000, 6500, 6000, 5500, 5000, 4000, 2500, 1500, 1000],
+    dtype=float,
+)
 
 FY = [f"{y}/{(y + 1) % 100:02d}" for y in range(2019, 2025)]  # financial / academic years 2019/20 … 2024/25
 CY = [str(y) for y in range(2019, 2025)]  # calendar years 2019 … 2024
@@ -56,61 +99,131 @@ class Town:
     deprivation: float  # extra deprivation at the centre (latent units)
 
 
-TOWNS = {t.name: t for t in [
-    Town("Brackleigh", -7.0, 19.0, 26, 1.5, 1.5),
-    Town("Avonmere", 6.5, 17.5, 72, 2.3, 2.0),
-    Town("Ravelstoke", 10.5, 2.5, 45, 1.9, 1.3),
-    Town("Sallowmere", 0.5, -4.0, 40, 1.7, 0.9),
-    Town("Quenbury", -6.0, 0.5, 28, 1.4, 0.4),
-    Town("Thistlecombe", -2.0, -19.0, 20, 1.3, 0.5),
-    Town("Vennhampton", -11.0, -13.0, 10, 0.9, 0.6),
-]}
+TOWNS = {
+    t.name: t
+    for t in [
+        Town("Brackleigh", -7.0, 19.0, 26, 1.5, 1.5),
+        Town("Avonmere", 6.5, 17.5, 72, 2.3, 2.0),
+        Town("Ravelstoke", 10.5, 2.5, 45, 1.9, 1.3),
+        Town("Sallowmere", 0.5, -4.0, 40, 1.7, 0.9),
+        Town("Quenbury", -6.0, 0.5, 28, 1.4, 0.4),
+        Town("Thistlecombe", -2.0, -19.0, 20, 1.3, 0.5),
+        Town("Vennhampton", -11.0, -13.0, 10, 0.9, 0.6),
+    ]
+}
 
 # district name, anchor (km), localities: (name, town, offset km) for town localities, (name, None, None) for rural ones
 DISTRICTS: list[tuple[str, tuple[float, float], list[tuple[str, str | None, tuple[float, float] | None]]]] = [
-    ("Brackleigh", (-8.0, 20.0), [
-        ("Brackleigh Town", "Brackleigh", (0.0, 0.0)),
-        ("Wrexcot and Tallowby", None, None),
-        ("Corvinhurst Heath", None, None),
-    ]),
-    ("Avonmere", (7.0, 19.0), [
-        ("Avonmere Central", "Avonmere", (0.0, 0.0)),
-        ("Avonmere North", "Avonmere", (0.3, 2.2)),
-        ("Avonmere East", "Avonmere", (2.2, -0.6)),
-        ("Avonmere West", "Avonmere", (-2.0, -1.2)),
-        ("Yarrowby and Orlmere", None, None),
-    ]),
-    ("Ravelstoke", (12.0, 2.0), [
-        ("Ravelstoke West", "Ravelstoke", (-1.2, 0.3)),
-        ("Ravelstoke East", "Ravelstoke", (1.2, -0.3)),
-        ("Calderhithe", None, None),
-        ("Tamberford Villages", None, None),
-    ]),
-    ("Sallowmere", (-3.0, -2.0), [
-        ("Sallowmere North", "Sallowmere", (0.0, 1.0)),
-        ("Sallowmere South", "Sallowmere", (0.0, -1.0)),
-        ("Quenbury", "Quenbury", (0.0, 0.0)),
-        ("Kestrelcote and Pellinham", None, None),
-        ("Lanterwick Vale", None, None),
-    ]),
-    ("Thistle Wolds", (-4.0, -20.0), [
-        ("Thistlecombe", "Thistlecombe", (0.0, 0.0)),
-        ("Vennhampton", "Vennhampton", (0.0, 0.0)),
-        ("Halvern Edge", None, None),
-        ("Farrowdale", None, None),
-        ("Zelmonde", None, None),
-        ("Mirrenstead Villages", None, None),
-    ]),
+    (
+        "Brackleigh",
+        (-8.0, 20.0),
+        [
+            ("Brackleigh Town", "Brackleigh", (0.0, 0.0)),
+            ("Wrexcot and Tallowby", None, None),
+            ("Corvinhurst Heath", None, None),
+        ],
+    ),
+    (
+        "Avonmere",
+        (7.0, 19.0),
+        [
+            ("Avonmere Central", "Avonmere", (0.0, 0.0)),
+            ("Avonmere North", "Avonmere", (0.3, 2.2)),
+            ("Avonmere East", "Avonmere", (2.2, -0.6)),
+            ("Avonmere West", "Avonmere", (-2.0, -1.2)),
+            ("Yarrowby and Orlmere", None, None),
+        ],
+    ),
+    (
+        "Ravelstoke",
+        (12.0, 2.0),
+        [
+            ("Ravelstoke West", "Ravelstoke", (-1.2, 0.3)),
+            ("Ravelstoke East", "Ravelstoke", (1.2, -0.3)),
+            ("Calderhithe", None, None),
+            ("Tamberford Villages", None, None),
+        ],
+    ),
+    (
+        "Sallowmere",
+        (-3.0, -2.0),
+        [
+            ("Sallowmere North", "Sallowmere", (0.0, 1.0)),
+            ("Sallowmere South", "Sallowmere", (0.0, -1.0)),
+            ("Quenbury", "Quenbury", (0.0, 0.0)),
+            ("Kestrelcote and Pellinham", None, None),
+            ("Lanterwick Vale", None, None),
+        ],
+    ),
+    (
+        "Thistle Wolds",
+        (-4.0, -20.0),
+        [
+            ("Thistlecombe", "Thistlecombe", (0.0, 0.0)),
+            ("Vennhampton", "Vennhampton", (0.0, 0.0)),
+            ("Halvern Edge", None, None),
+            ("Farrowdale", None, None),
+            ("Zelmonde", None, None),
+            ("Mirrenstead Villages", None, None),
+        ],
+    ),
 ]
 
-WARD_SUFFIXES = ["Abbey", "Bridge", "Castle", "Central", "Eastfields", "Hill", "Park", "Priory", "Westgate",
-                 "Northfield", "Brookside", "Manor", "Meadows", "Oakfield", "St Anne's", "Town", "Green",
-                 "Heath", "Riverside", "Grange", "Lakeside", "Mill End", "Newlands", "Old Town", "Chapel",
-                 "Fairfield", "Kingsway", "Poplars", "Orchard", "Wharf"]
-VILLAGE_STEMS = ["Quen", "Tallow", "Orl", "Pellin", "Wrex", "Zel", "Yarrow", "Kestrel", "Ravel", "Sallow",
-                 "Thistle", "Farrow", "Ombre", "Lanter", "Mirren", "Corvin", "Halvern", "Tamber", "Brackle", "Venn"]
-VILLAGE_ENDINGS = ["by", "cote", "don", "field", "ford", "ham", "hurst", "ley", "mere", "stead", "thorpe", "ton",
-                   "wick", "worth"]
+WARD_SUFFIXES = [
+    "Abbey",
+    "Bridge",
+    "Castle",
+    "Central",
+    "Eastfields",
+    "Hill",
+    "Park",
+    "Priory",
+    "Westgate",
+    "Northfield",
+    "Brookside",
+    "Manor",
+    "Meadows",
+    "Oakfield",
+    "St Anne's",
+    "Town",
+    "Green",
+    "Heath",
+    "Riverside",
+    "Grange",
+    "Lakeside",
+    "Mill End",
+    "Newlands",
+    "Old Town",
+    "Chapel",
+    "Fairfield",
+    "Kingsway",
+    "Poplars",
+    "Orchard",
+    "Wharf",
+]
+VILLAGE_STEMS = [
+    "Quen",
+    "Tallow",
+    "Orl",
+    "Pellin",
+    "Wrex",
+    "Zel",
+    "Yarrow",
+    "Kestrel",
+    "Ravel",
+    "Sallow",
+    "Thistle",
+    "Farrow",
+    "Ombre",
+    "Lanter",
+    "Mirren",
+    "Corvin",
+    "Halvern",
+    "Tamber",
+    "Brackle",
+    "Venn",
+]
+VILLAGE_ENDINGS = ["by", "cote", "don", "field", "ford", "ham", "hurst", "ley", "mere", "stead", "thorpe", "ton", "wick", "worth"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,7 +242,7 @@ def _town_density(xy: np.ndarray) -> np.ndarray:
     out = np.zeros(len(xy))
     for t in TOWNS.values():
         d2 = (xy[:, 0] - t.x) ** 2 + (xy[:, 1] - t.y) ** 2
-        out += t.areas / (2 * np.pi * t.sigma ** 2) * np.exp(-d2 / (2 * t.sigma ** 2))
+        out += t.areas / (2 * np.pi * t.sigma**2) * np.exp(-d2 / (2 * t.sigma**2))
     return out
 
 
@@ -240,7 +353,7 @@ def _layout(rng: np.random.Generator) -> Layout:
     """Small areas as unions of micro-cells: Voronoi cells of dense points, grouped by nearest seed in a warped plane."""
     outline = _outline(rng)
     town_area = sum(t.areas for t in TOWNS.values())
-    rural_density = (N_SMALL_AREAS - town_area) / (outline.area - 0.6 * sum(2 * np.pi * t.sigma ** 2 for t in TOWNS.values()))
+    rural_density = (N_SMALL_AREAS - town_area) / (outline.area - 0.6 * sum(2 * np.pi * t.sigma**2 for t in TOWNS.values()))
     for t in TOWNS.values():
         assert outline.exterior.distance(shapely.Point(t.x, t.y)) > 2 * t.sigma, t.name
     micro = _sample(rng, outline, MICRO_PER_AREA, rural_density)
@@ -420,8 +533,15 @@ def _areas_table(rng: np.random.Generator, layout: Layout, h: Hierarchy) -> pd.D
             members = np.flatnonzero(h.ward == w)
             members = members[np.lexsort((cent[members, 0], -cent[members, 1]))]
             for k, i in enumerate(members):
-                rows.append({"index": int(i), "small_area_name": f"{dname} {number:03d}{chr(65 + k)}", "ward": w,
-                             "district": di, "locality": int(h.locality[i])})
+                rows.append(
+                    {
+                        "index": int(i),
+                        "small_area_name": f"{dname} {number:03d}{chr(65 + k)}",
+                        "ward": w,
+                        "district": di,
+                        "locality": int(h.locality[i]),
+                    }
+                )
     t = pd.DataFrame(rows)
     t["small_area_code"] = [f"Z01{k:06d}" for k in range(1, len(t) + 1)]
     ward_order = list(dict.fromkeys(t["ward"]))

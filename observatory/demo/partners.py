@@ -1,4 +1,5 @@
 """The demo county's partner register: the synthetic partners its catalogue names, for a fresh data folder."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Demo people: each small area's population by sex and age band, and the denominators the indicators use."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,8 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from observatory.demo.geography import (
-    AGE_SHARE, BAND_MID, ENGLAND_HOUSEHOLDS, ENGLAND_POP, ESP_BANDS, Layout, MALE_SHARE, TOWNS, YEARS,
+    AGE_SHARE,
+    BAND_MID,
+    ENGLAND_HOUSEHOLDS,
+    ENGLAND_POP,
+    ESP_BANDS,
+    MALE_SHARE,
+    TOWNS,
+    YEARS,
+    Layout,
 )
+
 
 # ---------------------------------------------------------------------------------------------
 @dataclass
@@ -42,7 +52,9 @@ def _people(rng: np.random.Generator, layout: Layout) -> People:
         for _ in range(1 + (t.areas > 30)):  # an estate or two away from the centre
             r, a = rng.uniform(0.6, 1.3) * t.sigma, rng.uniform(0, 2 * np.pi)
             px, py = t.x + r * np.cos(a), t.y + r * np.sin(a)
-            raw += rng.uniform(0.9, 1.5) * np.exp(-((cent[:, 0] - px) ** 2 + (cent[:, 1] - py) ** 2) / (2 * (0.45 * t.sigma) ** 2))
+            raw += rng.uniform(0.9, 1.5) * np.exp(
+                -((cent[:, 0] - px) ** 2 + (cent[:, 1] - py) ** 2) / (2 * (0.45 * t.sigma) ** 2)
+            )
     raw += 0.35 / (1 + np.exp(-(cent[:, 1] - 16) / 3)) * (1 - urban)  # former coalfield villages in the north
     dep = (raw - raw.mean()) / raw.std() * 0.85 - 0.25
     dep = 2.3 * np.tanh(dep / 2.3)  # a soft ceiling: the most deprived areas are like England's worst decile, no worse
@@ -52,8 +64,11 @@ def _people(rng: np.random.Generator, layout: Layout) -> People:
     fringe = np.flatnonzero((urban > 0.3) & (urban < 0.75))
     growth[rng.choice(fringe, size=min(12, len(fringe)), replace=False)] = 0.035  # new-build estates
     older = 0.6 * (1 - urban) - 0.35 * dep + rng.normal(0, 0.25, n)
-    shares = AGE_SHARE[None, :] * np.exp(older[:, None] * (BAND_MID[None, :] - 40) / 40 * 0.7) \
+    shares = (
+        AGE_SHARE[None, :]
+        * np.exp(older[:, None] * (BAND_MID[None, :] - 40) / 40 * 0.7)
         * np.exp(rng.normal(0, 0.08, (n, len(ESP_BANDS))))
+    )
     shares /= shares.sum(axis=1, keepdims=True)
     years = np.array(YEARS) - 2021
     tot_t = total[:, None] * (1 + growth[:, None]) ** years[None, :]

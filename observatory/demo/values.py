@@ -1,4 +1,5 @@
 """Demo values: each indicator's numerators, denominators and values per small area and period."""
+
 from __future__ import annotations
 
 import math
@@ -10,11 +11,21 @@ from scipy.special import expit, logit
 from scipy.stats import norm
 
 from observatory.demo.geography import (
-    AGE_SHARE, CY, ENGLAND, ENGLAND_LSOAS, ENGLAND_POP, ESP_BANDS, ESP_WEIGHTS, FY, POPULATION_YEARS,
-    U75_RATES, YEARS,
+    AGE_SHARE,
+    CY,
+    ENGLAND,
+    ENGLAND_LSOAS,
+    ENGLAND_POP,
+    ESP_BANDS,
+    ESP_WEIGHTS,
+    FY,
+    POPULATION_YEARS,
+    U75_RATES,
+    YEARS,
 )
-from observatory.demo.people import People
 from observatory.demo.indicators import Spec
+from observatory.demo.people import People
+
 
 # ---------------------------------------------------------------------------------------------
 def _period_labels(spec: Spec) -> list[str]:
@@ -33,17 +44,29 @@ def _predictor(spec: Spec, p: People, t: int, area_effect: np.ndarray, rng: np.r
     level = spec.level[t]
     assert level is not None
     change = 1 + spec.gap_change * t / (len(YEARS) - 1)
-    return (_link(spec, level) + spec.county + spec.deprivation * change * p.deprivation
-            + spec.rural * change * (1 - p.urban) + spec.centre * p.centre + area_effect
-            + rng.normal(0, 0.04, len(area_effect)))
+    return (
+        _link(spec, level)
+        + spec.county
+        + spec.deprivation * change * p.deprivation
+        + spec.rural * change * (1 - p.urban)
+        + spec.centre * p.centre
+        + area_effect
+        + rng.normal(0, 0.04, len(area_effect))
+    )
 
 
-def _rows(spec: Spec, codes: list[str], t: int, numerator: Any = None, denominator: Any = None, value: Any = None,
-          age: str | None = None) -> pd.DataFrame:
+def _rows(
+    spec: Spec,
+    codes: list[str],
+    t: int,
+    numerator: Any = None,
+    denominator: Any = None,
+    value: Any = None,
+    age: str | None = None,
+) -> pd.DataFrame:
     n = len(codes)
     label = _period_labels(spec)[t]
-    frame = {"indicator_id": [spec.id] * n, "area_code": codes, "period": [label] * n,
-             "period_sort": [f"{YEARS[t]}0000"] * n}
+    frame = {"indicator_id": [spec.id] * n, "area_code": codes, "period": [label] * n, "period_sort": [f"{YEARS[t]}0000"] * n}
     if age is not None:
         frame["age"] = [age] * n
     for col, v in (("numerator", numerator), ("denominator", denominator), ("value", value)):
@@ -56,8 +79,9 @@ def _rows(spec: Spec, codes: list[str], t: int, numerator: Any = None, denominat
     return pd.DataFrame(frame)
 
 
-def _indicator_values(spec: Spec, p: People, dens: dict[str, np.ndarray], eng: dict[str, np.ndarray],
-                      codes: list[str], rng: np.random.Generator) -> pd.DataFrame:
+def _indicator_values(
+    spec: Spec, p: People, dens: dict[str, np.ndarray], eng: dict[str, np.ndarray], codes: list[str], rng: np.random.Generator
+) -> pd.DataFrame:
     n = len(codes)
     area_effect = rng.normal(0, spec.noise, n)
     parts = []
@@ -89,11 +113,25 @@ def _indicator_values(spec: Spec, p: People, dens: dict[str, np.ndarray], eng: d
             level = float(spec.level[t])  # type: ignore[arg-type]
             e_den = eng[spec.denominator][t] if spec.denominator else None
             if spec.value_type in ("proportion", "crude_rate"):
-                parts.append(_rows(spec, [ENGLAND["code"]], t, numerator=np.rint(e_den * level / spec.multiplier),
-                                   denominator=np.array([e_den])))
+                parts.append(
+                    _rows(
+                        spec,
+                        [ENGLAND["code"]],
+                        t,
+                        numerator=np.rint(e_den * level / spec.multiplier),
+                        denominator=np.array([e_den]),
+                    )
+                )
             elif spec.value_type == "mean":
-                parts.append(_rows(spec, [ENGLAND["code"]], t, denominator=None if e_den is None else np.array([e_den]),
-                                   value=np.array([level])))
+                parts.append(
+                    _rows(
+                        spec,
+                        [ENGLAND["code"]],
+                        t,
+                        denominator=None if e_den is None else np.array([e_den]),
+                        value=np.array([level]),
+                    )
+                )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -115,8 +153,16 @@ def _mortality(spec: Spec, p: People, codes: list[str], rng: np.random.Generator
             deaths = np.minimum(rng.poisson(pop * rates[b] / 1e5 * rel), pop)
             parts.append(_rows(spec, codes, t, numerator=deaths, denominator=pop, age=ESP_BANDS[b]))
             e_pop = np.rint(ENGLAND_POP[t] * share[b])
-            parts.append(_rows(spec, [ENGLAND["code"]], t, numerator=np.rint([e_pop * rates[b] / 1e5]),
-                               denominator=np.array([e_pop]), age=ESP_BANDS[b]))
+            parts.append(
+                _rows(
+                    spec,
+                    [ENGLAND["code"]],
+                    t,
+                    numerator=np.rint([e_pop * rates[b] / 1e5]),
+                    denominator=np.array([e_pop]),
+                    age=ESP_BANDS[b],
+                )
+            )
     frame = pd.concat(parts, ignore_index=True)
     frame["_o"] = frame["area_code"].eq(ENGLAND["code"])
     return frame.sort_values(["_o", "period_sort", "area_code"], kind="stable").drop(columns="_o").reset_index(drop=True)
@@ -128,9 +174,19 @@ def _population_rows(p: People, codes: list[str]) -> pd.DataFrame:
         t = YEARS.index(year)
         for s, sex in enumerate(("Male", "Female")):
             for b, band in enumerate(ESP_BANDS):
-                parts.append(pd.DataFrame({"indicator_id": "population", "area_code": codes, "period": str(year),
-                                           "period_sort": f"{year}0000", "sex": sex, "age": band,
-                                           "value": [str(int(v)) for v in p.population[:, t, s, b]]}))
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "indicator_id": "population",
+                            "area_code": codes,
+                            "period": str(year),
+                            "period_sort": f"{year}0000",
+                            "sex": sex,
+                            "age": band,
+                            "value": [str(int(v)) for v in p.population[:, t, s, b]],
+                        }
+                    )
+                )
     frame = pd.concat(parts, ignore_index=True)
     return frame.sort_values(["period_sort", "area_code"], kind="stable").reset_index(drop=True)
 
@@ -148,17 +204,19 @@ def _imd(p: People, areas: pd.DataFrame, rng: np.random.Generator) -> pd.DataFra
     ranked = np.maximum.accumulate(ranked - np.arange(n)) + np.arange(n)  # strictly increasing: ranks are unique
     rank[order] = np.minimum(ranked, ENGLAND_LSOAS)
     decile = np.ceil(rank / (ENGLAND_LSOAS / 10)).astype(int)
-    return pd.DataFrame({
-        "LSOA code (2021)": areas["small_area_code"],
-        "LSOA name (2021)": areas["small_area_name"],
-        "Local Authority District code (2024)": areas["district_code"],
-        "Local Authority District name (2024)": areas["district_name"],
-        "Index of Multiple Deprivation (IMD) Score": [f"{v:.3f}" for v in score],
-        "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)": rank.astype(str),
-        "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)": decile.astype(str),
-        "Income Score (rate)": [f"{v:.3f}" for v in income],
-        "Employment Score (rate)": [f"{v:.3f}" for v in employment],
-    })
+    return pd.DataFrame(
+        {
+            "LSOA code (2021)": areas["small_area_code"],
+            "LSOA name (2021)": areas["small_area_name"],
+            "Local Authority District code (2024)": areas["district_code"],
+            "Local Authority District name (2024)": areas["district_name"],
+            "Index of Multiple Deprivation (IMD) Score": [f"{v:.3f}" for v in score],
+            "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)": rank.astype(str),
+            "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)": decile.astype(str),
+            "Income Score (rate)": [f"{v:.3f}" for v in income],
+            "Employment Score (rate)": [f"{v:.3f}" for v in employment],
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------

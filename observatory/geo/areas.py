@@ -3,6 +3,7 @@
 Every area is a code, a name, a type and a vintage. Localities are configuration (a CSV of small
 areas or wards per named locality); their polygons are dissolved from their small areas.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,7 +18,12 @@ from observatory._core.vocab import AreaType, gss_prefix_types
 from observatory.config import Config, load_config
 from observatory.errors import ValidationError
 from observatory.geo.localities import (  # noqa: F401  (re-exported: the names callers import from here)
-    LOCALITY_COLUMNS, expand_localities, one_problem, read_csv_text, read_localities, validate_localities,
+    LOCALITY_COLUMNS,
+    expand_localities,
+    one_problem,
+    read_csv_text,
+    read_localities,
+    validate_localities,
 )
 from observatory.geo.register import read_register
 from observatory.geo.web import simplify_for_web  # noqa: F401  (re-exported for present.maps and apps.dashboard)
@@ -51,7 +57,9 @@ def _read_boundaries(path: Path, code: str, name: str | None, where: dict[str, l
         gdf = gdf.to_crs(4326)
     for col in (code, name):
         if col and col not in gdf.columns:
-            raise ValidationError(one_problem(path, None, col, f"boundary file has no property {col!r} (has: {', '.join(map(str, gdf.columns))})"))
+            raise ValidationError(
+                one_problem(path, None, col, f"boundary file has no property {col!r} (has: {', '.join(map(str, gdf.columns))})")
+            )
     out = gpd.GeoDataFrame(
         {"area_code": gdf[code].astype(str), "area_name": gdf[name].astype(str) if name else gdf[code].astype(str)},
         geometry=gdf.geometry.make_valid(),
@@ -84,11 +92,13 @@ class Geography:
             return pd.DataFrame(columns=["small_area_code", "district_code", "district_name"], dtype=str)
         spec = self.spec["districts"]["lookup"]
         df = read_csv_text(self.config.data_path(spec["file"]))
-        out = pd.DataFrame({
-            "small_area_code": df[spec["small_area"]],
-            "district_code": df[spec["district"]],
-            "district_name": df[spec["district_name"]] if spec.get("district_name") else df[spec["district"]],
-        })
+        out = pd.DataFrame(
+            {
+                "small_area_code": df[spec["small_area"]],
+                "district_code": df[spec["district"]],
+                "district_name": df[spec["district_name"]] if spec.get("district_name") else df[spec["district"]],
+            }
+        )
         return out.drop_duplicates("small_area_code").reset_index(drop=True)
 
     @cached_property
@@ -123,7 +133,8 @@ class Geography:
     def hierarchy(self) -> pd.DataFrame:
         """One row per small area with its ward, locality, district and county (codes and names)."""
         sa = pd.DataFrame(self.small_areas[["area_code", "area_name"]]).rename(
-            columns={"area_code": "small_area_code", "area_name": "small_area_name"})
+            columns={"area_code": "small_area_code", "area_name": "small_area_name"}
+        )
         h = sa.merge(self.ward_lookup, on="small_area_code", how="left")
         loc = self.localities_definition[["small_area_code", "locality_code", "locality_name"]]
         h = h.merge(loc, on="small_area_code", how="left")
@@ -139,38 +150,83 @@ class Geography:
         for v in self.spec.get("other_vintages") or []:
             lk = v["lookup"]
             df = read_csv_text(self.config.data_path(lk["file"]))
-            out[str(v["vintage"])] = pd.DataFrame({
-                "code": df[lk["to"]], "primary_code": df[lk["from"]],
-                "change": df[lk["change"]] if lk.get("change") else "",
-            })
+            out[str(v["vintage"])] = pd.DataFrame(
+                {
+                    "code": df[lk["to"]],
+                    "primary_code": df[lk["from"]],
+                    "change": df[lk["change"]] if lk.get("change") else "",
+                }
+            )
         return out
 
     @cached_property
     def other_vintage_areas(self) -> dict[str, gpd.GeoDataFrame]:
-        return {str(v["vintage"]): _read_boundaries(self.config.data_path(v["boundaries"]), v["code"], v.get("name"))
-                for v in self.spec.get("other_vintages") or []}
+        return {
+            str(v["vintage"]): _read_boundaries(self.config.data_path(v["boundaries"]), v["code"], v.get("name"))
+            for v in self.spec.get("other_vintages") or []
+        }
 
     @cached_property
     def areas(self) -> pd.DataFrame:
         """Every area this geography knows: code, name, type, vintage."""
         parts = [
-            pd.DataFrame({"code": self.small_areas["area_code"], "name": self.small_areas["area_name"],
-                          "type": self.small_area_type, "vintage": self.vintage}),
+            pd.DataFrame(
+                {
+                    "code": self.small_areas["area_code"],
+                    "name": self.small_areas["area_name"],
+                    "type": self.small_area_type,
+                    "vintage": self.vintage,
+                }
+            ),
         ]
         for vintage, gdf in self.other_vintage_areas.items():
-            parts.append(pd.DataFrame({"code": gdf["area_code"], "name": gdf["area_name"], "type": self.small_area_type, "vintage": vintage}))
+            parts.append(
+                pd.DataFrame(
+                    {"code": gdf["area_code"], "name": gdf["area_name"], "type": self.small_area_type, "vintage": vintage}
+                )
+            )
         if len(self.wards):
-            parts.append(pd.DataFrame({"code": self.wards["area_code"], "name": self.wards["area_name"],
-                                       "type": AreaType.WARD.value, "vintage": str(self.spec["wards"].get("vintage", ""))}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "code": self.wards["area_code"],
+                        "name": self.wards["area_name"],
+                        "type": AreaType.WARD.value,
+                        "vintage": str(self.spec["wards"].get("vintage", "")),
+                    }
+                )
+            )
         h = self.hierarchy
         loc = h[["locality_code", "locality_name"]].drop_duplicates()
-        parts.append(pd.DataFrame({"code": loc["locality_code"], "name": loc["locality_name"], "type": AreaType.LOCALITY.value, "vintage": ""}))
+        parts.append(
+            pd.DataFrame(
+                {"code": loc["locality_code"], "name": loc["locality_name"], "type": AreaType.LOCALITY.value, "vintage": ""}
+            )
+        )
         dist = h.loc[h["district_code"] != "", ["district_code", "district_name"]].drop_duplicates()
-        parts.append(pd.DataFrame({"code": dist["district_code"], "name": dist["district_name"], "type": AreaType.DISTRICT.value, "vintage": ""}))
-        parts.append(pd.DataFrame([
-            {"code": self.config.county["code"], "name": self.config.county["name"], "type": AreaType.COUNTY.value, "vintage": ""},
-            {"code": self.config.england["code"], "name": self.config.england["name"], "type": AreaType.ENGLAND.value, "vintage": ""},
-        ]))
+        parts.append(
+            pd.DataFrame(
+                {"code": dist["district_code"], "name": dist["district_name"], "type": AreaType.DISTRICT.value, "vintage": ""}
+            )
+        )
+        parts.append(
+            pd.DataFrame(
+                [
+                    {
+                        "code": self.config.county["code"],
+                        "name": self.config.county["name"],
+                        "type": AreaType.COUNTY.value,
+                        "vintage": "",
+                    },
+                    {
+                        "code": self.config.england["code"],
+                        "name": self.config.england["name"],
+                        "type": AreaType.ENGLAND.value,
+                        "vintage": "",
+                    },
+                ]
+            )
+        )
         return pd.concat(parts, ignore_index=True).astype(str).drop_duplicates(["code", "type", "vintage"]).reset_index(drop=True)
 
     @cached_property
@@ -232,7 +288,9 @@ class Geography:
         many = lk.groupby("code")["primary_code"].nunique()
         if (many > 1).any():
             bad = ", ".join(many[many > 1].index[:5])
-            raise ValueError(f"vintage {vintage} areas {bad} map to several {self.vintage} areas (merge/irregular change): apportioning needed")
+            raise ValueError(
+                f"vintage {vintage} areas {bad} map to several {self.vintage} areas (merge/irregular change): apportioning needed"
+            )
         return codes.map(lk.drop_duplicates("code").set_index("code")["primary_code"])
 
     def membership(self, level: str) -> pd.DataFrame:

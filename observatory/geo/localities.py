@@ -1,4 +1,5 @@
 """Localities: the configuration's named groups of small areas (or wards), read and checked against the geography."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,7 +13,16 @@ from observatory.errors import Report, ValidationError
 if TYPE_CHECKING:  # annotations only: areas imports this module
     from observatory.geo.areas import Geography
 
-LOCALITY_COLUMNS = ["locality_code", "locality_name", "district_code", "district_name", "area_type", "area_code", "area_name", "source"]
+LOCALITY_COLUMNS = [
+    "locality_code",
+    "locality_name",
+    "district_code",
+    "district_name",
+    "area_type",
+    "area_code",
+    "area_name",
+    "source",
+]
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:
@@ -32,12 +42,14 @@ def read_localities(path: Path | str) -> pd.DataFrame:
     try:
         frame = read_csv_text(path)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise ValidationError(one_problem(path, None, None, f"cannot read the file as a UTF-8 CSV table: {e}",
-                                          "unreadable-file")) from None
+        raise ValidationError(
+            one_problem(path, None, None, f"cannot read the file as a UTF-8 CSV table: {e}", "unreadable-file")
+        ) from None
     missing = [c for c in ("locality_code", "locality_name", "district_code", "area_code") if c not in frame.columns]
     if missing:
-        raise ValidationError(one_problem(path, 1, missing[0], f"missing required column(s): {', '.join(missing)}",
-                                           "missing-column"))
+        raise ValidationError(
+            one_problem(path, 1, missing[0], f"missing required column(s): {', '.join(missing)}", "missing-column")
+        )
     for c in LOCALITY_COLUMNS:
         if c not in frame.columns:
             frame[c] = "lsoa" if c == "area_type" else ""
@@ -53,7 +65,9 @@ def expand_localities(frame: pd.DataFrame, geo: Geography) -> pd.DataFrame:
     if len(wards):
         w = wards.merge(geo.ward_lookup, left_on="area_code", right_on="ward_code")
         sa = pd.concat([sa, w.assign(small_area_code=w["small_area_code"])], ignore_index=True)
-    return sa[["small_area_code", "locality_code", "locality_name", "district_code", "district_name", "source", "line"]].reset_index(drop=True)
+    return sa[
+        ["small_area_code", "locality_code", "locality_name", "district_code", "district_name", "source", "line"]
+    ].reset_index(drop=True)
 
 
 def validate_localities(frame: pd.DataFrame, geo: Geography, file: str = "localities.csv") -> Report:
@@ -66,7 +80,9 @@ def validate_localities(frame: pd.DataFrame, geo: Geography, file: str = "locali
     empty = frame[frame["area_code"] == ""]
     for r in empty.itertuples():
         if not ((frame["locality_code"] == r.locality_code) & (frame["area_code"] != "")).any():
-            report.add(file, r.line, "area_code", f"locality {r.locality_code} '{r.locality_name}' is empty: it has no small areas")
+            report.add(
+                file, r.line, "area_code", f"locality {r.locality_code} '{r.locality_name}' is empty: it has no small areas"
+            )
     rows = frame[frame["area_code"] != ""]
     for r in rows.itertuples():
         known = known_wards if r.area_type == AreaType.WARD.value else known_sa
@@ -78,8 +94,12 @@ def validate_localities(frame: pd.DataFrame, geo: Geography, file: str = "locali
     expanded = expand_localities(frame, geo)
     dup = expanded[expanded.duplicated("small_area_code", keep=False)]
     for code, g in dup.groupby("small_area_code"):
-        report.add(file, int(g["line"].iloc[1]), "area_code",
-                   f"small area {code} ({names.get(code, '')}) is assigned more than once: to {', '.join(g['locality_code'].unique())} (rows {', '.join(map(str, g['line']))})")
+        report.add(
+            file,
+            int(g["line"].iloc[1]),
+            "area_code",
+            f"small area {code} ({names.get(code, '')}) is assigned more than once: to {', '.join(g['locality_code'].unique())} (rows {', '.join(map(str, g['line']))})",
+        )
     for code in sorted(known_sa - set(expanded["small_area_code"])):
         report.add(file, None, "area_code", f"small area {code} ({names.get(code, '')}) is not assigned to any locality")
     dl = geo.district_lookup.set_index("small_area_code")["district_code"]
@@ -88,9 +108,24 @@ def validate_localities(frame: pd.DataFrame, geo: Geography, file: str = "locali
         actual = sorted(set(g["actual_district"].dropna()))
         declared = sorted(set(g["district_code"]))
         if len(actual) > 1:
-            report.add(file, int(g["line"].iloc[0]), "locality_code", f"locality {loc} crosses districts: its small areas lie in {', '.join(actual)}")
+            report.add(
+                file,
+                int(g["line"].iloc[0]),
+                "locality_code",
+                f"locality {loc} crosses districts: its small areas lie in {', '.join(actual)}",
+            )
         elif actual and declared != actual:
-            report.add(file, int(g["line"].iloc[0]), "district_code", f"locality {loc} is declared in {', '.join(declared)} but its small areas lie in {actual[0]}")
+            report.add(
+                file,
+                int(g["line"].iloc[0]),
+                "district_code",
+                f"locality {loc} is declared in {', '.join(declared)} but its small areas lie in {actual[0]}",
+            )
         if len(declared) > 1:
-            report.add(file, int(g["line"].iloc[0]), "district_code", f"locality {loc} is declared in more than one district: {', '.join(declared)}")
+            report.add(
+                file,
+                int(g["line"].iloc[0]),
+                "district_code",
+                f"locality {loc} is declared in more than one district: {', '.join(declared)}",
+            )
     return report

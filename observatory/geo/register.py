@@ -4,6 +4,7 @@ The England lookup (``../shared/data/england/lsoa21_msoa21_lad24_utla24_rgn24_en
 PROVENANCE.md) lists every LSOA, MSOA, district, upper-tier authority and region code; any column whose
 name ends in ``CD`` (the ONS convention for a code) is read.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

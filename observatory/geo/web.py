@@ -1,4 +1,5 @@
 """Web geometry: polygon coverages made light for maps, with shared borders kept shared."""
+
 from __future__ import annotations
 
 import geopandas as gpd
@@ -14,7 +15,7 @@ def simplify_for_web(gdf: gpd.GeoDataFrame, tolerance: float = 5e-4, precision: 
     would open slivers when simplified), then simplified as a coverage so that neighbours keep
     one common border. ``tolerance`` is in the units of the CRS (degrees for EPSG:4326).
     """
-    grid = 10.0 ** -precision
+    grid = 10.0**-precision
     geoms = shapely.make_valid(np.asarray(gdf.geometry.values, dtype=object))
     geoms = shapely.set_precision(geoms, grid)
     has_coverage = hasattr(gpd.GeoSeries, "simplify_coverage")

@@ -5,6 +5,7 @@ name the offending row's cells (``{value}`` is the checked cell, other names are
 after validation for the few rows reported. Every check is vectorised: the schema runs over national-scale
 tables (11 million rows) at the cost of a few column passes.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,8 +44,13 @@ def _check(fn, name: str, error: str) -> pa.Check:
 
 
 def _label_checks(column: str) -> list[pa.Check]:
-    checks = [_check(lambda s: ~formula_like(s), "formula-like-text",
-                     "text {value!r} begins like a spreadsheet formula (=, +, -, @): refused, so no download can run it")]
+    checks = [
+        _check(
+            lambda s: ~formula_like(s),
+            "formula-like-text",
+            "text {value!r} begins like a spreadsheet formula (=, +, -, @): refused, so no download can run it",
+        )
+    ]
     if column in ("indicator_id", "area_code", "period"):
         checks.append(_check(lambda s: s != "", "missing-value", f"{column.replace('_', ' ')} is empty"))
     return checks
@@ -55,28 +61,40 @@ def value_schema(frame: pd.DataFrame, indicators: pd.DataFrame) -> pa.DataFrameS
 
     Checks that compare columns read the frame's other columns by index (the same rows, no copies).
     """
-    value_type = frame["indicator_id"].map(indicators["value_type"]).fillna("") if len(indicators) else \
-        pd.Series("", index=frame.index)
+    value_type = (
+        frame["indicator_id"].map(indicators["value_type"]).fillna("") if len(indicators) else pd.Series("", index=frame.index)
+    )
     proportion = (value_type == ValueType.PROPORTION.value).to_numpy()
     den = frame["denominator"].to_numpy()
     value, lower, upper = (frame[c].to_numpy() for c in ("value", "lower95", "upper95"))
     noted = frame["value_note"].str.contains("suppress", case=False, regex=False).fillna(False).to_numpy(dtype=bool)
     known = pd.Index(indicators.index.astype(str))
     columns = {c: pa.Column(None, checks=_label_checks(c), required=True) for c in LABELS}
-    columns["indicator_id"].checks.append(_check(lambda s: s.isin(known), "unknown-indicator",
-                                                 "unknown indicator {value!r}: not in the indicator metadata"))
+    columns["indicator_id"].checks.append(
+        _check(lambda s: s.isin(known), "unknown-indicator", "unknown indicator {value!r}: not in the indicator metadata")
+    )
     for c in NUMBERS:
         columns[c] = pa.Column("float64", required=True, nullable=True)
     for c in COUNTS:
         columns[c].checks.append(_check(lambda s: ~(s < 0), "negative-count", f"negative count in {c}"))
-    columns["numerator"].checks.append(_check(
-        lambda s: _aligned(s, ~(proportion & (s.to_numpy() > den))), "count-exceeds-denominator",
-        "numerator {numerator:g} is greater than denominator {denominator:g}"))
+    columns["numerator"].checks.append(
+        _check(
+            lambda s: _aligned(s, ~(proportion & (s.to_numpy() > den))),
+            "count-exceeds-denominator",
+            "numerator {numerator:g} is greater than denominator {denominator:g}",
+        )
+    )
     columns["value"].checks += [
-        _check(lambda s: _aligned(s, ~(np.isnan(value) & np.isnan(frame["numerator"].to_numpy()) & ~noted)), "missing-value",
-               "no value and no numerator"),
-        _check(lambda s: _aligned(s, ~((lower > value + _slack(value)) | (upper < value - _slack(value)))), "value-outside-limits",
-               "value {value:g} lies outside its 95% limits {lower95:g} to {upper95:g}"),
+        _check(
+            lambda s: _aligned(s, ~(np.isnan(value) & np.isnan(frame["numerator"].to_numpy()) & ~noted)),
+            "missing-value",
+            "no value and no numerator",
+        ),
+        _check(
+            lambda s: _aligned(s, ~((lower > value + _slack(value)) | (upper < value - _slack(value)))),
+            "value-outside-limits",
+            "value {value:g} lies outside its 95% limits {lower95:g} to {upper95:g}",
+        ),
     ]
     return pa.DataFrameSchema(columns, strict=False, coerce=False)
 

@@ -1,4 +1,5 @@
 """Ingestion: source files → validated tidy rows → the store, all or nothing."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -31,8 +32,16 @@ class Checked:
     report: Report = field(default_factory=Report)
 
 
-def check(frame: pd.DataFrame, file: str, geo: Geography, indicators: pd.DataFrame, *,
-          vintage: str | None = None, dataset: str | None = None, external_areas: str = "error") -> Checked:
+def check(
+    frame: pd.DataFrame,
+    file: str,
+    geo: Geography,
+    indicators: pd.DataFrame,
+    *,
+    vintage: str | None = None,
+    dataset: str | None = None,
+    external_areas: str = "error",
+) -> Checked:
     """Validate tidy rows against the geography and the indicator metadata; resolve area type and vintage.
 
     ``frame`` (an adapter's output) is completed in place.
@@ -71,13 +80,19 @@ def check(frame: pd.DataFrame, file: str, geo: Geography, indicators: pd.DataFra
     other = areas[areas["type"] != geo.small_area_type].drop_duplicates("code").set_index("code")
     is_small_code = f["area_code"].isin(small["code"])
     known_pair = pd.MultiIndex.from_arrays([f["area_code"], row_vintage]).isin(
-        pd.MultiIndex.from_arrays([small["code"], small["vintage"]]))
+        pd.MultiIndex.from_arrays([small["code"], small["vintage"]])
+    )
     ok_small = is_small_code & ((row_vintage == "") | known_pair)
     wrong_vintage = is_small_code & ~ok_small
     for r, code, v in zip(rows[wrong_vintage], f.loc[wrong_vintage, "area_code"], row_vintage[wrong_vintage]):
         have = ", ".join(sorted(small.loc[small["code"] == code, "vintage"]))
-        report.add(file, r, "area_code", f"wrong vintage: {code} is a {geo.small_area_type.upper()} {have} code, not {v}",
-                   "wrong-vintage")
+        report.add(
+            file,
+            r,
+            "area_code",
+            f"wrong vintage: {code} is a {geo.small_area_type.upper()} {have} code, not {v}",
+            "wrong-vintage",
+        )
     primary = geo.vintage
     f["area_type"] = ""
     f.loc[ok_small, "area_type"] = geo.small_area_type
@@ -94,20 +109,35 @@ def check(frame: pd.DataFrame, file: str, geo: Geography, indicators: pd.DataFra
     bad_codes = f.loc[unknown_area, "area_code"]
     where = "geography or the national code register" if external_areas == "keep" else "geography"
     for code, idx in bad_codes.groupby(bad_codes).groups.items():
-        report.add_rows(file, rows[idx], "area_code", f"unknown area code {code!r}: not in the {geo.config.name} {where}",
-                        limit=3, code="unknown-area")
+        report.add_rows(
+            file,
+            rows[idx],
+            "area_code",
+            f"unknown area code {code!r}: not in the {geo.config.name} {where}",
+            limit=3,
+            code="unknown-area",
+        )
     check_values(f, file, indicators, report)
 
     # duplicate keys
     key = ["indicator_id", "area_code", "period", "sex", "age", "category"]
     dup = _duplicated(f, key)
     if dup.any():
-        first = f[f.duplicated(key, keep=False) & ~dup].set_index(key)[[]].assign(_first=rows[f.duplicated(key, keep=False) & ~dup].to_numpy())
+        first = (
+            f[f.duplicated(key, keep=False) & ~dup]
+            .set_index(key)[[]]
+            .assign(_first=rows[f.duplicated(key, keep=False) & ~dup].to_numpy())
+        )
         for r, k in zip(rows[dup], f.loc[dup, key].itertuples(index=False)):
             other_row = first["_first"].get(tuple(k), "?") if len(first) else "?"
-            report.add(file, r, "area_code", f"duplicate key {k.indicator_id} / {k.area_code} / {k.period}"
-                       f"{' / ' + k.sex if k.sex != 'Persons' else ''}{' / ' + k.age if k.age != 'All ages' else ''}: also on row {other_row}",
-                       "duplicate-key")
+            report.add(
+                file,
+                r,
+                "area_code",
+                f"duplicate key {k.indicator_id} / {k.area_code} / {k.period}"
+                f"{' / ' + k.sex if k.sex != 'Persons' else ''}{' / ' + k.age if k.age != 'All ages' else ''}: also on row {other_row}",
+                "duplicate-key",
+            )
             if len(report) > 200:
                 break
 
@@ -161,8 +191,15 @@ def prepare(specs: Iterable[SourceSpec], geo: Geography, indicators: pd.DataFram
         report.extend(extract.report)
         if extract.report:
             continue
-        checked = check(extract.frame, spec.file.name, geo, indicators, vintage=spec.options.get("vintage"),
-                        dataset=spec.dataset, external_areas=spec.options.get("external_areas", "error"))
+        checked = check(
+            extract.frame,
+            spec.file.name,
+            geo,
+            indicators,
+            vintage=spec.options.get("vintage"),
+            dataset=spec.dataset,
+            external_areas=spec.options.get("external_areas", "error"),
+        )
         report.extend(checked.report)
         if not checked.report:
             frames.append(checked.frame)
@@ -170,14 +207,25 @@ def prepare(specs: Iterable[SourceSpec], geo: Geography, indicators: pd.DataFram
     if len(frame):
         dup = frame.duplicated(["indicator_id", "area_code", "period", "sex", "age", "category"], keep="first")
         for r in frame[dup].head(20).to_dict("records"):
-            report.add(r["source_file"], r.get(ROW), "indicator_id",
-                       f"duplicate key {r['indicator_id']} / {r['area_code']} / {r['period']}: already supplied by another source "
-                       "in this ingest", "duplicate-key")
+            report.add(
+                r["source_file"],
+                r.get(ROW),
+                "indicator_id",
+                f"duplicate key {r['indicator_id']} / {r['area_code']} / {r['period']}: already supplied by another source "
+                "in this ingest",
+                "duplicate-key",
+            )
     return Checked(frame, report)
 
 
-def ingest(config: Config | str, store: Store | None = None, *, sources_ids: list[str] | None = None,
-           files: list[tuple[str, Path, Mapping[str, Any]]] | None = None, progress: bool = False) -> dict[str, int]:
+def ingest(
+    config: Config | str,
+    store: Store | None = None,
+    *,
+    sources_ids: list[str] | None = None,
+    files: list[tuple[str, Path, Mapping[str, Any]]] | None = None,
+    progress: bool = False,
+) -> dict[str, int]:
     """Ingest a configuration's sources (or extra ``files`` as (adapter, path, options)) into the store.
 
     All or nothing: if any file has a problem, ValidationError carries every problem and the store is untouched.
@@ -200,8 +248,7 @@ def ingest(config: Config | str, store: Store | None = None, *, sources_ids: lis
     indicators = read_indicators(cfg.indicators_file)
     checked = prepare(specs, geo, indicators, progress=progress)
     checked.report.raise_if_problems()
-    return store.merge(checked.frame, description=f"ingest {cfg.name}", files=[str(s.file.name) for s in specs],
-                       digests=digests)
+    return store.merge(checked.frame, description=f"ingest {cfg.name}", files=[str(s.file.name) for s in specs], digests=digests)
 
 
 def source_digests(specs: Iterable[SourceSpec], cfg: Config) -> dict[str, str]:
@@ -209,12 +256,15 @@ def source_digests(specs: Iterable[SourceSpec], cfg: Config) -> dict[str, str]:
 
     The indicator metadata and the geography section count: a change to either may change what a file's rows are.
     """
-    context = {"indicators": sha256_file(cfg.indicators_file) if cfg.indicators_file.is_file() else "absent",
-               "geography": cfg.geography}
+    context = {
+        "indicators": sha256_file(cfg.indicators_file) if cfg.indicators_file.is_file() else "absent",
+        "geography": cfg.geography,
+    }
     out = {}
     for spec in specs:
         if not spec.file.is_file() or spec.file.name in out:
             return {}
-        out[spec.file.name] = sha256_json({"file": sha256_file(spec.file), "adapter": spec.adapter,
-                                           "dataset": spec.dataset, "options": spec.options, **context})
+        out[spec.file.name] = sha256_json(
+            {"file": sha256_file(spec.file), "adapter": spec.adapter, "dataset": spec.dataset, "options": spec.options, **context}
+        )
     return out

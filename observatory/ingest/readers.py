@@ -4,12 +4,14 @@ Every adapter reads through :func:`read_table`. A file that is not a readable ta
 a corrupt workbook) or holds a field far over any sane length is a problem in the report, never a
 traceback: ``unreadable-file``, ``field-too-long``, ``empty-file``, ``too-many-fields``, ``unknown-sheet``.
 """
+
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,7 +59,7 @@ def _read_text(path: Path, header_row: int, encoding: str | None, report: Report
     if b"\0" in head:
         report.add(path.name, None, None, "cannot read the file: it holds binary data, not a CSV table", "unreadable-file")
         return empty_table()
-    for enc in ([encoding] if encoding else ["utf-8", "cp1252"]):
+    for enc in [encoding] if encoding else ["utf-8", "cp1252"]:
         try:
             return _read_csv(path, header_row, enc, report)
         except UnicodeDecodeError:
@@ -66,8 +68,9 @@ def _read_text(path: Path, header_row: int, encoding: str | None, report: Report
             report.add(path.name, None, None, f"cannot read the file: unknown encoding {enc!r}", "unreadable-file")
             return empty_table()
     tried = encoding or "UTF-8 or cp1252"
-    report.add(path.name, None, None, f"cannot read the file: its text is not {tried} (set the option 'encoding')",
-               "unreadable-file")
+    report.add(
+        path.name, None, None, f"cannot read the file: its text is not {tried} (set the option 'encoding')", "unreadable-file"
+    )
     return empty_table()
 
 
@@ -85,8 +88,14 @@ def check_field_lengths(frame: pd.DataFrame, file: str, report: Report) -> None:
         over = pc.fill_null(pc.greater(pc.utf8_length(text), MAX_FIELD), False).to_numpy(zero_copy_only=False)
         if over.any():
             rows = frame.loc[over, ROW]
-            report.add_rows(file, [int(r) for r in rows], col, f"field is longer than {MAX_FIELD:,} characters",
-                            limit=PROBLEMS_PER_COLUMN, code="field-too-long")
+            report.add_rows(
+                file,
+                [int(r) for r in rows],
+                col,
+                f"field is longer than {MAX_FIELD:,} characters",
+                limit=PROBLEMS_PER_COLUMN,
+                code="field-too-long",
+            )
 
 
 def _dedupe(names: Sequence[str]) -> list[str]:
@@ -139,19 +148,18 @@ def _read_csv(path: Path, header_row: int, encoding: str, report: Report) -> pd.
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(skip_rows=header_row, column_names=names, encoding=encoding,
-                                           block_size=1 << 24),
+            read_options=pacsv.ReadOptions(skip_rows=header_row, column_names=names, encoding=encoding, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
+            ),
         )
     except pa.ArrowInvalid as e:
         if "utf8" in str(e).lower() and encoding.lower().startswith("utf"):
             raise UnicodeDecodeError(encoding, b"", 0, 1, str(e)) from None
         return _read_csv_slow(path, header_row, names, encoding, report)
     # self_destruct frees each Arrow column as it is converted: a national-scale file is not held twice
-    frame = table.to_pandas(types_mapper={pa.string(): TEXT, pa.large_string(): TEXT}.get,
-                            self_destruct=True, split_blocks=True)
+    frame = table.to_pandas(types_mapper={pa.string(): TEXT, pa.large_string(): TEXT}.get, self_destruct=True, split_blocks=True)
     del table
     n = len(frame)
     if _count_lines(path) == header_end + n:
@@ -201,14 +209,22 @@ def _read_csv_slow(path: Path, header_row: int, names: list[str], encoding: str,
     for r, k in long_rows[:PROBLEMS_PER_COLUMN]:
         report.add(path.name, r, None, f"row has {k} fields but the header has {width}", "too-many-fields")
     if len(long_rows) > PROBLEMS_PER_COLUMN:
-        report.add(path.name, None, None, "rows with more fields than the header "
-                   f"(and {len(long_rows) - PROBLEMS_PER_COLUMN} more rows)", "too-many-fields")
+        report.add(
+            path.name,
+            None,
+            None,
+            f"rows with more fields than the header (and {len(long_rows) - PROBLEMS_PER_COLUMN} more rows)",
+            "too-many-fields",
+        )
     return _frame(records, rows, names)
 
 
 def _frame(records: list[list[str]], rows: list[int], names: list[str]) -> pd.DataFrame:
-    frame = pd.DataFrame(records, columns=names, dtype=TEXT) if records else \
-        pd.DataFrame({n: pd.Series([], dtype=TEXT) for n in names})
+    frame = (
+        pd.DataFrame(records, columns=names, dtype=TEXT)
+        if records
+        else pd.DataFrame({n: pd.Series([], dtype=TEXT) for n in names})
+    )
     frame[ROW] = np.asarray(rows, dtype="int64")
     return frame
 

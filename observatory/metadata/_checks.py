@@ -6,9 +6,11 @@ A schema's check carries a stable code as its ``name`` and a reason template as 
 maps a frame position and column to the problem's row and the subject that opens its reason
 ("indicator smoking", "dataset mini-police").
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -23,15 +25,24 @@ ABSENT = "\0absent"
 
 def given(value: Any) -> bool:
     """A value that was written and is not empty: checks of allowed values leave the rest to the required-field check."""
-    return not (value is None or value is ABSENT or value == ABSENT or (isinstance(value, str) and not value.strip())
-                or (isinstance(value, float) and pd.isna(value)))
+    return not (
+        value is None
+        or value is ABSENT
+        or value == ABSENT
+        or (isinstance(value, str) and not value.strip())
+        or (isinstance(value, float) and pd.isna(value))
+    )
 
 
 def allowed(values: Iterable[str], code: str, field: str = "{field}") -> pa.Check:
     """A check that a given value is one of ``values``."""
     values = tuple(values)
-    return pa.Check(lambda v: not given(v) or (isinstance(v, str) and v in values), element_wise=True, name=code,
-                    error=f"{field} {{value!r}} is not one of {', '.join(values)}")
+    return pa.Check(
+        lambda v: not given(v) or (isinstance(v, str) and v in values),
+        element_wise=True,
+        name=code,
+        error=f"{field} {{value!r}} is not one of {', '.join(values)}",
+    )
 
 
 def rule(test: Callable[[Any], bool], code: str, error: str) -> pa.Check:
@@ -39,8 +50,13 @@ def rule(test: Callable[[Any], bool], code: str, error: str) -> pa.Check:
     return pa.Check(test, element_wise=True, name=code, error=error)
 
 
-def check_rows(frame: pd.DataFrame, schema: pa.DataFrameSchema, file: str,
-               where: Callable[[int, str | None], tuple[int | None, str]], report: Report) -> Report:
+def check_rows(
+    frame: pd.DataFrame,
+    schema: pa.DataFrameSchema,
+    file: str,
+    where: Callable[[int, str | None], tuple[int | None, str]],
+    report: Report,
+) -> Report:
     """Validate ``frame`` (which carries its positions in ``_pos``) and add each failure to ``report``."""
     found = check_frame(frame, schema, file, row_column=POSITION)
     for p in found:

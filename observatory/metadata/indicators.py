@@ -6,6 +6,7 @@ all: ``ci_overlap`` (the default: Fingertips' confidence intervals overlapping t
 ``not_compared`` (shown without a comparison, as Fingertips publishes modelled estimates and some
 survey measures). Both follow the publisher where it says (``observatory.ingest.adapters.fingertips``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -72,20 +73,27 @@ def _positive(v: str) -> bool:
 
 
 _VOCABULARIES = {
-    "id": pa.Check(lambda s: ~s.duplicated(keep="first"), name="duplicate-indicator",
-                   error="id {value!r} is defined more than once"),
+    "id": pa.Check(
+        lambda s: ~s.duplicated(keep="first"), name="duplicate-indicator", error="id {value!r} is defined more than once"
+    ),
     "theme": allowed(sorted(t.value for t in Theme), "unknown-theme"),
     "value_type": allowed(sorted(v.value for v in ValueType), "unknown-value-type"),
     "polarity": allowed(sorted(p.value for p in Polarity), "unknown-polarity"),
     "frequency": allowed(FREQUENCIES, "unknown-frequency"),
     "multiplier": rule(lambda v: not given(v) or _positive(v), "bad-multiplier", "multiplier {value!r} is not a positive number"),
 }
-INDICATOR_TABLE = pa.DataFrameSchema({
-    **{c: pa.Column(checks=[rule(given, "empty-value", "{field} is empty")] + ([_VOCABULARIES[c]] if c in _VOCABULARIES else []))
-       for c in REQUIRED},
-    "aggregation": pa.Column(checks=allowed(AGGREGATIONS, "unknown-aggregation"), required=False, nullable=True),
-    "comparison": pa.Column(checks=allowed(COMPARISON_METHODS, "unknown-comparison"), required=False, nullable=True),
-})
+INDICATOR_TABLE = pa.DataFrameSchema(
+    {
+        **{
+            c: pa.Column(
+                checks=[rule(given, "empty-value", "{field} is empty")] + ([_VOCABULARIES[c]] if c in _VOCABULARIES else [])
+            )
+            for c in REQUIRED
+        },
+        "aggregation": pa.Column(checks=allowed(AGGREGATIONS, "unknown-aggregation"), required=False, nullable=True),
+        "comparison": pa.Column(checks=allowed(COMPARISON_METHODS, "unknown-comparison"), required=False, nullable=True),
+    }
+)
 """The table checks of indicators.csv: every required value given, ids unique, vocabularies known."""
 
 
@@ -101,8 +109,9 @@ def validate_indicators(frame: pd.DataFrame, file: str = "indicators.csv") -> Re
     table = frame.astype(str).reset_index(drop=True)
     table[POSITION] = range(2, len(table) + 2)
     ids = table["id"]
-    return check_rows(table, INDICATOR_TABLE, file,
-                      lambda row, _c: (row, f"indicator {ids[row - 2] or '?'}" if row is not None else ""), report)
+    return check_rows(
+        table, INDICATOR_TABLE, file, lambda row, _c: (row, f"indicator {ids[row - 2] or '?'}" if row is not None else ""), report
+    )
 
 
 def load_indicators(config: Config | str = "demo") -> pd.DataFrame:
@@ -116,4 +125,14 @@ def indicator(frame: pd.DataFrame, indicator_id: str) -> Indicator:
     return Indicator(**{k: r[k] for k in Indicator.__dataclass_fields__})
 
 
-__all__ = ["Indicator", "COMPARISON_METHODS", "CI_OVERLAP", "NOT_COMPARED", "read_indicators", "validate_indicators", "load_indicators", "indicator", "ValidationError"]
+__all__ = [
+    "Indicator",
+    "COMPARISON_METHODS",
+    "CI_OVERLAP",
+    "NOT_COMPARED",
+    "read_indicators",
+    "validate_indicators",
+    "load_indicators",
+    "indicator",
+    "ValidationError",
+]

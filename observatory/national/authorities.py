@@ -1,4 +1,5 @@
 """The register of England's 153 upper-tier authorities (UTLA 2024), read from the England lookup."""
+
 from __future__ import annotations
 
 import difflib
@@ -68,7 +69,9 @@ def find_authority(code_or_name: str, folder: Path | None = None) -> Authority:
     exact = [a for a in register if q.upper() == a.code or q.lower() == a.name.lower()]
     if exact:
         return exact[0]
-    partial = [a for a in register if a.name.lower().startswith(q.lower())] or [a for a in register if q.lower() in a.name.lower()]
+    partial = [a for a in register if a.name.lower().startswith(q.lower())] or [
+        a for a in register if q.lower() in a.name.lower()
+    ]
     if len(partial) == 1:
         return partial[0]
     report = Report()

@@ -4,6 +4,7 @@ Executors: ``local`` (one authority after another in this process) or ``dask`` (
 ``scheduler`` when given, else a ``LocalCluster`` of processes on 127.0.0.1). Each task is one authority;
 tasks are retried on worker loss (``retries``); a failing authority is reported, never stops the others.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,14 +38,23 @@ def _codes(which: str | list[str]) -> list[str]:
     return [find_authority(i.strip()).code for i in items if i.strip()]
 
 
-def build_one(code: str, configs: str, store: str, quarter: str | None, out: str | None, localities: str = "msoa",
-              force: bool = False) -> AuthorityResult:
+def build_one(
+    code: str, configs: str, store: str, quarter: str | None, out: str | None, localities: str = "msoa", force: bool = False
+) -> AuthorityResult:
     """Initialise (if needed) and build one authority's pack from the national store; never raises."""
     try:
         folder = init_authority(code, localities, out=Path(configs) / code, store=Path(store))  # generated: kept current
         cfg = load_config(folder)
-        s = build_pack(cfg, quarter, out=Path(out) / code if out else None, store=Path(store), progress=False,
-                       force=force, jobs_n=1, sync=False)
+        s = build_pack(
+            cfg,
+            quarter,
+            out=Path(out) / code if out else None,
+            store=Path(store),
+            progress=False,
+            force=force,
+            jobs_n=1,
+            sync=False,
+        )
         return AuthorityResult(code, bool(s.ok), s.describe(), int(s.exit_code))
     except Exception as e:  # noqa: BLE001 isolate: one authority's failure is reported, the rest build
         return AuthorityResult(code, False, f"{type(e).__name__}: {e}", 1)
@@ -74,11 +84,15 @@ class WarmKernels(WorkerPlugin):
             self.pool.close()
 
 
-def _on_dask(codes: list[str], args: tuple, *, scheduler: str | None, workers: int, retries: int,
-             progress: bool, log_dir: Path) -> list[AuthorityResult]:
+def _on_dask(
+    codes: list[str], args: tuple, *, scheduler: str | None, workers: int, retries: int, progress: bool, log_dir: Path
+) -> list[AuthorityResult]:
     """One task per authority on Dask distributed (``scheduler`` joined, else a LocalCluster of processes)."""
-    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                  host="127.0.0.1", dashboard_address=None)
+    cluster = (
+        None
+        if scheduler
+        else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None)
+    )
     try:
         with Client(scheduler or cluster) as client:
             client.register_plugin(WarmKernels(str(log_dir)))
@@ -96,10 +110,21 @@ def _on_dask(codes: list[str], args: tuple, *, scheduler: str | None, workers: i
     return results
 
 
-def build_authorities(which: str | list[str] = "all", *, executor: str = "local", scheduler: str | None = None,
-                      workers: int = 2, configs: Path | None = None, out: Path | None = None, quarter: str | None = None,
-                      localities: str = "msoa", store: Path | None = None, force: bool = False, retries: int = 2,
-                      progress: bool = True) -> list[AuthorityResult]:
+def build_authorities(
+    which: str | list[str] = "all",
+    *,
+    executor: str = "local",
+    scheduler: str | None = None,
+    workers: int = 2,
+    configs: Path | None = None,
+    out: Path | None = None,
+    quarter: str | None = None,
+    localities: str = "msoa",
+    store: Path | None = None,
+    force: bool = False,
+    retries: int = 2,
+    progress: bool = True,
+) -> list[AuthorityResult]:
     """Build one pack per authority (``all`` or codes/names); the national store is brought up to date first, once."""
     if executor not in ("local", "dask"):
         raise ValueError(f"executor must be local or dask, not {executor!r}")
@@ -109,6 +134,7 @@ def build_authorities(which: str | list[str] = "all", *, executor: str = "local"
     args = (str(configs), str(st.path), quarter, str(out) if out else None, localities, force)
     if executor == "local":
         return [build_one(c, *args) for c in tqdm(codes, desc="authorities", disable=not progress)]
-    results = _on_dask(codes, args, scheduler=scheduler, workers=workers, retries=retries, progress=progress,
-                       log_dir=configs.parent / "logs")
+    results = _on_dask(
+        codes, args, scheduler=scheduler, workers=workers, retries=retries, progress=progress, log_dir=configs.parent / "logs"
+    )
     return sorted(results, key=lambda r: r.code)

@@ -3,6 +3,7 @@
 ``OBSERVATORY_ENGLAND_DIR`` wins; otherwise ``<checkout>/../shared/data/england`` (or ``./shared/data/england``
 of the working directory when installed). See the bundle's PROVENANCE.md for every file.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,11 +21,15 @@ IOD_UNDERLYING = "iod2025_underlying_indicators_lsoa21_england.csv"
 HOUSEHOLD_DEPRIVATION = "census2021_household_deprivation_lsoa21_england.csv"
 ENGLAND = {"code": "E92000001", "name": "England"}
 N_LSOAS = 33755  # LSOAs 2021 ranked nationally by the IoD2025
-ATTRIBUTION = ("Contains public sector information licensed under the Open Government Licence v3.0. Source: Office for "
-               "National Statistics; Ministry of Housing, Communities and Local Government. Contains OS data © Crown "
-               "copyright and database right.")
-POPULATION_NOTE = ("approximate IoD2025 income-domain population (income-domain numerator / income score): the IoD2025 "
-                   "population denominators are not in the England bundle; an LSOA with an income score of 0 takes its district's median")
+ATTRIBUTION = (
+    "Contains public sector information licensed under the Open Government Licence v3.0. Source: Office for "
+    "National Statistics; Ministry of Housing, Communities and Local Government. Contains OS data © Crown "
+    "copyright and database right."
+)
+POPULATION_NOTE = (
+    "approximate IoD2025 income-domain population (income-domain numerator / income score): the IoD2025 "
+    "population denominators are not in the England bundle; an LSOA with an income score of 0 takes its district's median"
+)
 
 
 def england_dir() -> Path:

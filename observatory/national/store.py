@@ -5,6 +5,7 @@ the national data, never typed in: England from all LSOAs, each region from its 
 measures are computed for every MSOA (the default localities), district, upper-tier authority, region and
 England. Population weights are the approximate IoD2025 income-domain populations (see ``england.POPULATION_NOTE``).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -58,23 +59,51 @@ def benchmark_rows(folder: Path | None = None) -> pd.DataFrame:
     for key, area_type in LEVELS.items():
         for dom, _ in DOMAINS:
             src = cols["housing_and_services" if dom == "housing_services" else dom]
-            out = iod_summary(d, key, score=f"{src}_score", rank=f"{src}_rank", n_national=E.N_LSOAS, population_note=E.POPULATION_NOTE)
+            out = iod_summary(
+                d, key, score=f"{src}_score", rank=f"{src}_rank", n_national=E.N_LSOAS, population_note=E.POPULATION_NOTE
+            )
             measures = ["average_score"] + (list(SUMMARY) if dom == "imd" or area_type != "locality" else [])
             for m in measures:
                 ind = f"{dom}_score" if m == "average_score" else f"{dom}_{m}"
-                parts.append(pd.DataFrame({"indicator_id": ind, "area_code": out[key], "area_type": area_type, "value": out[m],
-                                           "denominator": out["population"], "value_note": out["note"], "dataset_id": IOD_DATASET,
-                                           "period": "2025", "period_sort": 20250000}))
-    hh = read("england", Path(folder or E.england_dir()) / E.HOUSEHOLD_DEPRIVATION, {"table": "household_deprivation",
-                                                                                    "indicators": dict(HOUSEHOLDS)}).frame
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "indicator_id": ind,
+                            "area_code": out[key],
+                            "area_type": area_type,
+                            "value": out[m],
+                            "denominator": out["population"],
+                            "value_note": out["note"],
+                            "dataset_id": IOD_DATASET,
+                            "period": "2025",
+                            "period_sort": 20250000,
+                        }
+                    )
+                )
+    hh = read(
+        "england",
+        Path(folder or E.england_dir()) / E.HOUSEHOLD_DEPRIVATION,
+        {"table": "household_deprivation", "indicators": dict(HOUSEHOLDS)},
+    ).frame
     hh = hh.merge(d[["LSOA21CD", "RGN24CD", "_england"]], left_on="area_code", right_on="LSOA21CD")
     for key, area_type in (("RGN24CD", "region"), ("_england", "england")):
         g = hh.groupby(["indicator_id", key], as_index=False)[["numerator", "denominator"]].sum()
         ci = proportion_ci(g["numerator"].to_numpy(float), g["denominator"].to_numpy(float), 100)
-        parts.append(pd.DataFrame({"indicator_id": g["indicator_id"], "area_code": g[key], "area_type": area_type,
-                                   "numerator": g["numerator"], "denominator": g["denominator"],
-                                   **{c: ci[c].to_numpy() for c in ("value", "lower95", "upper95", "lower998", "upper998")},
-                                   "dataset_id": CENSUS_DATASET, "period": "2021", "period_sort": 20210000}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "indicator_id": g["indicator_id"],
+                    "area_code": g[key],
+                    "area_type": area_type,
+                    "numerator": g["numerator"],
+                    "denominator": g["denominator"],
+                    **{c: ci[c].to_numpy() for c in ("value", "lower95", "upper95", "lower998", "upper998")},
+                    "dataset_id": CENSUS_DATASET,
+                    "period": "2021",
+                    "period_sort": 20210000,
+                }
+            )
+        )
     rows = pd.concat(parts, ignore_index=True).assign(vintage="", sex="Persons", age="All ages")  # as the LSOA rows
     return pd.concat([rows, _filled_population(d)], ignore_index=True).assign(source_file=SOURCE)
 
@@ -83,9 +112,21 @@ def _filled_population(d: pd.DataFrame) -> pd.DataFrame:
     """Population rows for the LSOAs the income-domain rule cannot weight (income score 0): their district's median,
     so a locality's weights and the benchmarks' weights are the same."""
     f = d[~(d["Income_score"] > 0)]
-    return pd.DataFrame({"indicator_id": "population", "area_code": f["LSOA21CD"], "area_type": "lsoa", "vintage": "2021",
-                         "value": f["population"], "value_note": "income score 0: the district's median population",
-                         "sex": "Persons", "age": "All ages", "dataset_id": IOD_DATASET, "period": "2025", "period_sort": 20250000})
+    return pd.DataFrame(
+        {
+            "indicator_id": "population",
+            "area_code": f["LSOA21CD"],
+            "area_type": "lsoa",
+            "vintage": "2021",
+            "value": f["population"],
+            "value_note": "income score 0: the district's median population",
+            "sex": "Persons",
+            "age": "All ages",
+            "dataset_id": IOD_DATASET,
+            "period": "2025",
+            "period_sort": 20250000,
+        }
+    )
 
 
 def build_national_store(store: Path | None = None, folder: Path | None = None, force: bool = False) -> Store:
@@ -104,6 +145,8 @@ def build_national_store(store: Path | None = None, folder: Path | None = None, 
     if report:
         raise ValidationError(report)
     frames.append(benchmark_rows(folder))
-    st.merge(pd.concat(frames, ignore_index=True), description="England data and benchmarks", files=[s["file"] for s in sources_list()])
+    st.merge(
+        pd.concat(frames, ignore_index=True), description="England data and benchmarks", files=[s["file"] for s in sources_list()]
+    )
     state.write_text(json.dumps({"digest": digest}))
     return st

@@ -8,6 +8,7 @@ so it is old as well); a run killed after it leaves the plan, and the next ``app
 configuration finishes it (switching is idempotent, and re-ingesting the same rows changes nothing).
 A run killed before it leaves the configuration untouched; its staging is discarded by the next run.
 """
+
 from __future__ import annotations
 
 import csv
@@ -60,11 +61,21 @@ def _refusals(folder: Path, cfg: Config, file: Path | str | None) -> Plan:
     record = {k: v for k, v in records[0].items() if k != "review"}
     source = {k: v for k, v in source.items() if k != "review"}
     if file is not None and sha256_file(file) != meta["sha256"]:
-        report.add(Path(file).name, None, None, f"is not the file that was inspected ({meta['file']}): it changed "
-                   "since; run add-dataset on it again", "file-changed")
+        report.add(
+            Path(file).name,
+            None,
+            None,
+            f"is not the file that was inspected ({meta['file']}): it changed since; run add-dataset on it again",
+            "file-changed",
+        )
     if meta.get("config") != cfg.name:
-        report.add("proposal.json", None, "config", f"the proposal was made for configuration {meta.get('config')!r}, not {cfg.name!r}",
-                   "wrong-configuration")
+        report.add(
+            "proposal.json",
+            None,
+            "config",
+            f"the proposal was made for configuration {meta.get('config')!r}, not {cfg.name!r}",
+            "wrong-configuration",
+        )
     existing = read_indicators(cfg.indicators_file)
     cat_path = catalogue_file(cfg)
     known = {str(r.get("id")) for r in _records(cat_path) if isinstance(r, dict)} if cat_path.exists() else set()
@@ -73,30 +84,56 @@ def _refusals(folder: Path, cfg: Config, file: Path | str | None) -> Plan:
         report.add("catalogue.yaml", None, "id", f"dataset {rid!r} is already in {cat_path.name}", "already-in-catalogue")
     for i, ind in enumerate(inds["id"], start=2):
         if ind in existing.index:
-            report.add("indicators.csv", i, "id", f"indicator {ind!r} is already in {cfg.indicators_file.name}", "indicator-exists")
+            report.add(
+                "indicators.csv", i, "id", f"indicator {ind!r} is already in {cfg.indicators_file.name}", "indicator-exists"
+            )
     if str(source.get("dataset")) != rid:
-        report.add("source.yaml", None, "dataset", f"source dataset {source.get('dataset')!r} is not the record's id {rid!r}",
-                   "dataset-mismatch")
+        report.add(
+            "source.yaml",
+            None,
+            "dataset",
+            f"source dataset {source.get('dataset')!r} is not the record's id {rid!r}",
+            "dataset-mismatch",
+        )
     for i, d in enumerate(inds["dataset"], start=2):
         if d != rid:
-            report.add("indicators.csv", i, "dataset", f"indicator {inds['id'].iloc[i - 2]}: dataset {d!r} is not the record's id {rid!r}",
-                       "dataset-mismatch")
+            report.add(
+                "indicators.csv",
+                i,
+                "dataset",
+                f"indicator {inds['id'].iloc[i - 2]}: dataset {d!r} is not the record's id {rid!r}",
+                "dataset-mismatch",
+            )
     if any(s.id == source.get("id") for s in cfg.sources):
         report.add("source.yaml", None, "id", f"source {source.get('id')!r} is already in the configuration", "source-exists")
     renamed = {}
     if len(inds) == len(meta["indicators"]):
         renamed = {old: new for old, new in zip(meta["indicators"], inds["id"]) if old != new}
     else:
-        report.add("indicators.csv", None, "id", f"the proposal had {len(meta['indicators'])} indicator(s); rows may be "
-                   "edited but not added or removed (run add-dataset again)", "indicators-added-or-removed")
+        report.add(
+            "indicators.csv",
+            None,
+            "id",
+            f"the proposal had {len(meta['indicators'])} indicator(s); rows may be "
+            "edited but not added or removed (run add-dataset again)",
+            "indicators-added-or-removed",
+        )
     data_src = folder / meta["data"] if meta["mode"] == "converted" else (Path(file) if file else None)
     if data_src is None or not data_src.exists():
-        report.add(meta["data"], None, None, "the data to ingest is missing" + ("" if file else ": give the partner's file"), "data-missing")
+        report.add(
+            meta["data"],
+            None,
+            None,
+            "the data to ingest is missing" + ("" if file else ": give the partner's file"),
+            "data-missing",
+        )
     target = cfg.local_path(source["file"]) if source.get("file") else None  # in the configuration's folder, never the data root
     if target is None:
         report.add("source.yaml", None, "file", "the source entry needs a file (sources/<name>.csv)", "source-file-missing")
     else:
-        source["file"] = Path(os.path.relpath(target, cfg.data_root.resolve())).as_posix()  # entries are relative to the data root
+        source["file"] = Path(
+            os.path.relpath(target, cfg.data_root.resolve())
+        ).as_posix()  # entries are relative to the data root
         if target.exists():
             report.add("source.yaml", None, "file", f"{target} already exists", "target-exists")
     report.raise_if_problems()
@@ -136,10 +173,12 @@ def _stage(plan: Plan, cfg: Config, pending: Path, store: Path) -> None:
     data = _new_data(plan)
     cat_text = cat_path.read_text(encoding="utf-8") if cat_path.exists() else ""
     own = sources_path != cfg.dir / "config.yaml"
-    new = {cat_path: append_record(cat_text, plan.record).encode("utf-8"),
-           cfg.indicators_file: _new_indicators(cfg, plan.inds),
-           sources_path: insert_source(sources_path.read_text(encoding="utf-8"), plan.source, own).encode("utf-8"),
-           plan.target: data}
+    new = {
+        cat_path: append_record(cat_text, plan.record).encode("utf-8"),
+        cfg.indicators_file: _new_indicators(cfg, plan.inds),
+        sources_path: insert_source(sources_path.read_text(encoding="utf-8"), plan.source, own).encode("utf-8"),
+        plan.target: data,
+    }
     files = []
     for i, (path, content) in enumerate(new.items()):
         staged = pending / "new" / str(i) / path.name
@@ -152,13 +191,27 @@ def _stage(plan: Plan, cfg: Config, pending: Path, store: Path) -> None:
         files.append({"target": str(path), "new": str(staged), "old": str(old) if old else None, "sha256": sha256_bytes(content)})
     _check_data(plan, cfg, pending / "new" / "1" / cfg.indicators_file.name, pending / "new" / "3" / plan.target.name)
     _step("staged")
-    write_atomic(pending / "plan.json", json.dumps({"dataset": plan.record["id"], "source": plan.source["id"], "store": str(store),
-                                                    "indicators": list(plan.inds["id"]), "meta": plan.meta, "files": files}, indent=1))
+    write_atomic(
+        pending / "plan.json",
+        json.dumps(
+            {
+                "dataset": plan.record["id"],
+                "source": plan.source["id"],
+                "store": str(store),
+                "indicators": list(plan.inds["id"]),
+                "meta": plan.meta,
+                "files": files,
+            },
+            indent=1,
+        ),
+    )
 
 
 def _check_data(plan: Plan, cfg: Config, indicators: Path, data: Path) -> None:
     """The staged data read and checked as the ingest will; problems name the partner's file, row and column."""
-    spec = SourceSpec(plan.target.name, plan.source["adapter"], data, plan.source["dataset"], dict(plan.source.get("options") or {}))
+    spec = SourceSpec(
+        plan.target.name, plan.source["adapter"], data, plan.source["dataset"], dict(plan.source.get("options") or {})
+    )
     checked = prepare([spec], Geography(cfg), read_indicators(indicators))
     if checked.report:
         raise ValidationError(partner_report(checked.report, plan.meta, data, plan.target.name, plan.renamed))
@@ -167,14 +220,20 @@ def _check_data(plan: Plan, cfg: Config, indicators: Path, data: Path) -> None:
 def partner_report(report: Report, meta: dict[str, Any], data: Path, name: str, renamed: dict[str, str]) -> Report:
     """``report`` with every problem on the converted data moved to the partner's own file, sheet, row and column."""
     if meta.get("mode") != "converted":
-        return Report([Problem(meta.get("where", meta["file"]) if p.file == name else p.file, p.row, p.column, p.reason, p.code)
-                       for p in report])
+        return Report(
+            [
+                Problem(meta.get("where", meta["file"]) if p.file == name else p.file, p.row, p.column, p.reason, p.code)
+                for p in report
+            ]
+        )
     rows = pd.read_csv(data, dtype=str, keep_default_na=False)
     back = {new: old for old, new in renamed.items()}
     out = Report()
     for p in report:
         if p.file != name or p.row is None or not 0 <= p.row - 2 < len(rows):
-            out.problems.append(Problem(meta.get("where", meta["file"]) if p.file == name else p.file, None, None, p.reason, p.code))
+            out.problems.append(
+                Problem(meta.get("where", meta["file"]) if p.file == name else p.file, None, None, p.reason, p.code)
+            )
             continue
         r = rows.iloc[p.row - 2]
         ind = back.get(r["indicator_id"], r["indicator_id"])
@@ -182,8 +241,14 @@ def partner_report(report: Report, meta: dict[str, Any], data: Path, name: str, 
         if r.get("source_row", ""):
             out.add(meta.get("where", meta["file"]), int(r["source_row"]), column, p.reason, p.code)
         else:
-            out.add(meta.get("where", meta["file"]), None, column, f"in the figures add-dataset derived for {r['area_code']} "
-                    f"{r.get('period', '')} from the partner's rows: {p.reason}", p.code)
+            out.add(
+                meta.get("where", meta["file"]),
+                None,
+                column,
+                f"in the figures add-dataset derived for {r['area_code']} "
+                f"{r.get('period', '')} from the partner's rows: {p.reason}",
+                p.code,
+            )
     return out
 
 
@@ -212,8 +277,19 @@ def _finish(cfg: Config, pending: Path, store: Path | str | None) -> dict[str, A
         _switch(plan)
         fresh = load_config(cfg.dir)
         if not any(s.id == plan["source"] for s in fresh.sources):
-            raise ValidationError(Report([Problem(Path(plan["files"][2]["target"]).name, None, None,
-                                                  "the source entry could not be added to the sources list", "source-not-added")]))
+            raise ValidationError(
+                Report(
+                    [
+                        Problem(
+                            Path(plan["files"][2]["target"]).name,
+                            None,
+                            None,
+                            "the source entry could not be added to the sources list",
+                            "source-not-added",
+                        )
+                    ]
+                )
+            )
         validate_catalogue(fresh).raise_if_problems()
         _step("validated")
         counts = ingest(fresh, st, sources_ids=[plan["source"]])
@@ -228,12 +304,19 @@ def _finish(cfg: Config, pending: Path, store: Path | str | None) -> dict[str, A
         shutil.rmtree(pending, ignore_errors=True)
         raise
     shutil.rmtree(pending, ignore_errors=True)
-    return {"dataset": plan["dataset"], "indicators": plan["indicators"], "source": plan["source"],
-            "file": plan["files"][3]["target"], "store": str(st.path), **counts}
+    return {
+        "dataset": plan["dataset"],
+        "indicators": plan["indicators"],
+        "source": plan["source"],
+        "file": plan["files"][3]["target"],
+        "store": str(st.path),
+        **counts,
+    }
 
 
-def apply_proposal(folder: Path | str, config: Config | str = "demo", *, file: Path | str | None = None,
-                   store: Path | str | None = None) -> dict[str, Any]:
+def apply_proposal(
+    folder: Path | str, config: Config | str = "demo", *, file: Path | str | None = None, store: Path | str | None = None
+) -> dict[str, Any]:
     """Append a completed proposal to the configuration and ingest it, as one transaction.
 
     Refuses (ValidationError naming every file, line and field, each with its code) while markers remain,

@@ -4,6 +4,7 @@ The missing and suppressed markers are the package's one vocabulary (:mod:`obser
 this module adds the spellings people use in spreadsheets: thousands separators, financial years written
 ``FY 2023-24``, quarters and months, and total rows.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,11 +18,16 @@ THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
 PERIOD_RE = re.compile(
     r"^(?:FY\s*)?(?:(?:19|20)\d{2}(?:\s*[/-]\s*\d{2}(?:\d{2})?)?(?:\s*Q[1-4])?"
     r"|Q[1-4]\s*(?:19|20)\d{2}(?:\s*/\s*\d{2})?"
-    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:19|20)\d{2})$", re.I)
+    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:19|20)\d{2})$",
+    re.I,
+)
 PERIOD_IN_TEXT = re.compile(r"(?<![\d/])((?:19|20)\d{2}\s*/\s*\d{2}(?!\d)|(?:19|20)\d{2}(?:\s*Q[1-4])?)(?![\d/])", re.I)
 PERIOD_HEADER = re.compile(r"\b(period|year|date|quarter|month|time)\b", re.I)
-TOTAL_RE = re.compile(r"^\s*(?:grand\s+)?total\b|^\s*all\s+(?:areas|wards|lsoas|small areas|localities|districts|residents)\b"
-                      r"|^\s*(?:county|district|overall)\s+total\b", re.I)
+TOTAL_RE = re.compile(
+    r"^\s*(?:grand\s+)?total\b|^\s*all\s+(?:areas|wards|lsoas|small areas|localities|districts|residents)\b"
+    r"|^\s*(?:county|district|overall)\s+total\b",
+    re.I,
+)
 
 
 def is_figure(s: str) -> bool:

@@ -4,11 +4,13 @@ A pair is a proportion when the numerator never exceeds its denominator and a cr
 routinely does (events per population); a pair where only a few counts exceed their denominator is
 neither: each such cell is a ``count-exceeds-denominator`` problem, never stored.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,8 +23,11 @@ from observatory.onboarding.inspection import Inspection
 
 TODO = "TODO"
 TIDY_COLUMNS = ["indicator_id", "area_code", "period", "numerator", "denominator", "value", "value_note", "source_row"]
-DENOMINATOR_HINTS = re.compile(r"population|registered|residents|denominator|eligible|households|pupils|people|persons|"
-                               r"adults|children|list size|base|cohort|total", re.I)
+DENOMINATOR_HINTS = re.compile(
+    r"population|registered|residents|denominator|eligible|households|pupils|people|persons|"
+    r"adults|children|list size|base|cohort|total",
+    re.I,
+)
 COUNT_OF_PEOPLE = re.compile(r"\bcount\b|\bnumber of\b|\bdenominator\b", re.I)
 RATE_SHARE = 0.1
 """A pair is read as a rate (events per population) only when more than this share of its numerators exceed the denominator."""
@@ -64,8 +69,12 @@ def _denominator(measures: list[str], wide: pd.DataFrame) -> str:
     hinted = [m for m in measures if DENOMINATOR_HINTS.search(m)]
     if len(hinted) == 1:
         return hinted[0]
-    covering = [m for m in measures if m in wide and all(
-        ((wide[m] >= wide[o]) | wide[m].isna() | wide[o].isna()).all() for o in measures if o != m and o in wide)]
+    covering = [
+        m
+        for m in measures
+        if m in wide
+        and all(((wide[m] >= wide[o]) | wide[m].isna() | wide[o].isna()).all() for o in measures if o != m and o in wide)
+    ]
     return covering[0] if len(covering) == 1 else ""
 
 
@@ -77,9 +86,13 @@ def _over_denominator(ins: Inspection, m: str, den: str, both: pd.DataFrame) -> 
     where = ins.cells[ins.cells["measure"] == m].set_index(["area_code", "period"])
     for (code, period), r in over.iterrows():
         cell = where.loc[(code, period)]
-        ins.problems.add(ins.where, int(cell["_row"]), str(cell["column"]),
-                         f"{m} {r[m]:g} is greater than its denominator {den} {r[den]:g} (area {code}, {period})",
-                         "count-exceeds-denominator")
+        ins.problems.add(
+            ins.where,
+            int(cell["_row"]),
+            str(cell["column"]),
+            f"{m} {r[m]:g} is greater than its denominator {den} {r[den]:g} (area {code}, {period})",
+            "count-exceeds-denominator",
+        )
     return True
 
 
@@ -99,11 +112,17 @@ def pair_measures(ins: Inspection, taken_ids: set[str], prefix: str = "") -> lis
         if den:
             both = wide[[m, den]].dropna() if m in wide and den in wide else pd.DataFrame(columns=[m, den])
             if len(both) and ((both[m] <= both[den]).all() or _over_denominator(ins, m, den, both)):
-                out.append(IndicatorProposal(ident, m, den, ValueType.PROPORTION.value, 100, "%",
-                                             f"{label} as a percentage of {den.lower()}"))
+                out.append(
+                    IndicatorProposal(
+                        ident, m, den, ValueType.PROPORTION.value, 100, "%", f"{label} as a percentage of {den.lower()}"
+                    )
+                )
             else:
-                out.append(IndicatorProposal(ident, m, den, ValueType.CRUDE_RATE.value, 1000, "per 1,000",
-                                             f"{label} per 1,000 {den.lower()}"))
+                out.append(
+                    IndicatorProposal(
+                        ident, m, den, ValueType.CRUDE_RATE.value, 1000, "per 1,000", f"{label} per 1,000 {den.lower()}"
+                    )
+                )
         elif whole.get(m, False):
             out.append(IndicatorProposal(ident, m, "", ValueType.COUNT.value, 1, "count", label))
         else:
@@ -149,16 +168,26 @@ def tidy_frame(ins: Inspection, indicators: list[IndicatorProposal]) -> pd.DataF
         frame = pd.DataFrame({"number": num["number"], "suppressed": num["suppressed"]})
         if ind.denominator:
             den = keyed.xs(ind.denominator, level="measure")
-            frame = frame.join(den[["number", "suppressed"]].rename(columns={"number": "den", "suppressed": "den_sup"}), how="outer")
+            frame = frame.join(
+                den[["number", "suppressed"]].rename(columns={"number": "den", "suppressed": "den_sup"}), how="outer"
+            )
         else:
             frame["den"], frame["den_sup"] = np.nan, False
         for (code, period), r in frame.iterrows():
             sup = _true(r["suppressed"]) or _true(r["den_sup"])
             is_value = ind.value_type in (ValueType.SCORE.value, ValueType.MEAN.value)
-            rows.append({"indicator_id": ind.id, "area_code": code, "period": period,
-                         "numerator": np.nan if is_value else r["number"], "denominator": r["den"],
-                         "value": r["number"] if is_value else np.nan,
-                         "value_note": "suppressed" if sup else "", "source_row": int(line.get((code, period), 0))})
+            rows.append(
+                {
+                    "indicator_id": ind.id,
+                    "area_code": code,
+                    "period": period,
+                    "numerator": np.nan if is_value else r["number"],
+                    "denominator": r["den"],
+                    "value": r["number"] if is_value else np.nan,
+                    "value_note": "suppressed" if sup else "",
+                    "source_row": int(line.get((code, period), 0)),
+                }
+            )
     return pd.DataFrame(rows, columns=TIDY_COLUMNS)
 
 
@@ -175,20 +204,25 @@ def _sum_wards(tidy: pd.DataFrame, h: pd.DataFrame, col: str, complete: list[str
     m = tidy.merge(h.drop_duplicates("ward_code")[["ward_code", col]], left_on="area_code", right_on="ward_code")
     m = m[m[col].isin(complete)]
     g = m.groupby(["indicator_id", col, "period"], sort=True)
-    agg = g.agg(numerator=("numerator", lambda s: s.sum() if s.notna().all() else np.nan),
-                denominator=("denominator", lambda s: s.sum() if s.notna().all() else np.nan),
-                wards=("area_code", "nunique"), suppressed=("value_note", lambda s: (s == "suppressed").any()),
-                source_row=("source_row", "min")).reset_index()
+    agg = g.agg(
+        numerator=("numerator", lambda s: s.sum() if s.notna().all() else np.nan),
+        denominator=("denominator", lambda s: s.sum() if s.notna().all() else np.nan),
+        wards=("area_code", "nunique"),
+        suppressed=("value_note", lambda s: (s == "suppressed").any()),
+        source_row=("source_row", "min"),
+    ).reset_index()
     agg = agg.rename(columns={col: "area_code"})
     agg["value"] = np.nan
-    agg["value_note"] = np.where(agg["suppressed"], "suppressed: a ward's count is suppressed",
-                                 "sum of " + agg["wards"].astype(str) + " wards")
+    agg["value_note"] = np.where(
+        agg["suppressed"], "suppressed: a ward's count is suppressed", "sum of " + agg["wards"].astype(str) + " wards"
+    )
     agg["source_row"] = pd.NA
     return agg[TIDY_COLUMNS]
 
 
-def ward_parents(tidy: pd.DataFrame, ins: Inspection, geo: Geography, cfg: Config,
-                 indicators: list[IndicatorProposal]) -> tuple[pd.DataFrame, list[str]]:
+def ward_parents(
+    tidy: pd.DataFrame, ins: Inspection, geo: Geography, cfg: Config, indicators: list[IndicatorProposal]
+) -> tuple[pd.DataFrame, list[str]]:
     """Locality, district and county rows summed from ward rows, where every ward of the parent lies within
     it and is in the file; the county from the partner's total row when the file lists every ward of the county.
     Returns the rows and sentences saying what was done."""
@@ -203,8 +237,10 @@ def ward_parents(tidy: pd.DataFrame, ins: Inspection, geo: Geography, cfg: Confi
         col = f"{level}_code"
         split = h.groupby("ward_code")[col].nunique()
         if (split > 1).any():
-            notes.append(f"{int((split > 1).sum())} wards straddle {level} boundaries: no {level} figures derived (the "
-                         f"observatory aggregates from small areas; ask the partner for small-area figures)")
+            notes.append(
+                f"{int((split > 1).sum())} wards straddle {level} boundaries: no {level} figures derived (the "
+                f"observatory aggregates from small areas; ask the partner for small-area figures)"
+            )
             continue
         members = h.drop_duplicates("ward_code").groupby(col)["ward_code"].apply(set)
         complete = [p for p, wards in members.items() if p and wards <= present]
@@ -213,21 +249,29 @@ def ward_parents(tidy: pd.DataFrame, ins: Inspection, geo: Geography, cfg: Confi
             county = _county_from_total(tidy, ins, cfg, {i.id: i for i in indicators})
             if county is not None:
                 parts.append(county)
-                notes.append(f"every ward of the county is in the file, so the county's figures ({cfg.county['code']}) are "
-                             f"taken from the partner's total row (row {', '.join(str(r) for r, _ in ins.totals)})")
+                notes.append(
+                    f"every ward of the county is in the file, so the county's figures ({cfg.county['code']}) are "
+                    f"taken from the partner's total row (row {', '.join(str(r) for r, _ in ins.totals)})"
+                )
                 continue
         if incomplete:
-            notes.append(f"{len(incomplete)} {_plural(level, len(incomplete))} not derived: some of their wards are "
-                         f"not in the file ({', '.join(incomplete[:5])}{'…' if len(incomplete) > 5 else ''})")
+            notes.append(
+                f"{len(incomplete)} {_plural(level, len(incomplete))} not derived: some of their wards are "
+                f"not in the file ({', '.join(incomplete[:5])}{'…' if len(incomplete) > 5 else ''})"
+            )
         if complete:
             parts.append(_sum_wards(tidy, h, col, complete))
-            notes.append(f"{len(complete)} {_plural(level, len(complete))}: every ward lies within one {level}, "
-                         f"so {level} figures are the sums of their wards' counts (a suppressed ward leaves the sum suppressed)")
+            notes.append(
+                f"{len(complete)} {_plural(level, len(complete))}: every ward lies within one {level}, "
+                f"so {level} figures are the sums of their wards' counts (a suppressed ward leaves the sum suppressed)"
+            )
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=TIDY_COLUMNS)
     return out, notes
 
 
-def _county_from_total(tidy: pd.DataFrame, ins: Inspection, cfg: Config, indicators: dict[str, IndicatorProposal]) -> pd.DataFrame | None:
+def _county_from_total(
+    tidy: pd.DataFrame, ins: Inspection, cfg: Config, indicators: dict[str, IndicatorProposal]
+) -> pd.DataFrame | None:
     t = ins.total_cells
     if t.empty or t.duplicated(["period", "measure"]).any():
         return None
@@ -238,13 +282,26 @@ def _county_from_total(tidy: pd.DataFrame, ins: Inspection, cfg: Config, indicat
             return None
         for period in sorted(set(g["period"])):
             num = t[(t["period"] == period) & (t["measure"] == meta.numerator)]["number"]
-            den = t[(t["period"] == period) & (t["measure"] == meta.denominator)]["number"] if meta.denominator else pd.Series(dtype=float)
+            den = (
+                t[(t["period"] == period) & (t["measure"] == meta.denominator)]["number"]
+                if meta.denominator
+                else pd.Series(dtype=float)
+            )
             n = float(num.iloc[0]) if len(num) else np.nan
             d = float(den.iloc[0]) if len(den) else np.nan
             known = g.loc[g["period"] == period, "numerator"].sum()
             if np.isnan(n) or n < known:
                 return None
-            rows.append({"indicator_id": ind_id, "area_code": cfg.county["code"], "period": period, "numerator": n,
-                         "denominator": d, "value": np.nan, "value_note": "the partner's total row",
-                         "source_row": int(t.loc[t["period"] == period, "_row"].min())})
+            rows.append(
+                {
+                    "indicator_id": ind_id,
+                    "area_code": cfg.county["code"],
+                    "period": period,
+                    "numerator": n,
+                    "denominator": d,
+                    "value": np.nan,
+                    "value_note": "the partner's total row",
+                    "source_row": int(t.loc[t["period"] == period, "_row"].min()),
+                }
+            )
     return pd.DataFrame(rows, columns=TIDY_COLUMNS)

@@ -3,6 +3,7 @@
 Partners write ward names as their systems spell them ("Avonmere St Annes", "Pellincote Ward"):
 names are matched after :func:`name_key` reduces them; codes are matched by area type and vintage.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,7 +49,9 @@ class Gazetteer:
         self.names: dict[tuple[str, str], dict[str, list[str]]] = {}
         self.exact: dict[tuple[str, str], dict[str, str]] = {}
         self.code_names = areas.drop_duplicates("code").set_index("code")["name"].to_dict()
-        named = areas[areas["type"].isin(NAMED_TYPES) | ((areas["type"] == geo.small_area_type) & (areas["vintage"] == geo.vintage))]
+        named = areas[
+            areas["type"].isin(NAMED_TYPES) | ((areas["type"] == geo.small_area_type) & (areas["vintage"] == geo.vintage))
+        ]
         for (t, v), g in named.groupby(["type", "vintage"]):
             keyed: dict[str, list[str]] = {}
             for code, name in zip(g["code"], g["name"]):
@@ -79,7 +82,9 @@ class Gazetteer:
             return ""
         if areas.kind == "code":
             hits = self.by_code.get(text.upper(), [])
-            return text.upper() if any(t == areas.area_type and (not areas.vintage or v == areas.vintage) for t, v in hits) else ""
+            return (
+                text.upper() if any(t == areas.area_type and (not areas.vintage or v == areas.vintage) for t, v in hits) else ""
+            )
         key = (areas.area_type, areas.vintage)
         exact = self.exact.get(key, {}).get(text)
         if exact:
@@ -100,9 +105,19 @@ class Gazetteer:
         having = [vin for vin, codes in exclusive.items() if codes]
         if len(having) == 1:
             vin = having[0]
-            return vin, [], f"{len(exclusive[vin])} codes exist only in the {vin} vintage, so the codes are read as {area_type.upper()} {vin}"
+            return (
+                vin,
+                [],
+                f"{len(exclusive[vin])} codes exist only in the {vin} vintage, so the codes are read as {area_type.upper()} {vin}",
+            )
         if not having:
-            return primary, [], (f"every code is the same in the {' and '.join(sorted(vintages))} vintages; "
-                                 f"read as {area_type.upper()} {primary}, the vintage localities are defined on")
+            return (
+                primary,
+                [],
+                (
+                    f"every code is the same in the {' and '.join(sorted(vintages))} vintages; "
+                    f"read as {area_type.upper()} {primary}, the vintage localities are defined on"
+                ),
+            )
         examples = "; ".join(f"{vin}: {', '.join(sorted(exclusive[vin])[:3])}" for vin in sorted(having))
         return primary, [f"codes of several vintages are mixed ({examples}): ask the partner for one vintage"], ""

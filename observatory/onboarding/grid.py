@@ -5,6 +5,7 @@ spanning several lines is numbered by its first), so that every problem can name
 A file that cannot be read (binary, not a workbook, a cell far over any sane length) is reported with the
 code ``unreadable-file`` or ``field-too-long``, never raised as a Python error.
 """
+
 from __future__ import annotations
 
 import csv
@@ -111,13 +112,20 @@ def read_csv(path: Path, report: Report) -> Sheet | None:
     """The grid of a delimited text file, or None (with ``unreadable-file``) when it is not text."""
     data = path.read_bytes()
     if data.startswith(b"PK\x03\x04"):
-        report.add(path.name, None, None, "is a zip archive (an Excel workbook?), not a CSV: save it as .xlsx or .csv",
-                   "unreadable-file")
+        report.add(
+            path.name, None, None, "is a zip archive (an Excel workbook?), not a CSV: save it as .xlsx or .csv", "unreadable-file"
+        )
         return None
     decoded = decode(data)
     if decoded is None:
-        report.add(path.name, None, None, "is not a text file: it holds binary data or bytes of no known encoding "
-                   "(expected CSV in UTF-8 or Windows-1252, or an XLSX workbook)", "unreadable-file")
+        report.add(
+            path.name,
+            None,
+            None,
+            "is not a text file: it holds binary data or bytes of no known encoding "
+            "(expected CSV in UTF-8 or Windows-1252, or an XLSX workbook)",
+            "unreadable-file",
+        )
         return None
     text, encoding = decoded
     delim = delimiter(text)

@@ -3,6 +3,7 @@
 :func:`inspect_file` never guesses silently: every reading it makes is a note, every obstacle a problem
 with a stable code naming the partner's own file, sheet, row and column.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,17 +18,39 @@ from observatory.config import Config, load_config
 from observatory.errors import Report
 from observatory.geo.areas import Geography
 from observatory.ingest.adapters._common import period_sort_key
-from observatory.onboarding.cells import (PERIOD_HEADER, PERIOD_IN_TEXT, TOTAL_RE, is_data_like, is_figure, is_period,
-                                          normal_period, read_figure)
+from observatory.onboarding.cells import (
+    PERIOD_HEADER,
+    PERIOD_IN_TEXT,
+    TOTAL_RE,
+    is_data_like,
+    is_figure,
+    is_period,
+    normal_period,
+    read_figure,
+)
 from observatory.onboarding.gazetteer import Areas, Gazetteer
 from observatory.onboarding.grid import DELIMITER_NAMES, Column, Sheet, columns, header_block, read_csv, read_xlsx
 
 CELL_COLUMNS = ["_row", "area_text", "area_code", "period", "measure", "number", "suppressed", "raw", "column"]
-FINGERTIPS_COLUMNS = ("indicator id", "indicator name", "area code", "area name", "area type", "time period", "value",
-                      "lower ci 95.0 limit", "upper ci 95.0 limit", "count", "denominator", "value note",
-                      "time period sortable", "compared to england value or percentiles")
-FATAL = frozenset({"unreadable-file", "unknown-sheet", "field-too-long", "no-header", "fingertips-layout",
-                   "no-area-column", "no-figures"})
+FINGERTIPS_COLUMNS = (
+    "indicator id",
+    "indicator name",
+    "area code",
+    "area name",
+    "area type",
+    "time period",
+    "value",
+    "lower ci 95.0 limit",
+    "upper ci 95.0 limit",
+    "count",
+    "denominator",
+    "value note",
+    "time period sortable",
+    "compared to england value or percentiles",
+)
+FATAL = frozenset(
+    {"unreadable-file", "unknown-sheet", "field-too-long", "no-header", "fingertips-layout", "no-area-column", "no-figures"}
+)
 """Problem codes after which no proposal can be made (the others are listed in the proposal for review)."""
 
 
@@ -85,8 +108,9 @@ class Inspection:
         return bool(self.problems.codes & FATAL)
 
 
-def inspect_file(path: Path | str, config: Config | str = "demo", *, sheet: str | int | None = None,
-                 geography: Geography | None = None) -> Inspection:
+def inspect_file(
+    path: Path | str, config: Config | str = "demo", *, sheet: str | int | None = None, geography: Geography | None = None
+) -> Inspection:
     """Read a partner's CSV or XLSX and say how it is laid out: encoding, delimiter, header rows (merged
     cells), geography column (codes of which type and vintage, or names resolved to codes), periods,
     measures, suppressed cells, thousands separators, and total and note rows to leave out."""
@@ -123,7 +147,9 @@ def _read(ins: Inspection, sheet: str | int | None) -> Sheet | None:
         if grid is None:
             return None
         ins.sheet, ins.sheets = grid.sheet, list(grid.sheets)
-        ins.notes.append(f"Excel workbook; read sheet '{ins.sheet}'" + (f" (sheets: {', '.join(ins.sheets)})" if len(ins.sheets) > 1 else ""))
+        ins.notes.append(
+            f"Excel workbook; read sheet '{ins.sheet}'" + (f" (sheets: {', '.join(ins.sheets)})" if len(ins.sheets) > 1 else "")
+        )
     else:
         grid = read_csv(ins.path, ins.problems)
         if grid is None:
@@ -139,29 +165,44 @@ def _locate_header(ins: Inspection, sheet: Sheet) -> bool:
     grid, merged = sheet.grid, sheet.merged
     start, end, header = header_block(grid, merged)
     if start < 0:
-        ins.problems.add(ins.where, None, None, "no header row found: expected a row of column names above the figures", "no-header")
+        ins.problems.add(
+            ins.where, None, None, "no header row found: expected a row of column names above the figures", "no-header"
+        )
         return False
     ins.header_rows = [grid[i][0] for i in range(start, end + 1)]
     ins.columns = columns(header)
     for line, j, length in sheet.long_cells:
         header_ = ins.columns[j].header if j < len(ins.columns) else f"column {j + 1}"
-        ins.problems.add(ins.where, line, header_, f"a cell of {length:,} characters: far over any label or figure "
-                         f"(the limit is 10,000); is this the right file?", "field-too-long")
+        ins.problems.add(
+            ins.where,
+            line,
+            header_,
+            f"a cell of {length:,} characters: far over any label or figure (the limit is 10,000); is this the right file?",
+            "field-too-long",
+        )
     if sheet.long_cells or _fingertips(ins):
         return False
     above = [(r, " ".join(c for c in cells if c)) for r, cells in grid[:start] if any(cells)]
     ins.title = " — ".join(t for _r, t in above)
     if above:
         where = f"row {above[0][0]}" if len(above) == 1 else f"rows {above[0][0]}–{above[-1][0]}"
-        ins.notes.append(f"title above the header ({where}): \"{ins.title}\"")
+        ins.notes.append(f'title above the header ({where}): "{ins.title}"')
         if looks_like_formula(ins.title):
-            ins.problems.add(ins.where, above[0][0], None, f"the title {ins.title[:40]!r} begins like a spreadsheet formula: "
-                             "it is proposed as the dataset's title with a leading quote (check it)", "formula-like-text")
+            ins.problems.add(
+                ins.where,
+                above[0][0],
+                None,
+                f"the title {ins.title[:40]!r} begins like a spreadsheet formula: "
+                "it is proposed as the dataset's title with a leading quote (check it)",
+                "formula-like-text",
+            )
     top, bottom = ins.header_rows[0], ins.header_rows[-1]
     ins.merged = [str(r.coord) for r in merged if r.min_row <= bottom and r.max_row >= 1]
     header_merges = [str(r.coord) for r in sorted(merged, key=lambda r: (r.min_row, r.min_col)) if top <= r.min_row <= bottom]
-    ins.notes.append(f"header on row{'s' if top != bottom else ''} {top}{f'–{bottom}' if top != bottom else ''}"
-                     + (f", merged cells {', '.join(header_merges)}" if header_merges else ""))
+    ins.notes.append(
+        f"header on row{'s' if top != bottom else ''} {top}{f'–{bottom}' if top != bottom else ''}"
+        + (f", merged cells {', '.join(header_merges)}" if header_merges else "")
+    )
     return True
 
 
@@ -171,11 +212,16 @@ def _fingertips(ins: Inspection) -> bool:
     found = [n for n in FINGERTIPS_COLUMNS if n in names]
     if len(found) < 8 or not {"indicator id", "area code", "time period", "value"} <= names:
         return False
-    ins.problems.add(ins.where, ins.header_rows[-1], None,
-                     "is a Fingertips (OHID public health profiles) download: columns 'Indicator ID', 'Area Code', "
-                     "'Time period', 'Value', 'Count', 'Denominator'… Add it as a source read by the fingertips adapter "
-                     "(adapter: fingertips in the configuration's sources, indicators mapped by their Indicator ID) "
-                     "instead of add-dataset, which would read its columns as indicators", "fingertips-layout")
+    ins.problems.add(
+        ins.where,
+        ins.header_rows[-1],
+        None,
+        "is a Fingertips (OHID public health profiles) download: columns 'Indicator ID', 'Area Code', "
+        "'Time period', 'Value', 'Count', 'Denominator'… Add it as a source read by the fingertips adapter "
+        "(adapter: fingertips in the configuration's sources, indicators mapped by their Indicator ID) "
+        "instead of add-dataset, which would read its columns as indicators",
+        "fingertips-layout",
+    )
     return True
 
 
@@ -210,9 +256,14 @@ def _assign_roles(ins: Inspection, plain: list[tuple[int, list[str]]]) -> None:
         elif sum(is_data_like(v) or v in MISSING for v in values) >= 0.8 * len(values) and any(is_figure(v) for v in values):
             col.role = "measure"
             if looks_like_formula(col.measure):
-                ins.problems.add(ins.where, ins.header_rows[-1], col.header, f"the header {col.measure[:40]!r} begins like a "
-                                 "spreadsheet formula: it is proposed as an indicator title with a leading quote (check it)",
-                                 "formula-like-text")
+                ins.problems.add(
+                    ins.where,
+                    ins.header_rows[-1],
+                    col.header,
+                    f"the header {col.measure[:40]!r} begins like a "
+                    "spreadsheet formula: it is proposed as an indicator title with a leading quote (check it)",
+                    "formula-like-text",
+                )
 
 
 def _read_areas(ins: Inspection, plain: list, gaz: Gazetteer, geo: Geography, cfg: Config) -> bool:
@@ -225,8 +276,13 @@ def _read_areas(ins: Inspection, plain: list, gaz: Gazetteer, geo: Geography, cf
         if s[0] > best[0] or (s[0] == best[0] and s[0] and s[1] == "code" and best[1] == "name"):
             best, best_col = s, col
     if best_col is None or best[0] == 0:
-        ins.problems.add(ins.where, None, None, f"no column holds area codes or names of {cfg.label}'s geography "
-                         "(small areas, wards, localities or districts)", "no-area-column")
+        ins.problems.add(
+            ins.where,
+            None,
+            None,
+            f"no column holds area codes or names of {cfg.label}'s geography (small areas, wards, localities or districts)",
+            "no-area-column",
+        )
         return False
     best_col.role = "area"
     ins.areas = Areas(column=best_col.header, kind=best[1], area_type=best[2], vintage=best[3])
@@ -271,15 +327,22 @@ def _match_areas(ins: Inspection, data_rows: list, gaz: Gazetteer, geo: Geograph
     kind_label = f"{areas.vintage + ' ' if areas.vintage else ''}{type_label}"
     normalised = ""
     if areas.normalised:
-        normalised = (f" ({len(areas.normalised)} only after ignoring case and punctuation: "
-                      + "; ".join(f"'{t}' → {c} {areas.names[c]}" for t, c in list(areas.normalised.items())[:8])
-                      + ("…" if len(areas.normalised) > 8 else "") + ")")
-    ins.notes.append(f"geography: column '{col.header}' holds {kind_label} {what} of {cfg.label}; "
-                     f"{len(areas.matched)} distinct areas matched" + normalised)
+        normalised = (
+            f" ({len(areas.normalised)} only after ignoring case and punctuation: "
+            + "; ".join(f"'{t}' → {c} {areas.names[c]}" for t, c in list(areas.normalised.items())[:8])
+            + ("…" if len(areas.normalised) > 8 else "")
+            + ")"
+        )
+    ins.notes.append(
+        f"geography: column '{col.header}' holds {kind_label} {what} of {cfg.label}; "
+        f"{len(areas.matched)} distinct areas matched" + normalised
+    )
     if areas.unmatched:
         ins.notes.append("unmatched areas, left out: " + "; ".join(f"row {r} '{t}'" for r, t in areas.unmatched))
     if areas.area_type not in set(geo.areas["type"].unique()):
-        ins.problems.add(ins.where, None, col.header, f"area type {areas.area_type!r} is not in the geography", "unknown-area-type")
+        ins.problems.add(
+            ins.where, None, col.header, f"area type {areas.area_type!r} is not in the geography", "unknown-area-type"
+        )
 
 
 def _read_periods(ins: Inspection, plain: list) -> bool:
@@ -298,8 +361,9 @@ def _read_periods(ins: Inspection, plain: list) -> bool:
         periods = {c.period for c in measure_cols if c.period}
         missing = [c.header for c in measure_cols if not c.period]
         if missing:
-            ins.problems.add(ins.where, None, missing[0], f"columns {', '.join(missing)} have no period in their header",
-                             "no-period")
+            ins.problems.add(
+                ins.where, None, missing[0], f"columns {', '.join(missing)} have no period in their header", "no-period"
+            )
         ins.notes.append("one column per period and measure: periods from the header")
     else:
         ins.layout = "single"
@@ -331,10 +395,24 @@ def _read_cells(ins: Inspection, data_rows: list) -> None:
                 markers[raw] = markers.get(raw, 0) + 1
             if not readable:
                 unparsed.append((r, col.header, raw))
-            period = col.period if ins.layout == "wide" else (period_row if ins.layout == "long" else (ins.periods[0] if ins.periods else ""))
+            period = (
+                col.period
+                if ins.layout == "wide"
+                else (period_row if ins.layout == "long" else (ins.periods[0] if ins.periods else ""))
+            )
             (total_records if is_total else records).append(
-                {"_row": r, "area_text": text, "area_code": code, "period": period, "measure": col.measure,
-                 "number": number, "suppressed": sup, "raw": raw, "column": col.header})
+                {
+                    "_row": r,
+                    "area_text": text,
+                    "area_code": code,
+                    "period": period,
+                    "measure": col.measure,
+                    "number": number,
+                    "suppressed": sup,
+                    "raw": raw,
+                    "column": col.header,
+                }
+            )
     ins.cells = pd.DataFrame(records, columns=CELL_COLUMNS)
     ins.total_cells = pd.DataFrame(total_records, columns=CELL_COLUMNS)
     ins.suppressed, ins.thousands = markers, ("," if thousands else None)
@@ -360,11 +438,15 @@ def _describe(ins: Inspection) -> None:
         ins.notes.append(f"row {r} '{label}' is a total row: left out of the areas")
     notes = [(r, t) for r, k, t in ins.dropped if k == "note"]
     if notes:
-        ins.notes.append("notes below the table, left out: " + "; ".join(f"row {r} \"{t}\"" for r, t in notes))
+        ins.notes.append("notes below the table, left out: " + "; ".join(f'row {r} "{t}"' for r, t in notes))
     dup = ins.cells.duplicated(["area_code", "period", "measure"], keep=False)
     if dup.any():
         d = ins.cells[dup].sort_values(["area_code", "_row"])
         for code, g in d.groupby("area_code"):
-            ins.problems.add(ins.where, int(g["_row"].iloc[-1]), ins.areas.column,
-                             f"area {code} appears more than once for the same period (rows {', '.join(map(str, sorted(set(g['_row']))))})",
-                             "duplicate-area")
+            ins.problems.add(
+                ins.where,
+                int(g["_row"].iloc[-1]),
+                ins.areas.column,
+                f"area {code} appears more than once for the same period (rows {', '.join(map(str, sorted(set(g['_row']))))})",
+                "duplicate-area",
+            )

@@ -23,6 +23,7 @@ The concepts live in their own modules: ``grid`` (reading the file, finding the 
 ``gazetteer`` (areas by code and name), ``inspection``, ``figures`` (indicators, tidy table, ward sums),
 ``proposal`` and ``proposal_text``, ``review`` (markers left), ``yaml_edits`` and ``apply``.
 """
+
 from __future__ import annotations
 
 from observatory.onboarding.apply import apply_proposal
@@ -32,5 +33,14 @@ from observatory.onboarding.inspection import Inspection, inspect_file
 from observatory.onboarding.proposal import Proposal, propose_dataset
 from observatory.onboarding.review import check_proposal
 
-__all__ = ["inspect_file", "propose_dataset", "check_proposal", "apply_proposal", "Inspection", "Proposal",
-           "name_key", "tidy_frame", "ward_parents"]
+__all__ = [
+    "inspect_file",
+    "propose_dataset",
+    "check_proposal",
+    "apply_proposal",
+    "Inspection",
+    "Proposal",
+    "name_key",
+    "tidy_frame",
+    "ward_parents",
+]

@@ -5,6 +5,7 @@ Everything inferred is marked for review and everything that could not be inferr
 nothing is ingested. A file the tidy adapter can read as it is gets a source entry with the options it
 needs instead of a converted copy, checked by reading it with them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,8 +27,17 @@ from observatory.geo.areas import Geography
 from observatory.ingest import adapters
 from observatory.metadata.catalogue import load_catalogue, read_partners
 from observatory.metadata.indicators import read_indicators
-from observatory.onboarding.figures import (TODO, IndicatorProposal, frequency, origin_columns, pair_measures, slug, tidy_frame,
-                                            unique, ward_parents)
+from observatory.onboarding.figures import (
+    TODO,
+    IndicatorProposal,
+    frequency,
+    origin_columns,
+    pair_measures,
+    slug,
+    tidy_frame,
+    unique,
+    ward_parents,
+)
 from observatory.onboarding.gazetteer import NAMED_TYPES, name_key
 from observatory.onboarding.inspection import Inspection, inspect_file
 from observatory.onboarding.proposal_text import catalogue_text, readme_text, relative, source_text
@@ -58,8 +68,10 @@ class Proposal:
         lines = [f"Inspected {self.inspection.path.name}:"] + [f"  - {n}" for n in self.inspection.notes]
         if self.inspection.problems:
             lines += ["Problems (fix the file or the proposal before applying):"] + [f"  - {p}" for p in self.inspection.problems]
-        lines.append(f"Proposed dataset {self.dataset!r} with indicator(s) {', '.join(self.indicators)} in {relative(self.folder)}"
-                     f" ({'the tidy adapter reads the file as it is' if self.mode == 'direct' else 'figures converted to ' + self.data_file}):")
+        lines.append(
+            f"Proposed dataset {self.dataset!r} with indicator(s) {', '.join(self.indicators)} in {relative(self.folder)}"
+            f" ({'the tidy adapter reads the file as it is' if self.mode == 'direct' else 'figures converted to ' + self.data_file}):"
+        )
         for f in ("catalogue.yaml", "indicators.csv", "source.yaml"):
             if self.todo.get(f):
                 lines.append(f"  {f}: to complete (TODO): {', '.join(self.todo[f])}")
@@ -78,9 +90,17 @@ def small_area_vintage(ins: Inspection) -> str:
 
 def direct_options(ins: Inspection, inds: list[IndicatorProposal]) -> dict[str, Any] | None:
     """Options for the tidy adapter to read the partner's file as it is, or None when it cannot."""
-    simple = (len(ins.header_rows) == 1 and not ins.totals and not any(k == "note" for _r, k, _t in ins.dropped)
-              and ins.areas.kind == "code" and not ins.areas.unmatched and ins.layout in ("long", "single") and len(inds) == 1
-              and not ins.problems and (ins.format == "xlsx" or ins.delimiter == ","))
+    simple = (
+        len(ins.header_rows) == 1
+        and not ins.totals
+        and not any(k == "note" for _r, k, _t in ins.dropped)
+        and ins.areas.kind == "code"
+        and not ins.areas.unmatched
+        and ins.layout in ("long", "single")
+        and len(inds) == 1
+        and not ins.problems
+        and (ins.format == "xlsx" or ins.delimiter == ",")
+    )
     if not simple or (ins.layout == "single" and not ins.periods):
         return None
     ind = inds[0]
@@ -122,8 +142,11 @@ def _partner_guess(title: str, cfg: Config) -> str:
     partners = read_partners()
     partners = partners[partners["synthetic"] == cfg.synthetic]
     text = name_key(title)
-    hits = [pid for pid, name in zip(partners["id"], partners["name"])
-            if name_key(re.sub(r"\(.*?\)", "", name)) and name_key(re.sub(r"\(.*?\)", "", name)) in text]
+    hits = [
+        pid
+        for pid, name in zip(partners["id"], partners["name"])
+        if name_key(re.sub(r"\(.*?\)", "", name)) and name_key(re.sub(r"\(.*?\)", "", name)) in text
+    ]
     return hits[0] if len(hits) == 1 else ""
 
 
@@ -156,13 +179,23 @@ def _indicator_rows(inds: list[IndicatorProposal], dataset: str, freq: str, path
     rows, review = [], []
     for ind in inds:
         inferred = ["id", "title", "unit", "value_type", "multiplier"] + (["frequency"] if freq else [])
-        rows.append({
-            "id": ind.id, "title": ind.title, "theme": f"{TODO}: theme", "unit": ind.unit, "value_type": ind.value_type,
-            "multiplier": f"{ind.multiplier:g}", "polarity": f"{TODO}: polarity", "dataset": dataset,
-            "frequency": freq or f"{TODO}: frequency",
-            "definition": f"{TODO}: definition (numerator '{neutralise(ind.numerator)}'"
-                          + (f", denominator '{neutralise(ind.denominator)}'" if ind.denominator else "") + f", from {path.name})",
-            "review": "; ".join(inferred)})
+        rows.append(
+            {
+                "id": ind.id,
+                "title": ind.title,
+                "theme": f"{TODO}: theme",
+                "unit": ind.unit,
+                "value_type": ind.value_type,
+                "multiplier": f"{ind.multiplier:g}",
+                "polarity": f"{TODO}: polarity",
+                "dataset": dataset,
+                "frequency": freq or f"{TODO}: frequency",
+                "definition": f"{TODO}: definition (numerator '{neutralise(ind.numerator)}'"
+                + (f", denominator '{neutralise(ind.denominator)}'" if ind.denominator else "")
+                + f", from {path.name})",
+                "review": "; ".join(inferred),
+            }
+        )
         review.append(f"{ind.id}: {', '.join(inferred)}")
     return rows, review
 
@@ -174,8 +207,11 @@ def _quality(ins: Inspection, tidy: pd.DataFrame, geo: Geography, path: Path) ->
     if ins.areas.kind == "name":
         quality.append(f"Areas supplied as {ins.areas.area_type} names and matched to codes by add-dataset.")
     if ins.areas.unmatched:
-        quality.append(f"{len(ins.areas.unmatched)} row(s) for areas outside the geography left out ("
-                       + "; ".join(f"'{t}'" for _r, t in ins.areas.unmatched[:3]) + ").")
+        quality.append(
+            f"{len(ins.areas.unmatched)} row(s) for areas outside the geography left out ("
+            + "; ".join(f"'{t}'" for _r, t in ins.areas.unmatched[:3])
+            + ")."
+        )
     if len(tidy) and (tidy["area_code"].map(dict(zip(geo.areas["code"], geo.areas["type"]))) != ins.areas.area_type).any():
         quality.append(f"Figures for larger areas were derived from the {ins.areas.area_type}s by add-dataset (see its README).")
     return " ".join(quality)
@@ -183,7 +219,11 @@ def _quality(ins: Inspection, tidy: pd.DataFrame, geo: Geography, path: Path) ->
 
 def _record(ins: Inspection, cfg: Config, dataset: str, freq: str, today: dt.date, quality: str) -> dict[str, Any]:
     """The proposed catalogue record: inferred fields filled, the others ``TODO``."""
-    coverage = (f"{ins.periods[0]}-{ins.periods[-1]}" if len(ins.periods) > 1 else (ins.periods[0] if ins.periods else f"{TODO}: time coverage"))
+    coverage = (
+        f"{ins.periods[0]}-{ins.periods[-1]}"
+        if len(ins.periods) > 1
+        else (ins.periods[0] if ins.periods else f"{TODO}: time coverage")
+    )
     partner = _partner_guess(ins.title, cfg)
     record: dict[str, Any] = {
         "id": dataset,
@@ -203,7 +243,9 @@ def _record(ins: Inspection, cfg: Config, dataset: str, freq: str, today: dt.dat
         "time_coverage": coverage,
         "update_frequency": freq or f"{TODO}: annual | quarterly | monthly | weekly | census | periodic | irregular | one-off",
         "last_received": today,
-        "next_review": today.replace(year=today.year + 1) if not (today.month == 2 and today.day == 29) else today + dt.timedelta(days=365),
+        "next_review": today.replace(year=today.year + 1)
+        if not (today.month == 2 and today.day == 29)
+        else today + dt.timedelta(days=365),
         "licence": f"{TODO}: licence or terms of use",
         "attribution": f"{TODO}: attribution statement to print with the figures",
         "retention": f"{TODO}: how long the data are kept",
@@ -215,8 +257,18 @@ def _record(ins: Inspection, cfg: Config, dataset: str, freq: str, today: dt.dat
 
 
 def _record_review(record: dict[str, Any], freq: str) -> list[str]:
-    review = ["id", "title", "personal_data", "geography_level", "geography_vintage", "time_coverage", "last_received",
-              "next_review", "quality_notes", "indicators"]
+    review = [
+        "id",
+        "title",
+        "personal_data",
+        "geography_level",
+        "geography_vintage",
+        "time_coverage",
+        "last_received",
+        "next_review",
+        "quality_notes",
+        "indicators",
+    ]
     if not MARKER_RE.search(str(record["partner"])):
         review.insert(2, "partner")
     if freq:
@@ -224,8 +276,15 @@ def _record_review(record: dict[str, Any], freq: str) -> list[str]:
     return [f for f in review if not (isinstance(record.get(f), str) and MARKER_RE.search(record[f]))]
 
 
-def propose_dataset(path: Path | str, config: Config | str = "demo", out: Path | str | None = None, *,
-                    name: str | None = None, sheet: str | int | None = None, today: dt.date | str | None = None) -> Proposal:
+def propose_dataset(
+    path: Path | str,
+    config: Config | str = "demo",
+    out: Path | str | None = None,
+    *,
+    name: str | None = None,
+    sheet: str | int | None = None,
+    today: dt.date | str | None = None,
+) -> Proposal:
     """Inspect a partner's file and write proposals for the analyst to review into ``out``
     (default ``data/<config>/proposals/<name>/``): ``catalogue.yaml`` (the record, inferred fields listed
     under ``review:``, unknown ones ``TODO``), ``indicators.csv`` (inferred fields listed in its ``review``
@@ -263,22 +322,43 @@ def propose_dataset(path: Path | str, config: Config | str = "demo", out: Path |
     record["indicators"] = [i.id for i in inds]
     review_record = _record_review(record, freq)
     write_atomic(folder / "catalogue.yaml", catalogue_text(record, review_record, path.name, today))
-    source_review = [f"unmatched area: row {r} '{t}' is left out (fix the file and re-run, or delete this line to accept)"
-                     for r, t in ins.areas.unmatched]
+    source_review = [
+        f"unmatched area: row {r} '{t}' is left out (fix the file and re-run, or delete this line to accept)"
+        for r, t in ins.areas.unmatched
+    ]
     source_review += [f"problem [{p.code}]: {p}" for p in ins.problems]
     if ins.period_from_title:
         source_review.append(f"period {ins.periods[0]!r} was taken from the title: check it")
-    source = {"id": dataset, "title": record["title"], "adapter": "tidy", "file": f"sources/{data_name}", "dataset": dataset,
-              "options": options}
+    source = {
+        "id": dataset,
+        "title": record["title"],
+        "adapter": "tidy",
+        "file": f"sources/{data_name}",
+        "dataset": dataset,
+        "options": options,
+    }
     write_atomic(folder / "source.yaml", source_text(source, source_review, mode, data_name))
-    meta = {"file": path.name, "sha256": sha256_file(path), "config": cfg.name, "created": today.isoformat(), "mode": mode,
-            "data": data_name, "dataset": dataset, "indicators": [i.id for i in inds], "sheet": ins.sheet,
-            "where": ins.where, "columns": origin_columns(ins, inds)}
+    meta = {
+        "file": path.name,
+        "sha256": sha256_file(path),
+        "config": cfg.name,
+        "created": today.isoformat(),
+        "mode": mode,
+        "data": data_name,
+        "dataset": dataset,
+        "indicators": [i.id for i in inds],
+        "sheet": ins.sheet,
+        "where": ins.where,
+        "columns": origin_columns(ins, inds),
+    }
     write_atomic(folder / "proposal.json", json.dumps(meta, indent=1) + "\n")
-    todo = {"catalogue.yaml": [f for f, v in record.items() if isinstance(v, str) and MARKER_RE.search(v)],
-            "indicators.csv": [f"{row['id']} {c}" for row in ind_rows for c, v in row.items()
-                               if c != "review" and MARKER_RE.search(str(v))],
-            "source.yaml": [k for k, v in options.items() if MARKER_RE.search(str(v))]}
+    todo = {
+        "catalogue.yaml": [f for f, v in record.items() if isinstance(v, str) and MARKER_RE.search(v)],
+        "indicators.csv": [
+            f"{row['id']} {c}" for row in ind_rows for c, v in row.items() if c != "review" and MARKER_RE.search(str(v))
+        ],
+        "source.yaml": [k for k, v in options.items() if MARKER_RE.search(str(v))],
+    }
     review = {"catalogue.yaml": review_record, "indicators.csv": review_inds, "source.yaml": source_review}
     proposal = Proposal(folder, dataset, [i.id for i in inds], mode, data_name, ins, todo, review)
     write_atomic(folder / "README.md", readme_text(proposal, cfg, record, inds, today))

@@ -1,4 +1,5 @@
 """Checking a proposal: every ``TODO`` and review marker left, with its file, line and field."""
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,9 @@ from observatory.onboarding.proposal import MARKER_RE
 PROPOSAL_FILES = ("catalogue.yaml", "indicators.csv", "source.yaml", "proposal.json")
 
 
-def read_proposal(folder: Path) -> tuple[dict, list[dict[str, Any]], list[dict[str, int]], pd.DataFrame, dict[str, Any], dict[str, int]]:
+def read_proposal(
+    folder: Path,
+) -> tuple[dict, list[dict[str, Any]], list[dict[str, int]], pd.DataFrame, dict[str, Any], dict[str, int]]:
     """(proposal.json, catalogue records, their field lines, indicators, source entry, its key lines)."""
     meta = json.loads((folder / "proposal.json").read_text())
     records, lines = _parse(folder / "catalogue.yaml")
@@ -43,12 +46,19 @@ def _markers(value: Any) -> list[str]:
 
 def _check_record(report: Report, record: dict[str, Any], where: dict[str, int]) -> None:
     for f in record.get("review") or []:
-        report.add("catalogue.yaml", where.get(str(f), where.get("review")), str(f), f"field {f!r} is still marked for review: "
-                   "check its value, then delete it from the review list", "review-marker")
+        report.add(
+            "catalogue.yaml",
+            where.get(str(f), where.get("review")),
+            str(f),
+            f"field {f!r} is still marked for review: check its value, then delete it from the review list",
+            "review-marker",
+        )
     for k, v in record.items():
         if k != "review":
             for m in _markers(v):
-                report.add("catalogue.yaml", where.get(k, where[""]), k, f"field {k!r} is still to complete: {m}", "still-to-complete")
+                report.add(
+                    "catalogue.yaml", where.get(k, where[""]), k, f"field {k!r} is still to complete: {m}", "still-to-complete"
+                )
 
 
 def check_proposal(folder: Path | str) -> Report:
@@ -68,12 +78,22 @@ def check_proposal(folder: Path | str) -> Report:
     _check_record(report, records[0], lines[0])
     for i, row in enumerate(inds.to_dict("records"), start=2):
         if str(row.get("review", "")).strip():
-            report.add("indicators.csv", i, "review", f"indicator {row.get('id')}: still marked for review: {row['review']} "
-                       "(empty the review column once checked)", "review-marker")
+            report.add(
+                "indicators.csv",
+                i,
+                "review",
+                f"indicator {row.get('id')}: still marked for review: {row['review']} (empty the review column once checked)",
+                "review-marker",
+            )
         for k, v in row.items():
             if k != "review" and MARKER_RE.search(str(v)):
-                report.add("indicators.csv", i, k, f"indicator {row.get('id')}: field {k!r} is still to complete: {v}",
-                           "still-to-complete")
+                report.add(
+                    "indicators.csv",
+                    i,
+                    k,
+                    f"indicator {row.get('id')}: field {k!r} is still to complete: {v}",
+                    "still-to-complete",
+                )
     for item in source.get("review") or []:
         report.add("source.yaml", source_lines.get("review"), "review", f"still marked for review: {item}", "review-marker")
     for k, v in source.items():

@@ -5,6 +5,7 @@ its list, and the document written back with the indentation the file itself use
 round trip reproduces it). Only hand-wrapped flow lists (``[a, b,`` over several lines) may come back
 on one line; every value, comment and key order is kept.
 """
+
 from __future__ import annotations
 
 import datetime as dt

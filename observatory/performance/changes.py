@@ -1,5 +1,6 @@
 """What changed since last quarter's pack: new, resolved and still-open exceptions, and the exception tables
 (CSV and XLSX) a pack publishes and the next quarter reads back."""
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,11 @@ def diff_exceptions(current: pd.DataFrame, previous: pd.DataFrame | None) -> tup
 def read_exceptions(path: Path | str) -> pd.DataFrame:
     """An exception table written by :func:`write_exceptions` (CSV or XLSX)."""
     path = Path(path)
-    frame = pd.read_excel(path, sheet_name="exceptions", dtype=str) if path.suffix == ".xlsx" else pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = (
+        pd.read_excel(path, sheet_name="exceptions", dtype=str)
+        if path.suffix == ".xlsx"
+        else pd.read_csv(path, dtype=str, keep_default_na=False)
+    )
     missing = [c for c in KEY if c not in frame.columns]
     if missing:
         raise ValueError(f"{path}: not an exception table (no {', '.join(missing)} column)")
@@ -59,8 +64,9 @@ def find_previous(previous: Path | str, level: str) -> Path | None:
     return None
 
 
-def write_exceptions(frame: pd.DataFrame, folder: Path | str, level: str,
-                     extra: dict[str, pd.DataFrame] | None = None) -> list[Path]:
+def write_exceptions(
+    frame: pd.DataFrame, folder: Path | str, level: str, extra: dict[str, pd.DataFrame] | None = None
+) -> list[Path]:
     """``exceptions-<level>.csv`` and ``.xlsx`` (the exceptions sheet first, then any ``extra`` sheets).
 
     Every cell a spreadsheet would run as a formula is neutralised; each file is written whole or not at all.

@@ -7,6 +7,7 @@ with a prediction interval; target status), :mod:`.rules` (the three exception r
 (governance levels), :mod:`.changes` (since last quarter), :mod:`.spend` (need against spend) and
 :mod:`.report` (:class:`ExceptionReport`). ``observatory.present.exception_page`` renders a report.
 """
+
 from __future__ import annotations
 
 from observatory.performance.changes import KEY, diff_exceptions, find_previous, read_exceptions, write_exceptions

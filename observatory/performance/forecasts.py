@@ -1,5 +1,6 @@
 """Forecasts against targets: a straight line by weighted least squares with a prediction interval, and each
 target's status (on track, at risk, off track; met or missed once observed)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -31,8 +32,15 @@ def period_years(period_sort, labels=None) -> np.ndarray:
     return np.floor(s / 10000) + np.maximum(part - 1, 0) * step
 
 
-def forecast(series: pd.DataFrame, at: pd.DataFrame, *, keys: Sequence[str] = ("indicator_id", "area_code"),
-             points: int = POINTS, min_points: int = MIN_POINTS, level: float = LEVEL) -> pd.DataFrame:
+def forecast(
+    series: pd.DataFrame,
+    at: pd.DataFrame,
+    *,
+    keys: Sequence[str] = ("indicator_id", "area_code"),
+    points: int = POINTS,
+    min_points: int = MIN_POINTS,
+    level: float = LEVEL,
+) -> pd.DataFrame:
     """A straight-line forecast with its prediction interval, for each row of ``at``, vectorised over rows.
 
     ``series`` holds the ``keys``, ``period``, ``period_sort``, ``value`` and optionally ``lower95``/``upper95``;
@@ -76,12 +84,12 @@ def forecast(series: pd.DataFrame, at: pd.DataFrame, *, keys: Sequence[str] = ("
     sy, sxy = (W * Y0).sum(1), (W * X * Y0).sum(1)
     enough = n_points >= max(min_points, 3)
     with np.errstate(divide="ignore", invalid="ignore"):
-        det = s0 * s2 - s1 ** 2
+        det = s0 * s2 - s1**2
         slope = (s0 * sxy - s1 * sy) / det
         intercept = (s2 * sy - s1 * sxy) / det  # time is measured from the target period: this is the forecast
         resid = np.where(present, Y0 - intercept[:, None] - slope[:, None] * X, 0.0)
         dof = np.maximum(n_points - 2, 1)
-        s2_resid = (W * resid ** 2).sum(1) / dof
+        s2_resid = (W * resid**2).sum(1) / dof
         w0 = W[:, -1]
         variance = s2_resid * (s2 / det + 1 / w0)
         half = sps.t.ppf((1 + level) / 2, dof) * np.sqrt(variance)
@@ -111,8 +119,9 @@ def _bound(direction: pd.Series, polarity: pd.Series) -> np.ndarray:
     return np.where(least, "at least", "at most")
 
 
-def assess_targets(targets: pd.DataFrame, profiles: pd.DataFrame, *, points: int = POINTS,
-                   min_points: int = MIN_POINTS, level: float = LEVEL) -> pd.DataFrame:
+def assess_targets(
+    targets: pd.DataFrame, profiles: pd.DataFrame, *, points: int = POINTS, min_points: int = MIN_POINTS, level: float = LEVEL
+) -> pd.DataFrame:
     """Each target with its forecast, prediction interval and status.
 
     Status: "on track" when the whole prediction interval lies on the right side of the target (the forecast meets
@@ -121,11 +130,27 @@ def assess_targets(targets: pd.DataFrame, profiles: pd.DataFrame, *, points: int
     the target period is observed, the observed value decides: "met" or "missed". ``increase`` means at least the
     target, ``decrease`` at most, ``maintain`` not worse than it by the indicator's polarity.
     """
-    meta_cols = [c for c in ("area_name", "district_code", "title", "theme", "unit", "polarity", "value_type",
-                             "multiplier", "dataset", "trend_judgement") if c in profiles.columns]
+    meta_cols = [
+        c
+        for c in (
+            "area_name",
+            "district_code",
+            "title",
+            "theme",
+            "unit",
+            "polarity",
+            "value_type",
+            "multiplier",
+            "dataset",
+            "trend_judgement",
+        )
+        if c in profiles.columns
+    ]
     p = profiles.sort_values("period_sort")
     meta = p.drop_duplicates(["indicator_id", "area_code"], keep="last")[["indicator_id", "area_code"] + meta_cols]
-    t = targets.drop(columns=[c for c in meta_cols if c in targets.columns]).merge(meta, on=["indicator_id", "area_code"], how="left")
+    t = targets.drop(columns=[c for c in meta_cols if c in targets.columns]).merge(
+        meta, on=["indicator_id", "area_code"], how="left"
+    )
     out = forecast(p, t, points=points, min_points=min_points, level=level)
     if "value_type" in out.columns:
         lo = np.where(out["value_type"].isin(["proportion", "crude_rate", "dsr", "isr", "count"]), 0.0, -np.inf)
@@ -141,9 +166,14 @@ def assess_targets(targets: pd.DataFrame, profiles: pd.DataFrame, *, points: int
     known = np.isfinite(out["forecast"].to_numpy(dtype=float))
     status = np.select([~known, on, off], ["not enough data", "on track", "off track"], "at risk")
 
-    seen = t[["indicator_id", "area_code", "target_period_sort"]].assign(_row=np.arange(len(t))).merge(
-        p[["indicator_id", "area_code", "period", "period_sort", "value"]].dropna(subset=["value"]),
-        on=["indicator_id", "area_code"])
+    seen = (
+        t[["indicator_id", "area_code", "target_period_sort"]]
+        .assign(_row=np.arange(len(t)))
+        .merge(
+            p[["indicator_id", "area_code", "period", "period_sort", "value"]].dropna(subset=["value"]),
+            on=["indicator_id", "area_code"],
+        )
+    )
     seen = seen[seen["period_sort"] >= seen["target_period_sort"]].sort_values("period_sort").drop_duplicates("_row")
     observed = np.full(len(out), np.nan)
     observed[seen["_row"].to_numpy()] = seen["value"].to_numpy(dtype=float)
@@ -154,4 +184,3 @@ def assess_targets(targets: pd.DataFrame, profiles: pd.DataFrame, *, points: int
     out["observed_value"], out["observed_period"] = observed, obs_period
     out["status"] = pd.Categorical(status, categories=STATUSES)
     return out
-

@@ -1,5 +1,6 @@
 """Governance levels: the county-wide board (everything), a theme group (its indicators) and a district
 partnership (the district and its localities)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -44,4 +45,3 @@ def targets_for_level(assessed: pd.DataFrame, level: str) -> pd.DataFrame:
     if kind == "district":
         return assessed[(assessed["district_code"] == code) & assessed["area_type"].isin(("district", "locality"))]
     return assessed
-

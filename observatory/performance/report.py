@@ -5,6 +5,7 @@ exceptions, what changed since last quarter, spend against need and the risks; `
 renders it. Nothing of a dataset the audience may not see reaches any of its frames: not a figure, an
 indicator id or title, nor a risk linked to such an indicator.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,9 +32,25 @@ from observatory.profiles.table import Profiles, load_profiles
 
 NOTEBOOK = notebook("exception_report")
 HIGH_RISK = 15
-TARGET_SHEET_COLUMNS = ["indicator_id", "title", "area_code", "area_name", "area_type", "target_value", "target_period",
-                        "bound", "forecast", "forecast_lower", "forecast_upper", "n_points", "method", "status",
-                        "theme_group", "owner", "note"]
+TARGET_SHEET_COLUMNS = [
+    "indicator_id",
+    "title",
+    "area_code",
+    "area_name",
+    "area_type",
+    "target_value",
+    "target_period",
+    "bound",
+    "forecast",
+    "forecast_lower",
+    "forecast_upper",
+    "n_points",
+    "method",
+    "status",
+    "theme_group",
+    "owner",
+    "note",
+]
 Disclose = Callable[[pd.DataFrame], pd.DataFrame]
 
 
@@ -93,8 +110,11 @@ class ExceptionReport:
         if self.disclose is None:
             raise ValueError("an exception report needs disclosure control (disclose=...) before it shows figures")
         p = self.profiles.profiles
-        p = p[p["area_type"].isin(AREA_TYPES) & p["dataset"].isin(self.allowed_datasets)
-              & p["indicator_id"].isin(self.visible_indicators)]
+        p = p[
+            p["area_type"].isin(AREA_TYPES)
+            & p["dataset"].isin(self.allowed_datasets)
+            & p["indicator_id"].isin(self.visible_indicators)
+        ]
         return self.disclose(p).reset_index(drop=True) if len(p) else p
 
     @cached_property
@@ -128,8 +148,15 @@ class ExceptionReport:
             return None
         p = Path(self.previous)
         if p.is_dir() and (p / "values.parquet").exists():  # a store snapshot: recompute last quarter's exceptions
-            return ExceptionReport(self.config, "previous", self.level, self.audience, p,
-                                   allowed_datasets=self.allowed_datasets, disclose=self.disclose).exceptions
+            return ExceptionReport(
+                self.config,
+                "previous",
+                self.level,
+                self.audience,
+                p,
+                allowed_datasets=self.allowed_datasets,
+                disclose=self.disclose,
+            ).exceptions
         found = find_previous(p, self.level)
         return self._visible(read_exceptions(found)) if found is not None else None
 
@@ -185,8 +212,9 @@ class ExceptionReport:
         if self._need_inputs is None or parse_level(self.level)[0] != "board":
             return pd.DataFrame()
         alloc, dep = self._need_inputs
-        return spend_against_need(alloc, need_index(self.data, dep, "district"), area_type="district",
-                                  localities=need_index(self.data, dep))
+        return spend_against_need(
+            alloc, need_index(self.data, dep, "district"), area_type="district", localities=need_index(self.data, dep)
+        )
 
     @cached_property
     def level_title(self) -> str:
@@ -210,18 +238,28 @@ class ExceptionReport:
         """The sheets after ``exceptions``: the changes, targets, spend against need and risks."""
         new, resolved, still = self.changes
         t = self.level_targets
-        targets = t[[c for c in TARGET_SHEET_COLUMNS if c in t.columns]].assign(
-            status=lambda d: d["status"].astype(str)) if len(t) else t
-        return {"new": new, "resolved": resolved, "still_open": still, "targets": targets,
-                "spend_vs_need": self.spend, "risks": self.risks}
+        targets = (
+            t[[c for c in TARGET_SHEET_COLUMNS if c in t.columns]].assign(status=lambda d: d["status"].astype(str))
+            if len(t)
+            else t
+        )
+        return {
+            "new": new,
+            "resolved": resolved,
+            "still_open": still,
+            "targets": targets,
+            "spend_vs_need": self.spend,
+            "risks": self.risks,
+        }
 
     def write_downloads(self, folder: Path | str) -> list[Path]:
         """``exceptions-<level>.csv/.xlsx``: the exceptions, with the changes, targets, spend and risks as sheets."""
         return write_exceptions(self.exceptions, folder, self.level, self.download_sheets())
 
 
-def exception_jobs(config: str | Config, quarter: str, *, audience: str = "partners", store: str = "",
-                   pack_dir: str = "", previous: str = "") -> list[dict]:
+def exception_jobs(
+    config: str | Config, quarter: str, *, audience: str = "partners", store: str = "", pack_dir: str = "", previous: str = ""
+) -> list[dict]:
     """The exception-report runs of a quarterly pack: the board, the six theme groups and every district.
 
     Each is a dict(name, parameters, title, group) for ``notebooks/exception_report.ipynb``; ``previous`` (last
@@ -231,8 +269,20 @@ def exception_jobs(config: str | Config, quarter: str, *, audience: str = "partn
     levels = [("board", "County-wide partnership board")]
     levels += [(f"theme:{t.value}", f"{THEME_TITLES[t]} theme group") for t in Theme]
     levels += [(f"district:{d.code}", f"{d.name} district partnership") for d in Geography(cfg).districts()]
-    return [{"name": f"exceptions-{level_slug(level)}",
-             "parameters": {"config": cfg.name if cfg.dir.parent == data_dir().resolve() else str(cfg.dir),
-                            "quarter": quarter, "level": level, "audience": audience, "store": store,
-                            "pack_dir": pack_dir, "previous": previous},
-             "title": f"Exception report: {title}", "group": "exceptions"} for level, title in levels]
+    return [
+        {
+            "name": f"exceptions-{level_slug(level)}",
+            "parameters": {
+                "config": cfg.name if cfg.dir.parent == data_dir().resolve() else str(cfg.dir),
+                "quarter": quarter,
+                "level": level,
+                "audience": audience,
+                "store": store,
+                "pack_dir": pack_dir,
+                "previous": previous,
+            },
+            "title": f"Exception report: {title}",
+            "group": "exceptions",
+        }
+        for level, title in levels
+    ]

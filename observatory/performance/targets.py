@@ -4,6 +4,7 @@ Each is an optional CSV in the configuration folder (another name may be given u
 ``config.yaml``), validated like every other input: every problem of a file is reported at once, each with a
 stable code (``unknown-area``, ``bad-number``, ...) and a sentence for people.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -18,8 +19,17 @@ from observatory.geo.areas import Geography
 from observatory.ingest.adapters._common import period_sort_key
 from observatory.metadata.indicators import read_indicators
 
-TARGET_COLUMNS = ["indicator_id", "area_code", "area_type", "target_value", "target_period", "direction",
-                  "theme_group", "owner", "note"]
+TARGET_COLUMNS = [
+    "indicator_id",
+    "area_code",
+    "area_type",
+    "target_value",
+    "target_period",
+    "direction",
+    "theme_group",
+    "owner",
+    "note",
+]
 TARGET_AREA_TYPES = ("county", "district", "locality")
 DIRECTIONS = ("increase", "decrease", "maintain")
 ALLOCATION_COLUMNS = ["area_code", "area_type", "period", "amount", "fund"]
@@ -86,24 +96,36 @@ def _check_target_period(report: Report, file: str, line: int, r: dict) -> None:
     sort_text = str(r.get("target_period_sort", "")).strip()
     if sort_text:
         if not sort_text.isdigit():
-            report.add(file, line, "target_period_sort",
-                       f"target period sort {sort_text!r} is not an integer such as 20260000", code="bad-period-sort")
+            report.add(
+                file,
+                line,
+                "target_period_sort",
+                f"target period sort {sort_text!r} is not an integer such as 20260000",
+                code="bad-period-sort",
+            )
     elif not r["target_period"].strip() or period_sort_key(r["target_period"]) is None:
-        report.add(file, line, "target_period", f"target period {r['target_period']!r} holds no year (e.g. 2026/27)",
-                   code="bad-period")
+        report.add(
+            file, line, "target_period", f"target period {r['target_period']!r} holds no year (e.g. 2026/27)", code="bad-period"
+        )
 
 
 def _check_direction(report: Report, file: str, line: int, direction: str, ind: str, indicators: pd.DataFrame) -> None:
     if direction not in DIRECTIONS:
-        report.add(file, line, "direction", f"direction {direction!r} is not one of {', '.join(DIRECTIONS)}",
-                   code="bad-direction")
+        report.add(
+            file, line, "direction", f"direction {direction!r} is not one of {', '.join(DIRECTIONS)}", code="bad-direction"
+        )
     elif direction == "maintain" and ind in indicators.index and indicators.loc[ind, "polarity"] == "no_judgement":
-        report.add(file, line, "direction", f"'maintain' needs an indicator with a polarity; {ind} has no judgement: "
-                                           "use increase (at least) or decrease (at most)", code="maintain-without-polarity")
+        report.add(
+            file,
+            line,
+            "direction",
+            f"'maintain' needs an indicator with a polarity; {ind} has no judgement: "
+            "use increase (at least) or decrease (at most)",
+            code="maintain-without-polarity",
+        )
 
 
-def validate_targets(frame: pd.DataFrame, geography: Geography, indicators: pd.DataFrame,
-                     file: str = "targets.csv") -> Report:
+def validate_targets(frame: pd.DataFrame, geography: Geography, indicators: pd.DataFrame, file: str = "targets.csv") -> Report:
     """Every problem in a target table: unknown indicator or area, area of another type, bad direction, theme
     group, number or period, ``maintain`` without a polarity, and the same target set twice."""
     report = _missing_columns(frame, TARGET_COLUMNS, file)
@@ -114,8 +136,13 @@ def validate_targets(frame: pd.DataFrame, geography: Geography, indicators: pd.D
     for line, r in enumerate(frame.to_dict("records"), start=2):
         ind, code, kind = r["indicator_id"].strip(), r["area_code"].strip(), r["area_type"].strip()
         if ind not in indicators.index:
-            report.add(file, line, "indicator_id", f"indicator {ind!r} does not exist in the indicator metadata",
-                       code="unknown-indicator")
+            report.add(
+                file,
+                line,
+                "indicator_id",
+                f"indicator {ind!r} does not exist in the indicator metadata",
+                code="unknown-indicator",
+            )
         _check_area(report, areas, file, line, code, kind, TARGET_AREA_TYPES)
         if to_number(r["target_value"]) is None:
             report.add(file, line, "target_value", f"target value {r['target_value']!r} is not a number", code="bad-number")
@@ -123,21 +150,32 @@ def validate_targets(frame: pd.DataFrame, geography: Geography, indicators: pd.D
         _check_target_period(report, file, line, r)
         group = r["theme_group"].strip()
         if group and group not in THEMES:
-            report.add(file, line, "theme_group", f"theme group {group!r} is not one of {', '.join(sorted(THEMES))}",
-                       code="unknown-theme")
+            report.add(
+                file,
+                line,
+                "theme_group",
+                f"theme group {group!r} is not one of {', '.join(sorted(THEMES))}",
+                code="unknown-theme",
+            )
         flag = str(r.get("illustrative", "")).strip().lower()
         if flag not in FLAGS:
             report.add(file, line, "illustrative", f"illustrative {flag!r} is not true or false", code="bad-flag")
         key = (ind, code, r["target_period"].strip())
         if key in seen:
-            report.add(file, line, "target_period",
-                       f"a target for {ind} in {code} for {key[2]} is already set on row {seen[key]}", code="duplicate-target")
+            report.add(
+                file,
+                line,
+                "target_period",
+                f"a target for {ind} in {code} for {key[2]} is already set on row {seen[key]}",
+                code="duplicate-target",
+            )
         seen.setdefault(key, line)
     return report
 
 
-def read_targets(cfg: Config, path: Path | str | None = None, geography: Geography | None = None,
-                 indicators: pd.DataFrame | None = None) -> pd.DataFrame:
+def read_targets(
+    cfg: Config, path: Path | str | None = None, geography: Geography | None = None, indicators: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The configuration's targets, validated (every problem reported at once); empty when it has none.
 
     Columns as in the file plus ``target_period_sort`` (from the label when not given), ``target_value`` as a
@@ -207,15 +245,23 @@ def validate_risks(frame: pd.DataFrame, indicators: pd.DataFrame, file: str = "r
                 report.add(file, line, c, f"risk {r['id']}: {c} {v!r} is not a whole number from 1 to 5", code="bad-rating")
         score = r["score"].strip()
         if score and set(ratings.values()) <= RATINGS and score != str(int(ratings["likelihood"]) * int(ratings["impact"])):
-            report.add(file, line, "score", f"risk {r['id']}: score {score!r} is not likelihood × impact = "
-                                           f"{int(ratings['likelihood']) * int(ratings['impact'])}", code="score-mismatch")
+            report.add(
+                file,
+                line,
+                "score",
+                f"risk {r['id']}: score {score!r} is not likelihood × impact = "
+                f"{int(ratings['likelihood']) * int(ratings['impact'])}",
+                code="score-mismatch",
+            )
         if r["theme"] not in THEMES:
-            report.add(file, line, "theme", f"risk {r['id']}: theme {r['theme']!r} is not one of the six themes",
-                       code="unknown-theme")
+            report.add(
+                file, line, "theme", f"risk {r['id']}: theme {r['theme']!r} is not one of the six themes", code="unknown-theme"
+            )
         linked = r["linked_indicator"].strip()
         if linked and linked not in indicators.index:
-            report.add(file, line, "linked_indicator", f"risk {r['id']}: indicator {linked!r} does not exist",
-                       code="unknown-indicator")
+            report.add(
+                file, line, "linked_indicator", f"risk {r['id']}: indicator {linked!r} does not exist", code="unknown-indicator"
+            )
     for i in frame.index[frame["id"].duplicated()]:
         report.add(file, int(i) + 2, "id", f"risk id {frame.loc[i, 'id']!r} is used twice", code="duplicate-risk")
     return report

@@ -4,6 +4,7 @@ the dashboard's search widget. Markup is in ``catalogue_*.html.j2``; this module
 The table these are made from (:func:`observatory.metadata.catalogue.catalogue_frame`) already leaves
 out every record the audience may not use.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,16 @@ import pandas as pd
 
 from observatory._core.files import write_atomic
 from observatory.config import Config, load_config
-from observatory.metadata.catalogue import (CLASSIFICATIONS, catalogue_frame, filter_catalogue, filter_options, search_text,
-                                            theme_title, validate_catalogue, write_exports)
+from observatory.metadata.catalogue import (
+    CLASSIFICATIONS,
+    catalogue_frame,
+    filter_catalogue,
+    filter_options,
+    search_text,
+    theme_title,
+    validate_catalogue,
+    write_exports,
+)
 from observatory.metadata.catalogue.records import _today
 from observatory.present.spreadsheets import publication, write_csvw
 from observatory.present.templating import Markup, file_links, render, render_macro
@@ -73,8 +82,15 @@ def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     rows = []
     for idx, r in frame.iterrows():
         themes = [t for t in r["themes"].split("; ") if t]
-        rows.append(r.to_dict() | {"theme_ids": themes, "theme_titles": [theme_title(t) for t in themes],
-                                   "search": search[idx], "flagged": bool(r["review_overdue"] or r["refresh_overdue"])})
+        rows.append(
+            r.to_dict()
+            | {
+                "theme_ids": themes,
+                "theme_titles": [theme_title(t) for t in themes],
+                "search": search[idx],
+                "flagged": bool(r["review_overdue"] or r["refresh_overdue"]),
+            }
+        )
     return rows
 
 
@@ -85,14 +101,24 @@ def records_html(frame: pd.DataFrame) -> Markup:
 
 
 def _summary(frame: pd.DataFrame, cfg: Config, audience: str, today: dt.date | str | None, quarter: str = "") -> dict[str, Any]:
-    return {"label": cfg.label, "audience": audience, "today": _today(today).isoformat(), "quarter": quarter,
-            "synthetic": cfg.synthetic, "datasets": len(frame), "partners": frame["partner"].nunique(),
-            "public": int((frame["audience"] == "public").sum()), "review_overdue": int(frame["review_overdue"].sum()),
-            "refresh_overdue": int(frame["refresh_overdue"].sum()), "withheld": int(frame.attrs.get("withheld", 0))}
+    return {
+        "label": cfg.label,
+        "audience": audience,
+        "today": _today(today).isoformat(),
+        "quarter": quarter,
+        "synthetic": cfg.synthetic,
+        "datasets": len(frame),
+        "partners": frame["partner"].nunique(),
+        "public": int((frame["audience"] == "public").sum()),
+        "review_overdue": int(frame["review_overdue"].sum()),
+        "refresh_overdue": int(frame["refresh_overdue"].sum()),
+        "withheld": int(frame.attrs.get("withheld", 0)),
+    }
 
 
-def summary_html(frame: pd.DataFrame, cfg: Config, audience: str, today: dt.date | str | None = None,
-                 quarter: str = "") -> Markup:
+def summary_html(
+    frame: pd.DataFrame, cfg: Config, audience: str, today: dt.date | str | None = None, quarter: str = ""
+) -> Markup:
     """Counts of records, partners and overdue records, and who the page is for, in plain words."""
     return render_macro(SECTIONS, "summary", _summary(frame, cfg, audience, today, quarter))
 
@@ -109,8 +135,10 @@ def partner_table_html(frame: pd.DataFrame) -> Markup:
 def overdue_html(frame: pd.DataFrame) -> Markup:
     """The records overdue for review or refresh, or a sentence saying there are none."""
     f = frame[frame["review_overdue"] | frame["refresh_overdue"]]
-    flags = [", ".join(n for n, on in (("review overdue", a), ("refresh overdue", b)) if on)
-             for a, b in zip(f["review_overdue"], f["refresh_overdue"])]
+    flags = [
+        ", ".join(n for n, on in (("review overdue", a), ("refresh overdue", b)) if on)
+        for a, b in zip(f["review_overdue"], f["refresh_overdue"])
+    ]
     shown = f[["title", "partner_name", "next_review", "last_received", "update_frequency"]]
     rows = [list(v) + [fl] for v, fl in zip(shown.values, flags)]
     return render_macro(SECTIONS, "overdue", ["Dataset", "Partner", "Next review", "Last received", "Updated", "Flags"], rows)
@@ -121,12 +149,21 @@ def catalogue_html(frame: pd.DataFrame, cfg: Config, audience: str = "public", t
     partner, theme and classification, with overdue records flagged."""
     opts = filter_options(frame)
     filters = [{"name": k, "label": k.capitalize(), "options": opts[k]} for k in ("partner", "theme", "classification")]
-    return render("catalogue_page.html.j2", title=f"{cfg.label}: data catalogue", synthetic=cfg.synthetic, css=PAGE_CSS + CSS,
-                  summary=_summary(frame, cfg, audience, today), filters=filters, rows=_rows(frame), script=SCRIPT)
+    return render(
+        "catalogue_page.html.j2",
+        title=f"{cfg.label}: data catalogue",
+        synthetic=cfg.synthetic,
+        css=PAGE_CSS + CSS,
+        summary=_summary(frame, cfg, audience, today),
+        filters=filters,
+        rows=_rows(frame),
+        script=SCRIPT,
+    )
 
 
-def build_catalogue(config: Config | str, out_dir: Path | str, audience: str = "public",
-                    today: dt.date | str | None = None) -> dict[str, Path]:
+def build_catalogue(
+    config: Config | str, out_dir: Path | str, audience: str = "public", today: dt.date | str | None = None
+) -> dict[str, Path]:
     """Validate, then write ``catalogue.html``, ``catalogue.csv`` and ``catalogue.jsonld`` for ``audience``
     into ``out_dir``; returns their paths by kind (html, csv, jsonld). Raises ValidationError."""
     cfg = config if isinstance(config, Config) else load_config(config)
@@ -164,8 +201,14 @@ def catalogue_widget(config: Config | str = "demo", audience: str = "public", to
     for c in controls.values():
         c.observe(redraw, names="value")
     redraw()
-    box = w.VBox([w.HBox([controls["text"], controls["partner"]]),
-                  w.HBox([controls["theme"], controls["classification"], controls["flagged_only"]]), count, table])
+    box = w.VBox(
+        [
+            w.HBox([controls["text"], controls["partner"]]),
+            w.HBox([controls["theme"], controls["classification"], controls["flagged_only"]]),
+            count,
+            table,
+        ]
+    )
     box.controls, box.table, box.frame = controls, table, frame
     return box
 
@@ -197,7 +240,8 @@ class CataloguePage:
         return file_links(files.values(), href_prefix, label="Exports")
 
 
-def open_catalogue_page(config: Config | str = "demo", audience: str = "public", today: str | None = None,
-                        quarter: str = "") -> CataloguePage:
+def open_catalogue_page(
+    config: Config | str = "demo", audience: str = "public", today: str | None = None, quarter: str = ""
+) -> CataloguePage:
     """The validated catalogue for ``audience`` (raises ValidationError on a broken catalogue)."""
     return CataloguePage(config, audience, today, quarter)

@@ -4,6 +4,7 @@ Hand-built SVG keeps each chart a few kilobytes, needs no JavaScript and survive
 Voila and e-mail alike. Colours and layout follow the Fingertips conventions that partners
 already read; the markup is in ``chart_*.j2`` templates, the geometry is computed here.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,19 @@ SPINE_HEIGHT = 22
 _SPINE_PAD = 8  # keeps an edge marker wholly inside the SVG
 
 SPINE_COLUMNS = [
-    "indicator_id", "title", "period", "count", "value", "benchmark", "peer_min", "peer_q25",
-    "peer_q75", "peer_max", "polarity", "comparison", "suppressed",
+    "indicator_id",
+    "title",
+    "period",
+    "count",
+    "value",
+    "benchmark",
+    "peer_min",
+    "peer_q25",
+    "peer_q75",
+    "peer_max",
+    "polarity",
+    "comparison",
+    "suppressed",
 ]
 _VALUE_LINE = "#1F4E79"
 _BENCHMARK_STYLES = [("#000000", "6 3"), ("#C00000", "2 3"), ("#7F7F7F", "8 3 2 3")]
@@ -85,8 +97,9 @@ def trend_chart(
     width, height = 470 + right, 280
     left, top, bottom = 58, 34, 58 if len(periods) > 6 else 40
     plot_w, plot_h = width - left - right, height - top - bottom
-    frame_box = dict(title=title, unit=unit, width=width, height=height, left=left, right=left + plot_w, top=top,
-                     bottom=top + plot_h)
+    frame_box = dict(
+        title=title, unit=unit, width=width, height=height, left=left, right=left + plot_w, top=top, bottom=top + plot_h
+    )
     everything = np.concatenate([values, lower, upper, *lines.values()]) if periods else np.array([])
     everything = everything[np.isfinite(everything)]
     if everything.size == 0:
@@ -111,11 +124,19 @@ def trend_chart(
     drawn.append({"kind": "value", "colour": _VALUE_LINE, "dash": "", "stroke": 2, "path": _path(xs, values, y)})
     legend.append({"x": legend_x, "y": legend_y + 18 * len(lines), "colour": _VALUE_LINE, "dash": "", "label": own_label})
     return render(
-        "chart_trend.svg.j2", **frame_box, empty=None, rotate=len(periods) > 6, lines=drawn, legend=legend,
+        "chart_trend.svg.j2",
+        **frame_box,
+        empty=None,
+        rotate=len(periods) > 6,
+        lines=drawn,
+        legend=legend,
         ticks=[{"y": y(t), "label": format_number(t, tick_places)} for t in ticks],
         periods=[{"x": x, "label": label} for x, label in zip(xs, periods)],
-        points=[_trend_point(x, period, v, lo, hi, y, decimals)
-                for x, period, v, lo, hi in zip(xs, periods, values, lower, upper) if not np.isnan(v)],
+        points=[
+            _trend_point(x, period, v, lo, hi, y, decimals)
+            for x, period, v, lo, hi in zip(xs, periods, values, lower, upper)
+            if not np.isnan(v)
+        ],
     )
 
 
@@ -124,8 +145,7 @@ def _trend_point(x: float, period: str, v: float, lo: float, hi: float, y, decim
         return format_number(n, decimals)
 
     if np.isfinite(lo) and np.isfinite(hi):
-        return {"x": x, "y": y(v), "bar": {"low": y(lo), "high": y(hi)},
-                "tip": f"{period}: {text(v)} ({text(lo)} to {text(hi)})"}
+        return {"x": x, "y": y(v), "bar": {"low": y(lo), "high": y(hi)}, "tip": f"{period}: {text(v)} ({text(lo)} to {text(hi)})"}
     return {"x": x, "y": y(v), "bar": None, "tip": f"{period}: {text(v)}"}
 
 
@@ -148,16 +168,30 @@ def _spine_row(row: Any, decimals: int | None) -> dict:
         return format_number(v, places, missing="-")
 
     return {
-        "indicator_id": row.indicator_id, "title": row.title, "period": row.period,
+        "indicator_id": row.indicator_id,
+        "title": row.title,
+        "period": row.period,
         "count": "*" if suppressed else format_number(_float(row.count), 0, missing="-"),
-        "value": "*" if suppressed else text(value), "benchmark": text(bench), "worst": text(worst), "best": text(best),
-        "spine": _spine(value, bench, (lo, q25, q75, hi), polarity, comparison_key(row.comparison), suppressed,
-                        text, str(row.title)),
+        "value": "*" if suppressed else text(value),
+        "benchmark": text(bench),
+        "worst": text(worst),
+        "best": text(best),
+        "spine": _spine(
+            value, bench, (lo, q25, q75, hi), polarity, comparison_key(row.comparison), suppressed, text, str(row.title)
+        ),
     }
 
 
-def _spine(value: float, bench: float, peers: tuple[float, float, float, float], polarity: str, key: str,
-           suppressed: bool, text, title: str) -> dict | None:
+def _spine(
+    value: float,
+    bench: float,
+    peers: tuple[float, float, float, float],
+    polarity: str,
+    key: str,
+    suppressed: bool,
+    text,
+    title: str,
+) -> dict | None:
     """The geometry of one spine: its bars, benchmark line and marker (None without a benchmark)."""
     if math.isnan(bench):
         return None

@@ -4,9 +4,10 @@ The classes are mapclassify's ``Quantiles``: upper bounds at the k quantiles (li
 bound in the lower class, k reduced to the number of distinct values. numpy alone keeps a dashboard kernel from
 importing mapclassify and scipy.stats (~55 MB each).
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -4,6 +4,7 @@
 Python passes values (figures already written for people); the markup lives in the templates. The notebook
 calls one entry point, :func:`open_exception_page`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,8 +27,7 @@ from observatory.present.spreadsheets import write_tables
 from observatory.present.templating import render, render_macro
 from observatory.stats.trend import CHI2_CRITICAL, POINTS
 
-SECTIONS = ("title", "summary", "exceptions", "changes", "targets", "finance", "risks", "downloads", "method",
-            "attribution")
+SECTIONS = ("title", "summary", "exceptions", "changes", "targets", "finance", "risks", "downloads", "method", "attribution")
 TEMPLATE = "exception_sections.html.j2"
 
 
@@ -37,8 +37,10 @@ def _cell(v) -> str:
 
 def table(frame: pd.DataFrame) -> dict:
     """A frame as the template's table: column names and rows of text."""
-    return {"columns": [str(c) for c in frame.columns],
-            "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False)]}
+    return {
+        "columns": [str(c) for c in frame.columns],
+        "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False)],
+    }
 
 
 def _exception_table(frame: pd.DataFrame) -> dict:
@@ -46,25 +48,37 @@ def _exception_table(frame: pd.DataFrame) -> dict:
     order = {r: i for i, r in enumerate(RULES)}
     f = frame.assign(_r=frame["rule"].map(order)).sort_values("_r", kind="stable")
     g = f.groupby(["indicator", "area_code"], sort=False)
-    t = g.agg(Indicator=("indicator", "first"), Area=("area_name", "first"),
-              Rules=("rule_title", lambda s: "; ".join(s)), Why=("why", lambda s: " ".join(s)),
-              Owner=("owner", lambda s: "; ".join(dict.fromkeys(x for x in s if x))))
+    t = g.agg(
+        Indicator=("indicator", "first"),
+        Area=("area_name", "first"),
+        Rules=("rule_title", lambda s: "; ".join(s)),
+        Why=("why", lambda s: " ".join(s)),
+        Owner=("owner", lambda s: "; ".join(dict.fromkeys(x for x in s if x))),
+    )
     key = frame.drop_duplicates(["indicator", "area_code"])[["indicator", "area_code"]]
     return table(t.reindex(pd.MultiIndex.from_frame(key)).reset_index(drop=True))
 
 
 def _by_theme(frame: pd.DataFrame) -> list[dict]:
-    return [{"heading": THEME_TITLES[Theme(theme)], "table": _exception_table(g)}
-            for theme, g in frame.groupby("theme_group", sort=True)]
+    return [
+        {"heading": THEME_TITLES[Theme(theme)], "table": _exception_table(g)}
+        for theme, g in frame.groupby("theme_group", sort=True)
+    ]
 
 
 def _spend_table(frame: pd.DataFrame, what: str) -> dict:
-    return table(pd.DataFrame({
-        what: frame["area_name"], "Funding": frame["amount"].map(lambda v: f"£{format_number(v, 0)}"),
-        "Share of funding": frame["funding_share"].map(lambda v: format_number(100 * v, 1, "%")),
-        "Share of need": frame["need_share"].map(lambda v: format_number(100 * v, 1, "%")),
-        "Funding ÷ need": frame["funding_to_need"].map(lambda v: format_number(v, 2)),
-        "Below need": np.where(frame["under_funded"], "yes", "")}))
+    return table(
+        pd.DataFrame(
+            {
+                what: frame["area_name"],
+                "Funding": frame["amount"].map(lambda v: f"£{format_number(v, 0)}"),
+                "Share of funding": frame["funding_share"].map(lambda v: format_number(100 * v, 1, "%")),
+                "Share of need": frame["need_share"].map(lambda v: format_number(100 * v, 1, "%")),
+                "Funding ÷ need": frame["funding_to_need"].map(lambda v: format_number(v, 2)),
+                "Below need": np.where(frame["under_funded"], "yes", ""),
+            }
+        )
+    )
 
 
 @dataclass
@@ -76,16 +90,27 @@ class ExceptionPage:
 
     def title(self) -> dict:
         r = self.report
-        return {"level_title": r.level_title, "label": r.config.label, "quarter": r.quarter, "audience": r.audience,
-                "synthetic": bool(r.config.synthetic), "illustrative": r.illustrative}
+        return {
+            "level_title": r.level_title,
+            "label": r.config.label,
+            "quarter": r.quarter,
+            "audience": r.audience,
+            "synthetic": bool(r.config.synthetic),
+            "illustrative": r.illustrative,
+        }
 
     def summary(self) -> dict:
         r, e = self.report, self.report.exceptions
         new, resolved, still = r.changes
-        lines = [f"Zero-based exception report: only what is off track is listed. {len(e)} exception"
-                 f"{'' if len(e) == 1 else 's'} this quarter"
-                 + (f" ({len(new)} new, {len(still)} still open; {len(resolved)} resolved since last quarter)."
-                    if r.previous_exceptions is not None else " (no previous quarter to compare with).")]
+        lines = [
+            f"Zero-based exception report: only what is off track is listed. {len(e)} exception"
+            f"{'' if len(e) == 1 else 's'} this quarter"
+            + (
+                f" ({len(new)} new, {len(still)} still open; {len(resolved)} resolved since last quarter)."
+                if r.previous_exceptions is not None
+                else " (no previous quarter to compare with)."
+            )
+        ]
         lines += [f"{title}: {int((e['rule'] == rule).sum())}." for rule, title in RULES.items()]
         t = r.level_targets
         if len(t):
@@ -104,8 +129,11 @@ class ExceptionPage:
         loc = e[e["area_type"] == "locality"]
         summary = None
         if len(loc):
-            s = loc.groupby(["theme_title", "indicator", "rule_title"], sort=True).agg(
-                n=("area_code", "size"), areas=("area_name", lambda a: "; ".join(sorted(a)))).reset_index()
+            s = (
+                loc.groupby(["theme_title", "indicator", "rule_title"], sort=True)
+                .agg(n=("area_code", "size"), areas=("area_name", lambda a: "; ".join(sorted(a))))
+                .reset_index()
+            )
             s.columns = ["Theme", "Indicator", "Rule", "Localities", "Which"]
             summary = table(s)
         return {"groups": _by_theme(e[e["area_type"] != "locality"]), "localities": summary}
@@ -113,8 +141,11 @@ class ExceptionPage:
     def changes(self) -> dict:
         r = self.report
         if r.previous_exceptions is None:
-            why = (f"no exceptions-{level_slug(r.level)}.csv was found in last quarter's pack ({r.previous_name})"
-                   if r.previous else "no previous quarter's report was given")
+            why = (
+                f"no exceptions-{level_slug(r.level)}.csv was found in last quarter's pack ({r.previous_name})"
+                if r.previous
+                else "no previous quarter's report was given"
+            )
             return {"compared": False, "why_not": why, "groups": []}
         groups = []
         for title, frame in zip(("New", "Resolved", "Still open"), r.changes):
@@ -127,32 +158,61 @@ class ExceptionPage:
         if t.empty:
             return {"any": False, "at_risk": None}
         w = t[t["status"].astype(str) == "at risk"]
-        at_risk = table(pd.DataFrame({
-            "Indicator": w["title"], "Area": w["area_name"],
-            "Target": [f"{b} {with_unit(v, u)} by {p}" for b, v, u, p in
-                       zip(w["bound"], w["target_value"], w["unit"], w["target_period"])],
-            "Forecast": [f"{with_unit(f, u)} ({with_unit(lo, u)} to {with_unit(hi, u)})" for f, lo, hi, u in
-                         zip(w["forecast"], w["forecast_lower"], w["forecast_upper"], w["unit"])],
-            "Owner": w["owner"]})) if len(w) else None
+        at_risk = (
+            table(
+                pd.DataFrame(
+                    {
+                        "Indicator": w["title"],
+                        "Area": w["area_name"],
+                        "Target": [
+                            f"{b} {with_unit(v, u)} by {p}"
+                            for b, v, u, p in zip(w["bound"], w["target_value"], w["unit"], w["target_period"])
+                        ],
+                        "Forecast": [
+                            f"{with_unit(f, u)} ({with_unit(lo, u)} to {with_unit(hi, u)})"
+                            for f, lo, hi, u in zip(w["forecast"], w["forecast_lower"], w["forecast_upper"], w["unit"])
+                        ],
+                        "Owner": w["owner"],
+                    }
+                )
+            )
+            if len(w)
+            else None
+        )
         return {"any": True, "at_risk": at_risk}
 
     def finance(self) -> dict:
         s, d = self.report.spend, self.report.spend_districts
         if s.empty:
             return {"localities": None}
-        return {"period": str(s["period"].iloc[0]), "tolerance": f"{NEED_TOLERANCE:.0%}",
-                "localities": _spend_table(s, "Locality"), "districts": _spend_table(d, "District") if len(d) else None}
+        return {
+            "period": str(s["period"].iloc[0]),
+            "tolerance": f"{NEED_TOLERANCE:.0%}",
+            "localities": _spend_table(s, "Locality"),
+            "districts": _spend_table(d, "District") if len(d) else None,
+        }
 
     def risks(self) -> dict:
         r = self.report.risks
         if r.empty:
             return {"table": None}
-        t = pd.DataFrame({"Risk": r["id"] + " " + r["title"], "Owner": r["owner"], "Likelihood": r["likelihood"],
-                          "Impact": r["impact"], "Score": r["score"], "Mitigation": r["mitigation"],
-                          "Linked exception": np.where(r["linked_exception"], "yes", "")})
-        which = ("Every risk this theme group owns." if parse_level(self.report.level)[0] == "theme" else
-                 f"Risks scoring {HIGH_RISK} or more (likelihood × impact), and risks linked to an indicator with an "
-                 "exception at this level.")
+        t = pd.DataFrame(
+            {
+                "Risk": r["id"] + " " + r["title"],
+                "Owner": r["owner"],
+                "Likelihood": r["likelihood"],
+                "Impact": r["impact"],
+                "Score": r["score"],
+                "Mitigation": r["mitigation"],
+                "Linked exception": np.where(r["linked_exception"], "yes", ""),
+            }
+        )
+        which = (
+            "Every risk this theme group owns."
+            if parse_level(self.report.level)[0] == "theme"
+            else f"Risks scoring {HIGH_RISK} or more (likelihood × impact), and risks linked to an indicator with an "
+            "exception at this level."
+        )
         return {"table": table(t), "which": which}
 
     def method(self) -> dict:
@@ -176,21 +236,41 @@ class ExceptionPage:
         """The report's CSV and XLSX, linked from the page's downloads section."""
         r = self.report
         used = set(r.data.loc[r.data["indicator_id"].isin(r.exceptions["indicator_id"]), "dataset"])
-        files = write_tables(r.download_frame(), folder, f"exceptions-{level_slug(r.level)}", r.config, used, quarter=r.quarter,
-                             title=f"{r.level_title}: exceptions, {r.quarter}", sheets=r.download_sheets(), sheet="exceptions")
+        files = write_tables(
+            r.download_frame(),
+            folder,
+            f"exceptions-{level_slug(r.level)}",
+            r.config,
+            used,
+            quarter=r.quarter,
+            title=f"{r.level_title}: exceptions, {r.quarter}",
+            sheets=r.download_sheets(),
+            sheet="exceptions",
+        )
         self.downloads = [f.name for f in files]
         return files
 
 
-def open_exception_report(config: str | Config, quarter: str, level: str = "board", audience: str = "public",
-                          store: str | Path | None = None, previous: str | Path | None = None) -> ExceptionReport:
+def open_exception_report(
+    config: str | Config,
+    quarter: str,
+    level: str = "board",
+    audience: str = "public",
+    store: str | Path | None = None,
+    previous: str | Path | None = None,
+) -> ExceptionReport:
     """The report model of one level and audience, small counts suppressed as on every published page."""
     cfg = config if isinstance(config, Config) else load_config(config)
-    return ExceptionReport(cfg, quarter, level, audience, Path(store) if store else None, previous or None,
-                           disclose=publishable)
+    return ExceptionReport(cfg, quarter, level, audience, Path(store) if store else None, previous or None, disclose=publishable)
 
 
-def open_exception_page(config: str | Config, quarter: str, level: str = "board", audience: str = "public",
-                        store: str | Path | None = None, previous: str | Path | None = None) -> ExceptionPage:
+def open_exception_page(
+    config: str | Config,
+    quarter: str,
+    level: str = "board",
+    audience: str = "public",
+    store: str | Path | None = None,
+    previous: str | Path | None = None,
+) -> ExceptionPage:
     """The exception report of one governance level for one audience, ready to display (the notebook's entry point)."""
     return ExceptionPage(open_exception_report(config, quarter, level, audience, store, previous))

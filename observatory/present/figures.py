@@ -3,10 +3,12 @@
 Every chart, table, tooltip and legend writes its figures with ``_core.numbers.format_number``; this module
 decides the decimals those calls get.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -5,14 +5,16 @@ self-contained HTML document: Leaflet's script and styles are inlined from the v
 ``observatory/assets/leaflet``, none of folium's CDN links (jQuery, Bootstrap, Font Awesome,
 d3) survive, and base-map tiles are off unless asked for.
 """
+
 from __future__ import annotations
 
 import html
 import re
 import warnings
+from collections.abc import Mapping
 from functools import lru_cache
 from numbers import Number
-from typing import Any, Mapping
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -23,12 +25,12 @@ from branca.element import CssLink, Element, Figure, JavascriptLink, MacroElemen
 
 from observatory._core.numbers import format_number
 from observatory._core.resources import resource
+from observatory._core.vocab import COMPARISON_TITLES
 from observatory.geo.areas import simplify_for_web as web_geometry  # noqa: F401  (the maps API name for it)
 from observatory.present.classes import class_labels, quantile_classes
 from observatory.present.figures import decimals_for
 from observatory.present.palette import COMPARISON_COLOURS, MISSING_COLOUR, SEQUENTIAL_COLOURS, comparison_key, sequential
 from observatory.present.templating import Markup, environment, render_macro
-from observatory._core.vocab import COMPARISON_TITLES
 
 __all__ = ["web_geometry", "choropleth", "map_html", "map_iframe", "MISSING_COLOUR", "SEQUENTIAL_COLOURS"]
 
@@ -90,14 +92,19 @@ def choropleth(
         {"type": "FeatureCollection", "features": features},
         name=legend_title,
         style_function=lambda f: {
-            "fillColor": fill_by_id[f["id"]], "fillOpacity": 0.8, "color": "#555555", "weight": 0.6,
+            "fillColor": fill_by_id[f["id"]],
+            "fillOpacity": 0.8,
+            "color": "#555555",
+            "weight": 0.6,
         },
         highlight_function=lambda f: {"weight": 2.5, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(
             fields=[f"t{i}" for i in range(len(tooltip_fields))],
             aliases=[_for_leaflet(label) for label in tooltip_fields.values()],
             sticky=True,
-        ) if tooltip_fields else None,
+        )
+        if tooltip_fields
+        else None,
     ).add_to(m)
     if outline is not None:
         _line_layer(outline, "#222222", 2.0).add_to(m)
@@ -140,8 +147,9 @@ def map_iframe(m: folium.Map, height: int | None = None) -> Markup:
     return render_macro("map_parts.html.j2", "iframe", map_html(m), int(height))
 
 
-def _fills(values: pd.Series, classification: str, k: int, colours, categorical: bool,
-           missing_label: str, value_format: str | None) -> tuple[list[str], list[tuple[str, str]]]:
+def _fills(
+    values: pd.Series, classification: str, k: int, colours, categorical: bool, missing_label: str, value_format: str | None
+) -> tuple[list[str], list[tuple[str, str]]]:
     """Colour per row and legend rows (colour, label)."""
     missing = values.isna().to_numpy()
     fills = [MISSING_COLOUR] * len(values)
@@ -197,8 +205,7 @@ def _classify(numbers: np.ndarray, classification: str, k: int) -> tuple[np.ndar
     return classes, np.asarray(classifier.bins)
 
 
-def _features(gdf: gpd.GeoDataFrame, tooltip_fields: Mapping[str, str], missing_label: str,
-              value_format: str) -> list[dict]:
+def _features(gdf: gpd.GeoDataFrame, tooltip_fields: Mapping[str, str], missing_label: str, value_format: str) -> list[dict]:
     missing_columns = [c for c in tooltip_fields if c not in gdf.columns]
     if missing_columns:
         raise KeyError(f"tooltip fields not in the data: {missing_columns}")
@@ -210,12 +217,14 @@ def _features(gdf: gpd.GeoDataFrame, tooltip_fields: Mapping[str, str], missing_
     features = []
     for row, (code, geom) in enumerate(zip(codes, gdf.geometry.values)):
         properties = {key: _text(values[row], missing_label, value_format, places[key]) for key, values in columns.items()}
-        features.append({
-            "type": "Feature",
-            "id": code,
-            "properties": properties,
-            "geometry": shapely.geometry.mapping(geom) if geom is not None else None,
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": code,
+                "properties": properties,
+                "geometry": shapely.geometry.mapping(geom) if geom is not None else None,
+            }
+        )
     return features
 
 

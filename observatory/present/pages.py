@@ -4,6 +4,7 @@ Each is a template on the one base page; this module gathers what they say from 
 catalogue (source, partner, licence, caveats, update frequency) and the store (the latest period of the data).
 Only indicators whose dataset the pack's audience may see get a page.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,50 +35,107 @@ class Method:
 
 
 METHODS_USED = (
-    Method("wilson", "Wilson score interval", "proportions and percentages",
-           "The share of people counted, with 95% and 99.8% confidence limits by Wilson's score method.",
-           "Wilson EB (1927), JASA 22:209-212; Newcombe RG, Altman DG (2000), Statistics with Confidence, 2nd ed."),
-    Method("byar", "Byar's method and exact Poisson limits", "crude rates",
-           "Events per population times a multiplier; limits exact Poisson below 10 events, Byar's approximation above.",
-           "Breslow NE, Day NE (1987), Statistical Methods in Cancer Research II, IARC; Armitage P, Berry G, "
-           "Matthews JNS (2002), Statistical Methods in Medical Research, 4th ed."),
-    Method("dobson", "Directly standardised rate, Dobson's method", "directly standardised rates",
-           "Age-specific rates weighted by the 2013 European Standard Population; limits by Dobson's method. "
-           "Not published when the total count is under 10.",
-           "Dobson AJ et al. (1991), Stat Med 10:457-462."),
-    Method("isr", "Indirectly standardised ratio", "standardised ratios",
-           "Observed events against those expected from reference rates, with exact Poisson or Byar's limits on the "
-           "observed count.", "Breslow NE, Day NE (1987), Statistical Methods in Cancer Research II, IARC."),
-    Method("student", "Student's t interval", "means",
-           "The mean with limits from Student's t distribution.", "Student (1908), Biometrika 6:1-25."),
-    Method("weighted", "Population-weighted mean", "scores",
-           "Small-area scores combined by a population-weighted mean; no confidence interval is published.",
-           "Ministry of Housing, Communities and Local Government, English Indices of Deprivation technical report."),
+    Method(
+        "wilson",
+        "Wilson score interval",
+        "proportions and percentages",
+        "The share of people counted, with 95% and 99.8% confidence limits by Wilson's score method.",
+        "Wilson EB (1927), JASA 22:209-212; Newcombe RG, Altman DG (2000), Statistics with Confidence, 2nd ed.",
+    ),
+    Method(
+        "byar",
+        "Byar's method and exact Poisson limits",
+        "crude rates",
+        "Events per population times a multiplier; limits exact Poisson below 10 events, Byar's approximation above.",
+        "Breslow NE, Day NE (1987), Statistical Methods in Cancer Research II, IARC; Armitage P, Berry G, "
+        "Matthews JNS (2002), Statistical Methods in Medical Research, 4th ed.",
+    ),
+    Method(
+        "dobson",
+        "Directly standardised rate, Dobson's method",
+        "directly standardised rates",
+        "Age-specific rates weighted by the 2013 European Standard Population; limits by Dobson's method. "
+        "Not published when the total count is under 10.",
+        "Dobson AJ et al. (1991), Stat Med 10:457-462.",
+    ),
+    Method(
+        "isr",
+        "Indirectly standardised ratio",
+        "standardised ratios",
+        "Observed events against those expected from reference rates, with exact Poisson or Byar's limits on the observed count.",
+        "Breslow NE, Day NE (1987), Statistical Methods in Cancer Research II, IARC.",
+    ),
+    Method(
+        "student",
+        "Student's t interval",
+        "means",
+        "The mean with limits from Student's t distribution.",
+        "Student (1908), Biometrika 6:1-25.",
+    ),
+    Method(
+        "weighted",
+        "Population-weighted mean",
+        "scores",
+        "Small-area scores combined by a population-weighted mean; no confidence interval is published.",
+        "Ministry of Housing, Communities and Local Government, English Indices of Deprivation technical report.",
+    ),
     Method("count", "Count", "counts", "The number counted; no confidence interval.", "None needed."),
-    Method("compare", "Comparison with a benchmark", "every comparison in words",
-           "Significantly better or worse when the 95% confidence interval lies wholly above or below the benchmark, "
-           "turned into better or worse by the indicator's polarity.",
-           "OHID, Fingertips public health technical guidance."),
-    Method("trend", "Recent trend", "trends over the last five periods",
-           "Chi-squared test for linear trend (Cochran-Armitage) or weighted least squares on the last five points, "
-           "significant at the 99.8% level.", "OHID, Fingertips public health technical guidance."),
-    Method("sii", "Slope index of inequality", "the gap by deprivation decile",
-           "The slope of a weighted regression of the indicator on the deprivation rank of each decile, with limits.",
-           "Low A, Low A (2004), J Public Health 26:388-395."),
-    Method("disclosure", "Suppression of small counts", "every published figure",
-           "Counts of 1 to the disclosure threshold are withheld, with secondary suppression so they cannot be "
-           "recovered from totals; figures derived from them are withheld too.",
-           "Government Statistical Service, disclosure control guidance."),
+    Method(
+        "compare",
+        "Comparison with a benchmark",
+        "every comparison in words",
+        "Significantly better or worse when the 95% confidence interval lies wholly above or below the benchmark, "
+        "turned into better or worse by the indicator's polarity.",
+        "OHID, Fingertips public health technical guidance.",
+    ),
+    Method(
+        "trend",
+        "Recent trend",
+        "trends over the last five periods",
+        "Chi-squared test for linear trend (Cochran-Armitage) or weighted least squares on the last five points, "
+        "significant at the 99.8% level.",
+        "OHID, Fingertips public health technical guidance.",
+    ),
+    Method(
+        "sii",
+        "Slope index of inequality",
+        "the gap by deprivation decile",
+        "The slope of a weighted regression of the indicator on the deprivation rank of each decile, with limits.",
+        "Low A, Low A (2004), J Public Health 26:388-395.",
+    ),
+    Method(
+        "disclosure",
+        "Suppression of small counts",
+        "every published figure",
+        "Counts of 1 to the disclosure threshold are withheld, with secondary suppression so they cannot be "
+        "recovered from totals; figures derived from them are withheld too.",
+        "Government Statistical Service, disclosure control guidance.",
+    ),
 )
-BY_VALUE_TYPE = {"proportion": "wilson", "crude_rate": "byar", "dsr": "dobson", "isr": "isr", "mean": "student",
-                 "score": "weighted", "count": "count"}
-POLARITY_WORDS = {"high_is_good": "A higher value is better.", "low_is_good": "A lower value is better.",
-                  "no_judgement": "Neither a higher nor a lower value is judged better; values are compared as higher "
-                                  "or lower only."}
-NEXT_UPDATE = {"annual": "about a year after the latest period", "quarterly": "next quarter",
-               "monthly": "next month", "weekly": "next week", "census": "after the next census (every ten years)",
-               "periodic": "when the source is next revised (every few years)", "irregular": "not on a fixed timetable",
-               "one-off": "not planned: a one-off dataset"}
+BY_VALUE_TYPE = {
+    "proportion": "wilson",
+    "crude_rate": "byar",
+    "dsr": "dobson",
+    "isr": "isr",
+    "mean": "student",
+    "score": "weighted",
+    "count": "count",
+}
+POLARITY_WORDS = {
+    "high_is_good": "A higher value is better.",
+    "low_is_good": "A lower value is better.",
+    "no_judgement": "Neither a higher nor a lower value is judged better; values are compared as higher or lower only.",
+}
+NEXT_UPDATE = {
+    "annual": "about a year after the latest period",
+    "quarterly": "next quarter",
+    "monthly": "next month",
+    "weekly": "next week",
+    "census": "after the next census (every ten years)",
+    "periodic": "when the source is next revised (every few years)",
+    "irregular": "not on a fixed timetable",
+    "one-off": "not planned: a one-off dataset",
+}
 
 
 def method_of(value_type: str) -> Method:
@@ -102,13 +160,27 @@ def definitions(config: Config, audience: str, store: Store) -> list[dict]:
             continue
         d = cat.loc[r["dataset"]]
         frequency = d.get("update_frequency") or r["frequency"]
-        pages.append({"id": ind_id, "title": r["title"], "definition": r.get("definition", ""), "unit": r["unit"],
-                      "value_type": r["value_type"].replace("_", " "), "method": method_of(r["value_type"]),
-                      "polarity": POLARITY_WORDS.get(r["polarity"], ""), "dataset": d["title"],
-                      "partner": d["partner_name"], "caveats": d.get("quality_notes", ""), "licence": d["licence"],
-                      "licence_url": d.get("licence_url", ""), "attribution": d["attribution"],
-                      "latest": periods[ind_id], "frequency": frequency,
-                      "next_update": NEXT_UPDATE.get(frequency, "not stated"), "theme": r["theme"]})
+        pages.append(
+            {
+                "id": ind_id,
+                "title": r["title"],
+                "definition": r.get("definition", ""),
+                "unit": r["unit"],
+                "value_type": r["value_type"].replace("_", " "),
+                "method": method_of(r["value_type"]),
+                "polarity": POLARITY_WORDS.get(r["polarity"], ""),
+                "dataset": d["title"],
+                "partner": d["partner_name"],
+                "caveats": d.get("quality_notes", ""),
+                "licence": d["licence"],
+                "licence_url": d.get("licence_url", ""),
+                "attribution": d["attribution"],
+                "latest": periods[ind_id],
+                "frequency": frequency,
+                "next_update": NEXT_UPDATE.get(frequency, "not stated"),
+                "theme": r["theme"],
+            }
+        )
     return sorted(pages, key=lambda p: (p["theme"], p["title"]))
 
 
@@ -126,20 +198,43 @@ def write_pages(pack_dir: Path | str, config: Config, audience: str, store: Stor
     for page in pages:
         html = render("page_definition.html.j2", title=f"{page['title']}: definition", d=page, root="../", **common)
         written.append(write_atomic(pack_dir / DEFINITIONS / f"{page['id']}.html", html + "\n"))
-    written.append(write_atomic(pack_dir / DEFINITIONS / "index.html", render(
-        "page_definitions.html.j2", title=f"{config.label}: indicator definitions", pages=pages, root="../", **common) + "\n"))
-    written.append(write_atomic(pack_dir / METHODS, render(
-        "page_methods.html.j2", title=f"{config.label}: statistical methods", methods=METHODS_USED, root="", **common) + "\n"))
-    written.append(write_atomic(pack_dir / ACCESSIBILITY, render(
-        "page_accessibility.html.j2", title=f"{config.label}: accessibility statement", contact=contact_of(config),
-        root="", **common) + "\n"))
+    written.append(
+        write_atomic(
+            pack_dir / DEFINITIONS / "index.html",
+            render("page_definitions.html.j2", title=f"{config.label}: indicator definitions", pages=pages, root="../", **common)
+            + "\n",
+        )
+    )
+    written.append(
+        write_atomic(
+            pack_dir / METHODS,
+            render("page_methods.html.j2", title=f"{config.label}: statistical methods", methods=METHODS_USED, root="", **common)
+            + "\n",
+        )
+    )
+    written.append(
+        write_atomic(
+            pack_dir / ACCESSIBILITY,
+            render(
+                "page_accessibility.html.j2",
+                title=f"{config.label}: accessibility statement",
+                contact=contact_of(config),
+                root="",
+                **common,
+            )
+            + "\n",
+        )
+    )
     return written
 
 
 def data_contents(store: Store, indicators: set[str]) -> dict[str, dict[str, str]]:
     """Per indicator shown, per period: a short digest of its values (recorded in the manifest, diffed next quarter)."""
-    v = store.read(columns=["indicator_id", "area_code", "period", "sex", "age", "category", "numerator", "denominator",
-                            "value"]) if store.exists() else pd.DataFrame(columns=["indicator_id", "period"])
+    v = (
+        store.read(columns=["indicator_id", "area_code", "period", "sex", "age", "category", "numerator", "denominator", "value"])
+        if store.exists()
+        else pd.DataFrame(columns=["indicator_id", "period"])
+    )
     v = v[v["indicator_id"].isin(indicators)].sort_values(["indicator_id", "period", "area_code", "sex", "age", "category"])
     out: dict[str, dict[str, str]] = {}
     for (ind, period), g in v.groupby(["indicator_id", "period"], sort=True, observed=True):

@@ -3,6 +3,7 @@
 Every chart, map, page and dashboard takes its colours from here, keyed by the comparison vocabulary of
 :mod:`observatory._core.vocab` (``better``, ``similar``, ``worse``, ``higher``, ``lower``, ``not compared``).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,20 +13,41 @@ import pandas as pd
 
 from observatory._core.vocab import COMPARISON_TITLES, COMPARISONS, NOT_COMPARED
 
-__all__ = ["COMPARISON_COLOURS", "TWO_LEVEL_COLOURS", "COLOURS", "QUINTILE_COLOURS", "SEQUENTIAL_COLOURS",
-           "DEPRIVATION_COLOURS", "MISSING_COLOUR", "SPINE_GREYS", "comparison_key", "comparison_title",
-           "rag_colour", "sequential"]
+__all__ = [
+    "COMPARISON_COLOURS",
+    "TWO_LEVEL_COLOURS",
+    "COLOURS",
+    "QUINTILE_COLOURS",
+    "SEQUENTIAL_COLOURS",
+    "DEPRIVATION_COLOURS",
+    "MISSING_COLOUR",
+    "SPINE_GREYS",
+    "comparison_key",
+    "comparison_title",
+    "rag_colour",
+    "sequential",
+]
 
 COMPARISON_COLOURS = {
-    "better": "#92D050", "similar": "#FFC000", "worse": "#C00000",
-    "higher": "#C2CCFF", "lower": "#5555E6", NOT_COMPARED: "#FFFFFF",
+    "better": "#92D050",
+    "similar": "#FFC000",
+    "worse": "#C00000",
+    "higher": "#C2CCFF",
+    "lower": "#5555E6",
+    NOT_COMPARED: "#FFFFFF",
 }
 """Fingertips colours, from Fingertips' own colour table, in the order of ``COMPARISONS``."""
 assert tuple(COMPARISON_COLOURS) == COMPARISONS
 
 TWO_LEVEL_COLOURS = {
-    "better (99.8%)": "#92D050", "better (95%)": "#C9E8A7", "worse (95%)": "#E08080", "worse (99.8%)": "#C00000",
-    "higher (99.8%)": "#C2CCFF", "higher (95%)": "#E0E6FF", "lower (95%)": "#9999F0", "lower (99.8%)": "#5555E6",
+    "better (99.8%)": "#92D050",
+    "better (95%)": "#C9E8A7",
+    "worse (95%)": "#E08080",
+    "worse (99.8%)": "#C00000",
+    "higher (99.8%)": "#C2CCFF",
+    "higher (95%)": "#E0E6FF",
+    "lower (95%)": "#9999F0",
+    "lower (99.8%)": "#5555E6",
 }
 """Shades of the two-level comparison (``compare(level="both")``): full colour at 99.8%, a lighter tint at 95%.
 The tints are this observatory's choice: Fingertips has no two-level palette."""

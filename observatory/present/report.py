@@ -3,6 +3,7 @@
 Notebooks stay thin: each cell displays one section built here, where it is tested. The markup is in the
 ``profile_sections`` and ``overview_sections`` templates; this module chooses the figures and their decimals.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -34,11 +35,40 @@ from observatory.present.view_data import decile_values, locality_values, popula
 from observatory.profiles.table import Profiles, load_profiles
 from observatory.store import Store
 
-DOWNLOAD_COLUMNS = ["indicator_id", "title", "theme", "unit", "area_code", "area_name", "area_type", "period",
-                    "numerator", "denominator", "value", "lower95", "upper95", "lower998", "upper998", "statistic",
-                    "method", "aggregation", "district_value", "county_value", "england_value", "vs_district",
-                    "vs_county", "vs_england", "trend", "trend_judgement", "gap_to_county", "quintile_label",
-                    "suppressed", "note", "dataset_id"]  # suppression_note is never published: it narrows the hidden values
+DOWNLOAD_COLUMNS = [
+    "indicator_id",
+    "title",
+    "theme",
+    "unit",
+    "area_code",
+    "area_name",
+    "area_type",
+    "period",
+    "numerator",
+    "denominator",
+    "value",
+    "lower95",
+    "upper95",
+    "lower998",
+    "upper998",
+    "statistic",
+    "method",
+    "aggregation",
+    "district_value",
+    "county_value",
+    "england_value",
+    "vs_district",
+    "vs_county",
+    "vs_england",
+    "trend",
+    "trend_judgement",
+    "gap_to_county",
+    "quintile_label",
+    "suppressed",
+    "note",
+    "dataset_id",
+]  # suppression_note is never published: it narrows the hidden values
+
 
 def _figure(v: Any, unit: str = "", decimals: int = 1) -> str:
     """One figure for people: ``format_number`` with the unit's per cent sign."""
@@ -60,12 +90,17 @@ def headline(latest: pd.DataFrame, area_name: str, benchmark_name: str) -> list[
     worsening = latest[latest["trend_judgement"] == "worsening"]
     improving = latest[latest["trend_judgement"] == "improving"]
     n = int(latest["value"].notna().sum())
-    lines = [f"{area_name} has data for {n} indicators. Compared with {benchmark_name}, "
-             f"{len(worse)} {'is' if len(worse) == 1 else 'are'} significantly worse and {len(better)} significantly better."]
+    lines = [
+        f"{area_name} has data for {n} indicators. Compared with {benchmark_name}, "
+        f"{len(worse)} {'is' if len(worse) == 1 else 'are'} significantly worse and {len(better)} significantly better."
+    ]
     if len(worse):
         pairs = [(r.title, *_together((r.value, r.county_value), r.unit)) for r in worse.itertuples()]
-        lines.append(f"Significantly worse than {benchmark_name}: "
-                     + "; ".join(f"{title} ({here} against {there})" for title, here, there in pairs) + ".")
+        lines.append(
+            f"Significantly worse than {benchmark_name}: "
+            + "; ".join(f"{title} ({here} against {there})" for title, here, there in pairs)
+            + "."
+        )
     if len(worsening):
         lines.append("Getting worse over the last five periods: " + "; ".join(worsening["title"]) + ".")
     if len(improving):
@@ -75,8 +110,10 @@ def headline(latest: pd.DataFrame, area_name: str, benchmark_name: str) -> list[
     if len(gap):
         w = gap.sort_values("_bad", ascending=False).iloc[0]
         here, there = _together((w.value, w.county_value), w.unit)
-        lines.append(f"The widest gap to {benchmark_name} is in {w.title}: {here} here against {there} "
-                     f"({abs(w._bad - 1) * 100:.0f}% {'higher' if w.value > w.county_value else 'lower'}).")
+        lines.append(
+            f"The widest gap to {benchmark_name} is in {w.title}: {here} here against {there} "
+            f"({abs(w._bad - 1) * 100:.0f}% {'higher' if w.value > w.county_value else 'lower'})."
+        )
     elif not len(worse):
         lines.append(f"No indicator is significantly worse than {benchmark_name}.")
     return lines
@@ -146,24 +183,44 @@ class LocalityProfile:
         return self.data[self.data["latest"]].sort_values(["theme", "title"]).reset_index(drop=True)
 
     def title_html(self) -> Markup:
-        return _profile("title", self.area.name, self.district.name if self.district else "", self.config.label,
-                        self.quarter, self.audience, self.config.synthetic)
+        return _profile(
+            "title",
+            self.area.name,
+            self.district.name if self.district else "",
+            self.config.label,
+            self.quarter,
+            self.audience,
+            self.config.synthetic,
+        )
 
     def headline_html(self) -> Markup:
         return _profile("headline", headline(self.latest, self.area.name, self.config.county["name"]))
 
     def spine_frame(self) -> pd.DataFrame:
         latest = self.latest[self.latest["value_type"] != "count"]  # a locality's count has no county benchmark
-        columns = {"indicator_id": "indicator_id", "title": "title", "period": "period", "count": "numerator",
-                   "value": "value", "benchmark": "county_value", "peer_min": "peer_min", "peer_q25": "peer_q25",
-                   "peer_q75": "peer_q75", "peer_max": "peer_max", "polarity": "polarity", "comparison": "vs_county"}
+        columns = {
+            "indicator_id": "indicator_id",
+            "title": "title",
+            "period": "period",
+            "count": "numerator",
+            "value": "value",
+            "benchmark": "county_value",
+            "peer_min": "peer_min",
+            "peer_q25": "peer_q25",
+            "peer_q75": "peer_q75",
+            "peer_max": "peer_max",
+            "polarity": "polarity",
+            "comparison": "vs_county",
+        }
         frame = pd.DataFrame({name: latest[source] for name, source in columns.items()})
         return frame.assign(suppressed=latest["suppressed"].astype(bool))
 
     def spine_html(self) -> Markup:
         spine = self.spine_frame()
-        spines = [charts.spine_chart(g.drop(columns="theme"), title=THEME_TITLES[Theme(theme)])
-                  for theme, g in spine.join(self.latest.loc[spine.index, ["theme"]]).groupby("theme", sort=True)]
+        spines = [
+            charts.spine_chart(g.drop(columns="theme"), title=THEME_TITLES[Theme(theme)])
+            for theme, g in spine.join(self.latest.loc[spine.index, ["theme"]]).groupby("theme", sort=True)
+        ]
         return _profile("spine", self.area.name, self.config.county["name"], charts.comparison_legend(), spines)
 
     def map_html(self, height: int = 420) -> Markup:
@@ -173,17 +230,29 @@ class LocalityProfile:
         sa = geo.web_boundaries("small_area")
         sa = sa[sa["area_code"].isin(members)]
         scores = self.profiles.profiles
-        scores = scores[(scores["indicator_id"] == dep) & (scores["area_type"] == geo.small_area_type)
-                        & scores["latest"] & (scores["vintage"] == geo.vintage)]
+        scores = scores[
+            (scores["indicator_id"] == dep)
+            & (scores["area_type"] == geo.small_area_type)
+            & scores["latest"]
+            & (scores["vintage"] == geo.vintage)
+        ]
         sa = sa.merge(scores[["area_code", "value"]], on="area_code", how="left")
         outline = geo.web_boundaries("locality")
         outline = outline[outline["area_code"] == self.locality]
         title = scores["title"].iloc[0] if len(scores) else dep
-        m = choropleth(sa, "value", title=f"{self.area.name}: {title}", legend_title=title,
-                       tooltip_fields={"area_name": "Small area", "area_code": "Code", "value": title},
-                       colours=DEPRIVATION_COLOURS, outline=outline, height=height)
-        table = views.map_table(sa, caption=f"Small areas of {self.area.name}: {title}", value_title=title,
-                                area_title="Small area")
+        m = choropleth(
+            sa,
+            "value",
+            title=f"{self.area.name}: {title}",
+            legend_title=title,
+            tooltip_fields={"area_name": "Small area", "area_code": "Code", "value": title},
+            colours=DEPRIVATION_COLOURS,
+            outline=outline,
+            height=height,
+        )
+        table = views.map_table(
+            sa, caption=f"Small areas of {self.area.name}: {title}", value_title=title, area_title="Small area"
+        )
         return _profile("small_area_map", map_iframe(m), table)
 
     def key_indicators(self, n: int = 6) -> list[str]:
@@ -203,17 +272,28 @@ class LocalityProfile:
         for ind in indicators or self.key_indicators():
             view = locality_values(self.profiles, ind) if ind in set(self.latest["indicator_id"]) else None
             if view is not None:
-                shown.append(views.compare_chart(view.frame, title=f"{view.title} ({view.period})", unit=view.unit,
-                                                 county=(county, view.county), england=("England", view.england),
-                                                 highlight=self.locality, key=f"{self.locality}-{ind}"))
+                shown.append(
+                    views.compare_chart(
+                        view.frame,
+                        title=f"{view.title} ({view.period})",
+                        unit=view.unit,
+                        county=(county, view.county),
+                        england=("England", view.england),
+                        highlight=self.locality,
+                        key=f"{self.locality}-{ind}",
+                    )
+                )
         return _profile("compare", self.area.name, county, shown)
 
     def pyramid_html(self) -> Markup:
         """The locality's population by age and sex against the county's (empty without that breakdown)."""
         store = Store(self.store or self.config.store_dir())
         pop = population_by_age(store, self.profiles.geography, self.config.population_indicator, self.locality)
-        chart = views.pyramid_chart(pop, area=self.area.name, county=self.config.county["name"], key=self.locality) \
-            if pop["area"].sum() > 0 else None
+        chart = (
+            views.pyramid_chart(pop, area=self.area.name, county=self.config.county["name"], key=self.locality)
+            if pop["area"].sum() > 0
+            else None
+        )
         return _profile("pyramid", chart)
 
     def trends_html(self, only_notable: bool = False) -> Markup:
@@ -233,9 +313,18 @@ class LocalityProfile:
         return _profile("trends", trends)
 
     def theme_tables_html(self) -> Markup:
-        cols = {"title": "Indicator", "period": "Period", "numerator": "Count", "value": "Value", "lower95": "Lower 95%",
-                "upper95": "Upper 95%", "county_value": "County", "england_value": "England", "vs_county": "Compared with county",
-                "trend_judgement": "Recent trend"}
+        cols = {
+            "title": "Indicator",
+            "period": "Period",
+            "numerator": "Count",
+            "value": "Value",
+            "lower95": "Lower 95%",
+            "upper95": "Upper 95%",
+            "county_value": "County",
+            "england_value": "England",
+            "vs_county": "Compared with county",
+            "trend_judgement": "Recent trend",
+        }
         figures = ["value", "lower95", "upper95", "county_value", "england_value"]
         themes = []
         for theme, g in self.latest.groupby("theme", sort=True):
@@ -261,8 +350,15 @@ class LocalityProfile:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         frame = self.download_frame()
-        return write_tables(frame, folder, f"profile-{self.locality}", self.config, self.datasets(), quarter=self.quarter,
-                            title=f"{self.area.name} locality profile, {self.quarter}")
+        return write_tables(
+            frame,
+            folder,
+            f"profile-{self.locality}",
+            self.config,
+            self.datasets(),
+            quarter=self.quarter,
+            title=f"{self.area.name} locality profile, {self.quarter}",
+        )
 
     def datasets(self) -> set[str]:
         """Every dataset whose values this profile shows (all periods), for attribution."""
@@ -301,8 +397,9 @@ class CountyOverview:
         return g.merge(t[cols], on="indicator_id", how="left").sort_values(["theme", "title"]).reset_index(drop=True)
 
     def title_html(self) -> Markup:
-        return _overview("title", self.config.county["name"], self.config.label, self.quarter, self.audience,
-                         self.config.synthetic)
+        return _overview(
+            "title", self.config.county["name"], self.config.label, self.quarter, self.audience, self.config.synthetic
+        )
 
     def summary_html(self) -> Markup:
         g = self.gaps
@@ -318,19 +415,28 @@ class CountyOverview:
         widest = g.dropna(subset=["ratio"]).sort_values("ratio", ascending=False).head(3)
         for r in widest.itertuples():
             if isinstance(r.worst_area, str) and r.worst_area:
-                lines.append(f"{r.title}: {names.get(r.worst_area, r.worst_area)} is {r.ratio:.1f} times "
-                             f"{names.get(r.best_area, r.best_area)}.")
+                lines.append(
+                    f"{r.title}: {names.get(r.worst_area, r.worst_area)} is {r.ratio:.1f} times "
+                    f"{names.get(r.best_area, r.best_area)}."
+                )
         return _overview("summary", lines)
 
     def gap_table_html(self) -> Markup:
         g = self.gaps
         names = self.profiles.geography.areas.drop_duplicates("code").set_index("code")["name"]
-        t = pd.DataFrame({
-            "Theme": g["theme"].map(lambda t: THEME_TITLES[Theme(t)]), "Indicator": g["title"], "Period": g["period"],
-            "Best locality": g["best_area"].map(names).fillna(""), "Worst locality": g["worst_area"].map(names).fillna(""),
-            "Range": g["range"].map(_own_figure), "Ratio worst/best": g["ratio"].map(lambda v: format_number(v, 2)),
-            "SII": g["sii"].map(_own_figure) if "sii" in g else "–",
-            "Gap trend": g.get("sii_gap_trend", g["range_gap_trend"]).fillna(g["range_gap_trend"]).astype(str)})
+        t = pd.DataFrame(
+            {
+                "Theme": g["theme"].map(lambda t: THEME_TITLES[Theme(t)]),
+                "Indicator": g["title"],
+                "Period": g["period"],
+                "Best locality": g["best_area"].map(names).fillna(""),
+                "Worst locality": g["worst_area"].map(names).fillna(""),
+                "Range": g["range"].map(_own_figure),
+                "Ratio worst/best": g["ratio"].map(lambda v: format_number(v, 2)),
+                "SII": g["sii"].map(_own_figure) if "sii" in g else "–",
+                "Gap trend": g.get("sii_gap_trend", g["range_gap_trend"]).fillna(g["range_gap_trend"]).astype(str),
+            }
+        )
         t["Indicator"] = [{"href": definition_href(i), "text": title} for i, title in zip(g["indicator_id"], g["title"])]
         return _overview("gap_table", list(t.columns), t.astype(object).where(t.notna(), "").to_numpy().tolist())
 
@@ -340,14 +446,26 @@ class CountyOverview:
         p = self.profiles.level("locality", dep)
         p = p[p["dataset"].isin(self.allowed_datasets)]
         p = publishable(p, self.config) if len(p) else p
-        loc = geo.web_boundaries("locality").merge(p[["area_code", "value", "lower95", "upper95", "vs_county"]],
-                                                   on="area_code", how="left")
+        loc = geo.web_boundaries("locality").merge(
+            p[["area_code", "value", "lower95", "upper95", "vs_county"]], on="area_code", how="left"
+        )
         title = p["title"].iloc[0] if len(p) else dep
-        m = choropleth(loc, "value", title=f"Localities: {title}", legend_title=title,
-                       tooltip_fields={"area_name": "Locality", "value": title, "vs_county": "Compared with county"},
-                       outline=geo.web_boundaries("county"), height=height)
-        table = views.map_table(loc.rename(columns={"vs_county": "comparison"}), caption=f"Localities: {title}",
-                                value_title=title, unit=p["unit"].iloc[0] if len(p) else "", area_title="Locality")
+        m = choropleth(
+            loc,
+            "value",
+            title=f"Localities: {title}",
+            legend_title=title,
+            tooltip_fields={"area_name": "Locality", "value": title, "vs_county": "Compared with county"},
+            outline=geo.web_boundaries("county"),
+            height=height,
+        )
+        table = views.map_table(
+            loc.rename(columns={"vs_county": "comparison"}),
+            caption=f"Localities: {title}",
+            value_title=title,
+            unit=p["unit"].iloc[0] if len(p) else "",
+            area_title="Locality",
+        )
         return _overview("locality_map", map_iframe(m), table)
 
     def indicators(self) -> pd.DataFrame:
@@ -368,9 +486,16 @@ class CountyOverview:
             for ind in g["indicator_id"]:
                 view = locality_values(self.profiles, ind)
                 if view is not None:
-                    shown.append(views.compare_chart(view.frame, title=f"{view.title} ({view.period})", unit=view.unit,
-                                                     county=(county, view.county), england=("England", view.england),
-                                                     key=f"overview-{ind}"))
+                    shown.append(
+                        views.compare_chart(
+                            view.frame,
+                            title=f"{view.title} ({view.period})",
+                            unit=view.unit,
+                            county=(county, view.county),
+                            england=("England", view.england),
+                            key=f"overview-{ind}",
+                        )
+                    )
             themes.append({"title": THEME_TITLES[Theme(theme)], "charts": shown})
         return _overview("compare", county, themes)
 
@@ -386,8 +511,11 @@ class CountyOverview:
             found = decile_values(self.profiles, ind, dep)
             if found is not None:
                 view, sii = found
-                shown.append(views.decile_chart(view.frame, title=f"{view.title} ({view.period})", unit=view.unit,
-                                                sii=sii, deciles_of="county", key=ind))
+                shown.append(
+                    views.decile_chart(
+                        view.frame, title=f"{view.title} ({view.period})", unit=view.unit, sii=sii, deciles_of="county", key=ind
+                    )
+                )
         return _overview("inequalities", self.config.county["name"], shown)
 
     def download_frame(self) -> pd.DataFrame:
@@ -397,14 +525,23 @@ class CountyOverview:
         return supplying_datasets(self.config, set(self.gaps["indicator_id"])) & set(self.allowed_datasets)
 
     def write_downloads(self, folder: Path | str) -> list[Path]:
-        return write_tables(self.download_frame(), folder, "county-gaps", self.config, self.datasets(), quarter=self.quarter,
-                            title=f"{self.config.county['name']}: the gap between localities, {self.quarter}")
+        return write_tables(
+            self.download_frame(),
+            folder,
+            "county-gaps",
+            self.config,
+            self.datasets(),
+            quarter=self.quarter,
+            title=f"{self.config.county['name']}: the gap between localities, {self.quarter}",
+        )
 
     def attribution_html(self) -> Markup:
         return _profile("sources", attributions(self.config, self.datasets()))
 
 
-def open_profile(config: str | Config, locality: str, quarter: str, audience: str = "public", store: str | None = None) -> LocalityProfile:
+def open_profile(
+    config: str | Config, locality: str, quarter: str, audience: str = "public", store: str | None = None
+) -> LocalityProfile:
     """A locality's profile for one audience: its data, headline, spine chart, map, tables, trends and downloads."""
     cfg = config if isinstance(config, Config) else load_config(config)
     return LocalityProfile(cfg, locality, quarter, audience, Path(store) if store else None)

@@ -7,6 +7,7 @@ A CSV keeps those cells empty (the files are read back by software); its ``<name
 (W3C CSVW, a table group) names every column with its datatype, says what an empty cell means, and carries the
 licence. Every frame passes through ``safe_frame`` first.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,10 +28,12 @@ from observatory.metadata.catalogue import attribution_frame, write_attributions
 
 CONFIDENTIAL, NOT_AVAILABLE, NOT_APPLICABLE = "[c]", "[x]", "[z]"
 CSVW_CONTEXT = "http://www.w3.org/ns/csvw"
-SYMBOL_NOTES = (f"{CONFIDENTIAL}: confidential: withheld because it is a small count, or a figure from which a small "
-                "count could be recovered (in the CSV these cells are empty and the row's suppressed column is true).",
-                f"{NOT_AVAILABLE}: not available: no figure exists for this cell (in the CSV these cells are empty).",
-                f"{NOT_APPLICABLE}: not applicable: the cell has no value for this row (in the CSV these cells are empty).")
+SYMBOL_NOTES = (
+    f"{CONFIDENTIAL}: confidential: withheld because it is a small count, or a figure from which a small "
+    "count could be recovered (in the CSV these cells are empty and the row's suppressed column is true).",
+    f"{NOT_AVAILABLE}: not available: no figure exists for this cell (in the CSV these cells are empty).",
+    f"{NOT_APPLICABLE}: not applicable: the cell has no value for this row (in the CSV these cells are empty).",
+)
 FIGURES = {"numerator", "denominator", "value", "lower95", "upper95", "lower998", "upper998"}
 
 
@@ -85,20 +88,31 @@ def _datatype(s: pd.Series) -> str:
     return "string"
 
 
-def csvw_metadata(frame: pd.DataFrame, csv_name: str, title: str, licences: list[tuple[str, str]], pub: Publication,
-                  notes: list[str] = ()) -> dict:
+def csvw_metadata(
+    frame: pd.DataFrame, csv_name: str, title: str, licences: list[tuple[str, str]], pub: Publication, notes: list[str] = ()
+) -> dict:
     """The CSVW table-group description of one CSV: columns with titles and datatypes, the empty-cell rule, licence."""
-    columns = [{"name": re.sub(r"\W", "_", str(c)) or f"column_{i}", "titles": str(c), "datatype": _datatype(frame[c]),
-                "null": ""} for i, c in enumerate(frame.columns)]
+    columns = [
+        {"name": re.sub(r"\W", "_", str(c)) or f"column_{i}", "titles": str(c), "datatype": _datatype(frame[c]), "null": ""}
+        for i, c in enumerate(frame.columns)
+    ]
     licence = [{"@id": url, "dc:title": name} if url else {"dc:title": name} for name, url in licences]
-    table = {"url": csv_name, "dc:title": title, "dc:publisher": pub.publisher, "dc:issued": pub.released.isoformat(),
-             "dc:license": licence, "notes": [{"dc:description": n} for n in [*notes, *SYMBOL_NOTES]],
-             "tableSchema": {"columns": columns}, "dialect": {"header": True, "encoding": "utf-8"}}
+    table = {
+        "url": csv_name,
+        "dc:title": title,
+        "dc:publisher": pub.publisher,
+        "dc:issued": pub.released.isoformat(),
+        "dc:license": licence,
+        "notes": [{"dc:description": n} for n in [*notes, *SYMBOL_NOTES]],
+        "tableSchema": {"columns": columns},
+        "dialect": {"header": True, "encoding": "utf-8"},
+    }
     return {"@context": CSVW_CONTEXT, "dc:title": title, "dc:publisher": pub.publisher, "tables": [table]}
 
 
-def write_csv(frame: pd.DataFrame, path: Path | str, title: str, licences: list[tuple[str, str]], pub: Publication,
-              notes: list[str] = ()) -> list[Path]:
+def write_csv(
+    frame: pd.DataFrame, path: Path | str, title: str, licences: list[tuple[str, str]], pub: Publication, notes: list[str] = ()
+) -> list[Path]:
     """``path`` (the frame as CSV, formula-safe, empty cells left empty) and its ``.csv-metadata.json``."""
     path = Path(path)
     frame = safe_frame(frame)
@@ -109,12 +123,20 @@ def write_csv(frame: pd.DataFrame, path: Path | str, title: str, licences: list[
 OGL = ("Open Government Licence v3.0", "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
 
 
-def write_csvw(frame: pd.DataFrame, csv_path: Path | str, title: str, pub: Publication,
-               licences: list[tuple[str, str]] = (OGL,), notes: list[str] = ()) -> Path:
+def write_csvw(
+    frame: pd.DataFrame,
+    csv_path: Path | str,
+    title: str,
+    pub: Publication,
+    licences: list[tuple[str, str]] = (OGL,),
+    notes: list[str] = (),
+) -> Path:
     """The ``.csv-metadata.json`` of a CSV already written from ``frame`` (the catalogue's export)."""
     csv_path = Path(csv_path)
     meta = csvw_metadata(safe_frame(frame), csv_path.name, title, list(licences), pub, list(notes))
-    return write_atomic(csv_path.with_name(csv_path.name + "-metadata.json"), json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
+    return write_atomic(
+        csv_path.with_name(csv_path.name + "-metadata.json"), json.dumps(meta, indent=1, ensure_ascii=False) + "\n"
+    )
 
 
 def with_symbols(frame: pd.DataFrame) -> pd.DataFrame:
@@ -137,35 +159,54 @@ def _table_name(name: str) -> str:
     return "t_" + re.sub(r"\W", "_", name)
 
 
-def write_workbook(path: Path | str, title: str, sheets: Mapping[str, pd.DataFrame], pub: Publication,
-                   source: str, notes: list[str] = ()) -> Path:
+def write_workbook(
+    path: Path | str, title: str, sheets: Mapping[str, pd.DataFrame], pub: Publication, source: str, notes: list[str] = ()
+) -> Path:
     """An XLSX with cover, contents and notes sheets, then one table per sheet (``sheets``: name → frame)."""
     tables = {}
     for name, frame in sheets.items():
         label = name.replace("_", " ")
         frame = frame if len(frame.columns) and len(frame) else pd.DataFrame({"note": [f"No {label} this quarter."]})
         tables[name[:31]] = gptables.GPTable(
-            table=with_symbols(frame).reset_index(drop=True), table_name=_table_name(name), title=f"{title}: {label}",
+            table=with_symbols(frame).reset_index(drop=True),
+            table_name=_table_name(name),
+            title=f"{title}: {label}",
             instructions="This worksheet contains one table. Some cells refer to notes, which can be found on the "
-                         "notes worksheet.", source=f"Source: {source}")
+            "notes worksheet.",
+            source=f"Source: {source}",
+        )
     note_rows = [*notes, *SYMBOL_NOTES]
     notes_table = pd.DataFrame({"Note number": [f"note {i}" for i in range(1, len(note_rows) + 1)], "Note text": note_rows})
-    cover = gptables.Cover(title=title, intro=[f"Published by {pub.publisher}."],
-                           about=[f"Source: {source}", f"Released: {pub.released_text}",
-                                  f"Next release: {pub.next_release_text}"],
-                           contact=[f"Contact: {pub.contact}"])
+    cover = gptables.Cover(
+        title=title,
+        intro=[f"Published by {pub.publisher}."],
+        about=[f"Source: {source}", f"Released: {pub.released_text}", f"Next release: {pub.next_release_text}"],
+        contact=[f"Contact: {pub.contact}"],
+    )
+
     def write(tmp: Path) -> None:
         with warnings.catch_warnings():  # notes apply to the whole workbook, not to one cell: gptables' advice
             warnings.filterwarnings("ignore", message="The following notes are not referenced")
-            gptables.write_workbook(str(tmp), tables, cover=cover, notes_table=notes_table,
-                                    contentsheet_options={"title": "Contents"})
+            gptables.write_workbook(
+                str(tmp), tables, cover=cover, notes_table=notes_table, contentsheet_options={"title": "Contents"}
+            )
 
     return write_atomic(path, write)
 
 
-def write_tables(frame: pd.DataFrame, folder: Path | str, stem: str, config: Config, datasets: set[str], *,
-                 title: str = "", sheets: Mapping[str, pd.DataFrame] | None = None, quarter: str = "",
-                 notes: list[str] = (), sheet: str = "data") -> list[Path]:
+def write_tables(
+    frame: pd.DataFrame,
+    folder: Path | str,
+    stem: str,
+    config: Config,
+    datasets: set[str],
+    *,
+    title: str = "",
+    sheets: Mapping[str, pd.DataFrame] | None = None,
+    quarter: str = "",
+    notes: list[str] = (),
+    sheet: str = "data",
+) -> list[Path]:
     """A download: ``<stem>.csv`` with its CSVW metadata beside it, ``<stem>.xlsx`` (``frame`` as the ``sheet`` sheet,
     then any ``sheets``, then the attributions) and ``<stem>-attribution.csv``; returns the CSV, XLSX and attribution CSV.
 

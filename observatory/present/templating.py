@@ -4,6 +4,7 @@ Templates live in ``observatory/resources/templates``: ``base.html.j2`` (the pag
 extends) and ``_banner.html.j2`` (the one synthetic-data banner). Python code passes values, never markup;
 a value that is already safe HTML (a chart's SVG) is wrapped in :class:`markupsafe.Markup` by its maker.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -21,8 +22,13 @@ __all__ = ["Markup", "environment", "file_links", "render", "render_macro"]
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The template environment: autoescaped, strict about undefined names, trimmed blocks."""
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(resource("templates"))), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(resource("templates"))),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def render(template: str, **context: Any) -> Markup:

@@ -4,6 +4,7 @@
 - :func:`decile_values`: an indicator by county deprivation decile, and the SII the profile table computed.
 - :func:`population_by_age`: a locality's and the county's people by sex and age band, from the store.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,12 +40,27 @@ def locality_values(profiles: Profiles, indicator_id: str) -> IndicatorView | No
     if p.empty or p["value_type"].iloc[0] == "count":
         return None
     p = publishable(p, profiles.config)
-    frame = pd.DataFrame({"area_code": p["area_code"], "area_name": p["area_name"], "value": p["value"],
-                          "lower95": p["lower95"], "upper95": p["upper95"], "comparison": p["vs_county"],
-                          "suppressed": p["suppressed"].astype(bool)}).reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "area_code": p["area_code"],
+            "area_name": p["area_name"],
+            "value": p["value"],
+            "lower95": p["lower95"],
+            "upper95": p["upper95"],
+            "comparison": p["vs_county"],
+            "suppressed": p["suppressed"].astype(bool),
+        }
+    ).reset_index(drop=True)
     first = p.iloc[0]
-    return IndicatorView(indicator_id, str(first["title"]), str(first["unit"]), str(first["period"]), frame,
-                         float(first["county_value"]), float(first["england_value"]))
+    return IndicatorView(
+        indicator_id,
+        str(first["title"]),
+        str(first["unit"]),
+        str(first["period"]),
+        frame,
+        float(first["county_value"]),
+        float(first["england_value"]),
+    )
 
 
 def decile_values(profiles: Profiles, indicator_id: str, deprivation: str) -> tuple[IndicatorView, dict] | None:
@@ -86,16 +102,22 @@ def decile_values(profiles: Profiles, indicator_id: str, deprivation: str) -> tu
         d["lower95"] = d["upper95"] = np.nan
         population = grouped["_w"].sum()
     d["population"] = d["decile"].map(population).fillna(0).to_numpy()
-    view = IndicatorView(indicator_id, str(last["title"]), str(last["unit"]), str(last["period"]),
-                         d[["decile", "value", "lower95", "upper95", "population"]])
+    view = IndicatorView(
+        indicator_id,
+        str(last["title"]),
+        str(last["unit"]),
+        str(last["period"]),
+        d[["decile", "value", "lower95", "upper95", "population"]],
+    )
     return view, {"value": last["sii"], "lower95": last["sii_lower95"], "upper95": last["sii_upper95"]}
 
 
 def population_by_age(store: Store, geo: Geography, indicator_id: str, locality: str) -> pd.DataFrame:
     """People by ``sex`` (Male, Female) and ``age`` band in the locality (``area``) and the county (``county``),
     from the latest period of the store's small-area population; empty without an age and sex breakdown."""
-    pop = store.read([indicator_id], [geo.small_area_type], columns=["area_code", "vintage", "period_sort", "sex",
-                                                                      "age", "value"])
+    pop = store.read(
+        [indicator_id], [geo.small_area_type], columns=["area_code", "vintage", "period_sort", "sex", "age", "value"]
+    )
     pop = pop[pop["sex"].isin(["Male", "Female"]) & pop["age"].fillna("").ne("") & (pop["vintage"] == geo.vintage)]
     if pop.empty:
         return pd.DataFrame(columns=["sex", "age", "area", "county"])

@@ -9,6 +9,7 @@
 Each chart is an accessible SVG (``role="img"``, ``<title>`` and ``<desc>``) beside a table of the figures it
 draws. The markup is in ``view_*.j2`` templates; the geometry and the words are computed here.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,8 +28,17 @@ from observatory.present.figures import decimals_for
 from observatory.present.palette import COMPARISON_COLOURS, comparison_key
 from observatory.present.templating import Markup, render, render_macro
 
-__all__ = ["assets", "COMPARE_COLUMNS", "compare_chart", "decile_chart", "pyramid_chart", "sortable_table", "cell", "map_table",
-           "comparison_words"]
+__all__ = [
+    "assets",
+    "COMPARE_COLUMNS",
+    "compare_chart",
+    "decile_chart",
+    "pyramid_chart",
+    "sortable_table",
+    "cell",
+    "map_table",
+    "comparison_words",
+]
 
 COMPARE_COLUMNS = ["area_code", "area_name", "value", "lower95", "upper95", "comparison", "suppressed"]
 _ROW = 18
@@ -39,8 +49,7 @@ def cell(text: str, key: Any = None) -> dict:
     """A table cell: the text people read and the key it sorts by (a number, or the text)."""
     if key is None or (not isinstance(key, str) and pd.isna(key)):
         key = text if key is None else ""
-    return {"text": text, "key": key if isinstance(key, str) else f"{float(key):.12g}",
-            "numeric": not isinstance(key, str)}
+    return {"text": text, "key": key if isinstance(key, str) else f"{float(key):.12g}", "numeric": not isinstance(key, str)}
 
 
 def assets() -> Markup:
@@ -48,8 +57,9 @@ def assets() -> Markup:
     return render_macro("view_table.html.j2", "assets")
 
 
-def sortable_table(caption: str, columns: Sequence[str], rows: Sequence[Sequence[dict]],
-                   highlight: Sequence[bool] | None = None) -> Markup:
+def sortable_table(
+    caption: str, columns: Sequence[str], rows: Sequence[Sequence[dict]], highlight: Sequence[bool] | None = None
+) -> Markup:
     """A table of ``cell`` rows that sorts on a header button; ``highlight`` marks rows (the locality)."""
     marks = list(highlight) if highlight is not None else [False] * len(rows)
     return render_macro("view_table.html.j2", "sortable", caption, list(columns), list(zip(marks, rows)))
@@ -74,8 +84,16 @@ def _scale(numbers: np.ndarray, start: float, length: float, include_zero: bool 
     return ticks, (lambda v: start + (v - lo) / (hi - lo) * length)
 
 
-def compare_chart(frame: pd.DataFrame, *, title: str, unit: str = "", county: tuple[str, float] | None = None,
-                  england: tuple[str, float] | None = None, highlight: str | None = None, key: str = "") -> Markup:
+def compare_chart(
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    unit: str = "",
+    county: tuple[str, float] | None = None,
+    england: tuple[str, float] | None = None,
+    highlight: str | None = None,
+    key: str = "",
+) -> Markup:
     """Every area ranked (highest first) for one indicator: a bar, its 95% whiskers and its comparison in words.
 
     ``frame`` has ``COMPARE_COLUMNS``; ``county`` and ``england`` are (name, value) drawn as lines; ``highlight``
@@ -84,13 +102,22 @@ def compare_chart(frame: pd.DataFrame, *, title: str, unit: str = "", county: tu
     missing = [c for c in COMPARE_COLUMNS if c not in frame.columns]
     if missing:
         raise KeyError(f"compare chart needs columns {missing}")
-    f = frame.assign(x_value=_floats(frame["value"]), x_low=_floats(frame["lower95"]), x_high=_floats(frame["upper95"]),
-                     x_supp=frame["suppressed"].fillna(False).astype(bool).to_numpy())
+    f = frame.assign(
+        x_value=_floats(frame["value"]),
+        x_low=_floats(frame["lower95"]),
+        x_high=_floats(frame["upper95"]),
+        x_supp=frame["suppressed"].fillna(False).astype(bool).to_numpy(),
+    )
     f.loc[f["x_supp"], ["x_value", "x_low", "x_high"]] = np.nan
     f = f.sort_values(["x_value", "area_name"], ascending=[False, True], na_position="last", kind="stable")
-    lines = [(label, float(v), colour, dash) for (label, v), colour, dash in
-             ((county or ("", math.nan), _COUNTY_LINE, ""), (england or ("", math.nan), _ENGLAND_LINE, "5 3"))
-             if label and v is not None and np.isfinite(float(v))]
+    lines = [
+        (label, float(v), colour, dash)
+        for (label, v), colour, dash in (
+            (county or ("", math.nan), _COUNTY_LINE, ""),
+            (england or ("", math.nan), _ENGLAND_LINE, "5 3"),
+        )
+        if label and v is not None and np.isfinite(float(v))
+    ]
     places = decimals_for([*f["x_value"], *f["x_low"], *f["x_high"], *(v for _, v, _, _ in lines)])
     label_w, plot_w, note_w, top = 170, 300, 170, 52
     width, height = label_w + plot_w + note_w, top + _ROW * len(f) + 26
@@ -105,33 +132,73 @@ def compare_chart(frame: pd.DataFrame, *, title: str, unit: str = "", county: tu
         words = "suppressed" if r.x_supp else COMPARISON_TITLES[comparison]
         counts[words] = counts.get(words, 0) + 1
         y = top + _ROW * i
-        bar = {"y": y, "name": r.area_name, "code": r.area_code, "mine": r.area_code == highlight, "words": words,
-               "value": "" if r.x_supp else text(r.x_value), "rect": None, "whisker": None}
+        bar = {
+            "y": y,
+            "name": r.area_name,
+            "code": r.area_code,
+            "mine": r.area_code == highlight,
+            "words": words,
+            "value": "" if r.x_supp else text(r.x_value),
+            "rect": None,
+            "whisker": None,
+        }
         if np.isfinite(r.x_value):
             x0, x1 = sorted((x(0.0) if ticks[0] <= 0 <= ticks[-1] else x(ticks[0]), x(r.x_value)))
             bar["rect"] = {"x": x0, "width": max(x1 - x0, 0.5), "fill": COMPARISON_COLOURS[comparison]}
         if np.isfinite(r.x_low) and np.isfinite(r.x_high):
             bar["whisker"] = {"x0": x(r.x_low), "x1": x(r.x_high)}
         bars.append(bar)
-    references = [{"label": f"{label} {text(v)}", "x": x(v), "colour": colour, "dash": dash, "legend_y": 12 + 14 * i}
-                  for i, (label, v, colour, dash) in enumerate(lines)]
+    references = [
+        {"label": f"{label} {text(v)}", "x": x(v), "colour": colour, "dash": dash, "legend_y": 12 + 14 * i}
+        for i, (label, v, colour, dash) in enumerate(lines)
+    ]
     benchmark = county[0] if county else "the county"
     summary = "; ".join(f"{n} {w.lower()}" for w, n in counts.items())
-    desc = (f"{len(f)} areas ranked from highest to lowest, with 95% confidence intervals. Compared with "
-            f"{benchmark}: {summary}." + "".join(f" {r['label']}." for r in references))
-    rows = [[cell(str(i + 1), i + 1), cell(b["name"]), cell(b["value"] or "suppressed", r.x_value), cell(text(r.x_low), r.x_low),
-             cell(text(r.x_high), r.x_high), cell(b["words"])] for i, (b, r) in enumerate(zip(bars, f.itertuples()))]
-    table = sortable_table(f"{title}: the figures", ["Rank", "Area", f"Value{f' ({unit})' if unit else ''}",
-                           "Lower 95%", "Upper 95%", f"Compared with {benchmark}"], rows, [b["mine"] for b in bars])
-    return render("view_compare.html.j2", id=_slug(f"compare-{key or title}"), title=title, desc=desc,
-                  width=width, height=height, top=top, label_w=label_w, plot_right=label_w + plot_w,
-                  bottom=top + _ROW * len(f), bars=bars, references=references, table=table,
-                  ticks=[{"x": x(t), "label": format_number(t, tick_decimals(ticks))} for t in ticks],
-                  note_x=label_w + plot_w + 8, row=_ROW, benchmark=benchmark)
+    desc = (
+        f"{len(f)} areas ranked from highest to lowest, with 95% confidence intervals. Compared with "
+        f"{benchmark}: {summary}." + "".join(f" {r['label']}." for r in references)
+    )
+    rows = [
+        [
+            cell(str(i + 1), i + 1),
+            cell(b["name"]),
+            cell(b["value"] or "suppressed", r.x_value),
+            cell(text(r.x_low), r.x_low),
+            cell(text(r.x_high), r.x_high),
+            cell(b["words"]),
+        ]
+        for i, (b, r) in enumerate(zip(bars, f.itertuples()))
+    ]
+    table = sortable_table(
+        f"{title}: the figures",
+        ["Rank", "Area", f"Value{f' ({unit})' if unit else ''}", "Lower 95%", "Upper 95%", f"Compared with {benchmark}"],
+        rows,
+        [b["mine"] for b in bars],
+    )
+    return render(
+        "view_compare.html.j2",
+        id=_slug(f"compare-{key or title}"),
+        title=title,
+        desc=desc,
+        width=width,
+        height=height,
+        top=top,
+        label_w=label_w,
+        plot_right=label_w + plot_w,
+        bottom=top + _ROW * len(f),
+        bars=bars,
+        references=references,
+        table=table,
+        ticks=[{"x": x(t), "label": format_number(t, tick_decimals(ticks))} for t in ticks],
+        note_x=label_w + plot_w + 8,
+        row=_ROW,
+        benchmark=benchmark,
+    )
 
 
-def decile_chart(deciles: pd.DataFrame, *, title: str, unit: str = "", sii: dict | None = None,
-                 deciles_of: str = "county", key: str = "") -> Markup:
+def decile_chart(
+    deciles: pd.DataFrame, *, title: str, unit: str = "", sii: dict | None = None, deciles_of: str = "county", key: str = ""
+) -> Markup:
     """An indicator by deprivation decile (1 = most deprived, on the left) with the SII line and its interval.
 
     ``deciles`` has ``decile``, ``value``, ``lower95``, ``upper95`` and ``population``; each bar is as wide as its
@@ -143,8 +210,10 @@ def decile_chart(deciles: pd.DataFrame, *, title: str, unit: str = "", sii: dict
     share = _floats(d["population"]) / np.nansum(_floats(d["population"]))
     edges = np.concatenate([[0.0], np.cumsum(share)])
     left, plot_w, top, plot_h = 60, 440, 30, 200
-    slope = {k: float(sii[k]) if sii and sii.get(k) is not None and np.isfinite(float(sii[k])) else math.nan
-             for k in ("value", "lower95", "upper95")}
+    slope = {
+        k: float(sii[k]) if sii and sii.get(k) is not None and np.isfinite(float(sii[k])) else math.nan
+        for k in ("value", "lower95", "upper95")
+    }
     used = np.isfinite(v) & np.isfinite(share)
     centre = float(np.sum(v[used] * share[used]) / np.sum(share[used])) if used.any() else math.nan
     ends = [centre + s * (r - 0.5) for s in slope.values() if np.isfinite(s) for r in (0.0, 1.0)]
@@ -161,32 +230,77 @@ def decile_chart(deciles: pd.DataFrame, *, title: str, unit: str = "", sii: dict
     def text(n: float) -> str:
         return format_number(n, places, unit)
 
-    bars = [{"x": x(edges[i]) + 1, "width": max(x(edges[i + 1]) - x(edges[i]) - 2, 1), "y": y(max(val, ticks[0])),
-             "base": y(max(ticks[0], 0.0)), "mid": x((edges[i] + edges[i + 1]) / 2), "decile": int(dec),
-             "tip": f"Decile {int(dec)}: {text(val)}", "whisker": (y(a), y(b)) if np.isfinite(a) and np.isfinite(b) else None}
-            for i, (dec, val, a, b) in enumerate(zip(d["decile"], v, lo, hi)) if np.isfinite(val)]
+    bars = [
+        {
+            "x": x(edges[i]) + 1,
+            "width": max(x(edges[i + 1]) - x(edges[i]) - 2, 1),
+            "y": y(max(val, ticks[0])),
+            "base": y(max(ticks[0], 0.0)),
+            "mid": x((edges[i] + edges[i + 1]) / 2),
+            "decile": int(dec),
+            "tip": f"Decile {int(dec)}: {text(val)}",
+            "whisker": (y(a), y(b)) if np.isfinite(a) and np.isfinite(b) else None,
+        }
+        for i, (dec, val, a, b) in enumerate(zip(d["decile"], v, lo, hi))
+        if np.isfinite(val)
+    ]
     line = band = None
     if np.isfinite(slope["value"]) and np.isfinite(centre):
         line = {"x0": x(0), "y0": y(centre - slope["value"] / 2), "x1": x(1), "y1": y(centre + slope["value"] / 2)}
         if np.isfinite(slope["lower95"]) and np.isfinite(slope["upper95"]):
             a, b = slope["lower95"] / 2, slope["upper95"] / 2
-            band = (f"{x(0):.1f},{y(centre - a):.1f} {x(0):.1f},{y(centre - b):.1f} {x(0.5):.1f},{y(centre):.1f} "
-                    f"{x(1):.1f},{y(centre + b):.1f} {x(1):.1f},{y(centre + a):.1f} {x(0.5):.1f},{y(centre):.1f}")
+            band = (
+                f"{x(0):.1f},{y(centre - a):.1f} {x(0):.1f},{y(centre - b):.1f} {x(0.5):.1f},{y(centre):.1f} "
+                f"{x(1):.1f},{y(centre + b):.1f} {x(1):.1f},{y(centre + a):.1f} {x(0.5):.1f},{y(centre):.1f}"
+            )
     sii_places = decimals_for([slope["value"]])
-    sii_text = (f"Slope index of inequality {format_number(slope['value'], sii_places, unit)} (95% interval "
-                f"{format_number(slope['lower95'], sii_places, unit)} to {format_number(slope['upper95'], sii_places, unit)}): "
-                "the modelled difference between the most and the least deprived") if line else \
-        "The slope index of inequality cannot be calculated for this indicator."
-    desc = (f"{title} in each {deciles_of} deprivation decile, from 1 (most deprived) to 10 (least deprived): "
-            + "; ".join(f"decile {b['decile']} {b['tip'].split(': ')[1]}" for b in bars) + f". {sii_text}.")
-    rows = [[cell(str(int(dec)), int(dec)), cell(text(val), val), cell(text(a), a), cell(text(b), b),
-             cell(format_number(s * 100, 1, "%"), s * 100)] for dec, val, a, b, s in zip(d["decile"], v, lo, hi, share)]
-    table = sortable_table(f"{title} by {deciles_of} deprivation decile", ["Decile (1 = most deprived)", "Value",
-                           "Lower 95%", "Upper 95%", "Share of population"], rows)
-    return render("view_deciles.html.j2", id=_slug(f"deciles-{deciles_of}-{key or title}"), title=title, desc=desc,
-                  width=left + plot_w + 20, height=top + plot_h + 46, left=left, right=left + plot_w, top=top,
-                  bottom=top + plot_h, bars=bars, line=line, band=band, sii_text=sii_text, table=table,
-                  ticks=[{"y": y(t), "label": format_number(t, tick_decimals(ticks))} for t in ticks])
+    sii_text = (
+        (
+            f"Slope index of inequality {format_number(slope['value'], sii_places, unit)} (95% interval "
+            f"{format_number(slope['lower95'], sii_places, unit)} to {format_number(slope['upper95'], sii_places, unit)}): "
+            "the modelled difference between the most and the least deprived"
+        )
+        if line
+        else "The slope index of inequality cannot be calculated for this indicator."
+    )
+    desc = (
+        f"{title} in each {deciles_of} deprivation decile, from 1 (most deprived) to 10 (least deprived): "
+        + "; ".join(f"decile {b['decile']} {b['tip'].split(': ')[1]}" for b in bars)
+        + f". {sii_text}."
+    )
+    rows = [
+        [
+            cell(str(int(dec)), int(dec)),
+            cell(text(val), val),
+            cell(text(a), a),
+            cell(text(b), b),
+            cell(format_number(s * 100, 1, "%"), s * 100),
+        ]
+        for dec, val, a, b, s in zip(d["decile"], v, lo, hi, share)
+    ]
+    table = sortable_table(
+        f"{title} by {deciles_of} deprivation decile",
+        ["Decile (1 = most deprived)", "Value", "Lower 95%", "Upper 95%", "Share of population"],
+        rows,
+    )
+    return render(
+        "view_deciles.html.j2",
+        id=_slug(f"deciles-{deciles_of}-{key or title}"),
+        title=title,
+        desc=desc,
+        width=left + plot_w + 20,
+        height=top + plot_h + 46,
+        left=left,
+        right=left + plot_w,
+        top=top,
+        bottom=top + plot_h,
+        bars=bars,
+        line=line,
+        band=band,
+        sii_text=sii_text,
+        table=table,
+        ticks=[{"y": y(t), "label": format_number(t, tick_decimals(ticks))} for t in ticks],
+    )
 
 
 def _age_start(band: str) -> float:
@@ -218,32 +332,68 @@ def pyramid_chart(population: pd.DataFrame, *, area: str, county: str, key: str 
             here, there = (float(grid[s].loc[band, c]) for c in ("area", "county"))
             edge = centre + sign * middle / 2
             length = dx(here) if np.isfinite(here) else 0.0
-            entry[s] = {"x": edge - length if sign < 0 else edge, "width": length,
-                        "tip": f"{s}, {band}: {format_number(here, 1, '%')} ({county} {format_number(there, 1, '%')})"}
+            entry[s] = {
+                "x": edge - length if sign < 0 else edge,
+                "width": length,
+                "tip": f"{s}, {band}: {format_number(here, 1, '%')} ({county} {format_number(there, 1, '%')})",
+            }
             reach_x = edge + sign * (dx(there) if np.isfinite(there) else 0.0)
             outline[s] += [f"{reach_x:.1f},{y:.1f}", f"{reach_x:.1f},{y + row:.1f}"]
         rows.append(entry)
     bottom = top + row * len(bands)
-    paths = {s: f"M{centre + sign * middle / 2:.1f},{top:.1f} L" + " L".join(pts) + f" L{centre + sign * middle / 2:.1f},{bottom:.1f}"
-             for (s, pts), sign in zip(outline.items(), (-1, 1))}
-    axis = [{"x": centre + sign * (middle / 2 + dx(t)), "label": format_number(t, tick_decimals(ticks), "%")}
-            for t in ticks for sign in (-1, 1)]
+    paths = {
+        s: f"M{centre + sign * middle / 2:.1f},{top:.1f} L" + " L".join(pts) + f" L{centre + sign * middle / 2:.1f},{bottom:.1f}"
+        for (s, pts), sign in zip(outline.items(), (-1, 1))
+    }
+    axis = [
+        {"x": centre + sign * (middle / 2 + dx(t)), "label": format_number(t, tick_decimals(ticks), "%")}
+        for t in ticks
+        for sign in (-1, 1)
+    ]
     older = {s: float(grid[s].loc[[b for b in bands if _age_start(b) >= 65], "area"].sum()) for s in grid}
-    desc = (f"Share of {area}'s population in each five-year age band, males on the left and females on the right, "
-            f"with {county} as an outline. People aged 65 and over: {format_number(older['Male'], 1, '%')} (male) "
-            f"and {format_number(older['Female'], 1, '%')} (female) of the population.")
-    table_rows = [[cell(band, -_age_start(band))] + [cell(format_number(grid[s].loc[band, c], 1, "%"), grid[s].loc[band, c])
-                                                     for s in ("Male", "Female") for c in ("area", "county")]
-                  for band in bands]
-    table = sortable_table(f"Population by age and sex: {area} and {county} (% of all people)",
-                           ["Age", f"Male, {area}", f"Male, {county}", f"Female, {area}", f"Female, {county}"], table_rows)
-    return render("view_pyramid.html.j2", id=_slug(f"pyramid-{key or area}"), area=area, county=county, desc=desc,
-                  width=width, height=bottom + 40, top=top, bottom=bottom, centre=centre, middle=middle, row=row,
-                  rows=rows, paths=paths, axis=axis, table=table, colours=(_LOCAL_LINE, "#9DC3E6"))
+    desc = (
+        f"Share of {area}'s population in each five-year age band, males on the left and females on the right, "
+        f"with {county} as an outline. People aged 65 and over: {format_number(older['Male'], 1, '%')} (male) "
+        f"and {format_number(older['Female'], 1, '%')} (female) of the population."
+    )
+    table_rows = [
+        [cell(band, -_age_start(band))]
+        + [
+            cell(format_number(grid[s].loc[band, c], 1, "%"), grid[s].loc[band, c])
+            for s in ("Male", "Female")
+            for c in ("area", "county")
+        ]
+        for band in bands
+    ]
+    table = sortable_table(
+        f"Population by age and sex: {area} and {county} (% of all people)",
+        ["Age", f"Male, {area}", f"Male, {county}", f"Female, {area}", f"Female, {county}"],
+        table_rows,
+    )
+    return render(
+        "view_pyramid.html.j2",
+        id=_slug(f"pyramid-{key or area}"),
+        area=area,
+        county=county,
+        desc=desc,
+        width=width,
+        height=bottom + 40,
+        top=top,
+        bottom=bottom,
+        centre=centre,
+        middle=middle,
+        row=row,
+        rows=rows,
+        paths=paths,
+        axis=axis,
+        table=table,
+        colours=(_LOCAL_LINE, "#9DC3E6"),
+    )
 
 
-def map_table(frame: pd.DataFrame, *, caption: str, value_title: str, unit: str = "", area_title: str = "Area",
-              k: int = 5) -> Markup:
+def map_table(
+    frame: pd.DataFrame, *, caption: str, value_title: str, unit: str = "", area_title: str = "Area", k: int = 5
+) -> Markup:
     """The values behind a map's colours, as a sortable table: each area, its value (with 95% limits and its
     comparison when ``frame`` has ``lower95``/``upper95``/``comparison``) and the map class it is shaded by
     (``k`` quantile classes, as the map draws them). Reachable without hovering: the table is the map's alternative."""

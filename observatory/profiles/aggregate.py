@@ -4,6 +4,7 @@ Counts and denominators are summed and the statistic and its limits recomputed (
 rates); scores and means are population-weighted. Small-area data on another vintage is first mapped to
 the vintage the localities are defined on. Every value records how it was made.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -18,8 +19,23 @@ from observatory.stats.methods import dsr, european_standard_population, normali
 from observatory.store import conform
 
 GROUP = ["indicator_id", "area_code", "period", "period_sort", "sex", "age", "category"]
-OUT = GROUP + ["area_type", "vintage", "numerator", "denominator", "value", "lower95", "upper95", "lower998", "upper998",
-               "statistic", "method", "note", "aggregation", "n_small_areas", "dataset_id"]
+OUT = GROUP + [
+    "area_type",
+    "vintage",
+    "numerator",
+    "denominator",
+    "value",
+    "lower95",
+    "upper95",
+    "lower998",
+    "upper998",
+    "statistic",
+    "method",
+    "note",
+    "aggregation",
+    "n_small_areas",
+    "dataset_id",
+]
 LIMITS = ["value", "lower95", "upper95", "lower998", "upper998"]
 
 
@@ -36,16 +52,22 @@ def compute(frame: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
     for c in LIMITS:
         out[c] = np.nan
     out[["statistic", "method", "note"]] = ""
-    for kind, func in ((ValueType.PROPORTION.value, proportion_ci), (ValueType.CRUDE_RATE.value, rate_ci),
-                       (ValueType.ISR.value, rate_ci)):
+    for kind, func in (
+        (ValueType.PROPORTION.value, proportion_ci),
+        (ValueType.CRUDE_RATE.value, rate_ci),
+        (ValueType.ISR.value, rate_ci),
+    ):
         m = (vt == kind).to_numpy()
         if not m.any():
             continue
         res = func(f.loc[m, "numerator"].to_numpy(float), f.loc[m, "denominator"].to_numpy(float), 1)
         for c in LIMITS:
             out.loc[m, c] = res[c].to_numpy(float) * mult[m]
-        out.loc[m, "statistic"] = [f"{'percentage' if mu == 100 and kind == 'proportion' else kind.replace('_', ' ')}"
-                                   f"{'' if mu in (1, 100) else f' per {mu:,.0f}'}" for mu in mult[m]]
+        out.loc[m, "statistic"] = [
+            f"{'percentage' if mu == 100 and kind == 'proportion' else kind.replace('_', ' ')}"
+            f"{'' if mu in (1, 100) else f' per {mu:,.0f}'}"
+            for mu in mult[m]
+        ]
         out.loc[m, "method"] = res["method"].astype(str).to_numpy()
         out.loc[m, "note"] = res["note"].astype(str).to_numpy()
     m = (vt == ValueType.COUNT.value).to_numpy()
@@ -101,10 +123,15 @@ def population_weights(values: pd.DataFrame, geo: Geography, indicator: str = "p
     return table.set_index("area_code")["weight"]
 
 
-def aggregate(values: pd.DataFrame, geo: Geography, indicators: pd.DataFrame,
-              levels: Iterable[str] = ("small_area", "locality", "district", "county"),
-              population_indicator: str = "population", weights: Mapping[str, Weighting] | None = None,
-              split_shares: str | None = None) -> pd.DataFrame:
+def aggregate(
+    values: pd.DataFrame,
+    geo: Geography,
+    indicators: pd.DataFrame,
+    levels: Iterable[str] = ("small_area", "locality", "district", "county"),
+    population_indicator: str = "population",
+    weights: Mapping[str, Weighting] | None = None,
+    split_shares: str | None = None,
+) -> pd.DataFrame:
     """Every indicator at every requested level, with value, both limits and the method used.
 
     ``values`` are store rows (any area types); rows at levels the store already holds (district, county,
@@ -151,8 +178,13 @@ def _sum_level(rows: pd.DataFrame, indicators: pd.DataFrame, area_type: str, lev
     num = rows["numerator"].where(rows["numerator"].notna() | ~is_count, rows["value"])
     r = rows.assign(numerator=num, _missing=num.isna())
     g = r.groupby(keys, observed=True, dropna=False, sort=False)
-    out = g.agg(numerator=("numerator", "sum"), denominator=("denominator", "sum"), _missing=("_missing", "sum"),
-                n_small_areas=("small_area_code", "nunique"), dataset_id=("dataset_id", "first")).reset_index()
+    out = g.agg(
+        numerator=("numerator", "sum"),
+        denominator=("denominator", "sum"),
+        _missing=("_missing", "sum"),
+        n_small_areas=("small_area_code", "nunique"),
+        dataset_id=("dataset_id", "first"),
+    ).reset_index()
     res = compute(out, indicators)
     out = pd.concat([out, res], axis=1)
     missing = out.pop("_missing").to_numpy() > 0
@@ -167,9 +199,16 @@ def _sum_level(rows: pd.DataFrame, indicators: pd.DataFrame, area_type: str, lev
 
 def _dsr_level(rows: pd.DataFrame, indicators: pd.DataFrame, area_type: str, level: str) -> pd.DataFrame:
     band_keys = ["indicator_id", "code", "code_vintage", "period", "period_sort", "sex", "category", "age"]
-    by_band = rows.groupby(band_keys, observed=True, sort=False).agg(
-        count=("numerator", "sum"), pop=("denominator", "sum"), n_small_areas=("small_area_code", "nunique"),
-        dataset_id=("dataset_id", "first")).reset_index()
+    by_band = (
+        rows.groupby(band_keys, observed=True, sort=False)
+        .agg(
+            count=("numerator", "sum"),
+            pop=("denominator", "sum"),
+            n_small_areas=("small_area_code", "nunique"),
+            dataset_id=("dataset_id", "first"),
+        )
+        .reset_index()
+    )
     by_band = by_band[by_band["age"].astype(str).str.lower() != "all ages"]
     group = ["indicator_id", "code", "code_vintage", "period", "period_sort", "sex", "category"]
     # an indicator covering part of the age range (e.g. under-75 mortality) is standardised to the
@@ -183,11 +222,16 @@ def _dsr_level(rows: pd.DataFrame, indicators: pd.DataFrame, area_type: str, lev
     mult = res["indicator_id"].map(indicators["multiplier"]).astype(float).to_numpy()
     for c in LIMITS:
         res[c] = res[c].to_numpy(float) * mult
-    meta = by_band.groupby(group, observed=True, sort=False).agg(n_small_areas=("n_small_areas", "max"),
-                                                                 dataset_id=("dataset_id", "first")).reset_index()
+    meta = (
+        by_band.groupby(group, observed=True, sort=False)
+        .agg(n_small_areas=("n_small_areas", "max"), dataset_id=("dataset_id", "first"))
+        .reset_index()
+    )
     res = res.merge(meta, on=group, how="left")
     res["statistic"] = [f"dsr per {m:,.0f}" for m in mult]
-    res = res.rename(columns={"total_count": "numerator", "total_pop": "denominator", "code": "area_code", "code_vintage": "vintage"})
+    res = res.rename(
+        columns={"total_count": "numerator", "total_pop": "denominator", "code": "area_code", "code_vintage": "vintage"}
+    )
     res["age"] = "All ages (standardised)"
     res["aggregation"] = "Dobson DSR of summed age-band counts"
     return res.assign(area_type=area_type)
@@ -198,9 +242,15 @@ def _weighted_level(rows: pd.DataFrame, area_type: str, level: str) -> pd.DataFr
     w = rows["denominator"].where(rows["denominator"] > 0, rows["_w"]).astype(float)
     r = rows.assign(_w=w, _wv=w * rows["value"], _wnan=w.isna() | rows["value"].isna())
     g = r.groupby(keys, observed=True, sort=False)
-    out = g.agg(_sw=("_w", "sum"), _swv=("_wv", "sum"), n_small_areas=("small_area_code", "nunique"),
-                dataset_id=("dataset_id", "first"), _nw=("_wnan", "sum"), _label=("_label", "first"),
-                _rules=("_rule", lambda s: tuple(sorted(set(s))))).reset_index()
+    out = g.agg(
+        _sw=("_w", "sum"),
+        _swv=("_wv", "sum"),
+        n_small_areas=("small_area_code", "nunique"),
+        dataset_id=("dataset_id", "first"),
+        _nw=("_wnan", "sum"),
+        _label=("_label", "first"),
+        _rules=("_rule", lambda s: tuple(sorted(set(s)))),
+    ).reset_index()
     out["value"] = np.where(out["_nw"] > 0, np.nan, out["_swv"] / out["_sw"])
     if level == "small_area":
         out["value"] = g["value"].first().to_numpy()
@@ -209,9 +259,10 @@ def _weighted_level(rows: pd.DataFrame, area_type: str, level: str) -> pd.DataFr
     out["numerator"] = np.nan
     out["denominator"] = out["_sw"]
     out["statistic"] = "population-weighted mean" if level != "small_area" else "score"
-    out["method"] = "" if level == "small_area" else [method_text(label, rules) for label, rules in zip(out["_label"], out["_rules"])]
+    out["method"] = (
+        "" if level == "small_area" else [method_text(label, rules) for label, rules in zip(out["_label"], out["_rules"])]
+    )
     out["note"] = np.where(out["_nw"] > 0, "population weight missing for a small area", "")
     out["aggregation"] = "as supplied" if level == "small_area" else "population-weighted mean of small areas"
     out = out.drop(columns=["_sw", "_swv", "_nw", "_label", "_rules"])
     return out.rename(columns={"code": "area_code", "code_vintage": "vintage"}).assign(area_type=area_type)
-

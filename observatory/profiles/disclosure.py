@@ -8,6 +8,7 @@ demo-xyz)") and recomputes the value and limits of rounded rows from their round
 cannot be worked back from a published rate. Benchmark columns carried on a row (``county_value`` …) are the
 benchmark rows' own values: round those datasets at every level, or their county count shows through.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -65,8 +66,9 @@ def disclosure_rules(cfg: Config) -> dict[str, DisclosureRule]:
     return out
 
 
-def publishable(frame: pd.DataFrame, rules: Mapping[str, DisclosureRule] | Config | None = None,
-                threshold: int = DEFAULT_THRESHOLD) -> pd.DataFrame:
+def publishable(
+    frame: pd.DataFrame, rules: Mapping[str, DisclosureRule] | Config | None = None, threshold: int = DEFAULT_THRESHOLD
+) -> pd.DataFrame:
     """Small counts suppressed (primary and secondary, within each indicator, period and parent area) by each
     row's dataset rule (``rules``: dataset id → rule, or a configuration to read them from its catalogue;
     ``threshold`` for datasets without one), then counts rounded where a rule asks, values recomputed."""
@@ -87,9 +89,14 @@ def publishable(frame: pd.DataFrame, rules: Mapping[str, DisclosureRule] | Confi
     if counted.any():
         part = f[counted]
         mine = [r for r, c in zip(row_rule, counted) if c]
-        done = suppress(part, "numerator", threshold=[r.threshold for r in mine], rule=[r.text for r in mine],
-                        group_cols=["indicator_id", "period", "area_type", "_parent"],
-                        derived_cols=[c for c in DERIVED if c != "numerator" and c in part.columns])
+        done = suppress(
+            part,
+            "numerator",
+            threshold=[r.threshold for r in mine],
+            rule=[r.text for r in mine],
+            group_cols=["indicator_id", "period", "area_type", "_parent"],
+            derived_cols=[c for c in DERIVED if c != "numerator" and c in part.columns],
+        )
         for c in done.columns:
             f.loc[counted, c] = done[c].to_numpy()
     f.loc[f["suppressed"].astype(bool), JUDGEMENTS] = "suppressed"
@@ -104,7 +111,9 @@ def _rounded(f: pd.DataFrame, bases: np.ndarray, texts: list[str]) -> pd.DataFra
     f = round_counts(f, "numerator", bases, skip=f["suppressed"].astype(bool).to_numpy())
     again = f["rounded"] & f["value_type"].isin(RECOMPUTED) & f["numerator"].notna()
     if again.any():
-        inds = f.loc[again, ["indicator_id", "value_type", "multiplier"]].drop_duplicates("indicator_id").set_index("indicator_id")
+        inds = (
+            f.loc[again, ["indicator_id", "value_type", "multiplier"]].drop_duplicates("indicator_id").set_index("indicator_id")
+        )
         res = compute(f.loc[again], inds)
         for c in LIMITS:
             f.loc[again, c] = res[c].to_numpy()

@@ -3,12 +3,12 @@
 One computation for the whole configuration, cached by the hash of its inputs, so each locality's
 notebook only reads its slice.
 """
+
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +16,7 @@ import pandas as pd
 
 from observatory._core.digests import digest_files, sha256_json
 from observatory._core.files import write_atomic
-from observatory._core.settings import package_version
-from observatory._core.settings import build_dir
+from observatory._core.settings import build_dir, package_version
 from observatory._core.vocab import NOT_COMPARED, THEME_TITLES, Theme
 from observatory.config import Config, load_config
 from observatory.geo.areas import Geography
@@ -36,20 +35,25 @@ SERIES = ["indicator_id", "area_code", "vintage"]
 
 
 _PACKAGE = Path(__file__).resolve().parents[1]
-_CODE = [*sorted((_PACKAGE / "profiles").glob("*.py")), *sorted((_PACKAGE / "geo").glob("*.py")), _PACKAGE / "metadata" / "indicators.py",
-         _PACKAGE / "store.py", *sorted((_PACKAGE / "stats").glob("*.py"))]
-
-
+_CODE = [
+    *sorted((_PACKAGE / "profiles").glob("*.py")),
+    *sorted((_PACKAGE / "geo").glob("*.py")),
+    _PACKAGE / "metadata" / "indicators.py",
+    _PACKAGE / "store.py",
+    *sorted((_PACKAGE / "stats").glob("*.py")),
+]
 
 
 def inputs_digest(cfg: Config, store: Store) -> str:
     """Hash of everything the profile table depends on: its inputs and the code that computes it."""
-    return sha256_json({
-        "version": package_version(),
-        "code": digest_files(_CODE),  # a fix to the statistics must not be hidden by a cached table
-        "store": store.digest(),
-        "configuration": digest_files([cfg.indicators_file, cfg.localities_file, cfg.dir / "config.yaml"]),
-    })[:20]
+    return sha256_json(
+        {
+            "version": package_version(),
+            "code": digest_files(_CODE),  # a fix to the statistics must not be hidden by a cached table
+            "store": store.digest(),
+            "configuration": digest_files([cfg.indicators_file, cfg.localities_file, cfg.dir / "config.yaml"]),
+        }
+    )[:20]
 
 
 def _headline(agg: pd.DataFrame) -> pd.DataFrame:
@@ -75,8 +79,11 @@ def benchmark_comparison(frame: pd.DataFrame, benchmark: str, level: str = "95")
     limit or benchmark is missing.
     """
     extra = (frame["lower998"], frame["upper998"]) if level == "both" else ()
-    words = compare(frame["value"], frame["lower95"], frame["upper95"], frame[benchmark], frame["polarity"], *extra,
-                    level=level).astype(str).to_numpy()
+    words = (
+        compare(frame["value"], frame["lower95"], frame["upper95"], frame[benchmark], frame["polarity"], *extra, level=level)
+        .astype(str)
+        .to_numpy()
+    )
     never = (frame["value_type"] == "count").to_numpy(dtype=bool, copy=True)
     if "comparison" in frame.columns:
         never |= (frame["comparison"] == NOT_COMPARED_METHOD).to_numpy(dtype=bool)
@@ -88,25 +95,42 @@ def compute_profiles(cfg: Config, store: Store, sii_repetitions: int = 2000) -> 
     geo = Geography(cfg)
     inds = read_indicators(cfg.indicators_file)
     values = store.read()
-    values = values[values["indicator_id"].isin(inds.index)]  # indicators since removed from the metadata stay in the store, unshown
+    values = values[
+        values["indicator_id"].isin(inds.index)
+    ]  # indicators since removed from the metadata stay in the store, unshown
     if cfg.raw.get("national_store"):  # the shared England store: this authority's small areas, England and its region
         keep = {*geo.small_areas["area_code"], cfg.england["code"], (cfg.raw.get("region") or {}).get("code")}
         values = values[values["area_code"].isin(keep)]
     by_dataset, _default = weightings(cfg, inds)
-    agg = _headline(aggregate(values, geo, inds, levels=LEVELS, population_indicator=cfg.population_indicator,
-                              weights=by_dataset, split_shares=split_shares_indicator(cfg)))
-    agg = agg[agg["indicator_id"] != cfg.population_indicator].copy() if (inds.loc[inds.index == cfg.population_indicator, "value_type"] == "count").all() else agg
+    agg = _headline(
+        aggregate(
+            values,
+            geo,
+            inds,
+            levels=LEVELS,
+            population_indicator=cfg.population_indicator,
+            weights=by_dataset,
+            split_shares=split_shares_indicator(cfg),
+        )
+    )
+    agg = (
+        agg[agg["indicator_id"] != cfg.population_indicator].copy()
+        if (inds.loc[inds.index == cfg.population_indicator, "value_type"] == "count").all()
+        else agg
+    )
     h = geo.hierarchy
     names = geo.areas.drop_duplicates("code").set_index("code")["name"]
     agg["area_name"] = agg["area_code"].map(names).fillna(agg["area_code"])
     loc_district = h.drop_duplicates("locality_code").set_index("locality_code")["district_code"]
     sa_parent = h.set_index("small_area_code")
-    agg["locality_code"] = np.where(agg["area_type"] == "locality", agg["area_code"],
-                                    agg["area_code"].map(sa_parent["locality_code"]).fillna(""))
+    agg["locality_code"] = np.where(
+        agg["area_type"] == "locality", agg["area_code"], agg["area_code"].map(sa_parent["locality_code"]).fillna("")
+    )
     agg["district_code"] = np.select(
         [agg["area_type"] == "district", agg["area_type"] == "locality"],
         [agg["area_code"], agg["area_code"].map(loc_district).fillna("")],
-        agg["area_code"].map(sa_parent["district_code"]).fillna(""))
+        agg["area_code"].map(sa_parent["district_code"]).fillna(""),
+    )
     # small areas on another vintage: their parents come from the primary code
     other = (agg["area_type"] == geo.small_area_type) & (agg["vintage"] != geo.vintage) & (agg["locality_code"] == "")
     if other.any():
@@ -128,9 +152,15 @@ def compute_profiles(cfg: Config, store: Store, sii_repetitions: int = 2000) -> 
 
     county = bench(agg["area_type"] == "county", "county", period_key)
     england = bench(agg["area_type"] == "england", "england", period_key)
-    district = bench(agg["area_type"] == "district", "district", period_key + ["area_code"]).rename(columns={"area_code": "district_code"})
+    district = bench(agg["area_type"] == "district", "district", period_key + ["area_code"]).rename(
+        columns={"area_code": "district_code"}
+    )
     region = bench(agg["area_type"] == "region", "region", period_key)
-    agg = agg.merge(county, on=period_key, how="left").merge(england, on=period_key, how="left").merge(region, on=period_key, how="left")
+    agg = (
+        agg.merge(county, on=period_key, how="left")
+        .merge(england, on=period_key, how="left")
+        .merge(region, on=period_key, how="left")
+    )
     agg = agg.merge(district, on=period_key + ["district_code"], how="left")
     agg.loc[agg["area_type"] == "district", ["district_value", "district_lower95", "district_upper95"]] = np.nan
     for name in ("district", "county", "region", "england"):
@@ -143,8 +173,11 @@ def compute_profiles(cfg: Config, store: Store, sii_repetitions: int = 2000) -> 
 
     # trend per series
     t = recent_trend(agg, group_by=SERIES + ["sex"], period_col="period_sort")
-    agg = agg.merge(t[SERIES + ["sex", "trend", "trend_judgement"]].astype({"trend": str, "trend_judgement": str}),
-                    on=SERIES + ["sex"], how="left")
+    agg = agg.merge(
+        t[SERIES + ["sex", "trend", "trend_judgement"]].astype({"trend": str, "trend_judgement": str}),
+        on=SERIES + ["sex"],
+        how="left",
+    )
 
     # peers: localities, per indicator and period
     loc = agg["area_type"] == "locality"
@@ -172,13 +205,22 @@ def compute_profiles(cfg: Config, store: Store, sii_repetitions: int = 2000) -> 
     trends = range_trend.rename(columns={c: f"range_{c}" for c in range_trend.columns if c != "indicator_id"})
     trends = trends.merge(sii_trend, on="indicator_id", how="left")
     if len(sii):
-        summary = summary.merge(sii[["indicator_id", "period", "value", "lower95", "upper95", "rii"]].rename(
-            columns={"value": "sii", "lower95": "sii_lower95", "upper95": "sii_upper95"}), on=["indicator_id", "period"], how="left")
+        summary = summary.merge(
+            sii[["indicator_id", "period", "value", "lower95", "upper95", "rii"]].rename(
+                columns={"value": "sii", "lower95": "sii_lower95", "upper95": "sii_upper95"}
+            ),
+            on=["indicator_id", "period"],
+            how="left",
+        )
     summary = summary.join(meta[["title", "theme", "unit"]], on="indicator_id")
     trends = trends.join(meta[["title", "theme", "unit", "polarity"]], on="indicator_id")
     for col in ("polarity",):
         summary[col] = summary[col].astype(str)
-    return {"profiles": agg.reset_index(drop=True), "gaps": summary.reset_index(drop=True), "gap_trends": trends.reset_index(drop=True)}
+    return {
+        "profiles": agg.reset_index(drop=True),
+        "gaps": summary.reset_index(drop=True),
+        "gap_trends": trends.reset_index(drop=True),
+    }
 
 
 def deprivation_deciles(agg: pd.DataFrame, geo: Geography, indicator: str) -> pd.Series:
@@ -219,7 +261,16 @@ def _sii(agg: pd.DataFrame, geo: Geography, cfg: Config, inds: pd.DataFrame, rep
             continue  # DSR by decile needs age bands per decile: not reported
         for m, gg in g.groupby("multiplier"):
             try:
-                parts.append(sii_by_decile(gg, group_by=("indicator_id", "period", "period_sort"), value_type=kind, multiplier=m if kind else 1, repetitions=repetitions, seed=1))
+                parts.append(
+                    sii_by_decile(
+                        gg,
+                        group_by=("indicator_id", "period", "period_sort"),
+                        value_type=kind,
+                        multiplier=m if kind else 1,
+                        repetitions=repetitions,
+                        seed=1,
+                    )
+                )
             except (ValueError, KeyError):
                 continue
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -246,7 +297,11 @@ class Profiles:
 
     def series(self, indicator_id: str, area_code: str) -> pd.DataFrame:
         p = self.profiles
-        return p[(p["indicator_id"] == indicator_id) & (p["area_code"] == area_code)].sort_values("period_sort").reset_index(drop=True)
+        return (
+            p[(p["indicator_id"] == indicator_id) & (p["area_code"] == area_code)]
+            .sort_values("period_sort")
+            .reset_index(drop=True)
+        )
 
     def level(self, area_type: str, indicator_id: str | None = None, latest: bool = True) -> pd.DataFrame:
         p = self.profiles[self.profiles["area_type"] == area_type]
@@ -256,8 +311,11 @@ class Profiles:
 
     def small_areas(self, locality_code: str, indicator_id: str) -> pd.DataFrame:
         p = self.profiles
-        return p[(p["locality_code"] == locality_code) & (p["area_type"] == self.geography.small_area_type)
-                 & (p["indicator_id"] == indicator_id)]
+        return p[
+            (p["locality_code"] == locality_code)
+            & (p["area_type"] == self.geography.small_area_type)
+            & (p["indicator_id"] == indicator_id)
+        ]
 
 
 def cache_dir(cfg: Config) -> Path:

@@ -17,6 +17,7 @@ areas, its population is shared among them (never given whole to each): in propo
 ``population.split_shares`` (an indicator on the split vintage, e.g. Census 2021 usual residents) where given,
 otherwise in equal shares. The rule is named in the output's method column.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -66,8 +67,11 @@ def weightings(cfg: Config, indicators: pd.DataFrame) -> tuple[dict[str, Weighti
     for dataset, given in dict(population.get("weights") or {}).items():
         given = {"indicator": given} if isinstance(given, str) else dict(given)
         ind = str(given["indicator"])
-        out[str(dataset)] = Weighting(ind, str(given.get("label") or population_title(indicators, ind)),
-                                      {str(k): str(v) for k, v in dict(given.get("ages") or {}).items()})
+        out[str(dataset)] = Weighting(
+            ind,
+            str(given.get("label") or population_title(indicators, ind)),
+            {str(k): str(v) for k, v in dict(given.get("ages") or {}).items()},
+        )
     return out, default
 
 
@@ -92,8 +96,9 @@ def _latest_counts(values: pd.DataFrame, small_area_type: str, indicator: str, a
     return latest.astype(float)
 
 
-def small_area_weights(values: pd.DataFrame, geo: Geography, indicator: str, age: str = "All ages",
-                       shares_indicator: str | None = None) -> pd.DataFrame:
+def small_area_weights(
+    values: pd.DataFrame, geo: Geography, indicator: str, age: str = "All ages", shares_indicator: str | None = None
+) -> pd.DataFrame:
     """The weight of every small area on every vintage the geography knows, from ``indicator``'s counts.
 
     Columns ``vintage``, ``area_code``, ``weight`` and ``rule`` (``""`` for an area's own population,
@@ -101,8 +106,16 @@ def small_area_weights(values: pd.DataFrame, geo: Geography, indicator: str, age
     split parent's). Primary areas without a count of their own take the sum of their children's.
     """
     own = _latest_counts(values, geo.small_area_type, indicator, age)
-    rows = [pd.DataFrame({"vintage": own.index.get_level_values(0), "area_code": own.index.get_level_values(1),
-                          "weight": own.to_numpy(), "rule": ""})]
+    rows = [
+        pd.DataFrame(
+            {
+                "vintage": own.index.get_level_values(0),
+                "area_code": own.index.get_level_values(1),
+                "weight": own.to_numpy(),
+                "rule": "",
+            }
+        )
+    ]
     have = set(zip(rows[0]["vintage"], rows[0]["area_code"]))
     primary = own[own.index.get_level_values(0).isin(["", geo.vintage])].droplevel(0)
     primary = primary[~primary.index.duplicated()]
@@ -113,19 +126,40 @@ def small_area_weights(values: pd.DataFrame, geo: Geography, indicator: str, age
         summed = on_vintage.groupby(lk.set_index("code")["primary_code"]).sum(min_count=1)
         summed = summed[~summed.index.isin(primary.index)]
         if len(summed):
-            rows.append(pd.DataFrame({"vintage": geo.vintage, "area_code": summed.index, "weight": summed.to_numpy(),
-                                      "rule": f"sum of its {vintage} areas"}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "vintage": geo.vintage,
+                        "area_code": summed.index,
+                        "weight": summed.to_numpy(),
+                        "rule": f"sum of its {vintage} areas",
+                    }
+                )
+            )
         rows.append(_from_parents(lk, vintage, pd.concat([primary, summed]), values, geo, shares_indicator, have))
     rows = [r for r in rows if len(r)]
     if not rows:
-        return pd.DataFrame({"vintage": pd.Series(dtype=str), "area_code": pd.Series(dtype=str),
-                             "weight": pd.Series(dtype=float), "rule": pd.Series(dtype=str)})
+        return pd.DataFrame(
+            {
+                "vintage": pd.Series(dtype=str),
+                "area_code": pd.Series(dtype=str),
+                "weight": pd.Series(dtype=float),
+                "rule": pd.Series(dtype=str),
+            }
+        )
     out = pd.concat(rows, ignore_index=True)
     return out.drop_duplicates(["vintage", "area_code"]).reset_index(drop=True)
 
 
-def _from_parents(lk: pd.DataFrame, vintage: str, parents: pd.Series, values: pd.DataFrame, geo: Geography,
-                  shares_indicator: str | None, have: set) -> pd.DataFrame:
+def _from_parents(
+    lk: pd.DataFrame,
+    vintage: str,
+    parents: pd.Series,
+    values: pd.DataFrame,
+    geo: Geography,
+    shares_indicator: str | None,
+    have: set,
+) -> pd.DataFrame:
     """Weights of ``vintage`` areas with no count of their own, from their primary parent's count."""
     need = lk[[(vintage, c) not in have for c in lk["code"]]].copy()
     if need.empty:
@@ -146,12 +180,19 @@ def _from_parents(lk: pd.DataFrame, vintage: str, parents: pd.Series, values: pd
             how = f"shared by {shares_indicator}"
     need["weight"] = need["parent_weight"] * share
     need["rule"] = np.where(need["n"] > 1, f"split: {how}", "from parent")
-    return pd.DataFrame({"vintage": vintage, "area_code": need["code"], "weight": need["weight"].to_numpy(float),
-                         "rule": need["rule"].to_numpy()})
+    return pd.DataFrame(
+        {"vintage": vintage, "area_code": need["code"], "weight": need["weight"].to_numpy(float), "rule": need["rule"].to_numpy()}
+    )
 
 
-def row_weights(rows: pd.DataFrame, values: pd.DataFrame, geo: Geography, by_dataset: Mapping[str, Weighting],
-                default: Weighting, shares_indicator: str | None = None) -> pd.DataFrame:
+def row_weights(
+    rows: pd.DataFrame,
+    values: pd.DataFrame,
+    geo: Geography,
+    by_dataset: Mapping[str, Weighting],
+    default: Weighting,
+    shares_indicator: str | None = None,
+) -> pd.DataFrame:
     """For each weighted row (``indicator_id``, ``area_code``, ``vintage``, ``dataset_id``), its ``_w`` weight,
     the ``_rule`` that gave it and the ``_label`` of its weighting."""
     ds = rows["dataset_id"].astype(str)

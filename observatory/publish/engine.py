@@ -15,6 +15,7 @@ Exit codes (``BuildSummary.exit_code`` and the exceptions' ``exit_code``):
 0 every job built or up to date; 1 some jobs failed; 2 usage or configuration error;
 3 another build of the same pack holds the lock.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -69,6 +70,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 IndexPage = Callable[[Path, Mapping], Path]
 """Writes a pack's ``index.html`` from its manifest (``observatory.publish.index.write_index``)."""
 # --------------------------------------------------------------------------- lock, log, manifest
+
 
 @contextmanager
 def pack_lock(pack_dir: Path) -> Iterator[None]:
@@ -129,8 +131,10 @@ def _now() -> str:
 
 # --------------------------------------------------------------------------- build
 
-def up_to_date(pack_dir: Path | str, inputs: str, *, package: Mapping[str, str] | None = None,
-               places: Mapping[str, Path | str] | None = None) -> BuildSummary | None:
+
+def up_to_date(
+    pack_dir: Path | str, inputs: str, *, package: Mapping[str, str] | None = None, places: Mapping[str, Path | str] | None = None
+) -> BuildSummary | None:
     """A summary of the pack if it needs no work, else None, without planning any job.
 
     The pack needs no work when its last build recorded ``meta["inputs"] == inputs`` (a digest the
@@ -146,7 +150,9 @@ def up_to_date(pack_dir: Path | str, inputs: str, *, package: Mapping[str, str] 
     if m is None or not inputs or m.get("build", {}).get("inputs") != inputs or not archive.exists():
         return None
     build = m["build"]
-    if build.get("observatory") != package.get("version") or build.get("observatory_source_sha256") != package.get("source_sha256"):
+    if build.get("observatory") != package.get("version") or build.get("observatory_source_sha256") != package.get(
+        "source_sha256"
+    ):
         return None
     outputs = m.get("outputs", [])
     if not outputs or any(o.get("status") != "ok" for o in outputs):
@@ -165,8 +171,17 @@ def up_to_date(pack_dir: Path | str, inputs: str, *, package: Mapping[str, str] 
         return None
     results = [_result(o, pack_dir, "skipped", 0.0) for o in outputs]
     now = _now()
-    return BuildSummary(pack_dir, results, now, now, round(time.perf_counter() - t0, 3), pack_dir / MANIFEST, archive,
-                        kernels_started=0, written=False)
+    return BuildSummary(
+        pack_dir,
+        results,
+        now,
+        now,
+        round(time.perf_counter() - t0, 3),
+        pack_dir / MANIFEST,
+        archive,
+        kernels_started=0,
+        written=False,
+    )
 
 
 def _validate(jobs: list[Job]) -> None:
@@ -195,8 +210,12 @@ def _notebook_problem(job: Job, source: bytes) -> dict | None:
     except ValueError as exc:
         return {"ename": "NotebookInvalid", "evalue": f"{job.notebook} is not valid JSON: {exc}", "cell": None, "source": ""}
     if not any("parameters" in (c.get("metadata", {}).get("tags") or []) for c in cells):
-        return {"ename": "NoParametersCell", "evalue": f"{Path(job.notebook).name} has no cell tagged 'parameters'",
-                "cell": None, "source": ""}
+        return {
+            "ename": "NoParametersCell",
+            "evalue": f"{Path(job.notebook).name} has no cell tagged 'parameters'",
+            "cell": None,
+            "source": "",
+        }
     return None
 
 
@@ -209,9 +228,14 @@ def _stale_reason(prev: Mapping | None, entry: Mapping, pack_dir: Path, cache: d
     if prev.get("assets", "inline") != entry.get("assets", "inline"):
         return "asset sharing changed"
     if prev.get("key") != entry["key"]:
-        for field_, why in (("package_source_sha256", "code changed"), ("package_version", "code changed"),
-                            ("notebook_sha256", "notebook changed"), ("depends", "data changed"),
-                            ("parameters", "parameters changed"), ("outputs", "outputs changed")):
+        for field_, why in (
+            ("package_source_sha256", "code changed"),
+            ("package_version", "code changed"),
+            ("notebook_sha256", "notebook changed"),
+            ("depends", "data changed"),
+            ("parameters", "parameters changed"),
+            ("outputs", "outputs changed"),
+        ):
             if prev.get(field_) != entry.get(field_):
                 return why
         return "key changed"
@@ -238,16 +262,35 @@ def _copy_extra(extra_files: Iterable[Path] | Mapping[str, Path], pack_dir: Path
 def _result(entry: Mapping, pack_dir: Path, status: str, seconds: float) -> JobResult:
     files = entry.get("files", {})
     nb_rel, html_rel = f"{NOTEBOOKS}/{entry['name']}.ipynb", f"{HTML}/{entry['name']}.html"
-    return JobResult(entry["name"], entry.get("title", ""), entry.get("group", ""), status, seconds,
-                     error_text(entry.get("error")) or None,
-                     pack_dir / nb_rel if nb_rel in files else None, pack_dir / html_rel if html_rel in files else None)
+    return JobResult(
+        entry["name"],
+        entry.get("title", ""),
+        entry.get("group", ""),
+        status,
+        seconds,
+        error_text(entry.get("error")) or None,
+        pack_dir / nb_rel if nb_rel in files else None,
+        pack_dir / html_rel if html_rel in files else None,
+    )
 
 
-def build_pack(jobs: Iterable[Job], pack_dir: Path | str, *, jobs_n: int | None = None, meta: Mapping | None = None,
-               extra_files: Iterable[Path] | Mapping[str, Path] = (), progress: bool = True, timeout: float = 300,
-               start_timeout: float = 60, force: bool = False, kernel_name: str = "python3",
-               package: Mapping[str, str] | None = None, index: IndexPage | None = None,
-               places: Mapping[str, Path | str] | None = None, self_contained: bool = False) -> BuildSummary:
+def build_pack(
+    jobs: Iterable[Job],
+    pack_dir: Path | str,
+    *,
+    jobs_n: int | None = None,
+    meta: Mapping | None = None,
+    extra_files: Iterable[Path] | Mapping[str, Path] = (),
+    progress: bool = True,
+    timeout: float = 300,
+    start_timeout: float = 60,
+    force: bool = False,
+    kernel_name: str = "python3",
+    package: Mapping[str, str] | None = None,
+    index: IndexPage | None = None,
+    places: Mapping[str, Path | str] | None = None,
+    self_contained: bool = False,
+) -> BuildSummary:
     """Build (or bring up to date) the pack in ``pack_dir`` from ``jobs``.
 
     Notebooks run on ``jobs_n`` worker processes (default: CPU count), each with one warm kernel.
@@ -274,10 +317,23 @@ def build_pack(jobs: Iterable[Job], pack_dir: Path | str, *, jobs_n: int | None 
     with pack_lock(pack_dir), _exit_on_sigterm():
         log = _Log(pack_dir / LOG, where)
         try:
-            return _build(jobs, pack_dir, jobs_n=jobs_n, meta=dict(meta or {}), extra_files=extra_files, log=log,
-                          progress=progress, timeout=timeout, start_timeout=start_timeout, force=force,
-                          kernel_name=kernel_name, package=dict(package or package_fingerprint()), index=index, where=where,
-                          assets="inline" if self_contained else "shared")
+            return _build(
+                jobs,
+                pack_dir,
+                jobs_n=jobs_n,
+                meta=dict(meta or {}),
+                extra_files=extra_files,
+                log=log,
+                progress=progress,
+                timeout=timeout,
+                start_timeout=start_timeout,
+                force=force,
+                kernel_name=kernel_name,
+                package=dict(package or package_fingerprint()),
+                index=index,
+                where=where,
+                assets="inline" if self_contained else "shared",
+            )
         except BaseException as exc:
             log(f"build aborted: {type(exc).__name__}: {exc}")
             raise
@@ -295,11 +351,20 @@ def _plan_entries(jobs, pack_dir, prev_outputs, *, force, package, where, log, a
     tasks, reasons = [], {}
     for job in jobs:
         src = Path(job.notebook).resolve()
-        entry = {"name": job.name, "title": job.title or job.name, "group": job.group, "notebook": where.scrub(str(src)),
-                 "notebook_sha256": nb_sha[src], "parameters": where.scrub_value(plain(job.parameters, job.name)),
-                 "depends": job.depends, "package_version": package.get("version"),
-                 "package_source_sha256": package.get("source_sha256"), "outputs": list(job.outputs),
-                 "key": job_key(job, nb_sha[src], package), "assets": assets}
+        entry = {
+            "name": job.name,
+            "title": job.title or job.name,
+            "group": job.group,
+            "notebook": where.scrub(str(src)),
+            "notebook_sha256": nb_sha[src],
+            "parameters": where.scrub_value(plain(job.parameters, job.name)),
+            "depends": job.depends,
+            "package_version": package.get("version"),
+            "package_source_sha256": package.get("source_sha256"),
+            "outputs": list(job.outputs),
+            "key": job_key(job, nb_sha[src], package),
+            "assets": assets,
+        }
         prev = prev_outputs.get(job.name)
         reason = "forced" if force else _stale_reason(prev, entry, pack_dir, cache)
         if reason is None:
@@ -316,12 +381,22 @@ def _plan_entries(jobs, pack_dir, prev_outputs, *, force, package, where, log, a
             log(f"FAILED {job.name}: {error_text(problem)}")
             continue
         entries[job.name] = entry
-        tasks.append({"name": job.name, "notebook": str(src), "cwd": str(src.parent), "parameters": plain(job.parameters, job.name),
-                      "title": entry["title"], "pack_dir": str(pack_dir), "outputs": list(job.outputs),
-                      "out_notebook": str(pack_dir / NOTEBOOKS / f"{job.name}.ipynb"),
-                      "out_html": str(pack_dir / HTML / f"{job.name}.html"), "places": where.as_list(),
-                      "assets": assets == "shared",
-                      "metadata": {k: entry[k] for k in ("name", "depends", "notebook_sha256", "package_version", "key")}})
+        tasks.append(
+            {
+                "name": job.name,
+                "notebook": str(src),
+                "cwd": str(src.parent),
+                "parameters": plain(job.parameters, job.name),
+                "title": entry["title"],
+                "pack_dir": str(pack_dir),
+                "outputs": list(job.outputs),
+                "out_notebook": str(pack_dir / NOTEBOOKS / f"{job.name}.ipynb"),
+                "out_html": str(pack_dir / HTML / f"{job.name}.html"),
+                "places": where.as_list(),
+                "assets": assets == "shared",
+                "metadata": {k: entry[k] for k in ("name", "depends", "notebook_sha256", "package_version", "key")},
+            }
+        )
     return entries, results, tasks, reasons, cache
 
 
@@ -346,8 +421,24 @@ def _prune(prev_outputs, entries, pack_dir, log) -> list[str]:
     return pruned
 
 
-def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout, start_timeout, force, kernel_name, package,
-           index, where, assets="shared"):
+def _build(
+    jobs,
+    pack_dir,
+    *,
+    jobs_n,
+    meta,
+    extra_files,
+    log,
+    progress,
+    timeout,
+    start_timeout,
+    force,
+    kernel_name,
+    package,
+    index,
+    where,
+    assets="shared",
+):
     t0 = time.perf_counter()
     started = _now()
     log(f"build started: {len(jobs)} jobs, pack {pack_dir.name}, {jobs_n} workers" + (", forced" if force else ""))
@@ -356,18 +447,32 @@ def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout,
         log("previous manifest unreadable: rebuilding everything")
     prev_outputs = {o["name"]: o for o in (previous or {}).get("outputs", []) if isinstance(o, dict) and "name" in o}
     changed_extra = _copy_extra(extra_files, pack_dir)
-    entries, results, tasks, reasons, cache = _plan_entries(jobs, pack_dir, prev_outputs, force=force, package=package,
-                                                            where=where, log=log, assets=assets)
-    log(f"{len(results) - sum(r.status == 'failed' for r in results.values())} up to date, {len(tasks)} to build"
-        + (" (" + ", ".join(f"{why}: {n}" for why, n in reasons.items()) + ")" if reasons else ""))
+    entries, results, tasks, reasons, cache = _plan_entries(
+        jobs, pack_dir, prev_outputs, force=force, package=package, where=where, log=log, assets=assets
+    )
+    log(
+        f"{len(results) - sum(r.status == 'failed' for r in results.values())} up to date, {len(tasks)} to build"
+        + (" (" + ", ".join(f"{why}: {n}" for why, n in reasons.items()) + ")" if reasons else "")
+    )
 
     # longest first (by the previous build's timings; new jobs first): the last job to start ends soonest
     tasks.sort(key=lambda t: -(prev_outputs.get(t["name"], {}).get("seconds") or float("inf")))
     kernels, spent = 0, {}
     if tasks:
         run_started = time.perf_counter()
-        kernels, spent = _run(tasks, entries, results, pack_dir, cache, log, jobs_n=jobs_n, progress=progress,
-                              timeout=timeout, start_timeout=start_timeout, kernel_name=kernel_name)
+        kernels, spent = _run(
+            tasks,
+            entries,
+            results,
+            pack_dir,
+            cache,
+            log,
+            jobs_n=jobs_n,
+            progress=progress,
+            timeout=timeout,
+            start_timeout=start_timeout,
+            kernel_name=kernel_name,
+        )
         spent["notebooks (wall)"] = time.perf_counter() - run_started
         where.scrub_file(pack_dir / LOG)  # workers' and kernels' own stderr may name the machine's folders
     pruned = _prune(prev_outputs, entries, pack_dir, log)
@@ -376,15 +481,24 @@ def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout,
     finished = _now()
     files = inventory(pack_dir, cache)
     archive = zip_path(pack_dir)
-    unchanged = (previous is not None and not tasks and not pruned and not changed_extra
-                 and previous.get("outputs") == outputs
-                 and {k: v.get("sha256") for k, v in previous.get("files", {}).items()} == {k: v["sha256"] for k, v in files.items()}
-                 and archive.exists())
+    unchanged = (
+        previous is not None
+        and not tasks
+        and not pruned
+        and not changed_extra
+        and previous.get("outputs") == outputs
+        and {k: v.get("sha256") for k, v in previous.get("files", {}).items()} == {k: v["sha256"] for k, v in files.items()}
+        and archive.exists()
+    )
     written = not unchanged
     if written:
         mark = time.perf_counter()
-        manifest = {"format": MANIFEST_FORMAT, "build": _build_info(meta, started, finished, jobs_n, kernel_name, package, where),
-                    "outputs": outputs, "files": files}
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            "build": _build_info(meta, started, finished, jobs_n, kernel_name, package, where),
+            "outputs": outputs,
+            "files": files,
+        }
         if index is not None:
             index(pack_dir, manifest)
             cache.clear()  # the index page and the pages it writes (definitions, methods) are new
@@ -400,15 +514,27 @@ def _build(jobs, pack_dir, *, jobs_n, meta, extra_files, log, progress, timeout,
     if spent:
         log("time spent: " + ", ".join(f"{what} {seconds:.2f} s" for what, seconds in spent.items()))
     ordered = [results[j.name] for j in jobs]
-    summary = BuildSummary(pack_dir, ordered, started, _now(), round(time.perf_counter() - t0, 3), pack_dir / MANIFEST,
-                           archive, kernels_started=kernels, written=written)
-    log(f"build finished: {summary.count('built')} built, {summary.count('skipped')} up to date, "
-        f"{summary.count('failed')} failed in {summary.seconds:.1f} s (exit code {summary.exit_code})")
+    summary = BuildSummary(
+        pack_dir,
+        ordered,
+        started,
+        _now(),
+        round(time.perf_counter() - t0, 3),
+        pack_dir / MANIFEST,
+        archive,
+        kernels_started=kernels,
+        written=written,
+    )
+    log(
+        f"build finished: {summary.count('built')} built, {summary.count('skipped')} up to date, "
+        f"{summary.count('failed')} failed in {summary.seconds:.1f} s (exit code {summary.exit_code})"
+    )
     return summary
 
 
-def _run(tasks, entries, results, pack_dir, cache, log, *, jobs_n, progress, timeout, start_timeout,
-         kernel_name) -> tuple[int, dict[str, float]]:
+def _run(
+    tasks, entries, results, pack_dir, cache, log, *, jobs_n, progress, timeout, start_timeout, kernel_name
+) -> tuple[int, dict[str, float]]:
     """Run the tasks; log each one's time and phases. Returns kernels started and seconds per phase, summed."""
     bar = None
     if progress:
@@ -419,15 +545,29 @@ def _run(tasks, entries, results, pack_dir, cache, log, *, jobs_n, progress, tim
     spent: dict[str, float] = {}
     seen_warnings: set[str] = set()
     try:
-        for res in run_tasks(tasks, workers=jobs_n, timeout=timeout, start_timeout=start_timeout, kernel_name=kernel_name,
-                             kernel_log=pack_dir / LOG, on_start=lambda name, wid: log(f"start {name} (worker {wid})")):
+        for res in run_tasks(
+            tasks,
+            workers=jobs_n,
+            timeout=timeout,
+            start_timeout=start_timeout,
+            kernel_name=kernel_name,
+            kernel_log=pack_dir / LOG,
+            on_start=lambda name, wid: log(f"start {name} (worker {wid})"),
+        ):
             if "kernels_started" in res:
                 kernels = res["kernels_started"]
                 continue
             entry = entries[res["name"]]
             ok = res["status"] == "built"
-            entry.update({"status": "ok" if ok else "failed", "seconds": res["seconds"], "built_at": _now(),
-                          "error": res["error"], "files": res["files"]})
+            entry.update(
+                {
+                    "status": "ok" if ok else "failed",
+                    "seconds": res["seconds"],
+                    "built_at": _now(),
+                    "error": res["error"],
+                    "files": res["files"],
+                }
+            )
             cache.update(res["files"])
             results[res["name"]] = _result(entry, pack_dir, res["status"], res["seconds"])
             for w in res.get("warnings", []):
@@ -443,8 +583,10 @@ def _run(tasks, entries, results, pack_dir, cache, log, *, jobs_n, progress, tim
             if ok:
                 log(f"built {res['name']} in {res['seconds']:.2f} s{detail}")
             else:
-                log(f"FAILED {res['name']} after {res['seconds']:.2f} s: {error_text(res['error'])}"
-                    + (" (kernel restarted)" if res.get("kernel_restarted") else ""))
+                log(
+                    f"FAILED {res['name']} after {res['seconds']:.2f} s: {error_text(res['error'])}"
+                    + (" (kernel restarted)" if res.get("kernel_restarted") else "")
+                )
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(f"failed {sum(r.status == 'failed' for r in results.values())}", refresh=False)
@@ -465,9 +607,19 @@ def _distribution(dist: str) -> str | None:
 
 def _build_info(meta: dict, started: str, finished: str, jobs_n: int, kernel_name: str, package: Mapping, where: Places) -> dict:
     info = where.scrub_value(json.loads(json.dumps(meta, default=str)))
-    info.update({"started": started, "finished": finished, "observatory": package.get("version"),
-                 "observatory_source_sha256": package.get("source_sha256"), "python": platform.python_version(),
-                 "pandas": _distribution("pandas"), "papermill": _distribution("papermill"),
-                 "nbconvert": _distribution("nbconvert"), "platform": platform.platform(), "workers": jobs_n,
-                 "kernel": kernel_name})
+    info.update(
+        {
+            "started": started,
+            "finished": finished,
+            "observatory": package.get("version"),
+            "observatory_source_sha256": package.get("source_sha256"),
+            "python": platform.python_version(),
+            "pandas": _distribution("pandas"),
+            "papermill": _distribution("papermill"),
+            "nbconvert": _distribution("nbconvert"),
+            "platform": platform.platform(),
+            "workers": jobs_n,
+            "kernel": kernel_name,
+        }
+    )
     return info

@@ -5,6 +5,7 @@ kernel, :func:`run_notebook`) come through here, so every page is rendered the s
 no prompts, no CDN scripts, stderr left in the executed notebook only. Importing this module is cheap:
 papermill and nbconvert are imported when first used (they cost ~0.5–2 s, see FIELD-NOTES).
 """
+
 from __future__ import annotations
 
 import html
@@ -29,7 +30,7 @@ _FOCUSABLE_DIV = re.compile(r'(<div class="[^"]*\b(?:jp-OutputArea-output|jp-Cel
 ASSETS = "assets"
 """The pack folder holding what every page repeats (Leaflet, the notebook styles), written once."""
 _MARKED = re.compile(r'<(style|script) data-pack-asset="([A-Za-z0-9_.-]+)">(.*?)</\1>', re.S)
-_MARKED_IN_ATTRIBUTE = re.compile(r'&lt;(style|script) data-pack-asset=&#34;([A-Za-z0-9_.-]+)&#34;&gt;(.*?)&lt;/\1&gt;', re.S)
+_MARKED_IN_ATTRIBUTE = re.compile(r"&lt;(style|script) data-pack-asset=&#34;([A-Za-z0-9_.-]+)&#34;&gt;(.*?)&lt;/\1&gt;", re.S)
 _PAGE_STYLE = re.compile(r'<style type="text/css">(.*?)</style>', re.S)
 SHARED_STYLE_BYTES = 2048
 """A page's own ``<style>`` block at least this long is shared (nbconvert's theme); smaller ones stay inline."""
@@ -98,10 +99,14 @@ def html_exporter():
 
                 info = nb.metadata.get("language_info", {})
                 lexer = info.get("pygments_lexer", info.get("name"))
-                self.register_filter("highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+                self.register_filter(
+                    "highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+                )
                 resources = self._init_resources(resources)
-                self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,
-                                                                               resources=resources))
+                self.register_filter(
+                    "filter_data_type",
+                    WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+                )
                 page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
             except (ImportError, AttributeError, TypeError):
                 return super().from_notebook_node(nb, resources, **kw)
@@ -122,7 +127,9 @@ def publishable(nb):
     """``nb`` without stderr streams, in place: warnings stay in the executed notebook, not in the HTML."""
     for cell in nb.cells:
         if cell.get("cell_type") == "code":
-            cell.outputs = [o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = [
+                o for o in cell.get("outputs", []) if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
     return nb
 
 
@@ -144,14 +151,34 @@ def register_warm_engine() -> None:
 
     class WarmKernelEngine(NBClientEngine):
         @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
-                                     start_timeout=60, execution_timeout=None, km=None, kc=None,
-                                     save_on_error=None, extra_metadata=None, **kwargs):
+        def execute_managed_notebook(
+            cls,
+            nb_man,
+            kernel_name,
+            log_output=False,
+            stdout_file=None,
+            stderr_file=None,
+            start_timeout=60,
+            execution_timeout=None,
+            km=None,
+            kc=None,
+            save_on_error=None,
+            extra_metadata=None,
+            **kwargs,
+        ):
             if extra_metadata:
                 nb_man.nb.metadata["observatory"] = extra_metadata
-            client = PapermillNotebookClient(nb_man, km=km, timeout=execution_timeout, startup_timeout=start_timeout,
-                                             kernel_name=kernel_name, log=logging.getLogger("papermill"),
-                                             log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
+            client = PapermillNotebookClient(
+                nb_man,
+                km=km,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log=logging.getLogger("papermill"),
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+            )
             client.kc = kc
             try:
                 return client.execute()
@@ -164,8 +191,16 @@ def register_warm_engine() -> None:
     papermill_engines.register(ENGINE, WarmKernelEngine)
 
 
-def run_notebook(notebook: Path | str, executed: Path | str, parameters: Mapping[str, Any], *, page: Path | str | None = None,
-                 title: str = "", kernel_name: str = "python3", exporter=None) -> Path | None:
+def run_notebook(
+    notebook: Path | str,
+    executed: Path | str,
+    parameters: Mapping[str, Any],
+    *,
+    page: Path | str | None = None,
+    title: str = "",
+    kernel_name: str = "python3",
+    exporter=None,
+) -> Path | None:
     """Run ``notebook`` on a fresh kernel in its own folder into ``executed``; with ``page``, write its HTML there.
 
     For one-off outputs (the catalogue command, the benchmark's baseline); packs use warm kernels.
@@ -175,8 +210,14 @@ def run_notebook(notebook: Path | str, executed: Path | str, parameters: Mapping
 
     notebook, executed = Path(notebook), Path(executed)
     executed.parent.mkdir(parents=True, exist_ok=True)
-    nb = pm.execute_notebook(str(notebook), str(executed), parameters=dict(parameters), progress_bar=False,
-                             cwd=str(notebook.parent), kernel_name=kernel_name)
+    nb = pm.execute_notebook(
+        str(notebook),
+        str(executed),
+        parameters=dict(parameters),
+        progress_bar=False,
+        cwd=str(notebook.parent),
+        kernel_name=kernel_name,
+    )
     if page is None:
         return None
     write_atomic(page, render_html(nb, exporter or html_exporter(), title))

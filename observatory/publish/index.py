@@ -6,6 +6,7 @@ Failed outputs show their error and link to the partly executed notebook. The pa
 this module only turns the manifest into the values it shows. With :class:`PackPages`, the index also
 writes the pack's reference pages (definitions, methods, accessibility statement).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -40,8 +41,7 @@ class PackPages:
         before = read_manifest(self.previous) if self.previous else None
         old = before.get("build", {}).get("contents") if before else None
         titles = read_indicators(self.config.indicators_file)["title"].to_dict()
-        return what_changed(manifest.get("build", {}).get("contents") or {}, old, titles,
-                            corrections(self.config, self.quarter))
+        return what_changed(manifest.get("build", {}).get("contents") or {}, old, titles, corrections(self.config, self.quarter))
 
 
 def _link(href: str, text: str) -> dict:
@@ -52,11 +52,15 @@ def _row(o: Mapping) -> dict:
     files = o.get("files", {})
     ok = o.get("status") == "ok"
     html_rel, nb_rel = f"{HTML}/{o['name']}.html", f"{NOTEBOOKS}/{o['name']}.ipynb"
-    return {"id": o["name"], "label": o.get("title") or o["name"], "ok": ok,
-            "page": quote(html_rel) if ok and html_rel in files else None,
-            "error": error_text(o.get("error")) if not ok else "",
-            "downloads": [_link(rel, Path(rel).name) for rel in files if rel.startswith(f"{DOWNLOADS}/")],
-            "notebook": _link(nb_rel, "executed notebook" if ok else "failed notebook") if nb_rel in files else None}
+    return {
+        "id": o["name"],
+        "label": o.get("title") or o["name"],
+        "ok": ok,
+        "page": quote(html_rel) if ok and html_rel in files else None,
+        "error": error_text(o.get("error")) if not ok else "",
+        "downloads": [_link(rel, Path(rel).name) for rel in files if rel.startswith(f"{DOWNLOADS}/")],
+        "notebook": _link(nb_rel, "executed notebook" if ok else "failed notebook") if nb_rel in files else None,
+    }
 
 
 def index_model(manifest: Mapping) -> dict:
@@ -69,12 +73,23 @@ def index_model(manifest: Mapping) -> dict:
     for o in outputs:
         groups.setdefault(o.get("group") or "", []).append(_row(o))
     claimed = {rel for o in outputs for rel in o.get("files", {})}
-    others = [_link(rel, rel[len(DOWNLOADS) + 1:]) for rel in manifest.get("files", {})
-              if rel.startswith(f"{DOWNLOADS}/") and rel not in claimed]
-    return {"title": str(build.get("title") or "Pack"), "synthetic": bool(build.get("synthetic")), "facts": " · ".join(facts),
-            "failed": [{"id": o["name"], "label": o.get("title") or o["name"]} for o in outputs if o.get("status") != "ok"],
-            "total": len(outputs), "groups": list(groups.items()), "others": others, "manifest": MANIFEST,
-            "release": None, "changes": None}
+    others = [
+        _link(rel, rel[len(DOWNLOADS) + 1 :])
+        for rel in manifest.get("files", {})
+        if rel.startswith(f"{DOWNLOADS}/") and rel not in claimed
+    ]
+    return {
+        "title": str(build.get("title") or "Pack"),
+        "synthetic": bool(build.get("synthetic")),
+        "facts": " · ".join(facts),
+        "failed": [{"id": o["name"], "label": o.get("title") or o["name"]} for o in outputs if o.get("status") != "ok"],
+        "total": len(outputs),
+        "groups": list(groups.items()),
+        "others": others,
+        "manifest": MANIFEST,
+        "release": None,
+        "changes": None,
+    }
 
 
 def write_index(pack_dir: Path, manifest: Mapping, pages: PackPages | None = None) -> Path:
@@ -86,6 +101,8 @@ def write_index(pack_dir: Path, manifest: Mapping, pages: PackPages | None = Non
         pub = pages.publication()
         write_pages(pack_dir, pages.config, pages.audience, pages.store, pub)
         model |= {"release": pub, "changes": pages.changes(manifest)}
-        extra = {"root": "", "links": {"definitions": f"{DEFINITIONS}/index.html", "methods": METHODS,
-                                       "accessibility": ACCESSIBILITY}}
+        extra = {
+            "root": "",
+            "links": {"definitions": f"{DEFINITIONS}/index.html", "methods": METHODS, "accessibility": ACCESSIBILITY},
+        }
     return write_atomic(Path(pack_dir) / INDEX, render("pack_index.html.j2", **model, **extra) + "\n")

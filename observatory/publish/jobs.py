@@ -3,18 +3,21 @@ and the digests deciding whether a job's previous output is still valid.
 
 Imports only ``_core`` and ``errors``: part of the generic build engine.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
-from observatory._core.settings import package_version
 from observatory._core.digests import digest_tree, sha256_file, sha256_json
+from observatory._core.settings import package_version
 from observatory.errors import EXIT_FAILED, EXIT_OK, PackError
 from observatory.publish.manifest import INDEX
 from observatory.publish.places import package_root
+
 
 @dataclass(frozen=True)
 class Job:
@@ -76,10 +79,15 @@ class BuildSummary:
         return EXIT_OK if self.ok else EXIT_FAILED
 
     def describe(self) -> str:
-        lines = [f"pack {self.pack_dir}: {self.count('built')} built, {self.count('skipped')} up to date, "
-                 f"{self.count('failed')} failed in {self.seconds:.1f} s"]
-        lines += [f"  FAILED {r.name}: {r.error}" + (f" (see {r.notebook_path})" if r.notebook_path else "")
-                  for r in self.results if r.status == "failed"]
+        lines = [
+            f"pack {self.pack_dir}: {self.count('built')} built, {self.count('skipped')} up to date, "
+            f"{self.count('failed')} failed in {self.seconds:.1f} s"
+        ]
+        lines += [
+            f"  FAILED {r.name}: {r.error}" + (f" (see {r.notebook_path})" if r.notebook_path else "")
+            for r in self.results
+            if r.status == "failed"
+        ]
         if self.written:
             index = f"index {self.pack_dir / INDEX}; " if (self.pack_dir / INDEX).exists() else ""
             lines.append(f"  {index}archive {self.zip_path}")
@@ -122,5 +130,12 @@ def plain(value: Any, where: str) -> Any:
 
 def job_key(job: Job, notebook_sha256: str, package: Mapping[str, str]) -> str:
     """The digest deciding whether a job's previous output is still valid."""
-    return sha256_json({"depends": job.depends, "parameters": plain(job.parameters, job.name), "notebook": notebook_sha256,
-                        "package": dict(package), "outputs": list(job.outputs)})
+    return sha256_json(
+        {
+            "depends": job.depends,
+            "parameters": plain(job.parameters, job.name),
+            "notebook": notebook_sha256,
+            "package": dict(package),
+            "outputs": list(job.outputs),
+        }
+    )

@@ -3,6 +3,7 @@
 Shared by the plan (which builds packs) and the apps (which link them); imports only ``_core``,
 ``errors`` and ``config``.
 """
+
 from __future__ import annotations
 
 import datetime as dt

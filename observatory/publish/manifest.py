@@ -3,13 +3,14 @@ was built), and the ``<quarter>.zip`` archive written after it.
 
 Imports only ``_core``: part of the generic build engine.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from observatory._core.digests import sha256_file
 from observatory._core.files import atomic_path, write_atomic

@@ -4,13 +4,15 @@ A pack is published (and served); the folders of the machine that built it (stor
 project, Python) are not. Each known folder is recorded by a label instead: the pack itself as
 ``.``, the others as ``<config>``, ``<store>``, ``<observatory>``... Imports only the standard library.
 """
+
 from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 _AFTER = r"(?=[/\\\"'\s:;,)\]}]|$)"  # a path ends at a separator, quote, space or bracket, never mid-name
 
@@ -29,7 +31,7 @@ class Places:
         self._pattern = re.compile("|".join(f"(?:{re.escape(p)}){_AFTER}" for p, _ in self.pairs) or r"(?!)")
 
     @classmethod
-    def for_pack(cls, pack_dir: Path | str, places: Mapping[str, Path | str] | None = None) -> "Places":
+    def for_pack(cls, pack_dir: Path | str, places: Mapping[str, Path | str] | None = None) -> Places:
         """The pack as ``.``, this package as ``<observatory>``, Python as ``<python>``, and ``places`` (label → folder)."""
         pairs: dict[str, str] = {str(Path(pack_dir).resolve()): "."}
         known = [("<observatory>", package_root()), ("<python>", Path(sys.prefix)), ("<python>", Path(sys.base_prefix))]
@@ -64,7 +66,7 @@ class Places:
         """The absolute path a scrubbed one stood for (labels other than the pack's are expanded)."""
         for folder, label in self.pairs:
             if label != "." and (recorded == label or recorded.startswith(label + "/")):
-                return Path(folder + recorded[len(label):])
+                return Path(folder + recorded[len(label) :])
         return Path(recorded)
 
     def as_list(self) -> list[list[str]]:

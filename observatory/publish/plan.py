@@ -3,6 +3,7 @@
 Each output's dependency digest covers exactly the data it shows, so an unchanged input rebuilds
 nothing and a changed one rebuilds only the outputs that show it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,6 +36,8 @@ from observatory.store import Store
 
 SOURCES_STATE = "sources.json"
 STALE_TMP_SECONDS = 600  # a store temporary file this old belongs to a killed ingest (a write takes seconds)
+
+
 def _sha(*parts: bytes) -> str:
     """One digest over byte strings, each kept apart from the next."""
     return sha256_bytes(b"".join(sha256_bytes(p).encode() for p in parts))
@@ -124,16 +127,36 @@ def locality_jobs(plan: Plan, profiles, localities: Iterable[str] | None = None)
             continue
         own = p[(p["area_code"] == area.code) | (p["locality_code"] == area.code)]
         district = own["district_code"].iloc[0] if len(own) else ""
-        siblings = p[(p["area_type"] == "locality") & (p["district_code"] == district)][["indicator_id", "area_code", "period", "numerator"]]
+        siblings = p[(p["area_type"] == "locality") & (p["district_code"] == district)][
+            ["indicator_id", "area_code", "period", "numerator"]
+        ]
         members = geo.hierarchy.loc[geo.hierarchy["locality_code"] == area.code, "small_area_code"]
         shapes = sa_geo.loc[sa_geo.index.intersection(members), "geometry"].to_wkb().tolist()
-        depends = _sha(_frame_digest(own).encode(), _frame_digest(siblings).encode(), b"".join(shapes),
-                       area.name.encode(), catalogue_hash.encode())
-        jobs.append(Job(name=f"profile-{area.code}", notebook=notebook("locality_profile"), title=f"{area.name} locality profile",
-                        group=f"Locality profiles: {geo.area(district).name if district else ''}", depends=depends,
-                        parameters={"config": str(cfg.dir), "locality": area.code, "quarter": plan.quarter, "audience": plan.audience,
-                                    "store": str(plan.store.path), "pack_dir": str(plan.pack_dir)},
-                        outputs=_download_files(f"profile-{area.code}")))
+        depends = _sha(
+            _frame_digest(own).encode(),
+            _frame_digest(siblings).encode(),
+            b"".join(shapes),
+            area.name.encode(),
+            catalogue_hash.encode(),
+        )
+        jobs.append(
+            Job(
+                name=f"profile-{area.code}",
+                notebook=notebook("locality_profile"),
+                title=f"{area.name} locality profile",
+                group=f"Locality profiles: {geo.area(district).name if district else ''}",
+                depends=depends,
+                parameters={
+                    "config": str(cfg.dir),
+                    "locality": area.code,
+                    "quarter": plan.quarter,
+                    "audience": plan.audience,
+                    "store": str(plan.store.path),
+                    "pack_dir": str(plan.pack_dir),
+                },
+                outputs=_download_files(f"profile-{area.code}"),
+            )
+        )
     return jobs
 
 
@@ -141,13 +164,28 @@ def overview_job(plan: Plan, profiles):
     allowed = sorted(allowed_datasets(plan.config, plan.audience))
     p = profiles.profiles
     shown = p[(p["area_type"].isin(["locality", "county"])) & p["dataset"].isin(allowed)]
-    depends = _sha(_frame_digest(shown).encode(), _frame_digest(profiles.gaps).encode(), _frame_digest(profiles.gap_trends).encode(),
-                   catalogue_file(plan.config).read_bytes(), json.dumps(allowed).encode())
-    return Job(name="county-overview", notebook=notebook("county_overview"), title=f"{plan.config.county['name']}: narrowing the gap",
-               group="County", depends=depends,
-               parameters={"config": str(plan.config.dir), "quarter": plan.quarter, "audience": plan.audience,
-                           "store": str(plan.store.path), "pack_dir": str(plan.pack_dir)},
-               outputs=_download_files("county-gaps"))
+    depends = _sha(
+        _frame_digest(shown).encode(),
+        _frame_digest(profiles.gaps).encode(),
+        _frame_digest(profiles.gap_trends).encode(),
+        catalogue_file(plan.config).read_bytes(),
+        json.dumps(allowed).encode(),
+    )
+    return Job(
+        name="county-overview",
+        notebook=notebook("county_overview"),
+        title=f"{plan.config.county['name']}: narrowing the gap",
+        group="County",
+        depends=depends,
+        parameters={
+            "config": str(plan.config.dir),
+            "quarter": plan.quarter,
+            "audience": plan.audience,
+            "store": str(plan.store.path),
+            "pack_dir": str(plan.pack_dir),
+        },
+        outputs=_download_files("county-gaps"),
+    )
 
 
 def plan_jobs(plan: Plan, localities: Iterable[str] | None = None) -> list:
@@ -167,14 +205,30 @@ def catalogue_job(plan: Plan) -> Job:
     review flags) change.
     """
     cfg, today = plan.config, dt.date.today().isoformat()
-    depends = _sha(catalogue_file(cfg).read_bytes(), partners_file().read_bytes(), cfg.indicators_file.read_bytes(),
-                   plan.audience.encode(), today.encode())
+    depends = _sha(
+        catalogue_file(cfg).read_bytes(),
+        partners_file().read_bytes(),
+        cfg.indicators_file.read_bytes(),
+        plan.audience.encode(),
+        today.encode(),
+    )
     out = Path(plan.pack_dir) / "catalogue"
-    return Job(name="data-catalogue", notebook=notebook("data_catalogue"), title=f"{cfg.label}: data catalogue",
-               group="Data catalogue", depends=depends,
-               parameters={"config": str(cfg.dir), "audience": plan.audience, "out_dir": str(out), "today": today,
-                           "quarter": plan.quarter, "exports_href": "../catalogue/"},
-               outputs=("catalogue/catalogue.html", "catalogue/catalogue.csv", "catalogue/catalogue.jsonld"))
+    return Job(
+        name="data-catalogue",
+        notebook=notebook("data_catalogue"),
+        title=f"{cfg.label}: data catalogue",
+        group="Data catalogue",
+        depends=depends,
+        parameters={
+            "config": str(cfg.dir),
+            "audience": plan.audience,
+            "out_dir": str(out),
+            "today": today,
+            "quarter": plan.quarter,
+            "exports_href": "../catalogue/",
+        },
+        outputs=("catalogue/catalogue.html", "catalogue/catalogue.csv", "catalogue/catalogue.jsonld"),
+    )
 
 
 def exception_report_jobs(plan: Plan, profiles) -> list:
@@ -186,15 +240,32 @@ def exception_report_jobs(plan: Plan, profiles) -> list:
     p = profiles.profiles
     shown = p[(p["area_type"] != "lsoa") & p["dataset"].isin(allowed)]
     inputs = [cfg.local_path(n) for n in ("targets.csv", "allocations.csv", "risks.csv")]
-    depends = _sha(_frame_digest(shown).encode(), json.dumps(allowed).encode(),
-                   *[(f.read_bytes() if f.exists() else b"-") for f in inputs + prev_files])
+    depends = _sha(
+        _frame_digest(shown).encode(),
+        json.dumps(allowed).encode(),
+        *[(f.read_bytes() if f.exists() else b"-") for f in inputs + prev_files],
+    )
     jobs = []
-    for spec in exception_jobs(cfg, plan.quarter, audience=plan.audience, store=str(plan.store.path),
-                               pack_dir=str(plan.pack_dir), previous=str(previous) if previous.exists() else ""):
+    for spec in exception_jobs(
+        cfg,
+        plan.quarter,
+        audience=plan.audience,
+        store=str(plan.store.path),
+        pack_dir=str(plan.pack_dir),
+        previous=str(previous) if previous.exists() else "",
+    ):
         slug = spec["name"].removeprefix("exceptions-")
-        jobs.append(Job(name=spec["name"], notebook=EXCEPTIONS_NOTEBOOK, parameters=spec["parameters"], depends=depends,
-                        title=spec["title"], group="Exception reports",
-                        outputs=_download_files(f"exceptions-{slug}")))
+        jobs.append(
+            Job(
+                name=spec["name"],
+                notebook=EXCEPTIONS_NOTEBOOK,
+                parameters=spec["parameters"],
+                depends=depends,
+                title=spec["title"],
+                group="Exception reports",
+                outputs=_download_files(f"exceptions-{slug}"),
+            )
+        )
     return jobs
 
 
@@ -208,8 +279,9 @@ def _extra_jobs(plan: Plan, profiles, partial: bool) -> list:
     return jobs
 
 
-def inputs_digest(cfg: Config, quarter: str, audience: str, localities: Iterable[str] | None, store: Store,
-                  out: Path | None = None) -> str:
+def inputs_digest(
+    cfg: Config, quarter: str, audience: str, localities: Iterable[str] | None, store: Store, out: Path | None = None
+) -> str:
     """A cheap digest of everything a pack is planned from (no pandas): sources and configuration files,
     catalogue and partner register, targets, the store, the notebooks, last quarter's exceptions, the
     parameters and the date (review flags in the catalogue depend on it)."""
@@ -217,8 +289,13 @@ def inputs_digest(cfg: Config, quarter: str, audience: str, localities: Iterable
     files += [partners_file(), store.values_path] + sorted(notebooks_dir().glob("*.ipynb"))
     previous = pack_dir(cfg, previous_quarter(quarter), audience, out)
     files += sorted((previous / "downloads").glob("exceptions-*.csv")) if previous.exists() else []
-    parts = [sources_digest(cfg).encode(), quarter.encode(), audience.encode(),
-             json.dumps(sorted(localities) if localities else "all").encode(), dt.date.today().isoformat().encode()]
+    parts = [
+        sources_digest(cfg).encode(),
+        quarter.encode(),
+        audience.encode(),
+        json.dumps(sorted(localities) if localities else "all").encode(),
+        dt.date.today().isoformat().encode(),
+    ]
     parts += [str(f).encode() + (f.read_bytes() if f.exists() else b"-") for f in files]
     return _sha(*parts)
 
@@ -239,10 +316,21 @@ def _check_usage(quarter: str, jobs_n: int | None, out: Path | None) -> None:
         raise PackError(f"--out {out} is a file; it must be a folder for packs")
 
 
-def build(config: str | Config = "demo", quarter: str | None = None, *, localities: Iterable[str] | None = None,
-          jobs_n: int | None = None, out: Path | None = None, audience: str = "public", store: Path | None = None,
-          progress: bool = True, force: bool = False, timeout: float = 600, sync: bool = True,
-          self_contained: bool = False) -> BuildSummary:
+def build(
+    config: str | Config = "demo",
+    quarter: str | None = None,
+    *,
+    localities: Iterable[str] | None = None,
+    jobs_n: int | None = None,
+    out: Path | None = None,
+    audience: str = "public",
+    store: Path | None = None,
+    progress: bool = True,
+    force: bool = False,
+    timeout: float = 600,
+    sync: bool = True,
+    self_contained: bool = False,
+) -> BuildSummary:
     """Build the quarterly pack; returns the engine's BuildSummary. ``sync=False``: the store is shared
     (the national store) and already up to date: never ingest into it from this configuration.
 
@@ -262,16 +350,32 @@ def build(config: str | Config = "demo", quarter: str | None = None, *, localiti
         sync_store(cfg, st, progress=progress)
     plan = Plan(cfg, quarter, audience, st, target)
     jobs = plan_jobs(plan, localities)
-    meta = {"config": cfg.name, "title": f"{cfg.label}: quarterly profile pack {quarter}", "quarter": quarter,
-            "audience": audience, "synthetic": cfg.synthetic, "store_digest": st.digest(),
-            "localities": sorted(localities) if localities else "all",
-            "inputs": inputs_digest(cfg, quarter, audience, localities, st, out)  # after the sync, which may change the store
-            + ("-self-contained" if self_contained else ""),
-            "contents": data_contents(st, _shown_indicators(cfg, audience))}
+    meta = {
+        "config": cfg.name,
+        "title": f"{cfg.label}: quarterly profile pack {quarter}",
+        "quarter": quarter,
+        "audience": audience,
+        "synthetic": cfg.synthetic,
+        "store_digest": st.digest(),
+        "localities": sorted(localities) if localities else "all",
+        "inputs": inputs_digest(cfg, quarter, audience, localities, st, out)  # after the sync, which may change the store
+        + ("-self-contained" if self_contained else ""),
+        "contents": data_contents(st, _shown_indicators(cfg, audience)),
+    }
     previous = pack_dir(cfg, previous_quarter(quarter), audience, out).resolve()
     pages = PackPages(cfg, audience, st, quarter, previous if previous.is_dir() else None)
-    return build_pack(jobs, plan.pack_dir, jobs_n=jobs_n, meta=meta, progress=progress, force=force, timeout=timeout,
-                      index=partial(write_index, pages=pages), places=where, self_contained=self_contained)
+    return build_pack(
+        jobs,
+        plan.pack_dir,
+        jobs_n=jobs_n,
+        meta=meta,
+        progress=progress,
+        force=force,
+        timeout=timeout,
+        index=partial(write_index, pages=pages),
+        places=where,
+        self_contained=self_contained,
+    )
 
 
 def _shown_indicators(cfg: Config, audience: str) -> set[str]:

@@ -8,6 +8,7 @@ out is replaced; only its task fails.
 
 Importing this module is cheap: papermill, nbconvert and jupyter_client are imported in workers only.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -55,6 +56,7 @@ del _gc, _os, _sys, _warnings
 
 # --------------------------------------------------------------------------- worker side
 
+
 class WarmKernel:
     """One kernel and one client, kept across notebooks; restarted when it dies or hangs."""
 
@@ -74,9 +76,12 @@ class WarmKernel:
 
         if os.name == "posix":  # unix sockets in a private folder: no TCP, no clash between workers
             self.tmpdir = tempfile.mkdtemp(prefix="observatory-kernel-", dir=self.runtime_dir)
-            self.km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc",
-                                         connection_file=os.path.join(self.tmpdir, "kernel.json"),
-                                         ip=os.path.join(self.tmpdir, "ipc"))
+            self.km = AsyncKernelManager(
+                kernel_name=self.kernel_name,
+                transport="ipc",
+                connection_file=os.path.join(self.tmpdir, "kernel.json"),
+                ip=os.path.join(self.tmpdir, "ipc"),
+            )
         else:
             self.km = AsyncKernelManager(kernel_name=self.kernel_name)
         death = die_with_parent(signal.SIGKILL)  # a worker killed outright takes its kernel with it
@@ -106,8 +111,9 @@ class WarmKernel:
         """Clear the user namespace, close figures, reset pandas options and move into ``cwd``."""
         from jupyter_core.utils import run_sync
 
-        reply = run_sync(self.kc.execute_interactive)(RESET_CODE.format(cwd=cwd), silent=True, store_history=False,
-                                                      timeout=RESET_TIMEOUT, output_hook=lambda msg: None)
+        reply = run_sync(self.kc.execute_interactive)(
+            RESET_CODE.format(cwd=cwd), silent=True, store_history=False, timeout=RESET_TIMEOUT, output_hook=lambda msg: None
+        )
         content = reply["content"]
         if content.get("status") != "ok":
             raise RuntimeError(f"kernel reset failed: {content.get('ename')}: {content.get('evalue')}")
@@ -184,10 +190,19 @@ def run_task(task: dict, kernel: WarmKernel, exporter, *, timeout: float) -> dic
         phases["kernel"] = time.perf_counter() - mark
         mark = time.perf_counter()
         nb = pm.execute_notebook(
-            task["notebook"], str(out_nb), parameters=task["parameters"], engine_name=ENGINE,
-            kernel_name=kernel.kernel_name, km=kernel.km, kc=kernel.kc, progress_bar=False,
-            request_save_on_cell_execute=False, start_timeout=kernel.start_timeout, execution_timeout=timeout,
-            save_on_error=str(out_nb), extra_metadata=task.get("metadata"),
+            task["notebook"],
+            str(out_nb),
+            parameters=task["parameters"],
+            engine_name=ENGINE,
+            kernel_name=kernel.kernel_name,
+            km=kernel.km,
+            kc=kernel.kc,
+            progress_bar=False,
+            request_save_on_cell_execute=False,
+            start_timeout=kernel.start_timeout,
+            execution_timeout=timeout,
+            save_on_error=str(out_nb),
+            extra_metadata=task.get("metadata"),
         )
     except PapermillExecutionError as exc:
         error = _error_info(exc)
@@ -203,8 +218,12 @@ def run_task(task: dict, kernel: WarmKernel, exporter, *, timeout: float) -> dic
     mark = time.perf_counter()
     stderr_lines = []
     if nb is not None:
-        stderr_lines = [o.get("text", "").strip().splitlines()[0] for c in nb.cells for o in c.get("outputs", [])
-                        if o.get("output_type") == "stream" and o.get("name") == "stderr" and o.get("text", "").strip()]
+        stderr_lines = [
+            o.get("text", "").strip().splitlines()[0]
+            for c in nb.cells
+            for o in c.get("outputs", [])
+            if o.get("output_type") == "stream" and o.get("name") == "stderr" and o.get("text", "").strip()
+        ]
     places = Places(task.get("places") or [])
     if out_nb.exists():  # parameters, papermill's paths and tracebacks name the build machine's folders
         places.scrub_file(out_nb)
@@ -281,8 +300,15 @@ def worker_main(settings: dict) -> None:
 
 
 def _failure(name: str, ename: str, evalue: str, source: str = "") -> dict:
-    return {"name": name, "status": "failed", "seconds": 0.0, "files": {}, "warnings": [], "kernel_restarted": True,
-            "error": {"ename": ename, "evalue": evalue, "cell": None, "source": source}}
+    return {
+        "name": name,
+        "status": "failed",
+        "seconds": 0.0,
+        "files": {},
+        "warnings": [],
+        "kernel_restarted": True,
+        "error": {"ename": ename, "evalue": evalue, "cell": None, "source": source},
+    }
 
 
 # --------------------------------------------------------------------------- parent side
@@ -315,7 +341,7 @@ def remove_stale_runtime_dirs(tmp: Path | str | None = None) -> list[Path]:
     """Remove ``observatory-workers-<pid>-*`` folders whose build process is gone (a killed run's leftovers)."""
     removed = []
     for folder in Path(tmp or tempfile.gettempdir()).glob(f"{WORKERS_PREFIX}*"):
-        pid = folder.name[len(WORKERS_PREFIX):].split("-", 1)[0]
+        pid = folder.name[len(WORKERS_PREFIX) :].split("-", 1)[0]
         if folder.is_dir() and not (pid.isdigit() and _alive(int(pid))):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
@@ -331,6 +357,7 @@ def _alive(pid: int) -> bool:
         return True
     return True
 
+
 class _Worker:
     """A worker subprocess (``python -m observatory.publish.runner``) and the thread reading its events."""
 
@@ -341,9 +368,17 @@ class _Worker:
         self.wid = wid
         self.task: str | None = None
         self.kernels_seen = 0
-        self.proc = subprocess.Popen([sys.executable, "-m", "observatory.publish.runner", json.dumps(settings)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env,
-                                     text=True, encoding="utf-8", bufsize=1, preexec_fn=die_with_parent(signal.SIGTERM))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "observatory.publish.runner", json.dumps(settings)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+            text=True,
+            encoding="utf-8",
+            bufsize=1,
+            preexec_fn=die_with_parent(signal.SIGTERM),
+        )
         self.reader = threading.Thread(target=self._read, args=(inbox,), daemon=True)
         self.reader.start()
 
@@ -383,13 +418,25 @@ class WarmPool:
     """Warm-kernel worker processes. ``keep=True``: they stay up between runs (a long-lived host, such as a
     Dask worker, starts one pool and installs it with ``use_pool`` so every build on it reuses the warm kernel)."""
 
-    def __init__(self, workers: int, *, timeout: float = 300, start_timeout: float = 60, kernel_name: str = "python3",
-                 kernel_log: Path | None = None, keep: bool = False):
+    def __init__(
+        self,
+        workers: int,
+        *,
+        timeout: float = 300,
+        start_timeout: float = 60,
+        kernel_name: str = "python3",
+        kernel_log: Path | None = None,
+        keep: bool = False,
+    ):
         remove_stale_runtime_dirs()
         # kernels' sockets; removed even if a worker is killed, and by the next run if this one is
         self.runtime_dir = tempfile.mkdtemp(prefix=f"{WORKERS_PREFIX}{os.getpid()}-")
-        self.settings = {"timeout": timeout, "start_timeout": start_timeout, "kernel_name": kernel_name,
-                         "runtime_dir": self.runtime_dir}
+        self.settings = {
+            "timeout": timeout,
+            "start_timeout": start_timeout,
+            "kernel_name": kernel_name,
+            "runtime_dir": self.runtime_dir,
+        }
         self.size, self.keep, self.kernels = max(1, workers), keep, 0
         self.inbox: queue.Queue = queue.Queue()
         self.stderr = open(kernel_log, "ab") if kernel_log else None
@@ -407,8 +454,9 @@ class WarmPool:
         self.kernels += max(0, starts - w.kernels_seen)
         w.kernels_seen = max(starts, w.kernels_seen)
 
-    def run(self, tasks: list[dict], *, timeout: float | None = None,
-            on_start: Callable[[str, int], None] | None = None) -> Iterator[dict]:
+    def run(
+        self, tasks: list[dict], *, timeout: float | None = None, on_start: Callable[[str, int], None] | None = None
+    ) -> Iterator[dict]:
         """Run ``tasks`` on the pool's workers; yield each result, then ``{"kernels_started": n}``."""
         todo = [dict(t, timeout=timeout) if timeout else t for t in tasks]
         pending = {t["name"] for t in tasks}
@@ -474,9 +522,16 @@ def use_pool(pool: WarmPool | None) -> None:
     _SHARED = pool
 
 
-def run_tasks(tasks: list[dict], *, workers: int, timeout: float = 300, start_timeout: float = 60,
-              kernel_name: str = "python3", kernel_log: Path | None = None,
-              on_start: Callable[[str, int], None] | None = None) -> Iterator[dict]:
+def run_tasks(
+    tasks: list[dict],
+    *,
+    workers: int,
+    timeout: float = 300,
+    start_timeout: float = 60,
+    kernel_name: str = "python3",
+    kernel_log: Path | None = None,
+    on_start: Callable[[str, int], None] | None = None,
+) -> Iterator[dict]:
     """Run ``tasks`` on ``workers`` warm-kernel processes; yield each result as it finishes.
 
     Tasks go to whichever worker is free. A worker process that dies mid-task is replaced and

@@ -5,6 +5,7 @@ lower when its upper limit is below it, and similar otherwise (Fingertips' "conf
 reference value" method). Polarity turns higher/lower into better/worse; indicators with no judgement stay
 higher/lower and are coloured blue. All functions are vectorised over rows; polarity may vary per row.
 """
+
 from __future__ import annotations
 
 from enum import Enum
@@ -16,15 +17,35 @@ from observatory._core.vocab import Polarity
 
 HIGH, LOW, NONE = 0, 1, 2
 _POLARITY_SYNONYMS = {
-    "high_is_good": HIGH, "high is good": HIGH, "rag - high is good": HIGH, "higher is better": HIGH,
-    "low_is_good": LOW, "low is good": LOW, "rag - low is good": LOW, "lower is better": LOW,
-    "no_judgement": NONE, "no judgement": NONE, "not applicable": NONE, "bob - blue orange blue": NONE,
-    "blue orange blue": NONE, "none": NONE,
+    "high_is_good": HIGH,
+    "high is good": HIGH,
+    "rag - high is good": HIGH,
+    "higher is better": HIGH,
+    "low_is_good": LOW,
+    "low is good": LOW,
+    "rag - low is good": LOW,
+    "lower is better": LOW,
+    "no_judgement": NONE,
+    "no judgement": NONE,
+    "not applicable": NONE,
+    "bob - blue orange blue": NONE,
+    "blue orange blue": NONE,
+    "none": NONE,
 }
 
 SINGLE = ["better", "similar", "worse", "higher", "lower", "not compared"]
-BOTH = ["better (99.8%)", "better (95%)", "similar", "worse (95%)", "worse (99.8%)",
-        "higher (99.8%)", "higher (95%)", "lower (95%)", "lower (99.8%)", "not compared"]
+BOTH = [
+    "better (99.8%)",
+    "better (95%)",
+    "similar",
+    "worse (95%)",
+    "worse (99.8%)",
+    "higher (99.8%)",
+    "higher (95%)",
+    "lower (95%)",
+    "lower (99.8%)",
+    "not compared",
+]
 
 QUINTILE_LABELS = {
     HIGH: ["best", "better", "middle", "worse", "worst"],
@@ -78,8 +99,7 @@ def _index(*candidates):
     return None
 
 
-def compare(value, lower95, upper95, benchmark, polarity, lower998=None, upper998=None,
-            level: str = "95") -> pd.Series:
+def compare(value, lower95, upper95, benchmark, polarity, lower998=None, upper998=None, level: str = "95") -> pd.Series:
     """Compare each value with its benchmark: categorical "better"/"similar"/"worse" (or "higher"/"lower").
 
     ``level`` is "95" (Fingertips' usual 95% comparison), "99.8" (needs ``lower998``/``upper998``) or "both": the
@@ -177,7 +197,7 @@ def quintiles(values, polarity, groups=None) -> pd.DataFrame:
     labels = np.array([QUINTILE_LABELS[HIGH], QUINTILE_LABELS[LOW], QUINTILE_LABELS[NONE]], dtype=object)
     label = np.where(present, labels[pol, np.where(present, q, 1).astype(int) - 1], None)
     categories = ["best", "better", "middle", "worse", "worst", "lowest", "low", "high", "highest"]
-    return pd.DataFrame({"quintile": quintile,
-                         "quintile_label": pd.Categorical(label, categories=categories)},
-                        index=index if index is not None else pd.RangeIndex(n))
-
+    return pd.DataFrame(
+        {"quintile": quintile, "quintile_label": pd.Categorical(label, categories=categories)},
+        index=index if index is not None else pd.RangeIndex(n),
+    )

@@ -16,6 +16,7 @@ safe against the largest threshold among its rows. :func:`round_counts` rounds p
 for datasets whose terms ask for it; values derived from the counts must then be recomputed from the rounded counts
 (``observatory.profiles.disclosure`` does), or they give the exact count away.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -33,10 +34,16 @@ def rule_text(threshold: int, suppress_zero: bool = False) -> str:
     return f"counts {0 if suppress_zero else 1}\u2013{threshold} suppressed"
 
 
-def suppress(frame: pd.DataFrame, count_cols: str | Sequence[str], threshold: int | Sequence[int] = 5,
-             group_cols: str | Sequence[str] | None = None, total_col: str | None = None,
-             derived_cols: Sequence[str] | None = None, suppress_zero: bool = False,
-             rule: str | Sequence[str] | None = None) -> pd.DataFrame:
+def suppress(
+    frame: pd.DataFrame,
+    count_cols: str | Sequence[str],
+    threshold: int | Sequence[int] = 5,
+    group_cols: str | Sequence[str] | None = None,
+    total_col: str | None = None,
+    derived_cols: Sequence[str] | None = None,
+    suppress_zero: bool = False,
+    rule: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
     """A copy of ``frame`` with small counts and what they can be derived from blanked (NaN).
 
     A row is withheld when any of ``count_cols`` is in 1..``threshold`` (0..``threshold`` with ``suppress_zero``);
@@ -114,8 +121,9 @@ def suppress(frame: pd.DataFrame, count_cols: str | Sequence[str], threshold: in
     return out
 
 
-def round_counts(frame: pd.DataFrame, count_cols: str | Sequence[str], base: int | Sequence[float],
-                 skip: Sequence[bool] | None = None) -> pd.DataFrame:
+def round_counts(
+    frame: pd.DataFrame, count_cols: str | Sequence[str], base: int | Sequence[float], skip: Sequence[bool] | None = None
+) -> pd.DataFrame:
     """A copy of ``frame`` with ``count_cols`` rounded to the nearest multiple of ``base`` (halves up; one base or
     one per row, where 0 or NaN means no rounding) except on ``skip`` rows. Adds ``rounded`` (bool). Derived
     values are left as they were: recompute them from the rounded counts."""

@@ -7,21 +7,31 @@ Dobson's limits with that variance. The events DSR comes from :func:`observatory
 limits are value + sqrt(var / total) x (Byar's limit - total), the non-independent limits are the independent
 ones moved away from the value by sqrt(var_non-independent / var_independent).
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from observatory.stats.methods import (LEVELS, GroupBy, _as_list, _band_positions, _column, _group_sum, _standard,
-                                       dsr, group_codes, normalise_age_band)
+from observatory.stats.methods import (
+    LEVELS,
+    GroupBy,
+    _as_list,
+    _band_positions,
+    _column,
+    _group_sum,
+    _standard,
+    dsr,
+    group_codes,
+    normalise_age_band,
+)
 
 METHOD = "Dobson, with confidence adjusted for non-independent events"
 
 
-def _per_band(data: pd.DataFrame, count_col: str, pop_col: str, age_col: str, freq_col: str,
-              keys: list[str]) -> pd.DataFrame:
+def _per_band(data: pd.DataFrame, count_col: str, pop_col: str, age_col: str, freq_col: str, keys: list[str]) -> pd.DataFrame:
     """One row per group and age band: events (sum of f x people), f^2 x people, and the band's population."""
     people = np.nan_to_num(_column(data, count_col), nan=0.0)
     freq = _column(data, freq_col)
@@ -41,15 +51,21 @@ def _per_band(data: pd.DataFrame, count_col: str, pop_col: str, age_col: str, fr
     if (highest != lowest).any():
         raise ValueError("rows with the same group and age band have different populations")
     out["events"] = _group_sum(codes, people * freq, n)
-    out["events_f2"] = _group_sum(codes, people * freq ** 2, n)
+    out["events_f2"] = _group_sum(codes, people * freq**2, n)
     out[pop_col] = np.where(lowest < 0, np.nan, lowest)
     return out
 
 
-def dsr_nonindependent(data: pd.DataFrame, count_col: str, pop_col: str, age_col: str, eventfreq_col: str,
-                       group_by: GroupBy = None,
-                       standard: pd.Series | pd.DataFrame | Mapping[str, float] | None = None,
-                       multiplier: float = 100000) -> pd.DataFrame:
+def dsr_nonindependent(
+    data: pd.DataFrame,
+    count_col: str,
+    pop_col: str,
+    age_col: str,
+    eventfreq_col: str,
+    group_by: GroupBy = None,
+    standard: pd.Series | pd.DataFrame | Mapping[str, float] | None = None,
+    multiplier: float = 100000,
+) -> pd.DataFrame:
     """DSRs of events where people can have more than one (calculate_dsr, independent_events = FALSE).
 
     Each row gives, for a group and age band, the number of people (``count_col``) with ``eventfreq_col`` events;

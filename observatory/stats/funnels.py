@@ -10,6 +10,7 @@ finds them by bisection to 1e-7, here they come from the chi-squared distributio
 overdispersion adjustment; ``overdispersion`` adds Spiegelhalter's (2005) multiplicative or additive
 random-effects adjustment, on the indicator's own scale, as an observatory extension.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,14 @@ from scipy.special import ndtri
 from observatory.stats.methods import LEVELS, _column, exact_poisson_limits, poisson_limits
 
 STATISTICS = ("proportion", "rate", "ratio")
-SIGNIFICANCE = ["High (0.001)", "High (0.025)", "Low (0.001)", "Low (0.025)", "Not significant",
-                "Not applicable for events less than 10 for dsrs"]
+SIGNIFICANCE = [
+    "High (0.001)",
+    "High (0.025)",
+    "Low (0.001)",
+    "Low (0.025)",
+    "Not significant",
+    "Not applicable for events less than 10 for dsrs",
+]
 N_POINTS = 100
 
 
@@ -33,14 +40,16 @@ def wilson_funnel(level: float, population, average: float, side: str):
     n = np.asarray(population, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         first = average * (n / z2 + 1)
-        root = np.sqrt((8 * first) ** 2 - 64 * (1 / z2 + 1 / n) * average
-                       * (n * (average * (n / z2 + 2) - 1) + z2 * (average - 1)))
+        root = np.sqrt(
+            (8 * first) ** 2 - 64 * (1 / z2 + 1 / n) * average * (n * (average * (n / z2 + 2) - 1) + z2 * (average - 1))
+        )
         sign = -1 if side == "low" else 1
         return (first + sign * root / 8) / (1 / z2 + 1 / n) / n
 
 
-def _derived_denominator(data: pd.DataFrame, numerator: str, rate: str, denominator: str | None,
-                         rate_type: str, multiplier: float) -> np.ndarray:
+def _derived_denominator(
+    data: pd.DataFrame, numerator: str, rate: str, denominator: str | None, rate_type: str, multiplier: float
+) -> np.ndarray:
     """Denominators behind rates: multiplier x events / rate; for crude rates with no events, the denominator
     given; for DSRs with no events, none (NA), as PHEindicatormethods derives them."""
     x, r = _column(data, numerator), _column(data, rate)
@@ -62,16 +71,22 @@ def _derived_denominator(data: pd.DataFrame, numerator: str, rate: str, denomina
     return np.where(zero, _column(data, denominator), derived) if zero.any() else derived
 
 
-def _events_and_sizes(data: pd.DataFrame, numerator: str, denominator: str | None, rate: str | None,
-                      statistic: str, rate_type: str | None, multiplier: float | None) -> tuple[np.ndarray, np.ndarray]:
+def _events_and_sizes(
+    data: pd.DataFrame,
+    numerator: str,
+    denominator: str | None,
+    rate: str | None,
+    statistic: str,
+    rate_type: str | None,
+    multiplier: float | None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Numerators and the sizes they are set against: denominators, expected counts, or derived denominators."""
     if statistic not in STATISTICS:
         raise ValueError(f"statistic must be one of {STATISTICS}, not {statistic!r}")
     if statistic == "rate":
         if rate is None or rate_type is None or multiplier is None:
             raise ValueError("rates need rate=, rate_type= and multiplier=")
-        return _column(data, numerator), _derived_denominator(data, numerator, rate, denominator, rate_type,
-                                                              multiplier)
+        return _column(data, numerator), _derived_denominator(data, numerator, rate, denominator, rate_type, multiplier)
     if denominator is None:
         raise ValueError(f"{statistic}s need denominator=")
     return _column(data, numerator), _column(data, denominator)
@@ -79,12 +94,12 @@ def _events_and_sizes(data: pd.DataFrame, numerator: str, denominator: str | Non
 
 def _nice_floor(x: float) -> float:
     digits = len(str(math.floor(x * 0.95))) - 1
-    return 0.0 if x == 0 else math.floor(x * 0.95 / 10 ** digits) * 10 ** digits
+    return 0.0 if x == 0 else math.floor(x * 0.95 / 10**digits) * 10**digits
 
 
 def _nice_ceiling(x: float) -> float:
     digits = len(str(math.ceil(x * 1.05))) - 2
-    return 0.0 if x == 0 else math.ceil(x * 1.05 / 10.0 ** digits) * 10.0 ** digits
+    return 0.0 if x == 0 else math.ceil(x * 1.05 / 10.0**digits) * 10.0**digits
 
 
 def _axis(lowest: float, highest: float, statistic: str, years: float, average: float) -> np.ndarray:
@@ -104,9 +119,19 @@ def _axis(lowest: float, highest: float, statistic: str, years: float, average: 
     return np.array(points)
 
 
-def funnel_limits(data: pd.DataFrame, numerator: str, denominator: str | None = None, rate: str | None = None, *,
-                  statistic: str, multiplier: float, ratio_type: str | None = None, rate_type: str | None = None,
-                  years_of_data: float | None = None, overdispersion: str | None = None) -> pd.DataFrame:
+def funnel_limits(
+    data: pd.DataFrame,
+    numerator: str,
+    denominator: str | None = None,
+    rate: str | None = None,
+    *,
+    statistic: str,
+    multiplier: float,
+    ratio_type: str | None = None,
+    rate_type: str | None = None,
+    years_of_data: float | None = None,
+    overdispersion: str | None = None,
+) -> pd.DataFrame:
     """Control limits at 95% and 99.8% for a funnel plot, 100 rows (calculate_funnel_limits).
 
     ``statistic="proportion"``: x is ``population``, limits per ``multiplier`` (100 for percentages), from
@@ -153,8 +178,7 @@ def funnel_limits(data: pd.DataFrame, numerator: str, denominator: str | None = 
             name = f"ratio ({ratio_type})"
         method = "Poisson"
     if overdispersion is not None:
-        _overdispersed_limits(out, x, events, sizes, average, statistic, ratio_type, multiplier, years_of_data,
-                              overdispersion)
+        _overdispersed_limits(out, x, events, sizes, average, statistic, ratio_type, multiplier, years_of_data, overdispersion)
         method = f"normal, {overdispersion} overdispersion (Spiegelhalter 2005)"
     return pd.DataFrame({**out, "statistic": name, "method": method})
 
@@ -185,19 +209,28 @@ def spiegelhalter(y: np.ndarray, target: float, se: np.ndarray, winsor: float = 
     low, high = np.quantile(z, [winsor, 1 - winsor])
     phi = float(np.mean(np.clip(z, low, high) ** 2))
     w = 1 / se[usable] ** 2
-    tau2 = max(0.0, (z.size * phi - (z.size - 1)) / (w.sum() - (w ** 2).sum() / w.sum()))
+    tau2 = max(0.0, (z.size * phi - (z.size - 1)) / (w.sum() - (w**2).sum() / w.sum()))
     return phi, tau2
 
 
 def _widened_se(se: np.ndarray, phi: float, tau2: float, method: str) -> np.ndarray:
     if method not in OVERDISPERSION:
         raise ValueError(f"overdispersion must be one of {OVERDISPERSION} or None, not {method!r}")
-    return se * np.sqrt(max(phi, 1.0)) if method == "multiplicative" else np.sqrt(se ** 2 + tau2)
+    return se * np.sqrt(max(phi, 1.0)) if method == "multiplicative" else np.sqrt(se**2 + tau2)
 
 
-def _overdispersed_limits(out: dict, x: np.ndarray, events: np.ndarray, sizes: np.ndarray, average: float,
-                          statistic: str, ratio_type: str | None, multiplier: float, years: float | None,
-                          method: str) -> None:
+def _overdispersed_limits(
+    out: dict,
+    x: np.ndarray,
+    events: np.ndarray,
+    sizes: np.ndarray,
+    average: float,
+    statistic: str,
+    ratio_type: str | None,
+    multiplier: float,
+    years: float | None,
+    method: str,
+) -> None:
     """Replace the exact limits by normal limits target +/- z x widened se at each x (population for
     proportions; observed events, taken as the expected count on the target, for ratios and rates)."""
     y, se = _area_scale(events, sizes, average, statistic)
@@ -225,8 +258,16 @@ def _overdispersed_limits(out: dict, x: np.ndarray, events: np.ndarray, sizes: n
 # --- points and significance -----------------------------------------------------------------------------------
 
 
-def funnel_points(data: pd.DataFrame, numerator: str, rate: str, denominator: str | None = None, *,
-                  rate_type: str, years_of_data: float, multiplier: float) -> pd.DataFrame:
+def funnel_points(
+    data: pd.DataFrame,
+    numerator: str,
+    rate: str,
+    denominator: str | None = None,
+    *,
+    rate_type: str,
+    years_of_data: float,
+    multiplier: float,
+) -> pd.DataFrame:
     """The data with ``{rate}_chart`` and ``denominator_derived`` (per year) for plotting rates on a funnel
     (calculate_funnel_points). DSRs from fewer than 10 events get NA in both, as they are not published."""
     derived = _derived_denominator(data, numerator, rate, denominator, rate_type, multiplier)
@@ -240,9 +281,17 @@ def funnel_points(data: pd.DataFrame, numerator: str, rate: str, denominator: st
     return out
 
 
-def funnel_significance(data: pd.DataFrame, numerator: str, denominator: str | None = None, rate: str | None = None,
-                        *, statistic: str, rate_type: str | None = None, multiplier: float | None = None,
-                        overdispersion: str | None = None) -> pd.DataFrame:
+def funnel_significance(
+    data: pd.DataFrame,
+    numerator: str,
+    denominator: str | None = None,
+    rate: str | None = None,
+    *,
+    statistic: str,
+    rate_type: str | None = None,
+    multiplier: float | None = None,
+    overdispersion: str | None = None,
+) -> pd.DataFrame:
     """The data with ``significance``: "High (0.001)", "High (0.025)", "Low (0.001)", "Low (0.025)" or "Not
     significant" against the funnel around the overall average (assign_funnel_significance).
 

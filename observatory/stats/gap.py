@@ -5,9 +5,10 @@
 - :func:`sii_by_decile` gives the slope index of inequality across deprivation deciles (reusing ``methods.sii``).
 - :func:`gap_trend` says whether a gap measure (SII, range) is narrowing, widening or not changing significantly.
 """
+
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,14 @@ from observatory.stats.compare import HIGH, LOW, NONE, compare, normalise_polari
 from observatory.stats.trend import CHI2_CRITICAL, POINTS, _same_sign, last_points, weights_from_limits, wls_trend
 
 BREAKDOWN = ["indicator_id", "period", "period_sort", "sex", "age", "category"]
-DIRECTIONS = ["better than county", "similar to county", "worse than county", "higher than county",
-              "lower than county", "not compared"]
+DIRECTIONS = [
+    "better than county",
+    "similar to county",
+    "worse than county",
+    "higher than county",
+    "lower than county",
+    "not compared",
+]
 GAP_TRENDS = ["narrowing", "widening", "no significant change", "cannot be calculated"]
 
 PolarityInput = Mapping[str, Polarity | str] | pd.Series | Polarity | str | None
@@ -58,8 +65,9 @@ def locality_gaps(localities: pd.DataFrame, county: pd.DataFrame, polarity: Pola
     duplicated = county.duplicated(keys)
     if duplicated.any():
         raise ValueError(f"county has more than one value for {county.loc[duplicated, keys].head().to_dict('records')}")
-    merged = localities.merge(county[keys + ["value"]].rename(columns={"value": "county_value"}), on=keys,
-                              how="left", validate="many_to_one")
+    merged = localities.merge(
+        county[keys + ["value"]].rename(columns={"value": "county_value"}), on=keys, how="left", validate="many_to_one"
+    )
     pol = _polarity(merged, polarity)
     value = merged["value"].to_numpy(dtype=float, na_value=np.nan)
     base = merged["county_value"].to_numpy(dtype=float, na_value=np.nan)
@@ -68,8 +76,7 @@ def locality_gaps(localities: pd.DataFrame, county: pd.DataFrame, polarity: Pola
         merged["relative_gap"] = np.where(base != 0, value / base, np.nan)
     sign = np.sign(value - base)
     good = np.where(pol == LOW, -sign, sign)
-    codes = np.where(pol == NONE, np.select([sign > 0, sign < 0], [3, 4], 1),
-                     np.select([good > 0, good < 0], [0, 2], 1))
+    codes = np.where(pol == NONE, np.select([sign > 0, sign < 0], [3, 4], 1), np.select([good > 0, good < 0], [0, 2], 1))
     merged["gap_direction"] = pd.Categorical.from_codes(np.where(np.isnan(sign), 5, codes), categories=DIRECTIONS)
     lower = merged["lower95"] if "lower95" in merged else np.nan
     upper = merged["upper95"] if "upper95" in merged else np.nan
@@ -85,8 +92,7 @@ def gap_summary(localities: pd.DataFrame, polarity: PolarityInput = None) -> pd.
     for no judgement) and ``n_areas`` (localities with a value). Ties go to the first area code in sort order.
     """
     keys = _keys(localities)
-    frame = (localities.loc[localities["value"].notna()].sort_values(keys + ["area_code"], kind="stable")
-             .reset_index(drop=True))
+    frame = localities.loc[localities["value"].notna()].sort_values(keys + ["area_code"], kind="stable").reset_index(drop=True)
     pol = _polarity(frame, polarity)
     frame = frame.assign(_pol=pol)
     grouped = frame.groupby(keys, sort=True, dropna=False, observed=True)
@@ -98,25 +104,34 @@ def gap_summary(localities: pd.DataFrame, polarity: PolarityInput = None) -> pd.
     out["lowest_area"] = low["area_code"].to_numpy()
     out["lowest_value"] = low["value"].to_numpy(dtype=float)
     p = high["_pol"].to_numpy()
-    out["best_area"] = pd.array(np.select([p == HIGH, p == LOW], [out["highest_area"], out["lowest_area"]], None),
-                                dtype="string")
-    out["worst_area"] = pd.array(np.select([p == HIGH, p == LOW], [out["lowest_area"], out["highest_area"]], None),
-                                 dtype="string")
+    out["best_area"] = pd.array(np.select([p == HIGH, p == LOW], [out["highest_area"], out["lowest_area"]], None), dtype="string")
+    out["worst_area"] = pd.array(
+        np.select([p == HIGH, p == LOW], [out["lowest_area"], out["highest_area"]], None), dtype="string"
+    )
     out["range"] = out["highest_value"] - out["lowest_value"]
     worst = np.where(p == HIGH, out["lowest_value"], out["highest_value"])
     best = np.where(p == HIGH, out["highest_value"], out["lowest_value"])
     with np.errstate(divide="ignore", invalid="ignore"):
         out["ratio"] = np.where(best != 0, worst / best, np.nan)
     out["n_areas"] = grouped.size().to_numpy()
-    out["polarity"] = pd.Categorical.from_codes(p, categories=[Polarity.HIGH_IS_GOOD.value, Polarity.LOW_IS_GOOD.value,
-                                                                 Polarity.NO_JUDGEMENT.value])
+    out["polarity"] = pd.Categorical.from_codes(
+        p, categories=[Polarity.HIGH_IS_GOOD.value, Polarity.LOW_IS_GOOD.value, Polarity.NO_JUDGEMENT.value]
+    )
     return out
 
 
-def sii_by_decile(small_areas: pd.DataFrame, *, group_by: Sequence[str] = ("indicator_id", "period"),
-                  decile_col: str = "decile", population_col: str = "population", value_type: str | None = None,
-                  multiplier: float = 1, repetitions: int = 10_000, seed: int = 0,
-                  min_quantiles: int = 5) -> pd.DataFrame:
+def sii_by_decile(
+    small_areas: pd.DataFrame,
+    *,
+    group_by: Sequence[str] = ("indicator_id", "period"),
+    decile_col: str = "decile",
+    population_col: str = "population",
+    value_type: str | None = None,
+    multiplier: float = 1,
+    repetitions: int = 10_000,
+    seed: int = 0,
+    min_quantiles: int = 5,
+) -> pd.DataFrame:
     """Slope index of inequality across deprivation deciles, per ``group_by`` (decile 1 = most deprived).
 
     With ``value_type`` "proportion" or "crude_rate", small areas need ``numerator`` and ``denominator``: they are
@@ -137,11 +152,21 @@ def sii_by_decile(small_areas: pd.DataFrame, *, group_by: Sequence[str] = ("indi
             sii_type, sii_multiplier = "rate", 1
         population = population_col if population_col in small_areas.columns else "denominator"
         codes, _ = methods.group_codes(small_areas, by)
-        deciles["_population"] = np.bincount(codes, weights=small_areas[population].to_numpy(dtype=float),
-                                             minlength=len(deciles))
-        return methods.sii(deciles, "value", "_population", decile_col, keys, lower_col="lower95",
-                           upper_col="upper95", value_type=sii_type, multiplier=sii_multiplier,
-                           repetitions=repetitions, seed=seed, min_quantiles=min_quantiles)
+        deciles["_population"] = np.bincount(codes, weights=small_areas[population].to_numpy(dtype=float), minlength=len(deciles))
+        return methods.sii(
+            deciles,
+            "value",
+            "_population",
+            decile_col,
+            keys,
+            lower_col="lower95",
+            upper_col="upper95",
+            value_type=sii_type,
+            multiplier=sii_multiplier,
+            repetitions=repetitions,
+            seed=seed,
+            min_quantiles=min_quantiles,
+        )
     if value_type not in (None, ValueType.SCORE.value, ValueType.MEAN.value, "other"):
         raise ValueError(f"value_type {value_type!r}: use 'proportion', 'crude_rate', or None for weighted means")
     frame = small_areas.loc[small_areas["value"].notna() & (small_areas[population_col] > 0)]
@@ -154,17 +179,35 @@ def sii_by_decile(small_areas: pd.DataFrame, *, group_by: Sequence[str] = ("indi
     count = np.bincount(codes, minlength=g)
     share = p / total[codes]
     with np.errstate(divide="ignore", invalid="ignore"):
-        variance = np.bincount(codes, weights=share ** 2 * (v - mean[codes]) ** 2, minlength=g) * count / (count - 1)
+        variance = np.bincount(codes, weights=share**2 * (v - mean[codes]) ** 2, minlength=g) * count / (count - 1)
     deciles["value"] = mean
     deciles["_population"] = total
     deciles["_se"] = np.where(count > 1, np.sqrt(variance), np.nan)
-    return methods.sii(deciles, "value", "_population", decile_col, keys, se_col="_se", multiplier=multiplier,
-                       repetitions=repetitions, seed=seed, min_quantiles=min_quantiles)
+    return methods.sii(
+        deciles,
+        "value",
+        "_population",
+        decile_col,
+        keys,
+        se_col="_se",
+        multiplier=multiplier,
+        repetitions=repetitions,
+        seed=seed,
+        min_quantiles=min_quantiles,
+    )
 
 
-def gap_trend(series: pd.DataFrame, *, value_col: str = "value", lower_col: str | None = "lower95",
-              upper_col: str | None = "upper95", group_by: Sequence[str] = ("indicator_id",),
-              period_col: str = "period_sort", points: int = POINTS, min_points: int = 3) -> pd.DataFrame:
+def gap_trend(
+    series: pd.DataFrame,
+    *,
+    value_col: str = "value",
+    lower_col: str | None = "lower95",
+    upper_col: str | None = "upper95",
+    group_by: Sequence[str] = ("indicator_id",),
+    period_col: str = "period_sort",
+    points: int = POINTS,
+    min_points: int = 3,
+) -> pd.DataFrame:
     """Is each gap narrowing? A trend test on the last ``points`` periods of a gap measure, per ``group_by``.
 
     With 95% limits (an SII from :func:`sii_by_decile`): Fingertips' weighted least squares, weights 1/SE^2 from the
@@ -227,12 +270,12 @@ def _ols_trend(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             stt = (include * (t - tm[..., None]) ** 2).sum(-1)
             slope = (include * (t - tm[..., None]) * (y - ym[..., None])).sum(-1) / stt
             residual = np.where(include, y - ym[..., None] - slope[..., None] * (t - tm[..., None]), 0.0)
-            se2 = (residual ** 2).sum(-1) / (m - 2) / stt
+            se2 = (residual**2).sum(-1) / (m - 2) / stt
         return slope, se2
 
     slope, se2 = fit(values, present)
     with np.errstate(divide="ignore", invalid="ignore"):
-        statistic = np.where(se2 > 0, slope ** 2 / se2, np.where(slope != 0, np.inf, 0.0))
+        statistic = np.where(se2 > 0, slope**2 / se2, np.where(slope != 0, np.inf, 0.0))
     drop = present[:, None, :] & ~np.eye(values.shape[1], dtype=bool)[None]
     dropped, _ = fit(values[:, None, :], drop)
     dropped = np.where(present, dropped, slope[:, None])

@@ -17,6 +17,7 @@ The population is the caller's: MHCLG use the IoD population denominators. Where
 (IoD2025 here), ``income numerator / income score`` recovers each LSOA's income-domain population only
 approximately; say so in the ``population_note`` argument, which is carried into every row's ``method``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -38,8 +39,16 @@ def _reason(n: int, pop: float, bad: int) -> str:
     return ""
 
 
-def iod_summary(frame: pd.DataFrame, group_by: str | Sequence[str], *, score: str = "score", rank: str = "rank",
-                population: str = "population", n_national: int | None = None, population_note: str = "") -> pd.DataFrame:
+def iod_summary(
+    frame: pd.DataFrame,
+    group_by: str | Sequence[str],
+    *,
+    score: str = "score",
+    rank: str = "rank",
+    population: str = "population",
+    n_national: int | None = None,
+    population_note: str = "",
+) -> pd.DataFrame:
     """One row per group: the five summary measures, ``n_lsoas``, ``population``, ``method`` and ``note``.
 
     ``frame`` holds one row per LSOA of one domain (score, national rank with 1 = most deprived, population).
@@ -61,8 +70,16 @@ def iod_summary(frame: pd.DataFrame, group_by: str | Sequence[str], *, score: st
     f["_bad"] = (np.isnan(s) | np.isnan(r) | np.isnan(w)).astype(int)
     f["_rank_nan"] = np.isnan(r).astype(int)
     g = f.groupby(keys, sort=True, dropna=False)
-    out = g.agg(n_lsoas=(rank, "size"), population=("_w", "sum"), ws=("_ws", "sum"), wr=("_wr", "sum"),
-                top10=("_top10", "sum"), we=("_we", "sum"), bad=("_bad", "sum"), rank_nan=("_rank_nan", "sum"))
+    out = g.agg(
+        n_lsoas=(rank, "size"),
+        population=("_w", "sum"),
+        ws=("_ws", "sum"),
+        wr=("_wr", "sum"),
+        top10=("_top10", "sum"),
+        we=("_we", "sum"),
+        bad=("_bad", "sum"),
+        rank_nan=("_rank_nan", "sum"),
+    )
     out["average_score"] = out["ws"] / out["population"]
     out["average_rank"] = out["wr"] / out["population"]
     out["proportion_most_deprived_10"] = np.where(out["rank_nan"] == 0, out["top10"] / out["n_lsoas"], np.nan)

@@ -4,16 +4,16 @@ One row per group and age band (or per requested ``le_age``): life expectancy at
 and 99.8% limits, the cumulative population and deaths it rests on, and ``note`` saying why a value is NA.
 Vectorised over groups: the life table of every group is one row of a (groups x bands) array.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from observatory.stats.methods import (CONFIDENCE, LEVELS, GroupBy, _column, _finish, _notes, group_codes,
-                                       z_value)
+from observatory.stats.methods import CONFIDENCE, LEVELS, GroupBy, _column, _finish, _notes, group_codes, z_value
 
 DEFAULT_AGES: tuple[int, ...] = (0, 1, *range(5, 95, 5))
 RADIX = 100_000.0
@@ -63,12 +63,12 @@ def life_table(deaths: np.ndarray, pops: np.ndarray, starts: np.ndarray) -> tupl
         years[:, -1] = survivors[:, -1] / m[:, -1]
         remaining = np.cumsum(years[:, ::-1], axis=1)[:, ::-1]
         expectancy = np.where(survivors == 0, 0.0, remaining / survivors)
-        var_q = np.where(dying == 0, 0.0, q ** 2 * (1 - q) / deaths)
+        var_q = np.where(dying == 0, 0.0, q**2 * (1 - q) / deaths)
         var_q[:, -1] = 4 / (deaths[:, -1] * m[:, -1] ** 2)
         next_e = np.column_stack([expectancy[:, 1:], np.zeros(len(m))])
-        weighted = var_q * survivors ** 2 * ((1 - a) * width + next_e) ** 2
+        weighted = var_q * survivors**2 * ((1 - a) * width + next_e) ** 2
         weighted[:, -1] = (survivors[:, -1] / 2) ** 2 * var_q[:, -1]
-        se = np.sqrt(np.cumsum(weighted[:, ::-1], axis=1)[:, ::-1] / survivors ** 2)
+        se = np.sqrt(np.cumsum(weighted[:, ::-1], axis=1)[:, ::-1] / survivors**2)
     return expectancy, se
 
 
@@ -78,9 +78,18 @@ def _band_matrix(band: np.ndarray, codes: np.ndarray, values: np.ndarray, shape:
     return out
 
 
-def life_expectancy(data: pd.DataFrame, deaths_col: str, pop_col: str, age_col: str, group_by: GroupBy = None, *,
-                    age_contents: Sequence = DEFAULT_AGES, le_age: str | object | Sequence = "all",
-                    min_population: float = 5000, max_ci_width: float = 20) -> pd.DataFrame:
+def life_expectancy(
+    data: pd.DataFrame,
+    deaths_col: str,
+    pop_col: str,
+    age_col: str,
+    group_by: GroupBy = None,
+    *,
+    age_contents: Sequence = DEFAULT_AGES,
+    le_age: str | object | Sequence = "all",
+    min_population: float = 5000,
+    max_ci_width: float = 20,
+) -> pd.DataFrame:
     """Life expectancy at the start of each age band with 95% and 99.8% limits (phe_life_expectancy).
 
     ``age_contents`` lists the band labels in ascending order (default 0, 1, 5, ..., 90 meaning 0, 1-4, ..., 90+;
@@ -118,22 +127,32 @@ def life_expectancy(data: pd.DataFrame, deaths_col: str, pop_col: str, age_col: 
     whole = np.repeat(group_bad | no_top_deaths, shape[1])
     wide = ~whole & (2 * z_value(0.95) * se.ravel() > max_ci_width)
     rows = {k: np.where(whole | (wide & (k == "value")), np.nan, v) for k, v in rows.items()}
-    note = _notes(*[(np.repeat(mask, shape[1]), reason) for mask, reason in reasons],
-                  (np.repeat(no_top_deaths, shape[1]), "no deaths in the top age band"),
-                  (wide, f"95% confidence interval wider than {max_ci_width:g} years"), n=expectancy.size)
-    used = {"pops_used": np.cumsum(pops[:, ::-1], axis=1)[:, ::-1].ravel(),
-            "dths_used": np.cumsum(deaths[:, ::-1], axis=1)[:, ::-1].ravel()}
+    note = _notes(
+        *[(np.repeat(mask, shape[1]), reason) for mask, reason in reasons],
+        (np.repeat(no_top_deaths, shape[1]), "no deaths in the top age band"),
+        (wide, f"95% confidence interval wider than {max_ci_width:g} years"),
+        n=expectancy.size,
+    )
+    used = {
+        "pops_used": np.cumsum(pops[:, ::-1], axis=1)[:, ::-1].ravel(),
+        "dths_used": np.cumsum(deaths[:, ::-1], axis=1)[:, ::-1].ravel(),
+    }
     band_codes = np.tile(np.arange(shape[1]), n_groups)
-    columns = {age_col: np.array(contents, dtype=object)[band_codes], **rows, **used,
-               "statistic": ([f"life expectancy at {c}" for c in contents], band_codes), "method": METHOD,
-               "confidence": CONFIDENCE, "note": note}
+    columns = {
+        age_col: np.array(contents, dtype=object)[band_codes],
+        **rows,
+        **used,
+        "statistic": ([f"life expectancy at {c}" for c in contents], band_codes),
+        "method": METHOD,
+        "confidence": CONFIDENCE,
+        "note": note,
+    }
     group_keys = None if keys is None else keys.loc[np.repeat(np.arange(n_groups), shape[1])].reset_index(drop=True)
     out = _finish(columns, group_keys, expectancy.size)
     return out[_chosen(le_age, contents, band_codes)].reset_index(drop=True)
 
 
-def _group_reasons(deaths: np.ndarray, pops: np.ndarray, seen: np.ndarray,
-                   min_population: float) -> list[tuple[np.ndarray, str]]:
+def _group_reasons(deaths: np.ndarray, pops: np.ndarray, seen: np.ndarray, min_population: float) -> list[tuple[np.ndarray, str]]:
     """Whole-group suppression reasons in PHEindicatormethods' order of checking."""
     complete = (seen == 1).all(1)
     with np.errstate(invalid="ignore"):
@@ -143,8 +162,7 @@ def _group_reasons(deaths: np.ndarray, pops: np.ndarray, seen: np.ndarray,
             (complete & (pops <= 0).any(1), "population zero or less in an age band"),
             (~complete, "age bands missing or repeated"),
             (complete & (deaths > pops).any(1), "more deaths than population in an age band"),
-            (complete & ~(np.nansum(pops, axis=1) > min_population),
-             f"total population {min_population:,.0f} or less"),
+            (complete & ~(np.nansum(pops, axis=1) > min_population), f"total population {min_population:,.0f} or less"),
         ]
 
 

@@ -14,11 +14,12 @@ Methods (Fingertips technical guidance, "Confidence intervals"):
 - means: Student's t;
 - slope and relative index of inequality: weighted regression on cumulative population rank, limits by simulation.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -149,8 +150,9 @@ def _describe(labels: Sequence, limit: int = 10) -> str:
 class _Inputs:
     """Arrays for the named inputs, either per row or summed per group, with labels for error messages."""
 
-    def __init__(self, columns: Sequence, names: Sequence[str], data: pd.DataFrame | None, group_by: GroupBy,
-                 sum_groups: bool = True):
+    def __init__(
+        self, columns: Sequence, names: Sequence[str], data: pd.DataFrame | None, group_by: GroupBy, sum_groups: bool = True
+    ):
         self.keys: pd.DataFrame | None = None
         self.codes: Array | None = None
         if data is None:
@@ -231,8 +233,9 @@ def _multiplier_label(multiplier: float) -> str:
 # --- proportions and rates -------------------------------------------------------------------------------------
 
 
-def proportion_ci(numerator, denominator, multiplier: float = 1, *, data: pd.DataFrame | None = None,
-                  group_by: GroupBy = None) -> pd.DataFrame:
+def proportion_ci(
+    numerator, denominator, multiplier: float = 1, *, data: pd.DataFrame | None = None, group_by: GroupBy = None
+) -> pd.DataFrame:
     """Proportions with Wilson score limits at 95% and 99.8% (phe_proportion).
 
     ``numerator`` and ``denominator`` are arrays, or column names of ``data``; with ``group_by`` they are summed per
@@ -255,14 +258,14 @@ def proportion_ci(numerator, denominator, multiplier: float = 1, *, data: pd.Dat
         lower, upper = wilson_limits(x, n, level)
         limits[f"lower{label}"], limits[f"upper{label}"] = lower * multiplier, upper * multiplier
     result = _blank({"value": value, **limits}, bad)
-    statistic = {1: "proportion of 1", 100: "percentage"}.get(multiplier,
-                                                             f"proportion of {_multiplier_label(multiplier)}")
+    statistic = {1: "proportion of 1", 100: "percentage"}.get(multiplier, f"proportion of {_multiplier_label(multiplier)}")
     note = _notes((missing, "numerator or denominator missing"), (zero, "denominator is zero"), n=len(x))
     return inputs.frame({**result, "statistic": statistic, "method": "Wilson", "confidence": CONFIDENCE, "note": note})
 
 
-def rate_ci(count, denominator, multiplier: float = 100000, *, data: pd.DataFrame | None = None,
-            group_by: GroupBy = None) -> pd.DataFrame:
+def rate_ci(
+    count, denominator, multiplier: float = 100000, *, data: pd.DataFrame | None = None, group_by: GroupBy = None
+) -> pd.DataFrame:
     """Crude rates with Byar's limits (count of 10 or more) or exact Poisson limits (under 10), per phe_rate.
 
     ``method`` says which was used per row. A negative count or denominator is an error; a zero or missing
@@ -285,8 +288,15 @@ def rate_ci(count, denominator, multiplier: float = 100000, *, data: pd.DataFram
     result = _blank(result, bad)
     method = (["Byars", "Exact"], exact.astype(np.int8))
     note = _notes((missing, "count or denominator missing"), (zero, "denominator is zero"), n=len(x))
-    return inputs.frame({**result, "statistic": f"rate per {_multiplier_label(multiplier)}", "method": method,
-                         "confidence": CONFIDENCE, "note": note})
+    return inputs.frame(
+        {
+            **result,
+            "statistic": f"rate per {_multiplier_label(multiplier)}",
+            "method": method,
+            "confidence": CONFIDENCE,
+            "note": note,
+        }
+    )
 
 
 # --- standardisation -------------------------------------------------------------------------------------------
@@ -313,8 +323,7 @@ def _band_key(label: str) -> str:
 @lru_cache(maxsize=1)
 def _esp2013() -> pd.Series:
     table = pd.read_csv(resource("standard_populations", "esp2013.csv"), dtype={"age_band": "string"})
-    return pd.Series(table["weight"].to_numpy(dtype=float), index=pd.Index(table["age_band"], dtype="string"),
-                     name="esp2013")
+    return pd.Series(table["weight"].to_numpy(dtype=float), index=pd.Index(table["age_band"], dtype="string"), name="esp2013")
 
 
 def european_standard_population() -> pd.Series:
@@ -348,9 +357,15 @@ def _band_positions(data: pd.DataFrame, age_col: str, bands: pd.Index, what: str
     return position
 
 
-def dsr(data: pd.DataFrame, count_col: str, pop_col: str, age_col: str, group_by: GroupBy = None,
-        standard: pd.Series | pd.DataFrame | Mapping[str, float] | None = None,
-        multiplier: float = 100000) -> pd.DataFrame:
+def dsr(
+    data: pd.DataFrame,
+    count_col: str,
+    pop_col: str,
+    age_col: str,
+    group_by: GroupBy = None,
+    standard: pd.Series | pd.DataFrame | Mapping[str, float] | None = None,
+    multiplier: float = 100000,
+) -> pd.DataFrame:
     """Directly standardised rates with Dobson limits (phe_dsr / calculate_dsr), one row per group.
 
     The standard population (default: 2013 ESP) is joined by age-band key, never by position; an age band the
@@ -386,7 +401,7 @@ def dsr(data: pd.DataFrame, count_col: str, pop_col: str, age_col: str, group_by
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(x == 0, 0.0, w / n)
         value = (x * ratio).sum(1) / w.sum() * multiplier
-        variance = (x * ratio ** 2).sum(1) / w.sum() ** 2
+        variance = (x * ratio**2).sum(1) / w.sum() ** 2
         total = x.sum(1)
         result = {"value": value}
         for label, level in LEVELS.items():
@@ -398,11 +413,21 @@ def dsr(data: pd.DataFrame, count_col: str, pop_col: str, age_col: str, group_by
     zero_pop = ((n == 0) & (x > 0)).any(1)
     small = total < MIN_DSR_COUNT
     result = _blank(result, missing_pop | zero_pop | small)
-    note = _notes((missing_pop, "population missing"), (zero_pop, "events in an age band with zero population"),
-                  (small, "total count under 10"), n=n_groups)
-    out = {"total_count": total, "total_pop": np.nansum(n, axis=1), **result,
-           "statistic": f"dsr per {_multiplier_label(multiplier)}", "method": "Dobson", "confidence": CONFIDENCE,
-           "note": note}
+    note = _notes(
+        (missing_pop, "population missing"),
+        (zero_pop, "events in an age band with zero population"),
+        (small, "total count under 10"),
+        n=n_groups,
+    )
+    out = {
+        "total_count": total,
+        "total_pop": np.nansum(n, axis=1),
+        **result,
+        "statistic": f"dsr per {_multiplier_label(multiplier)}",
+        "method": "Dobson",
+        "confidence": CONFIDENCE,
+        "note": note,
+    }
     return _finish(out, keys if group_by is not None else None, n_groups)
 
 
@@ -411,8 +436,14 @@ def _key_label(keys: pd.DataFrame, g: int) -> str:
     return str(row[0] if len(row) == 1 else row)
 
 
-def expected_counts(data: pd.DataFrame, pop_col: str, age_col: str, reference: pd.DataFrame,
-                    group_by: GroupBy = None, count_col: str | None = None) -> pd.DataFrame:
+def expected_counts(
+    data: pd.DataFrame,
+    pop_col: str,
+    age_col: str,
+    reference: pd.DataFrame,
+    group_by: GroupBy = None,
+    count_col: str | None = None,
+) -> pd.DataFrame:
     """Expected events: local populations times reference age-specific rates, joined by age-band key, summed per group.
 
     ``reference`` has an ``age_band`` column and either ``rate`` (events per person) or ``count`` and
@@ -438,13 +469,22 @@ def expected_counts(data: pd.DataFrame, pop_col: str, age_col: str, reference: p
     if group_by is None:
         return pd.DataFrame({c: [np.nansum(frame[c].to_numpy())] for c in frame.columns})
     codes, keys = group_codes(frame, group_by)
-    sums = {c: _group_sum(codes, frame[c].to_numpy(dtype=float), len(keys)) for c in ("observed", "expected")
-            if c in frame.columns}
+    sums = {
+        c: _group_sum(codes, frame[c].to_numpy(dtype=float), len(keys)) for c in ("observed", "expected") if c in frame.columns
+    }
     return pd.concat([keys, pd.DataFrame(sums)], axis=1)
 
 
-def isr(observed, expected, *, reference_rate=None, refvalue: float = 1, multiplier: float = 100000,
-        data: pd.DataFrame | None = None, group_by: GroupBy = None) -> pd.DataFrame:
+def isr(
+    observed,
+    expected,
+    *,
+    reference_rate=None,
+    refvalue: float = 1,
+    multiplier: float = 100000,
+    data: pd.DataFrame | None = None,
+    group_by: GroupBy = None,
+) -> pd.DataFrame:
     """Indirectly standardised ratios (calculate_ISRatio), or rates when ``reference_rate`` is given (calculate_ISRate).
 
     Ratio = observed / expected x ``refvalue``; rate = observed / expected x ``reference_rate`` (the reference
@@ -472,8 +512,15 @@ def isr(observed, expected, *, reference_rate=None, refvalue: float = 1, multipl
             result[f"lower{label}"], result[f"upper{label}"] = lower * scale, upper * scale
     result = _blank(result, missing | zero)
     note = _notes((missing, "observed, expected or reference rate missing"), (zero, "expected is zero"), n=len(o))
-    return inputs.frame({**result, "statistic": statistic, "method": (["Byars", "Exact"], exact.astype(np.int8)),
-                         "confidence": CONFIDENCE, "note": note})
+    return inputs.frame(
+        {
+            **result,
+            "statistic": statistic,
+            "method": (["Byars", "Exact"], exact.astype(np.int8)),
+            "confidence": CONFIDENCE,
+            "note": note,
+        }
+    )
 
 
 # --- means -----------------------------------------------------------------------------------------------------
@@ -505,7 +552,7 @@ def mean_ci(values, *, data: pd.DataFrame | None = None, group_by: GroupBy = Non
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = np.bincount(codes, weights=filled, minlength=g) / count
             deviation = np.where(present, column - mean[codes], 0.0)
-            sd = np.sqrt(np.bincount(codes, weights=deviation ** 2, minlength=g) / (count - 1))
+            sd = np.sqrt(np.bincount(codes, weights=deviation**2, minlength=g) / (count - 1))
     few = count < 2
     with np.errstate(divide="ignore", invalid="ignore"):
         se = sd / np.sqrt(count)
@@ -515,8 +562,15 @@ def mean_ci(values, *, data: pd.DataFrame | None = None, group_by: GroupBy = Non
             result[f"lower{label}"] = np.where(few, np.nan, mean - half)
             result[f"upper{label}"] = np.where(few, np.nan, mean + half)
     note = _notes((count == 0, "no values"), (few, "fewer than 2 values"), n=len(count))
-    out = {"n": count.astype(np.int64), "sd": np.where(few, np.nan, sd), **result, "statistic": "mean",
-           "method": "Student's t", "confidence": CONFIDENCE, "note": note}
+    out = {
+        "n": count.astype(np.int64),
+        "sd": np.where(few, np.nan, sd),
+        **result,
+        "statistic": "mean",
+        "method": "Student's t",
+        "confidence": CONFIDENCE,
+        "note": note,
+    }
     return _finish(out, keys, len(count))
 
 
@@ -530,10 +584,22 @@ _TRANSFORMS = {
 _SII_CELLS = 4_000_000
 
 
-def sii(data: pd.DataFrame, value_col: str, population_col: str, quantile_col: str, group_by: GroupBy = None, *,
-        lower_col: str | None = None, upper_col: str | None = None, se_col: str | None = None,
-        value_type: str = "other", multiplier: float = 1, repetitions: int = 10_000, seed: int = 0,
-        min_quantiles: int = 5) -> pd.DataFrame:
+def sii(
+    data: pd.DataFrame,
+    value_col: str,
+    population_col: str,
+    quantile_col: str,
+    group_by: GroupBy = None,
+    *,
+    lower_col: str | None = None,
+    upper_col: str | None = None,
+    se_col: str | None = None,
+    value_type: str = "other",
+    multiplier: float = 1,
+    repetitions: int = 10_000,
+    seed: int = 0,
+    min_quantiles: int = 5,
+) -> pd.DataFrame:
     """Slope and relative index of inequality (phe_sii; Low & Low 2004), one row per group.
 
     Quantiles are ranked by their ``quantile_col`` order (1 = most deprived first, as PHEindicatormethods expects)
@@ -556,8 +622,9 @@ def sii(data: pd.DataFrame, value_col: str, population_col: str, quantile_col: s
     if repetitions < 1000:
         raise ValueError("repetitions must be 1000 or more")
     forward, back = _TRANSFORMS[value_type]
-    codes, keys = group_codes(data, group_by) if group_by is not None else (np.zeros(len(data), dtype=np.intp),
-                                                                         pd.DataFrame(index=[0]))
+    codes, keys = (
+        group_codes(data, group_by) if group_by is not None else (np.zeros(len(data), dtype=np.intp), pd.DataFrame(index=[0]))
+    )
     n_groups = len(keys)
     value = _column(data, value_col)
     population = _column(data, population_col)
@@ -580,9 +647,21 @@ def sii(data: pd.DataFrame, value_col: str, population_col: str, quantile_col: s
             raise ValueError(f"quantiles repeated within groups {_describe(repeated)}")
     k = np.bincount(g_codes, minlength=n_groups)
 
-    out = {name: np.full(n_groups, np.nan) for name in
-           ("value", "lower95", "upper95", "lower998", "upper998", "rii", "rii_lower95", "rii_upper95",
-            "rii_lower998", "rii_upper998")}
+    out = {
+        name: np.full(n_groups, np.nan)
+        for name in (
+            "value",
+            "lower95",
+            "upper95",
+            "lower998",
+            "upper998",
+            "rii",
+            "rii_lower95",
+            "rii_upper95",
+            "rii_lower998",
+            "rii_upper998",
+        )
+    }
     rng = np.random.default_rng(seed)
     start = np.concatenate([[0], np.cumsum(k)[:-1]])
     for size in np.unique(k[k >= max(min_quantiles, 2)]):
@@ -615,8 +694,14 @@ def sii(data: pd.DataFrame, value_col: str, population_col: str, quantile_col: s
                     out[f"{prefix}upper{label}"][groups[part]] = picked[:, up_pos]
     few = k < max(min_quantiles, 2)
     note = _notes((few, f"fewer than {min_quantiles} quantiles with usable data"), n=n_groups)
-    columns = {**out, "n_quantiles": k.astype(np.int64), "statistic": "slope index of inequality",
-               "method": f"simulation, {repetitions} repetitions", "confidence": CONFIDENCE, "note": note}
+    columns = {
+        **out,
+        "n_quantiles": k.astype(np.int64),
+        "statistic": "slope index of inequality",
+        "method": f"simulation, {repetitions} repetitions",
+        "confidence": CONFIDENCE,
+        "note": note,
+    }
     return _finish(columns, keys if group_by is not None else None, n_groups)
 
 

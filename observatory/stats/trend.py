@@ -14,6 +14,7 @@ keeps its sign when each point is left out in turn (ordinary least squares on th
 Fingertips does). Series with fewer than five usable points "cannot be calculated". The direction of a proportion's
 trend is the sign of N.sum(x t) - X.sum(n t) (Fingertips' calculator never sets a slope for proportions).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -32,8 +33,15 @@ JUDGEMENTS = ["improving", "worsening", "increasing", "decreasing", "no signific
 METHODS = ["chi-squared test for trend", "weighted least squares", ""]
 
 
-def recent_trend(frame: pd.DataFrame, group_by: Sequence[str] | None = None, *, value_type: str | None = None,
-                 polarity: str | None = None, period_col: str = "period_sort", points: int = POINTS) -> pd.DataFrame:
+def recent_trend(
+    frame: pd.DataFrame,
+    group_by: Sequence[str] | None = None,
+    *,
+    value_type: str | None = None,
+    polarity: str | None = None,
+    period_col: str = "period_sort",
+    points: int = POINTS,
+) -> pd.DataFrame:
     """Recent trend of every series in ``frame``, one row per series.
 
     ``frame`` holds ``value``, ``lower95``, ``upper95``, ``numerator``, ``denominator``, ``period_col`` and the
@@ -53,9 +61,11 @@ def recent_trend(frame: pd.DataFrame, group_by: Sequence[str] | None = None, *, 
 
     value, lower, upper, x, n = (columns[c] for c in ("value", "lower95", "upper95", "numerator", "denominator"))
     prop_row = is_prop[codes]
-    usable = np.where(prop_row,
-                      np.isfinite(x) & np.isfinite(n) & (n > 0) & (x >= 0) & (x <= n),
-                      np.isfinite(value) & np.isfinite(lower) & np.isfinite(upper) & (upper > lower))
+    usable = np.where(
+        prop_row,
+        np.isfinite(x) & np.isfinite(n) & (n > 0) & (x >= 0) & (x <= n),
+        np.isfinite(value) & np.isfinite(lower) & np.isfinite(upper) & (upper > lower),
+    )
     usable &= np.isfinite(columns[period_col])
     rows, count = _by_group(codes, columns[period_col], usable, n_groups)
     n_points = np.minimum(count, points)
@@ -79,8 +89,9 @@ def recent_trend(frame: pd.DataFrame, group_by: Sequence[str] | None = None, *, 
     significant = full & ~degenerate & stable & (chi2 > CHI2_CRITICAL)
     trend = np.select([~full | degenerate, significant & (slope > 0), significant & (slope < 0)], [3, 0, 1], 2)
     judgement = judge(trend, pol)
-    note = np.select([n_points < points, degenerate],
-                     [f"fewer than {points} points", "a proportion of 0 or 1 among the points"], "")
+    note = np.select(
+        [n_points < points, degenerate], [f"fewer than {points} points", "a proportion of 0 or 1 among the points"], ""
+    )
     method = np.where(full, np.where(is_prop, 0, 1), 2)
     out["trend"] = pd.Categorical.from_codes(trend, categories=TRENDS)
     out["trend_judgement"] = pd.Categorical.from_codes(judgement, categories=JUDGEMENTS)
@@ -145,8 +156,9 @@ def _last_of_full(rows: np.ndarray, count: np.ndarray, points: int) -> np.ndarra
     return rows[(end[:, None] - points) + np.arange(points)]
 
 
-def last_points(codes: np.ndarray, period: np.ndarray, usable: np.ndarray, n_groups: int,
-                points: int) -> tuple[np.ndarray, np.ndarray]:
+def last_points(
+    codes: np.ndarray, period: np.ndarray, usable: np.ndarray, n_groups: int, points: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Row numbers of each group's last ``points`` usable rows by period, oldest first, right-aligned (-1 = none)."""
     rows, count = _by_group(codes, period, usable, n_groups)
     g = codes[rows]
@@ -178,7 +190,7 @@ def wls_trend(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.n
     totals = [part.sum(axis=1) for part in parts]
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = _wls_slope(totals)
-        chi2 = slope ** 2 * (totals[0] * totals[4] - totals[2] ** 2) / totals[0]
+        chi2 = slope**2 * (totals[0] * totals[4] - totals[2] ** 2) / totals[0]
         dropped = _wls_slope([total[:, None] - part for total, part in zip(totals, parts)])
     dropped = np.where(present, dropped, slope[:, None])
     return slope, chi2, _same_sign(slope, dropped)
@@ -201,9 +213,9 @@ def proportion_trend(values: np.ndarray, x: np.ndarray, n: np.ndarray):
     A, B, C = (x * t).sum(1), (n * t).sum(1), (n * t * t).sum(1)
     degenerate = ((x <= 0) | (x >= n)).any(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        chi2 = N * (N * A - X * B) ** 2 / (X * (N - X) * (N * C - B ** 2))
+        chi2 = N * (N * A - X * B) ** 2 / (X * (N - X) * (N * C - B**2))
         mean_value = (n * values).sum(1) / N
-        slope = ((n * t * values).sum(1) - B * mean_value) / (C - B ** 2 / N)
+        slope = ((n * t * values).sum(1) - B * mean_value) / (C - B**2 / N)
         slope = np.where(np.isfinite(slope), slope, np.sign(N * A - X * B))
         logit = np.log(x / (n - x))
     full, dropped = _ols_slopes(logit)
@@ -217,9 +229,9 @@ def _ols_slopes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sy, sty = y.sum(1), y @ t
     m, st, stt = p, t.sum(), (t * t).sum()
     with np.errstate(invalid="ignore"):
-        full = (m * sty - sy * st) / (m * stt - st ** 2)
+        full = (m * sty - sy * st) / (m * stt - st**2)
         st_d, stt_d = st - t, stt - t * t
-        dropped = ((m - 1) * (sty[:, None] - y * t) - (sy[:, None] - y) * st_d) / ((m - 1) * stt_d - st_d ** 2)
+        dropped = ((m - 1) * (sty[:, None] - y * t) - (sy[:, None] - y) * st_d) / ((m - 1) * stt_d - st_d**2)
     return full, dropped
 
 
@@ -228,5 +240,6 @@ def judge(trend: np.ndarray, polarity: np.ndarray) -> np.ndarray:
     improving = ((trend == 0) & (polarity == HIGH)) | ((trend == 1) & (polarity == LOW))
     worsening = ((trend == 1) & (polarity == HIGH)) | ((trend == 0) & (polarity == LOW))
     neutral = polarity == NONE
-    return np.select([trend == 3, trend == 2, improving, worsening, neutral & (trend == 0), neutral & (trend == 1)],
-                     [5, 4, 0, 1, 2, 3], 4)
+    return np.select(
+        [trend == 3, trend == 2, improving, worsening, neutral & (trend == 0), neutral & (trend == 1)], [5, 4, 0, 1, 2, 3], 4
+    )

@@ -4,17 +4,18 @@ An adapter reads one file into rows of the tidy value table (see ``observatory._
 and reports what it could not parse; checks against geography and indicators happen later,
 in ``observatory.ingest.pipeline``.
 """
+
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import pandas as pd
 
 from observatory.errors import Report
-
 from observatory.ingest.readers import ROW  # noqa: F401  (the line-number column, re-exported for adapters)
 
 

@@ -14,13 +14,14 @@ Conventions (all adapters):
   left out of the frame; rows with an unparseable number are reported and kept with the number missing.
   Either way the report is not empty, so ingestion refuses the file.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,7 @@ NUMBER_COLUMNS = [c for c, t in VALUE_COLUMNS.items() if t == "float64"]
 
 # ---------------------------------------------------------------- column names
 
+
 def norm(name: str) -> str:
     """A header name reduced to lower-case letters and digits, for matching spelling variants."""
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
@@ -61,13 +63,15 @@ def slug(text: str) -> str:
 
 # ---------------------------------------------------------------- numbers
 
+
 def _thousands_pattern(sep: str) -> str:
     s = re.escape(sep)
     return rf"^[+-]?\d{{1,3}}(?:{s}\d{{3}})+(?:\.\d*)?$"
 
 
-def to_number(text: pd.Series, rows: pd.Series, file: str, column: str, report: Report,
-              thousands: str | None = None) -> tuple[pd.Series, pd.Series]:
+def to_number(
+    text: pd.Series, rows: pd.Series, file: str, column: str, report: Report, thousands: str | None = None
+) -> tuple[pd.Series, pd.Series]:
     """Strictly parse a text column: (float64 values, True where a suppression marker stood).
 
     Every offending cell is reported with its row (the first 50 per column one by one, then a count).
@@ -79,8 +83,10 @@ def to_number(text: pd.Series, rows: pd.Series, file: str, column: str, report: 
     try:  # fast path: a clean column casts in one pass
         values = pc.cast(pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr), pa.float64())
         if pc.all(pc.is_finite(values)).as_py() is not False:
-            return (pd.Series(values.to_numpy(zero_copy_only=False), index=text.index, dtype="float64"),
-                    pd.Series(False, index=text.index))
+            return (
+                pd.Series(values.to_numpy(zero_copy_only=False), index=text.index, dtype="float64"),
+                pd.Series(False, index=text.index),
+            )
     except pa.ArrowInvalid:
         pass
     arr = pc.utf8_trim_whitespace(arr)
@@ -103,8 +109,9 @@ def to_number(text: pd.Series, rows: pd.Series, file: str, column: str, report: 
         for r, v in zip(bad_rows[:PROBLEMS_PER_COLUMN], offenders):
             report.add(file, int(r), column, _number_reason(v, thousands), "bad-number")
         if len(bad_rows) > PROBLEMS_PER_COLUMN:
-            report.add(file, None, column, f"unparseable numbers (and {len(bad_rows) - PROBLEMS_PER_COLUMN} more rows)",
-                       "bad-number")
+            report.add(
+                file, None, column, f"unparseable numbers (and {len(bad_rows) - PROBLEMS_PER_COLUMN} more rows)", "bad-number"
+            )
     return out, sup
 
 
@@ -144,8 +151,8 @@ def period_sort_key(label: str) -> int | None:
     month = _MONTH.search(head) if head.strip() else None
     if month:
         start = _MONTHS[month.group(1).lower()]
-        return int(y.group(1)) * 10000 + (0 if _whole_year(start, int(y.group(1)), s[y.end():]) else start * 100)
-    q = _QUARTER.search(s[y.end():]) or _QUARTER.search(head)
+        return int(y.group(1)) * 10000 + (0 if _whole_year(start, int(y.group(1)), s[y.end() :]) else start * 100)
+    q = _QUARTER.search(s[y.end() :]) or _QUARTER.search(head)
     return int(y.group(1)) * 10000 + (int(q.group(1)) * 100 if q else 0)
 
 
@@ -164,6 +171,7 @@ def period_sort(periods: pd.Series) -> pd.Series:
 
 
 # ---------------------------------------------------------------- output
+
 
 def _encode(values: pd.Series) -> tuple[pa.Array, list[str]]:
     arr = pa.array(values.astype(pd.StringDtype(na_value=np.nan)), from_pandas=True)
@@ -185,8 +193,11 @@ def map_number(values: pd.Series, func: Callable[[str], float | None]) -> pd.Ser
     """``func`` applied once per distinct value of a text column; float64, NaN where it gives None."""
     indices, uniques = _encode(values)
     mapped = np.array([np.nan if (v := func(u)) is None else v for u in uniques], dtype="float64")
-    return pd.Series(mapped[indices.to_numpy(zero_copy_only=False)] if len(uniques) else np.full(len(values), np.nan),
-                     index=values.index, dtype="float64")
+    return pd.Series(
+        mapped[indices.to_numpy(zero_copy_only=False)] if len(uniques) else np.full(len(values), np.nan),
+        index=values.index,
+        dtype="float64",
+    )
 
 
 def area_type_from_code(codes: pd.Series) -> pd.Series:
@@ -201,8 +212,9 @@ def constant(value: str, index: pd.Index) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(arr), index=index).astype("string")
 
 
-def require_text(frame: pd.DataFrame, columns: Iterable[str], file: str, report: Report,
-                 labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+def require_text(
+    frame: pd.DataFrame, columns: Iterable[str], file: str, report: Report, labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Report rows where a key column is empty, and leave them out."""
     keep = pd.Series(True, index=frame.index)
     for c in columns:
@@ -268,8 +280,9 @@ class AreaTable:
     report: Report
 
 
-def read_area_table(path: Path, options: Mapping[str, Any], code_columns: Sequence[str], expected: str,
-                    alternatives: str) -> AreaTable:
+def read_area_table(
+    path: Path, options: Mapping[str, Any], code_columns: Sequence[str], expected: str, alternatives: str
+) -> AreaTable:
     """Read ``path`` and find its area-code column among ``code_columns`` (snake_case names); a missing one is
     reported as ``expected`` (the name users know) with its ``alternatives``."""
     report = Report()
@@ -291,7 +304,13 @@ def set_fixed_period(frame: pd.DataFrame, options: Mapping[str, Any], file: str,
     frame["period"] = str(options["period"])
     sort = options.get("period_sort") or period_sort_key(str(options["period"]))
     if sort is None:
-        report.add(file, None, None, f"cannot derive period_sort from period {options['period']!r}; set option period_sort", code="bad-period")
+        report.add(
+            file,
+            None,
+            None,
+            f"cannot derive period_sort from period {options['period']!r}; set option period_sort",
+            code="bad-period",
+        )
         return False
     frame["period_sort"] = int(sort)
     return True

@@ -9,19 +9,43 @@ the code, a name nor a number), ``total_column`` (default: the column starting `
 ``multiplier`` (value = numerator / denominator × multiplier, default 100).
 Checked: every count is at most its total, an area has one total, every listed category exists.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from observatory.ingest.adapters import ROW, Extract, register
-from observatory.ingest.adapters._common import empty_frame, finish, period_sort_key, read_area_table, slug, snake, to_number, unreadable
+from observatory.ingest.adapters._common import (
+    empty_frame,
+    finish,
+    period_sort_key,
+    read_area_table,
+    slug,
+    snake,
+    to_number,
+    unreadable,
+)
 
-CODE_COLUMNS = ["lsoa21_code", "lsoa_code", "lsoa21cd", "msoa21_code", "msoa21cd", "oa21_code", "oa21cd",
-                "ltla21_code", "ltla22_code", "geography_code", "area_code", "lsoa11_code", "msoa11_code"]
+CODE_COLUMNS = [
+    "lsoa21_code",
+    "lsoa_code",
+    "lsoa21cd",
+    "msoa21_code",
+    "msoa21cd",
+    "oa21_code",
+    "oa21cd",
+    "ltla21_code",
+    "ltla22_code",
+    "geography_code",
+    "area_code",
+    "lsoa11_code",
+    "msoa11_code",
+]
 COUNT_COLUMNS = ["n", "count", "observation", "obs_value", "value"]
 AREA_TYPES = {"lsoa": "lsoa", "msoa": "msoa", "ltla": "district", "lad": "district"}
 
@@ -43,21 +67,34 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     if count_col is None or count_col not in columns:
         report.add(file, 1, str(count_col or "n"), f"missing required column {str(count_col or 'n')!r}", code="missing-column")
     total_col = options.get("total_column") or next(
-        (c for c in columns if snake(c).startswith(("total_", "all_")) or snake(c) == "total"), None)
+        (c for c in columns if snake(c).startswith(("total_", "all_")) or snake(c) == "total"), None
+    )
     if total_col is None or total_col not in columns:
         name = str(total_col or "total_households")
         report.add(file, 1, name, f"missing required column {name!r}", code="missing-column")
     category_col = options.get("category_column")
     if category_col is None and not report:
         skip = {code_col, count_col, total_col}
-        candidates = [c for c in columns if c not in skip and not snake(c).endswith(("_name", "_nm", "name"))
-                      and snake(c) not in ("prop", "percent", "percentage") and not _numeric_looking(table[c])]
+        candidates = [
+            c
+            for c in columns
+            if c not in skip
+            and not snake(c).endswith(("_name", "_nm", "name"))
+            and snake(c) not in ("prop", "percent", "percentage")
+            and not _numeric_looking(table[c])
+        ]
         if len(candidates) == 1:
             category_col = candidates[0]
         else:
-            report.add(file, 1, None, "unknown header variant: cannot tell the category column"
-                       + (f" among {', '.join(repr(c) for c in candidates)}" if candidates else "")
-                       + "; set option category_column", code="unknown-layout")
+            report.add(
+                file,
+                1,
+                None,
+                "unknown header variant: cannot tell the category column"
+                + (f" among {', '.join(repr(c) for c in candidates)}" if candidates else "")
+                + "; set option category_column",
+                code="unknown-layout",
+            )
     elif category_col is not None and category_col not in columns:
         report.add(file, 1, str(category_col), f"missing required column {str(category_col)!r}", code="missing-column")
     if report:
@@ -87,8 +124,14 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
         for ind, cats in groups.items():
             for c in cats:
                 if c not in known:
-                    report.add(file, None, category_col, f"indicator {ind}: category {c!r} not found in column "
-                               f"{category_col!r} (found: {', '.join(sorted(known))})", code="unknown-category")
+                    report.add(
+                        file,
+                        None,
+                        category_col,
+                        f"indicator {ind}: category {c!r} not found in column "
+                        f"{category_col!r} (found: {', '.join(sorted(known))})",
+                        code="unknown-category",
+                    )
     else:
         prefix = str(options.get("indicator_prefix") or snake(category_col))
         groups = {}

@@ -19,18 +19,27 @@ IDACI, IDAOPI) are proportions 0–1; mySociety publishes income and employment 
 ``percent_scores: true`` for such a file and they are divided by 100. A rate-domain score above 1
 without that option is reported. Empty cells produce no row.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from observatory.ingest.adapters import ROW, Extract, register
 from observatory.ingest.adapters._common import (
-    area_type_from_code, empty_frame, finish, read_area_table, set_fixed_period, snake, to_number, unreadable,
+    area_type_from_code,
+    empty_frame,
+    finish,
+    read_area_table,
+    set_fixed_period,
+    snake,
+    to_number,
+    unreadable,
 )
 
 DOMAINS = {
@@ -43,8 +52,12 @@ DOMAINS = {
     "housing_services": ["barriers_to_housing_and_services", "housing_and_services", "housing_and_access", "barriers"],
     "environment": ["living_environment", "environment"],
     "idaci": ["income_deprivation_affecting_children_index_idaci", "income_deprivation_affecting_children_index", "idaci"],
-    "idaopi": ["income_deprivation_affecting_older_people_idaopi", "income_deprivation_affecting_older_people_index_idaopi",
-               "income_deprivation_affecting_older_people", "idaopi"],
+    "idaopi": [
+        "income_deprivation_affecting_older_people_idaopi",
+        "income_deprivation_affecting_older_people_index_idaopi",
+        "income_deprivation_affecting_older_people",
+        "idaopi",
+    ],
     "education_cyp": ["children_and_young_people", "children_young_people"],
     "adult_skills": ["adult_skills"],
     "geographical_barriers": ["geographical_barriers"],
@@ -56,8 +69,17 @@ SPECIAL = {"overall_local_score": "imd_score", "original_decile": "imd_decile"}
 RATE_DOMAINS = {"income", "employment", "idaci", "idaopi"}
 MEASURES = ("score", "rank", "decile")
 _SYNONYM = {s: d for d, names in DOMAINS.items() for s in names}
-CODE_COLUMNS = ["lsoa_code_2011", "lsoa_code_2021", "lsoa11_code", "lsoa21_code", "lsoa11cd", "lsoa21cd",
-                "lsoa_code", "lsoa", "area_code"]
+CODE_COLUMNS = [
+    "lsoa_code_2011",
+    "lsoa_code_2021",
+    "lsoa11_code",
+    "lsoa21_code",
+    "lsoa11cd",
+    "lsoa21cd",
+    "lsoa_code",
+    "lsoa",
+    "area_code",
+]
 
 
 def concept(column: str) -> str | None:
@@ -118,15 +140,27 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
             if k not in seen:
                 report.add(file, 1, None, f"no column for {k!r} in this file", code="missing-column")
     if code_col is not None and not picks and not report:
-        report.add(file, 1, None, "unknown header variant: no deprivation score, rank or decile column recognised; "
-                   "name the columns to read with the 'columns' option", code="unknown-layout")
+        report.add(
+            file,
+            1,
+            None,
+            "unknown header variant: no deprivation score, rank or decile column recognised; "
+            "name the columns to read with the 'columns' option",
+            code="unknown-layout",
+        )
     if report:
         return Extract(empty_frame(), report)
 
     vintage = vintage_of(code_col)
     if options.get("vintage") is not None:
         if vintage and str(options["vintage"]) != vintage:
-            report.add(file, 1, code_col, f"option vintage {str(options['vintage'])!r} contradicts column {code_col!r}", code="wrong-vintage")
+            report.add(
+                file,
+                1,
+                code_col,
+                f"option vintage {str(options['vintage'])!r} contradicts column {code_col!r}",
+                code="wrong-vintage",
+            )
         vintage = str(options["vintage"])
     codes = table[code_col].str.strip()
     empty = codes == ""
@@ -142,17 +176,30 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
                 over = values > 1
                 if over.any():
                     first = int(table.loc[over, ROW].iloc[0])
-                    report.add(file, first, c, f"{k} above 1 ({values[over].iloc[0]:g}) in {int(over.sum())} rows: "
-                               "a percentage? set percent_scores: true", code="out-of-range")
+                    report.add(
+                        file,
+                        first,
+                        c,
+                        f"{k} above 1 ({values[over].iloc[0]:g}) in {int(over.sum())} rows: "
+                        "a percentage? set percent_scores: true",
+                        code="out-of-range",
+                    )
         if k and k.endswith("_decile"):
             outside = values.notna() & ~values.isin(np.arange(1, 11))
             if outside.any():
                 report.add_rows(file, table.loc[outside, ROW].tolist(), c, "decile outside 1–10", code="out-of-range")
         keep = (values.notna() | sup) & ~empty
-        parts.append(pd.DataFrame({
-            "indicator_id": ind, "area_code": codes[keep], "value": values[keep],
-            "value_note": np.where(sup[keep], "suppressed", ""), ROW: table.loc[keep, ROW],
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "indicator_id": ind,
+                    "area_code": codes[keep],
+                    "value": values[keep],
+                    "value_note": np.where(sup[keep], "suppressed", ""),
+                    ROW: table.loc[keep, ROW],
+                }
+            )
+        )
     frame = pd.concat(parts, ignore_index=True) if parts else empty_frame()
     if not set_fixed_period(frame, options, file, report):
         return Extract(empty_frame(), report)

@@ -8,6 +8,7 @@ IoD2025 population denominators are not in the bundle, so this is an approximati
 0–4, ``count``) → households deprived in at least 1 and at least 2 dimensions (numerator; denominator = all
 households). Option ``indicators``: ``{indicator_id: minimum number of dimensions}``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -37,18 +38,28 @@ def read_population(path: Path, options: Mapping[str, Any]) -> Extract:
     u = read_table(path, options, report)
     scores_path = path.parent / str(options.get("scores", "iod2025_scores_ranks_deciles_lsoa21_england.csv"))
     s = read_table(scores_path, {}, report)
-    if report or not (_columns(u, ["lsoa21_code", "income_domain_numerator"], file, report)
-                      and _columns(s, ["lsoa21_code", "Income_score"], scores_path.name, report)):
+    if report or not (
+        _columns(u, ["lsoa21_code", "income_domain_numerator"], file, report)
+        and _columns(s, ["lsoa21_code", "Income_score"], scores_path.name, report)
+    ):
         return Extract(empty_frame(), report)
     num, _ = to_number(u["income_domain_numerator"], u[ROW], file, "income_domain_numerator", report)
     score, _ = to_number(s["Income_score"], s[ROW], scores_path.name, "Income_score", report)
     rate = pd.Series(score.to_numpy(), index=s["lsoa21_code"]).reindex(u["lsoa21_code"]).to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         pop = np.where(rate > 0, num.to_numpy() / rate, np.nan)
-    frame = pd.DataFrame({"indicator_id": options.get("indicator", "population"), "area_code": u["lsoa21_code"],
-                          "area_type": "lsoa", "value": pop, "value_note": np.where(np.isnan(pop), "", APPROXIMATE),
-                          "period": str(options.get("period", "2025")), "period_sort": int(str(options.get("period", "2025"))) * 10000,
-                          ROW: u[ROW]})
+    frame = pd.DataFrame(
+        {
+            "indicator_id": options.get("indicator", "population"),
+            "area_code": u["lsoa21_code"],
+            "area_type": "lsoa",
+            "value": pop,
+            "value_note": np.where(np.isnan(pop), "", APPROXIMATE),
+            "period": str(options.get("period", "2025")),
+            "period_sort": int(str(options.get("period", "2025"))) * 10000,
+            ROW: u[ROW],
+        }
+    )
     return Extract(finish(frame[~np.isnan(pop)], path, {**options, "vintage": "2021"}), report)
 
 
@@ -63,7 +74,9 @@ def read_household_deprivation(path: Path, options: Mapping[str, Any]) -> Extrac
     dims, _ = to_number(t[dims_col], t[ROW], file, dims_col, report)
     if report:
         return Extract(empty_frame(), report)
-    base = pd.DataFrame({"area_code": t["lsoa21_code"].to_numpy(), "dims": dims.to_numpy(), "n": n.to_numpy(), ROW: t[ROW].to_numpy()})
+    base = pd.DataFrame(
+        {"area_code": t["lsoa21_code"].to_numpy(), "dims": dims.to_numpy(), "n": n.to_numpy(), ROW: t[ROW].to_numpy()}
+    )
     total = base.groupby("area_code", sort=False).agg(denominator=("n", "sum"), **{ROW: (ROW, "min")})
     wanted = dict(options.get("indicators") or {"households_deprived_1plus": 1, "households_deprived_2plus": 2})
     parts = []

@@ -14,6 +14,7 @@ Options: ``indicators`` (Fingertips ID → our indicator id; unmapped IDs become
 Count → ``numerator``, Denominator → ``denominator``, "Time period Sortable" → ``period_sort``
 (derived from the label when absent), category = ``"<Category Type>: <Category>"`` or ``""``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -41,12 +42,25 @@ from observatory.ingest.adapters._common import (
 
 # normalised header name → our column
 FIELDS = {
-    "indicatorid": "indicator_id", "indicatorname": "indicator_name", "areacode": "area_code",
-    "areaname": "area_name", "areatype": "area_type_label", "sex": "sex", "age": "age",
-    "categorytype": "category_type", "category": "category", "timeperiod": "period", "value": "value",
-    "lowerci950limit": "lower95", "upperci950limit": "upper95", "lowerci998limit": "lower998",
-    "upperci998limit": "upper998", "count": "numerator", "denominator": "denominator",
-    "valuenote": "value_note", "timeperiodsortable": "period_sort",
+    "indicatorid": "indicator_id",
+    "indicatorname": "indicator_name",
+    "areacode": "area_code",
+    "areaname": "area_name",
+    "areatype": "area_type_label",
+    "sex": "sex",
+    "age": "age",
+    "categorytype": "category_type",
+    "category": "category",
+    "timeperiod": "period",
+    "value": "value",
+    "lowerci950limit": "lower95",
+    "upperci950limit": "upper95",
+    "lowerci998limit": "lower998",
+    "upperci998limit": "upper998",
+    "count": "numerator",
+    "denominator": "denominator",
+    "valuenote": "value_note",
+    "timeperiodsortable": "period_sort",
     "comparedtoenglandvalueorpercentiles": "compared_to_england",
 }
 REQUIRED = {"indicatorid": "Indicator ID", "areacode": "Area Code", "timeperiod": "Time period", "value": "Value"}
@@ -56,12 +70,32 @@ SPELLINGS = {
     "compact": {"indicatorid": "IndicatorID", "areacode": "AreaCode", "timeperiod": "Timeperiod", "value": "Value"},
 }
 NUMBERS = ["value", "lower95", "upper95", "lower998", "upper998", "numerator", "denominator"]
-TEXT = ["indicator_id", "area_code", "area_type_label", "sex", "age", "category_type", "category", "period", "value_note",
-        "compared_to_england"]
+TEXT = [
+    "indicator_id",
+    "area_code",
+    "area_type_label",
+    "sex",
+    "age",
+    "category_type",
+    "category",
+    "period",
+    "value_note",
+    "compared_to_england",
+]
 AREA_LABELS = {
-    "england": "england", "country": "england", "region": "region", "county": "county", "countyua": "county",
-    "countiesuas": "county", "uppertier": "county", "district": "district", "districtua": "district",
-    "lowertier": "district", "msoa": "msoa", "ward": "ward", "lsoa": "lsoa",
+    "england": "england",
+    "country": "england",
+    "region": "region",
+    "county": "county",
+    "countyua": "county",
+    "countiesuas": "county",
+    "uppertier": "county",
+    "district": "district",
+    "districtua": "district",
+    "lowertier": "district",
+    "msoa": "msoa",
+    "ward": "ward",
+    "lsoa": "lsoa",
 }
 
 
@@ -105,8 +139,14 @@ def _rows(path: Path, options: Mapping[str, Any]) -> tuple[pd.DataFrame, Report]
     present = [k for k in REQUIRED if k in by_norm]
     if not present:
         shown = ", ".join(repr(c) for c in columns[:6]) + (" …" if len(columns) > 6 else "")
-        report.add(file, 1, None, "unknown header variant: expected a Fingertips export with columns "
-                   f"'Indicator ID', 'Area Code', 'Time period', 'Value' (found {shown})", code="unknown-layout")
+        report.add(
+            file,
+            1,
+            None,
+            "unknown header variant: expected a Fingertips export with columns "
+            f"'Indicator ID', 'Area Code', 'Time period', 'Value' (found {shown})",
+            code="unknown-layout",
+        )
         return empty_frame(), report
     spelling = SPELLINGS[_variant(columns)]
     for k in REQUIRED:
@@ -135,8 +175,9 @@ def _rows(path: Path, options: Mapping[str, Any]) -> tuple[pd.DataFrame, Report]
     note = frame.get("value_note", pd.Series("", index=frame.index, dtype="string")).fillna("")
     frame["value_note"] = note.mask(suppressed & (note == ""), "suppressed")
 
-    frame = require_text(frame, ["indicator_id", "area_code", "period"], file, report,
-                         {c: src[c] for c in ("indicator_id", "area_code", "period")})
+    frame = require_text(
+        frame, ["indicator_id", "area_code", "period"], file, report, {c: src[c] for c in ("indicator_id", "area_code", "period")}
+    )
     mapping = {str(k).strip(): str(v) for k, v in dict(options.get("indicators") or {}).items()}
     ids = frame["indicator_id"].astype("string")
     if options.get("unmapped") == "drop":
@@ -168,11 +209,22 @@ def _rows(path: Path, options: Mapping[str, Any]) -> tuple[pd.DataFrame, Report]
 # ---- the publisher's own judgement: polarity and comparability ------------------------------------------------------
 
 ENGLAND = "E92000001"
-POLARITY_NAMES = {"rag - low is good": "low_is_good", "rag - high is good": "high_is_good",
-                  "bob - blue orange blue": "no_judgement", "not applicable": "no_judgement"}
+POLARITY_NAMES = {
+    "rag - low is good": "low_is_good",
+    "rag - high is good": "high_is_good",
+    "bob - blue orange blue": "no_judgement",
+    "not applicable": "no_judgement",
+}
 """Fingertips API metadata polarity names → our polarity."""
-_WORDS = {"better": "better", "worse": "worse", "similar": "similar", "higher": "higher", "lower": "lower",
-          "not compared": "not compared", "same": "similar"}
+_WORDS = {
+    "better": "better",
+    "worse": "worse",
+    "similar": "similar",
+    "higher": "higher",
+    "lower": "lower",
+    "not compared": "not compared",
+    "same": "similar",
+}
 _ROW_KEY = ["indicator_id", "period", "sex", "age", "category"]
 
 
@@ -238,9 +290,19 @@ def check_indicators(indicators: pd.DataFrame, judgements: pd.DataFrame, file: s
         ours = indicators.loc[ind]
         comparison = ours.get("comparison", "") or "ci_overlap"
         if j["comparison"] and j["comparison"] != comparison:
-            report.add(file, None, "comparison", f"indicator {ind}: comparison is {comparison!r} but the source's "
-                       f"{j['rows']} rows say {j['comparison']!r}", code="comparison-disagrees-with-source")
+            report.add(
+                file,
+                None,
+                "comparison",
+                f"indicator {ind}: comparison is {comparison!r} but the source's {j['rows']} rows say {j['comparison']!r}",
+                code="comparison-disagrees-with-source",
+            )
         if j["polarity"] and j["polarity"] != ours["polarity"] and comparison != "not_compared":
-            report.add(file, None, "polarity", f"indicator {ind}: polarity is {ours['polarity']!r} but the source's "
-                       f"comparisons imply {j['polarity']!r}", code="polarity-disagrees-with-source")
+            report.add(
+                file,
+                None,
+                "polarity",
+                f"indicator {ind}: polarity is {ours['polarity']!r} but the source's comparisons imply {j['polarity']!r}",
+                code="polarity-disagrees-with-source",
+            )
     return report

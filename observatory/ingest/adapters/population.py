@@ -20,6 +20,7 @@ Two layouts:
 Counts go to both ``value`` and ``numerator``. Options: ``period`` (required), ``indicator``
 (default ``population``), ``sex`` (default Persons), ``vintage`` (else from the code column), ``thousands``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -40,9 +41,24 @@ from observatory.ingest.adapters._common import (
 )
 from observatory.ingest.adapters.deprivation import vintage_of
 
-CODE_COLUMNS = ["lsoa_code", "lsoa11_code", "lsoa21_code", "lsoa_code_2011", "lsoa_code_2021", "lsoa_2021_code",
-                "lsoa_2011_code", "lsoa11cd", "lsoa21cd", "area_codes", "area_code", "msoa11_code", "msoa21_code",
-                "msoa_code", "oa11_code", "oa21_code"]
+CODE_COLUMNS = [
+    "lsoa_code",
+    "lsoa11_code",
+    "lsoa21_code",
+    "lsoa_code_2011",
+    "lsoa_code_2021",
+    "lsoa_2021_code",
+    "lsoa_2011_code",
+    "lsoa11cd",
+    "lsoa21cd",
+    "area_codes",
+    "area_code",
+    "msoa11_code",
+    "msoa21_code",
+    "msoa_code",
+    "oa11_code",
+    "oa21_code",
+]
 TOTAL_COLUMNS = ["total_population", "all_ages", "total", "population", "all_persons"]
 BANDS = [(f"{a}-{a + 4}", list(range(a, a + 5))) for a in range(0, 90, 5)]
 FILE6 = {  # snake-case fragment → age label
@@ -74,14 +90,21 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     if unreadable(report):
         return Extract(empty_frame(), report)
     if options.get("period") is None:
-        report.add(file, None, None, "option 'period' is required (the estimates' reference year, e.g. \"2020\")", code="missing-option")
+        report.add(
+            file, None, None, "option 'period' is required (the estimates' reference year, e.g. \"2020\")", code="missing-option"
+        )
     if options.get("total_column") is not None and code_col is not None and not report:
         return _totals(table, code_col, str(options["total_column"]), Path(path), options, report)
     file6 = {label: next((c for c in columns if frag in snake(c)), None) for frag, label in FILE6.items()}
     ages = _age_columns(columns)
     if code_col is not None and not ages and not any(file6.values()):
-        report.add(file, 1, None, "unknown header variant: neither single years of age (0 … 89, 90+) "
-                   "nor IoD population denominators found", code="unknown-layout")
+        report.add(
+            file,
+            1,
+            None,
+            "unknown header variant: neither single years of age (0 … 89, 90+) nor IoD population denominators found",
+            code="unknown-layout",
+        )
     if report:
         return Extract(empty_frame(), report)
 
@@ -112,7 +135,9 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     else:
         missing = [label for label, c in file6.items() if c is None]
         for label in missing:
-            report.add(file, 1, label, f"missing required column for ages {label!r} (IoD population denominators)", code="missing-column")
+            report.add(
+                file, 1, label, f"missing required column for ages {label!r} (IoD population denominators)", code="missing-column"
+            )
         if missing:
             return Extract(empty_frame(), report)
         for label, c in file6.items():
@@ -120,7 +145,13 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
         parts = counts["0-15"] + counts["16-59"] + counts["60+"]
         off = (parts != counts["All ages"]) & parts.notna() & counts["All ages"].notna()
         for r, s, t in zip(rows[off], parts[off], counts["All ages"][off]):
-            report.add(file, int(r), file6["All ages"], f"ages 0-15, 16-59 and 60+ sum to {s:g}, not the total {t:g}", code="total-mismatch")
+            report.add(
+                file,
+                int(r),
+                file6["All ages"],
+                f"ages 0-15, 16-59 and 60+ sum to {s:g}, not the total {t:g}",
+                code="total-mismatch",
+            )
 
     empty = codes == ""
     if empty.any():
@@ -132,8 +163,7 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     return _finish(pd.concat(parts, ignore_index=True), code_col, Path(path), options, report)
 
 
-def _totals(table: pd.DataFrame, code_col: str, total_col: str, path: Path, options: Mapping[str, Any],
-            report) -> Extract:
+def _totals(table: pd.DataFrame, code_col: str, total_col: str, path: Path, options: Mapping[str, Any], report) -> Extract:
     """One ``All ages`` count per area from a total column (repeated totals of a long table must agree)."""
     file = path.name
     if total_col not in table.columns:
@@ -148,8 +178,13 @@ def _totals(table: pd.DataFrame, code_col: str, total_col: str, path: Path, opti
     spread = frame.groupby("area_code")["value"].agg(["min", "max"])
     for code, r in spread[spread["min"] != spread["max"]].iterrows():
         first = int(frame.loc[frame["area_code"] == code, ROW].iloc[0])
-        report.add(file, first, total_col, f"area {code} has totals from {r['min']:g} to {r['max']:g}: one total per area",
-                   code="total-mismatch")
+        report.add(
+            file,
+            first,
+            total_col,
+            f"area {code} has totals from {r['min']:g} to {r['max']:g}: one total per area",
+            code="total-mismatch",
+        )
     return _finish(frame.drop_duplicates("area_code"), code_col, path, options, report)
 
 

@@ -6,21 +6,32 @@ indicator ids to ours), ``recode`` (``{column: {text: replacement}}`` applied be
 e.g. a rural/urban class to 100/0), ``thousands``, ``vintage``, ``header_row``, ``sheet``, ``dataset``.
 Column names match case-insensitively. ``period_sort`` is derived from the period label when absent.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from observatory._core.vocab import VALUE_COLUMNS
+from observatory.errors import Report
 from observatory.ingest.adapters import ROW, Extract, register
 from observatory.ingest.adapters._common import (
-    NUMBER_COLUMNS, add_rows, area_type_from_code, empty_frame, finish, map_text, period_sort, read_table,
-    require_text, to_number, unreadable,
+    NUMBER_COLUMNS,
+    add_rows,
+    area_type_from_code,
+    empty_frame,
+    finish,
+    map_text,
+    period_sort,
+    read_table,
+    require_text,
+    to_number,
+    unreadable,
 )
-from observatory.errors import Report
 
 TEXT = ["indicator_id", "area_code", "area_type", "vintage", "period", "sex", "age", "category", "value_note"]
 CONSTANTS = {"indicator_id": "indicator", "period": "period", "sex": "sex", "age": "age", "category": "category"}
@@ -42,8 +53,14 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     original = {v: k for k, v in rename.items() if k in table.columns}
     label = {c: original.get(name, name) for c, name in found.items()}
     if len(table.columns) > 1 and not found:
-        report.add(file, header_row, None, "unknown header variant: none of the tidy table's columns "
-                   "(indicator_id, area_code, period, value, …) found; map the file's names with the 'columns' option", code="unknown-layout")
+        report.add(
+            file,
+            header_row,
+            None,
+            "unknown header variant: none of the tidy table's columns "
+            "(indicator_id, area_code, period, value, …) found; map the file's names with the 'columns' option",
+            code="unknown-layout",
+        )
         return Extract(empty_frame(), report)
     for col in ("indicator_id", "area_code", "period"):
         if col not in found and not (col in CONSTANTS and options.get(CONSTANTS[col]) is not None):
@@ -91,8 +108,14 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
         sort = period_sort(frame["period"])
     unknown = sort.isna()
     for p, rows in frame.loc[unknown, ROW].groupby(frame.loc[unknown, "period"]):
-        add_rows(report, file, rows, label.get("period", "period"),
-                 f"cannot derive period_sort from period {p!r}; add a period_sort column", "bad-period")
+        add_rows(
+            report,
+            file,
+            rows,
+            label.get("period", "period"),
+            f"cannot derive period_sort from period {p!r}; add a period_sort column",
+            "bad-period",
+        )
     frame = frame[~unknown]
     frame["period_sort"] = sort[~unknown].astype("int64")
     if "area_type" not in frame:

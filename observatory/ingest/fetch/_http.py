@@ -1,10 +1,11 @@
 """The HTTP transport the download clients share: a User-Agent, retries with backoff, and a replaceable opener."""
+
 from __future__ import annotations
 
 import time
 import urllib.error
 import urllib.request
-from typing import Callable
+from collections.abc import Callable
 
 USER_AGENT = "observatory/0.1 (county research observatory; open-data download; Python urllib)"
 Opener = Callable[[str, "bytes | None", float], bytes]
@@ -25,8 +26,16 @@ def urllib_opener(url: str, body: bytes | None = None, timeout: float = 60.0) ->
         return response.read()
 
 
-def fetch(url: str, *, body: bytes | None = None, opener: Opener | None = None, timeout: float = 60.0,
-          retries: int = 3, backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep) -> bytes:
+def fetch(
+    url: str,
+    *,
+    body: bytes | None = None,
+    opener: Opener | None = None,
+    timeout: float = 60.0,
+    retries: int = 3,
+    backoff: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bytes:
     """GET (or POST ``body``) ``url``, retrying server errors (5xx), 429 and network failures with
     exponential backoff (``backoff``, 2×, 4× … seconds); client errors (4xx) fail at once."""
     opener = opener or urllib_opener
@@ -41,7 +50,5 @@ def fetch(url: str, *, body: bytes | None = None, opener: Opener | None = None, 
         except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
             last = e
         if attempt < retries:
-            sleep(backoff * 2 ** attempt)
+            sleep(backoff * 2**attempt)
     raise DownloadError(f"{url}: failed after {retries + 1} attempts: {last}") from last
-
-

@@ -5,12 +5,14 @@ export, standard header); ``fetch_metadata`` and ``indicator_drafts`` help write
 Every call takes an ``opener`` (see ``fetch._http.Opener``) so tests replay recorded responses; the default
 is urllib with a User-Agent, a timeout, and retries with exponential backoff on 5xx/429/network errors.
 """
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import urlencode
 
 from observatory._core.files import write_atomic
@@ -18,9 +20,15 @@ from observatory.ingest.fetch._http import DownloadError, Opener, fetch
 
 BASE = "https://fingertips.phe.org.uk/api"
 VALUE_TYPES = {  # Fingertips ValueType label → our value_type
-    "proportion": "proportion", "crude rate": "crude_rate", "directly standardised rate": "dsr",
-    "indirectly standardised ratio": "isr", "indirectly standardised rate": "isr", "count": "count",
-    "mean": "mean", "life expectancy": "mean", "score": "score",
+    "proportion": "proportion",
+    "crude rate": "crude_rate",
+    "directly standardised rate": "dsr",
+    "indirectly standardised ratio": "isr",
+    "indirectly standardised rate": "isr",
+    "count": "count",
+    "mean": "mean",
+    "life expectancy": "mean",
+    "score": "score",
 }
 
 
@@ -41,25 +49,39 @@ def _get(path: str, params: dict[str, Any], opener: Opener | None, base: str, **
     return fetch(url, opener=opener, **kw)
 
 
-def fetch_indicator_csv(indicator_ids: int | str | Iterable[int | str], child_area_type_id: int,
-                        parent_area_type_id: int, parent_area_code: str | None = None, *,
-                        dest: Path | str | None = None, profile_id: int | None = None, opener: Opener | None = None,
-                        base: str = BASE, timeout: float = 120.0, retries: int = 3, backoff: float = 2.0,
-                        sleep: Callable[[float], None] = time.sleep) -> Path | str:
+def fetch_indicator_csv(
+    indicator_ids: int | str | Iterable[int | str],
+    child_area_type_id: int,
+    parent_area_type_id: int,
+    parent_area_code: str | None = None,
+    *,
+    dest: Path | str | None = None,
+    profile_id: int | None = None,
+    opener: Opener | None = None,
+    base: str = BASE,
+    timeout: float = 120.0,
+    retries: int = 3,
+    backoff: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Path | str:
     """All data for the indicators at one area type (optionally under one parent area), as Fingertips CSV.
 
     Returns the CSV text, or the path written when ``dest`` is given (written atomically).
     Raises DownloadError when the download fails or the answer is not a Fingertips CSV.
     """
-    params: dict[str, Any] = {"indicator_ids": _ids(indicator_ids), "child_area_type_id": int(child_area_type_id),
-                              "parent_area_type_id": int(parent_area_type_id)}
+    params: dict[str, Any] = {
+        "indicator_ids": _ids(indicator_ids),
+        "child_area_type_id": int(child_area_type_id),
+        "parent_area_type_id": int(parent_area_type_id),
+    }
     if parent_area_code:
         params["parent_area_code"] = parent_area_code
     if profile_id is not None:
         params["profile_id"] = int(profile_id)
     params["include_sortable_time_periods"] = "yes"
-    data = _get("all_data/csv/by_indicator_id", params, opener, base, timeout=timeout, retries=retries,
-                backoff=backoff, sleep=sleep)
+    data = _get(
+        "all_data/csv/by_indicator_id", params, opener, base, timeout=timeout, retries=retries, backoff=backoff, sleep=sleep
+    )
     text = data.decode("utf-8-sig")
     header = text.split("\n", 1)[0]
     if "Indicator ID" not in header or "Area Code" not in header:
@@ -69,13 +91,28 @@ def fetch_indicator_csv(indicator_ids: int | str | Iterable[int | str], child_ar
     return text
 
 
-def fetch_metadata(indicator_ids: int | str | Iterable[int | str], *, opener: Opener | None = None, base: str = BASE,
-                   timeout: float = 60.0, retries: int = 3, backoff: float = 2.0,
-                   sleep: Callable[[float], None] = time.sleep) -> dict[str, dict[str, Any]]:
+def fetch_metadata(
+    indicator_ids: int | str | Iterable[int | str],
+    *,
+    opener: Opener | None = None,
+    base: str = BASE,
+    timeout: float = 60.0,
+    retries: int = 3,
+    backoff: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, dict[str, Any]]:
     """Indicator metadata (``indicator_metadata/by_indicator_id``): ``{"93532": {"IID": …, "Descriptive": …}}``."""
     ids = _ids(indicator_ids)
-    data = _get("indicator_metadata/by_indicator_id", {"indicator_ids": ids}, opener, base, timeout=timeout,
-                retries=retries, backoff=backoff, sleep=sleep)
+    data = _get(
+        "indicator_metadata/by_indicator_id",
+        {"indicator_ids": ids},
+        opener,
+        base,
+        timeout=timeout,
+        retries=retries,
+        backoff=backoff,
+        sleep=sleep,
+    )
     try:
         parsed = json.loads(data)
     except json.JSONDecodeError as e:
@@ -85,8 +122,15 @@ def fetch_metadata(indicator_ids: int | str | Iterable[int | str], *, opener: Op
     return {str(k): v for k, v in parsed.items()}
 
 
-def area_types(*, opener: Opener | None = None, base: str = BASE, timeout: float = 60.0, retries: int = 3,
-               backoff: float = 2.0, sleep: Callable[[float], None] = time.sleep) -> list[dict[str, Any]]:
+def area_types(
+    *,
+    opener: Opener | None = None,
+    base: str = BASE,
+    timeout: float = 60.0,
+    retries: int = 3,
+    backoff: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[dict[str, Any]]:
     """Fingertips area types (``area_types``): ``[{"Id": 502, "Name": …, "Short": …}, …]``."""
     data = _get("area_types", {}, opener, base, timeout=timeout, retries=retries, backoff=backoff, sleep=sleep)
     parsed = json.loads(data)
@@ -97,8 +141,13 @@ def area_types(*, opener: Opener | None = None, base: str = BASE, timeout: float
 
 def _frequency(text: str) -> str:
     t = text.lower()
-    for word, freq in (("quarter", "quarterly"), ("month", "monthly"), ("annual", "annual"), ("year", "annual"),
-                       ("census", "census")):
+    for word, freq in (
+        ("quarter", "quarterly"),
+        ("month", "monthly"),
+        ("annual", "annual"),
+        ("year", "annual"),
+        ("census", "census"),
+    ):
         if word in t:
             return freq
     return "irregular"
@@ -112,16 +161,18 @@ def indicator_drafts(metadata: dict[str, dict[str, Any]], *, dataset: str = "", 
         desc = m.get("Descriptive") or {}
         unit = m.get("Unit") or {}
         vtype = ((m.get("ValueType") or {}).get("Label") or (m.get("ValueType") or {}).get("Name") or "").strip()
-        rows.append({
-            "id": f"fingertips_{m.get('IID', key)}",
-            "title": (desc.get("Name") or "").strip(),
-            "theme": theme,
-            "unit": (unit.get("Label") or "").strip(),
-            "value_type": VALUE_TYPES.get(vtype.lower(), "score"),
-            "multiplier": unit.get("Value", 1) or 1,
-            "polarity": "",
-            "dataset": dataset,
-            "frequency": _frequency(desc.get("Frequency") or ""),
-            "definition": (desc.get("Definition") or "").strip(),
-        })
+        rows.append(
+            {
+                "id": f"fingertips_{m.get('IID', key)}",
+                "title": (desc.get("Name") or "").strip(),
+                "theme": theme,
+                "unit": (unit.get("Label") or "").strip(),
+                "value_type": VALUE_TYPES.get(vtype.lower(), "score"),
+                "multiplier": unit.get("Value", 1) or 1,
+                "polarity": "",
+                "dataset": dataset,
+                "frequency": _frequency(desc.get("Frequency") or ""),
+                "definition": (desc.get("Definition") or "").strip(),
+            }
+        )
     return rows

@@ -6,6 +6,7 @@ Both page through results: ArcGIS with ``resultOffset``/``resultRecordCount`` wh
 short page or the ``RECORD_COUNT`` column says all rows arrived. Every call takes an ``opener`` (see
 ``fetch._http.Opener``) so tests replay recorded responses.
 """
+
 from __future__ import annotations
 
 import csv
@@ -13,8 +14,9 @@ import io
 import json
 import re
 import time
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -44,10 +46,21 @@ def layer_url(service: str, layer: int = 0) -> str:
     return f"{ARCGIS_SERVICES}/{service}/FeatureServer/{layer}"
 
 
-def arcgis_features(layer: str, where: str = "1=1", *, out_fields: str = "*", geometry: bool = True,
-                    out_sr: int = 4326, page_size: int = 2000, order_by: str | None = None,
-                    opener: Opener | None = None, timeout: float = 120.0, retries: int = 3, backoff: float = 2.0,
-                    sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+def arcgis_features(
+    layer: str,
+    where: str = "1=1",
+    *,
+    out_fields: str = "*",
+    geometry: bool = True,
+    out_sr: int = 4326,
+    page_size: int = 2000,
+    order_by: str | None = None,
+    opener: Opener | None = None,
+    timeout: float = 120.0,
+    retries: int = 3,
+    backoff: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
     """All features of a FeatureServer layer matching ``where``, as one GeoJSON FeatureCollection.
 
     ``layer`` is the layer URL (``…/FeatureServer/0``). Pages of ``page_size`` are requested until the
@@ -57,8 +70,15 @@ def arcgis_features(layer: str, where: str = "1=1", *, out_fields: str = "*", ge
     features: list[dict[str, Any]] = []
     offset = 0
     while True:
-        params = {"where": where, "outFields": out_fields, "returnGeometry": "true" if geometry else "false",
-                  "outSR": out_sr, "f": "geojson", "resultOffset": offset, "resultRecordCount": page_size}
+        params = {
+            "where": where,
+            "outFields": out_fields,
+            "returnGeometry": "true" if geometry else "false",
+            "outSR": out_sr,
+            "f": "geojson",
+            "resultOffset": offset,
+            "resultRecordCount": page_size,
+        }
         if order_by:
             params["orderByFields"] = order_by
         query = urlencode(params)
@@ -96,9 +116,19 @@ def nomis_geography(parent: str | int, type_code: int | str) -> str:
     return f"{parent}TYPE{str(type_code).removeprefix('TYPE')}"
 
 
-def nomis_csv(dataset: str, params: Mapping[str, Any], *, dest: Path | str | None = None, page_size: int = 25000,
-              opener: Opener | None = None, base: str = NOMIS, timeout: float = 120.0, retries: int = 3,
-              backoff: float = 2.0, sleep: Callable[[float], None] = time.sleep) -> Path | str:
+def nomis_csv(
+    dataset: str,
+    params: Mapping[str, Any],
+    *,
+    dest: Path | str | None = None,
+    page_size: int = 25000,
+    opener: Opener | None = None,
+    base: str = NOMIS,
+    timeout: float = 120.0,
+    retries: int = 3,
+    backoff: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Path | str:
     """A Nomis dataset (``NM_2014_1`` …) as one CSV, paged with RecordOffset/RecordLimit.
 
     ``params`` are the API's own (``geography``, ``date``, ``gender``, ``c_age``, ``measures``, ``select`` …).
@@ -139,8 +169,9 @@ def nomis_csv(dataset: str, params: Mapping[str, Any], *, dest: Path | str | Non
     return out.getvalue()
 
 
-def nomis_population_wide(csv_text: str, *, code: str = "GEOGRAPHY_CODE", age: str = "C_AGE_NAME",
-                          value: str = "OBS_VALUE") -> pd.DataFrame:
+def nomis_population_wide(
+    csv_text: str, *, code: str = "GEOGRAPHY_CODE", age: str = "C_AGE_NAME", value: str = "OBS_VALUE"
+) -> pd.DataFrame:
     """Nomis small-area population rows (one per area × age) pivoted to the SAPE layout the
     ``population`` adapter reads: ``LSOA Code``, ``All Ages``, ``0`` … ``89``, ``90+``."""
     frame = pd.read_csv(io.StringIO(csv_text), dtype=str, keep_default_na=False)

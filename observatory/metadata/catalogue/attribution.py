@@ -1,4 +1,5 @@
 """Attribution: the licence and statement every output must carry for each dataset it uses."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,9 +40,18 @@ def attribution_frame(config: Config | str, datasets: set[str] | list[str]) -> p
     cat = read_catalogue(_config(config))
     partners = read_partners()
     wanted = set(datasets)
-    rows = [{"dataset": rid, "title": r["title"], "partner": partners["name"].get(r["partner"], r["partner"]),
-             "licence": r["licence"], "licence_url": licence_url(r), "attribution": r["attribution"]}
-            for rid, r in cat.iterrows() if rid in wanted]
+    rows = [
+        {
+            "dataset": rid,
+            "title": r["title"],
+            "partner": partners["name"].get(r["partner"], r["partner"]),
+            "licence": r["licence"],
+            "licence_url": licence_url(r),
+            "attribution": r["attribution"],
+        }
+        for rid, r in cat.iterrows()
+        if rid in wanted
+    ]
     return pd.DataFrame(rows, columns=ATTRIBUTION_COLUMNS)
 
 

@@ -3,6 +3,7 @@
 Audiences: ``public``; ``partners`` (every charter partner); ``partner:<id>`` (one registered partner).
 A dataset always reaches the partner that shares it.
 """
+
 from __future__ import annotations
 
 import pandas as pd

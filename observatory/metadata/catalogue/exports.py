@@ -2,6 +2,7 @@
 
 Both are made from :func:`catalogue_frame`, so a record the audience may not use is in neither.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,13 +21,19 @@ from observatory.metadata.catalogue.table import theme_title
 
 OBS = "urn:x-observatory:terms:"
 CONTEXT = {
-    "dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/", "foaf": "http://xmlns.com/foaf/0.1/",
-    "vcard": "http://www.w3.org/2006/vcard/ns#", "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#", "obs": OBS,
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dct": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "vcard": "http://www.w3.org/2006/vcard/ns#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "obs": OBS,
 }
-ACCESS_RIGHTS = {"public": "http://publications.europa.eu/resource/authority/access-right/PUBLIC",
-                 "partners": "http://publications.europa.eu/resource/authority/access-right/RESTRICTED",
-                 "named partners": "http://publications.europa.eu/resource/authority/access-right/RESTRICTED"}
+ACCESS_RIGHTS = {
+    "public": "http://publications.europa.eu/resource/authority/access-right/PUBLIC",
+    "partners": "http://publications.europa.eu/resource/authority/access-right/RESTRICTED",
+    "named partners": "http://publications.europa.eu/resource/authority/access-right/RESTRICTED",
+}
 FREQUENCY_URIS = {f: f"http://purl.org/cld/freq/{f}" for f in ("annual", "quarterly", "monthly", "weekly", "irregular")}
 EXPORTS = {"csv": "catalogue.csv", "jsonld": "catalogue.jsonld"}
 
@@ -60,26 +67,42 @@ def _contact(r: dict[str, Any]) -> dict[str, Any]:
 def _dataset(r: dict[str, Any], cfg: Config, base: str) -> dict[str, Any]:
     """One record as a dcat:Dataset."""
     d: dict[str, Any] = {
-        "@id": f"{base}dataset:{r['id']}", "@type": "dcat:Dataset", "dct:identifier": r["id"],
-        "dct:title": r["title"], "dct:description": r["description"],
-        "dct:publisher": {"@id": f"{base}partner:{r['partner']}", "@type": "foaf:Agent",
-                          "foaf:name": r["partner_name"], "dct:type": r["partner_type"]},
+        "@id": f"{base}dataset:{r['id']}",
+        "@type": "dcat:Dataset",
+        "dct:identifier": r["id"],
+        "dct:title": r["title"],
+        "dct:description": r["description"],
+        "dct:publisher": {
+            "@id": f"{base}partner:{r['partner']}",
+            "@type": "foaf:Agent",
+            "foaf:name": r["partner_name"],
+            "dct:type": r["partner_type"],
+        },
         "dct:license": ({"@id": r["licence_url"]} if r["licence_url"] else {})
-                       | {"@type": "dct:LicenseDocument", "rdfs:label": r["licence"]},
+        | {"@type": "dct:LicenseDocument", "rdfs:label": r["licence"]},
         "dct:accessRights": {"@id": ACCESS_RIGHTS[r["audience"]], "@type": "dct:RightsStatement", "rdfs:label": r["access"]},
         "dct:rights": {"@type": "dct:RightsStatement", "rdfs:label": r["attribution"]},
         "dct:temporal": _temporal(r["time_coverage"]),
         "dct:spatial": {"@type": "dct:Location", "rdfs:label": cfg.county["name"], "dct:identifier": cfg.county["code"]},
         "dct:modified": _typed(r["last_received"], "date"),
-        "dct:accrualPeriodicity": ({"@id": FREQUENCY_URIS[r["update_frequency"]]} if r["update_frequency"] in FREQUENCY_URIS
-                                   else {"@type": "dct:Frequency", "rdfs:label": r["update_frequency"]}),
+        "dct:accrualPeriodicity": (
+            {"@id": FREQUENCY_URIS[r["update_frequency"]]}
+            if r["update_frequency"] in FREQUENCY_URIS
+            else {"@type": "dct:Frequency", "rdfs:label": r["update_frequency"]}
+        ),
         "dcat:keyword": [theme_title(t) for t in r["themes"].split("; ") if t],
-        "obs:classification": r["classification"], "obs:audience": r["audience"],
+        "obs:classification": r["classification"],
+        "obs:audience": r["audience"],
         "obs:nextReview": _typed(r["next_review"], "date"),
-        "obs:reviewOverdue": r["review_overdue"], "obs:refreshOverdue": r["refresh_overdue"],
-        "obs:lawfulBasis": r["lawful_basis"], "obs:agreement": r["agreement"], "obs:personalData": r["personal_data"],
-        "obs:retention": r["retention"], "obs:synthetic": r["synthetic"],
-        "obs:geographyLevel": r["geography_level"], "obs:geographyVintage": r["geography_vintage"],
+        "obs:reviewOverdue": r["review_overdue"],
+        "obs:refreshOverdue": r["refresh_overdue"],
+        "obs:lawfulBasis": r["lawful_basis"],
+        "obs:agreement": r["agreement"],
+        "obs:personalData": r["personal_data"],
+        "obs:retention": r["retention"],
+        "obs:synthetic": r["synthetic"],
+        "obs:geographyLevel": r["geography_level"],
+        "obs:geographyVintage": r["geography_vintage"],
         "obs:indicator": [i for i in r["indicators"].split("; ") if i],
         "obs:alsoSupplies": [i for i in r["also_supplies"].split("; ") if i],
     }
@@ -96,8 +119,9 @@ def _dataset(r: dict[str, Any], cfg: Config, base: str) -> dict[str, Any]:
     return d
 
 
-def catalogue_jsonld(frame: pd.DataFrame, cfg: Config, audience: str = "public",
-                     today: dt.date | str | None = None) -> dict[str, Any]:
+def catalogue_jsonld(
+    frame: pd.DataFrame, cfg: Config, audience: str = "public", today: dt.date | str | None = None
+) -> dict[str, Any]:
     """The catalogue as a dcat:Catalog of dcat:Dataset in JSON-LD with an inline @context (no network
     needed to read it). Withheld fields are left out, as in the HTML."""
     today = _today(today)
@@ -105,13 +129,20 @@ def catalogue_jsonld(frame: pd.DataFrame, cfg: Config, audience: str = "public",
     partners = read_partners()
     publisher = catalogue_publisher(cfg, partners)
     return {
-        "@context": CONTEXT, "@id": f"{base}catalogue", "@type": "dcat:Catalog",
+        "@context": CONTEXT,
+        "@id": f"{base}catalogue",
+        "@type": "dcat:Catalog",
         "dct:title": f"{cfg.label}: data catalogue",
         "dct:description": f"Datasets shared under the information-sharing charter for {cfg.label}, "
-                           f"as published to audience '{audience}'.",
-        "dct:publisher": {"@id": f"{base}partner:{publisher}", "@type": "foaf:Agent",
-                          "foaf:name": partners["name"].get(publisher, publisher)},
-        "dct:issued": _typed(today.isoformat(), "date"), "obs:audience": audience, "obs:synthetic": cfg.synthetic,
+        f"as published to audience '{audience}'.",
+        "dct:publisher": {
+            "@id": f"{base}partner:{publisher}",
+            "@type": "foaf:Agent",
+            "foaf:name": partners["name"].get(publisher, publisher),
+        },
+        "dct:issued": _typed(today.isoformat(), "date"),
+        "obs:audience": audience,
+        "obs:synthetic": cfg.synthetic,
         "dcat:dataset": [_dataset(r, cfg, base) for r in frame.to_dict("records")],
     }
 
@@ -124,8 +155,9 @@ def catalogue_publisher(cfg: Config, partners: pd.DataFrame) -> str:
     return str(county.index[0]) if len(county) else "observatory"
 
 
-def write_exports(frame: pd.DataFrame, cfg: Config, out_dir: Path | str, audience: str = "public",
-                  today: dt.date | str | None = None) -> dict[str, Path]:
+def write_exports(
+    frame: pd.DataFrame, cfg: Config, out_dir: Path | str, audience: str = "public", today: dt.date | str | None = None
+) -> dict[str, Path]:
     """Write ``catalogue.csv`` (formula-safe) and ``catalogue.jsonld`` of ``frame`` into ``out_dir``; their paths by kind."""
     out = Path(out_dir)
     paths = {kind: out / name for kind, name in EXPORTS.items()}

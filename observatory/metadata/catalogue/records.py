@@ -3,6 +3,7 @@
 Records are reviewable YAML under ``data/<config>/catalogue.yaml``; partners are registered in
 ``data/partners.yaml``. Dates stay text when read, so that a bad date is reported rather than raised.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,13 +20,42 @@ from observatory.config import Config
 
 CLASSIFICATIONS = ("open", "OFFICIAL", "OFFICIAL-SENSITIVE")
 AUDIENCES = ("public", "partners", "named partners")
-REQUIRED = ["id", "title", "description", "partner", "steward", "contact", "classification", "audience", "lawful_basis",
-            "agreement", "personal_data", "dpia", "geography_level", "geography_vintage", "time_coverage",
-            "update_frequency", "last_received", "next_review", "licence", "attribution", "retention", "quality_notes",
-            "indicators"]
+REQUIRED = [
+    "id",
+    "title",
+    "description",
+    "partner",
+    "steward",
+    "contact",
+    "classification",
+    "audience",
+    "lawful_basis",
+    "agreement",
+    "personal_data",
+    "dpia",
+    "geography_level",
+    "geography_vintage",
+    "time_coverage",
+    "update_frequency",
+    "last_received",
+    "next_review",
+    "licence",
+    "attribution",
+    "retention",
+    "quality_notes",
+    "indicators",
+]
 OPTIONAL = ["named_partners", "synthetic", "licence_url", "source", "source_url", "files", "also_supplies"]
-PARTNER_TYPES = ("county council", "district council", "police", "health", "fire", "voluntary sector", "national publisher",
-                 "other")
+PARTNER_TYPES = (
+    "county council",
+    "district council",
+    "police",
+    "health",
+    "fire",
+    "voluntary sector",
+    "national publisher",
+    "other",
+)
 WITHHELD = ("steward", "contact", "dpia", "quality_notes")
 """Fields shown only to audiences a record reaches: named contacts and internal working references."""
 
@@ -34,8 +64,10 @@ class _Loader(yaml.SafeLoader):
     """Safe YAML, but dates stay text so that a bad date is reported rather than raised."""
 
 
-_Loader.yaml_implicit_resolvers = {k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-                                   for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def partners_file() -> Path:
@@ -89,7 +121,6 @@ def _parse(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, int]]]:
     return list(data or []), lines
 
 
-
 def _records(path: Path) -> list[dict[str, Any]]:
     return _parse(path)[0]
 
@@ -137,4 +168,3 @@ def _list(v: Any) -> list[str]:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return []
     return [str(x) for x in v] if isinstance(v, (list, tuple)) else [str(v)]
-

@@ -4,6 +4,7 @@ The checks of single field values (allowed classifications, audiences and freque
 web addresses) are declared as a pandera schema over the records; the checks that join records to the
 partner register, the indicators and the sources are written out below.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,9 +19,21 @@ from observatory._core.vocab import FREQUENCIES
 from observatory.config import Config, load_config
 from observatory.errors import Report
 from observatory.metadata._checks import ABSENT, POSITION, allowed, check_rows, given, rule
-from observatory.metadata.catalogue.records import (AUDIENCES, CLASSIFICATIONS, OPTIONAL, PARTNER_TYPES, REQUIRED, _date,
-                                                    _list, _parse, catalogue_file, partner_rows, partners_file,
-                                                    read_catalogue, read_partners)
+from observatory.metadata.catalogue.records import (
+    AUDIENCES,
+    CLASSIFICATIONS,
+    OPTIONAL,
+    PARTNER_TYPES,
+    REQUIRED,
+    _date,
+    _list,
+    _parse,
+    catalogue_file,
+    partner_rows,
+    partners_file,
+    read_catalogue,
+    read_partners,
+)
 from observatory.metadata.indicators import read_indicators
 
 NO_AGREEMENT = re.compile(r"^\s*(none\b|not (needed|required)|n/?a\s*$|-?\s*$)", re.IGNORECASE)
@@ -35,24 +48,49 @@ def _whole_number(v: Any) -> bool:
     return v is ABSENT or v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
 
 
-FIELD_VALUES = pa.DataFrameSchema({
-    "classification": pa.Column(checks=allowed(CLASSIFICATIONS, "unknown-classification"), nullable=True),
-    "audience": pa.Column(checks=allowed(AUDIENCES, "unknown-audience"), nullable=True),
-    "update_frequency": pa.Column(checks=allowed(FREQUENCIES, "unknown-frequency"), nullable=True),
-    **{f: pa.Column(checks=rule(lambda v: not given(v) or _date(v) is not None, "bad-date",
-                                "{field} {value!r} is not a date (YYYY-MM-DD)"), nullable=True)
-       for f in ("last_received", "next_review")},
-    **{f: pa.Column(checks=rule(lambda v: v is ABSENT or isinstance(v, bool), "not-boolean",
-                                "{field} must be true or false, not {value!r}"), nullable=True)
-       for f in ("personal_data", "synthetic")},
-    "licence_url": pa.Column(checks=rule(lambda v: not given(v) or str(v).startswith(("http://", "https://")),
-                                         "bad-licence-url", "licence_url {value!r} is not a web address"), nullable=True),
-    "suppression_threshold": pa.Column(checks=rule(_whole_number, "bad-suppression-threshold",
-                                                   "suppression_threshold {value!r} is not a whole number of at least 1"),
-                                       nullable=True),
-    "rounding_base": pa.Column(checks=rule(_whole_number, "bad-rounding-base",
-                                           "rounding_base {value!r} is not a whole number of at least 1"), nullable=True),
-})
+FIELD_VALUES = pa.DataFrameSchema(
+    {
+        "classification": pa.Column(checks=allowed(CLASSIFICATIONS, "unknown-classification"), nullable=True),
+        "audience": pa.Column(checks=allowed(AUDIENCES, "unknown-audience"), nullable=True),
+        "update_frequency": pa.Column(checks=allowed(FREQUENCIES, "unknown-frequency"), nullable=True),
+        **{
+            f: pa.Column(
+                checks=rule(
+                    lambda v: not given(v) or _date(v) is not None, "bad-date", "{field} {value!r} is not a date (YYYY-MM-DD)"
+                ),
+                nullable=True,
+            )
+            for f in ("last_received", "next_review")
+        },
+        **{
+            f: pa.Column(
+                checks=rule(
+                    lambda v: v is ABSENT or isinstance(v, bool), "not-boolean", "{field} must be true or false, not {value!r}"
+                ),
+                nullable=True,
+            )
+            for f in ("personal_data", "synthetic")
+        },
+        "licence_url": pa.Column(
+            checks=rule(
+                lambda v: not given(v) or str(v).startswith(("http://", "https://")),
+                "bad-licence-url",
+                "licence_url {value!r} is not a web address",
+            ),
+            nullable=True,
+        ),
+        "suppression_threshold": pa.Column(
+            checks=rule(
+                _whole_number, "bad-suppression-threshold", "suppression_threshold {value!r} is not a whole number of at least 1"
+            ),
+            nullable=True,
+        ),
+        "rounding_base": pa.Column(
+            checks=rule(_whole_number, "bad-rounding-base", "rounding_base {value!r} is not a whole number of at least 1"),
+            nullable=True,
+        ),
+    }
+)
 
 
 def validate_partners(path: Path | None = None) -> Report:
@@ -68,8 +106,13 @@ def validate_partners(path: Path | None = None) -> Report:
             report.add(path.name, None, "id", f"partner id {pid!r} is registered twice", "duplicate-partner")
         seen.add(pid)
         if p.get("type") not in PARTNER_TYPES:
-            report.add(path.name, None, "type", f"partner {pid}: type {p.get('type')!r} is not one of {', '.join(PARTNER_TYPES)}",
-                       "unknown-partner-type")
+            report.add(
+                path.name,
+                None,
+                "type",
+                f"partner {pid}: type {p.get('type')!r} is not one of {', '.join(PARTNER_TYPES)}",
+                "unknown-partner-type",
+            )
     return report
 
 
@@ -107,8 +150,9 @@ def validate_catalogue(cfg: Config, indicators: pd.DataFrame | None = None) -> R
         records, lines = _parse(path)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        report.add(path.name, mark.line + 1 if mark else None, None, f"not valid YAML: {getattr(e, 'problem', e)}",
-                   "invalid-yaml")
+        report.add(
+            path.name, mark.line + 1 if mark else None, None, f"not valid YAML: {getattr(e, 'problem', e)}", "invalid-yaml"
+        )
         return report
     report.extend(validate_partners())
     partners = read_partners()
@@ -129,8 +173,9 @@ def _fields(cat: _Records) -> dict[str, int]:
     seen: dict[str, int] = {}
     for i, r in enumerate(cat.records):
         if not isinstance(r, dict):
-            cat.report.add(cat.file, cat.line(i, None), None, f"record {i + 1} is not a mapping of field: value",
-                           "record-not-mapping")
+            cat.report.add(
+                cat.file, cat.line(i, None), None, f"record {i + 1} is not a mapping of field: value", "record-not-mapping"
+            )
             continue
         for f in REQUIRED:
             if f not in r or r[f] is None or (isinstance(r[f], str) and not r[f].strip()):
@@ -168,20 +213,28 @@ def _terms(cat: _Records, cfg: Config, partners: pd.DataFrame) -> None:
                 if p not in partners.index:
                     cat.add(i, "named_partners", f"named partner {p!r} is not in the partner register", "unknown-named-partner")
         elif r.get("named_partners"):
-            cat.add(i, "named_partners",
-                    f"named_partners is given but the audience is {r.get('audience')!r}, not 'named partners'",
-                    "named-partners-unexpected")
+            cat.add(
+                i,
+                "named_partners",
+                f"named_partners is given but the audience is {r.get('audience')!r}, not 'named partners'",
+                "named-partners-unexpected",
+            )
         if r.get("audience") == "public" and r.get("classification") == "OFFICIAL-SENSITIVE":
             cat.add(i, "audience", "OFFICIAL-SENSITIVE data cannot have a public audience", "sensitive-data-public")
         restricted = r.get("audience") in ("partners", "named partners")
         if restricted and given(r.get("agreement")) and NO_AGREEMENT.match(str(r["agreement"])):
-            cat.add(i, "agreement", f"a dataset restricted to {r['audience']} needs a sharing agreement, not {r['agreement']!r}",
-                    "restricted-without-agreement")
+            cat.add(
+                i,
+                "agreement",
+                f"a dataset restricted to {r['audience']} needs a sharing agreement, not {r['agreement']!r}",
+                "restricted-without-agreement",
+            )
         if r.get("personal_data") is True and str(r.get("dpia", "")).strip().lower() in ("", "not required", "none", "n/a"):
             cat.add(i, "dpia", "personal data needs a DPIA reference", "dpia-missing")
         if partner in partners.index and bool(partners.loc[partner, "synthetic"]) and r.get("synthetic") is not True:
-            cat.add(i, "synthetic", f"partner {partner!r} is synthetic, so the record needs synthetic: true",
-                    "synthetic-not-marked")
+            cat.add(
+                i, "synthetic", f"partner {partner!r} is synthetic, so the record needs synthetic: true", "synthetic-not-marked"
+            )
         if r.get("synthetic") is True and not cfg.synthetic:
             cat.add(i, "synthetic", f"a synthetic record in the real configuration {cfg.name!r}", "synthetic-in-real-config")
 
@@ -198,14 +251,22 @@ def _indicator_links(cat: _Records, cfg: Config, inds: pd.DataFrame) -> None:
             if ind not in inds.index:
                 cat.add(i, "also_supplies", f"indicator {ind!r} does not exist in {name}", "unknown-indicator")
             elif inds.loc[ind, "dataset"] == rid:
-                cat.add(i, "also_supplies", f"indicator {ind!r} is derived from this dataset: list it under indicators",
-                        "supplies-own-indicator")
+                cat.add(
+                    i,
+                    "also_supplies",
+                    f"indicator {ind!r} is derived from this dataset: list it under indicators",
+                    "supplies-own-indicator",
+                )
         for ind in listed or []:
             if ind not in inds.index:
                 cat.add(i, "indicators", f"indicator {ind!r} does not exist in {name}", "unknown-indicator")
             elif inds.loc[ind, "dataset"] != rid:
-                cat.add(i, "indicators", f"indicator {ind!r} names dataset {inds.loc[ind, 'dataset']!r} as its source",
-                        "indicator-of-other-dataset")
+                cat.add(
+                    i,
+                    "indicators",
+                    f"indicator {ind!r} names dataset {inds.loc[ind, 'dataset']!r} as its source",
+                    "indicator-of-other-dataset",
+                )
 
 
 def _supplier_audiences(cat: _Records, inds: pd.DataFrame) -> None:
@@ -218,8 +279,13 @@ def _supplier_audiences(cat: _Records, inds: pd.DataFrame) -> None:
         for ind in _list(r.get("also_supplies")):
             owner = inds.loc[ind, "dataset"] if ind in inds.index else None
             if audience_of.get(owner) in rank and rank[r["audience"]] > rank[audience_of[owner]]:
-                cat.add(i, "also_supplies", f"supplies indicator {ind!r}, shown to audience {audience_of[owner]!r}, "
-                        f"but its own audience is {r['audience']!r}", "supplier-audience-narrower")
+                cat.add(
+                    i,
+                    "also_supplies",
+                    f"supplies indicator {ind!r}, shown to audience {audience_of[owner]!r}, "
+                    f"but its own audience is {r['audience']!r}",
+                    "supplier-audience-narrower",
+                )
 
 
 def _unlisted_indicators(cat: _Records, cfg: Config, inds: pd.DataFrame, seen: dict[str, int]) -> None:
@@ -227,11 +293,17 @@ def _unlisted_indicators(cat: _Records, cfg: Config, inds: pd.DataFrame, seen: d
     listed_all = {ind for _i, r in cat.mappings() if isinstance(r.get("indicators"), list) for ind in r["indicators"]}
     for ind, row in inds.iterrows():
         if row["dataset"] not in seen:
-            cat.report.add(Path(cfg.indicators_file).name, None, "dataset",
-                           f"indicator {ind}: dataset {row['dataset']!r} has no catalogue record", "unknown-dataset")
+            cat.report.add(
+                Path(cfg.indicators_file).name,
+                None,
+                "dataset",
+                f"indicator {ind}: dataset {row['dataset']!r} has no catalogue record",
+                "unknown-dataset",
+            )
         elif ind not in listed_all:
-            cat.add(seen[row["dataset"]], "indicators", f"does not list indicator {ind!r} derived from it",
-                    "indicator-not-listed")
+            cat.add(
+                seen[row["dataset"]], "indicators", f"does not list indicator {ind!r} derived from it", "indicator-not-listed"
+            )
 
 
 def _sources(report: Report, cfg: Config, seen: dict[str, int]) -> None:
@@ -243,8 +315,9 @@ def _sources(report: Report, cfg: Config, seen: dict[str, int]) -> None:
         return
     for s in sources:
         if s.dataset not in seen:
-            report.add("config.yaml", None, "sources", f"source {s.id}: dataset {s.dataset!r} has no catalogue record",
-                       "unknown-dataset")
+            report.add(
+                "config.yaml", None, "sources", f"source {s.id}: dataset {s.dataset!r} has no catalogue record", "unknown-dataset"
+            )
 
 
 def load_catalogue(config: Config | str = "demo", validate: bool = True) -> pd.DataFrame:

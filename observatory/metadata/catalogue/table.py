@@ -1,5 +1,6 @@
 """The catalogue as published to one audience: one row per record it may use, with review flags and
 themes, and the search and filters the page and the dashboard offer over it."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,14 +16,55 @@ from observatory.metadata.indicators import read_indicators
 
 REFERENCE_THEME = "reference"
 REFERENCE_TITLE = "Reference data (geography and lookups)"
-CSV_COLUMNS = ["id", "title", "description", "partner", "partner_name", "partner_type", "synthetic", "classification",
-               "audience", "named_partners", "access", "available", "themes", "indicators", "also_supplies", "geography_level",
-               "geography_vintage", "time_coverage", "update_frequency", "last_received", "next_review",
-               "review_overdue", "refresh_overdue", "licence", "licence_url", "attribution", "source", "source_url",
-               "lawful_basis", "agreement", "personal_data", "retention", "steward", "contact", "dpia", "quality_notes"]
+CSV_COLUMNS = [
+    "id",
+    "title",
+    "description",
+    "partner",
+    "partner_name",
+    "partner_type",
+    "synthetic",
+    "classification",
+    "audience",
+    "named_partners",
+    "access",
+    "available",
+    "themes",
+    "indicators",
+    "also_supplies",
+    "geography_level",
+    "geography_vintage",
+    "time_coverage",
+    "update_frequency",
+    "last_received",
+    "next_review",
+    "review_overdue",
+    "refresh_overdue",
+    "licence",
+    "licence_url",
+    "attribution",
+    "source",
+    "source_url",
+    "lawful_basis",
+    "agreement",
+    "personal_data",
+    "retention",
+    "steward",
+    "contact",
+    "dpia",
+    "quality_notes",
+]
 FLAGS = ("synthetic", "available", "review_overdue", "refresh_overdue", "personal_data")
-REFRESH_DAYS = {"annual": 366 + 90, "quarterly": 92 + 45, "monthly": 31 + 20, "weekly": 14, "census": 3653 + 365,
-                "periodic": 5 * 366, "irregular": None, "one-off": None}
+REFRESH_DAYS = {
+    "annual": 366 + 90,
+    "quarterly": 92 + 45,
+    "monthly": 31 + 20,
+    "weekly": 14,
+    "census": 3653 + 365,
+    "periodic": 5 * 366,
+    "irregular": None,
+    "one-off": None,
+}
 """Days after ``last_received`` when a refresh is overdue: the update interval plus the usual publication lag."""
 
 
@@ -33,11 +75,15 @@ def review_flags(cat: pd.DataFrame, today: dt.date | str | None = None) -> pd.Da
     nr = cat["next_review"].map(_date)
     lr = cat["last_received"].map(_date)
     limit = cat["update_frequency"].map(REFRESH_DAYS)
-    return pd.DataFrame({
-        "review_overdue": [bool(d and d < today) for d in nr],
-        "refresh_overdue": [bool(d and lim is not None and not pd.isna(lim) and (today - d).days > lim)
-                            for d, lim in zip(lr, limit)],
-    }, index=cat.index)
+    return pd.DataFrame(
+        {
+            "review_overdue": [bool(d and d < today) for d in nr],
+            "refresh_overdue": [
+                bool(d and lim is not None and not pd.isna(lim) and (today - d).days > lim) for d, lim in zip(lr, limit)
+            ],
+        },
+        index=cat.index,
+    )
 
 
 def theme_title(theme: str) -> str:
@@ -76,30 +122,31 @@ def catalogue_frame(config: Config | str = "demo", audience: str = "public", tod
         themes = sorted({inds.loc[i, "theme"] for i in listed + supplies if i in inds.index}, key=order.index)
         themes = themes or [REFERENCE_THEME]
         row = {c: r.get(c, "") for c in CSV_COLUMNS if c in r.index}
-        row.update({
-            "partner_name": partners["name"].get(r["partner"], r["partner"]),
-            "partner_type": partners["type"].get(r["partner"], ""),
-            "synthetic": _true(r.get("synthetic")),
-            "named_partners": "; ".join(_list(r.get("named_partners"))),
-            "access": _access(r, partners),
-            "available": True,
-            "themes": "; ".join(themes),
-            "indicators": "; ".join(listed),
-            "also_supplies": "; ".join(supplies),
-            "last_received": str(r["last_received"]),
-            "next_review": str(r["next_review"]),
-            "review_overdue": bool(flags.loc[rid, "review_overdue"]),
-            "refresh_overdue": bool(flags.loc[rid, "refresh_overdue"]),
-            "licence_url": licence_url(r),
-            "personal_data": _true(r.get("personal_data")),
-        })
+        row.update(
+            {
+                "partner_name": partners["name"].get(r["partner"], r["partner"]),
+                "partner_type": partners["type"].get(r["partner"], ""),
+                "synthetic": _true(r.get("synthetic")),
+                "named_partners": "; ".join(_list(r.get("named_partners"))),
+                "access": _access(r, partners),
+                "available": True,
+                "themes": "; ".join(themes),
+                "indicators": "; ".join(listed),
+                "also_supplies": "; ".join(supplies),
+                "last_received": str(r["last_received"]),
+                "next_review": str(r["next_review"]),
+                "review_overdue": bool(flags.loc[rid, "review_overdue"]),
+                "refresh_overdue": bool(flags.loc[rid, "refresh_overdue"]),
+                "licence_url": licence_url(r),
+                "personal_data": _true(r.get("personal_data")),
+            }
+        )
         rows.append(row)
     frame = pd.DataFrame(rows).reindex(columns=CSV_COLUMNS)
     text = [c for c in CSV_COLUMNS if c not in FLAGS]
     frame[text] = frame[text].astype(object).where(frame[text].notna(), "").astype(str)
     frame.attrs["withheld"] = withheld
     return frame
-
 
 
 def filter_options(frame: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
@@ -114,8 +161,9 @@ def filter_options(frame: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def filter_catalogue(frame: pd.DataFrame, text: str = "", partner: str = "", theme: str = "",
-                     classification: str = "", flagged_only: bool = False) -> pd.DataFrame:
+def filter_catalogue(
+    frame: pd.DataFrame, text: str = "", partner: str = "", theme: str = "", classification: str = "", flagged_only: bool = False
+) -> pd.DataFrame:
     """Rows matching every given filter; ``text`` is a case-insensitive search over the record's words."""
     keep = pd.Series(True, index=frame.index)
     if partner:
@@ -135,7 +183,17 @@ def search_text(frame: pd.DataFrame) -> pd.Series:
     """The lower-case words of each record that the text search looks in (theme titles included)."""
     if frame.empty:
         return pd.Series(dtype=str, index=frame.index)
-    cols = ["id", "title", "description", "partner", "partner_name", "themes", "indicators", "classification", "access",
-            "licence"]
+    cols = [
+        "id",
+        "title",
+        "description",
+        "partner",
+        "partner_name",
+        "themes",
+        "indicators",
+        "classification",
+        "access",
+        "licence",
+    ]
     themes = frame["themes"].map(lambda ts: " ".join(theme_title(t) for t in ts.split("; ") if t))
     return (frame[cols].astype(str).agg(" ".join, axis=1) + " " + themes).str.lower()
