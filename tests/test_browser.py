@@ -274,17 +274,22 @@ def test_no_error_in_the_page_or_console_and_no_request_leaves_loopback(session)
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
-def kernels() -> int:
-    """Kernels the test server runs now (its ipykernel children)."""
+def kernel_pids() -> set[int]:
+    """The test server's kernels now (its ipykernel children)."""
     import psutil
 
-    out = 0
+    out = set()
     for p in psutil.Process(SERVER["pid"]).children(recursive=True):
         try:
-            out += "ipykernel" in " ".join(p.cmdline())
+            if "ipykernel" in " ".join(p.cmdline()):
+                out.add(p.pid)
         except psutil.NoSuchProcess:
             pass
     return out
+
+
+def kernels() -> int:
+    return len(kernel_pids())
 
 
 def settle(condition, timeout: float = 60) -> bool:
@@ -451,7 +456,7 @@ def test_the_localities_dashboard_passes_axe(session):
 
 
 def test_closed_pages_release_their_kernels(browser, server):
-    base = kernels()
+    before = kernel_pids()
     pages = []
     for _ in range(3):
         page = browser.new_page()
@@ -459,12 +464,13 @@ def test_closed_pages_release_their_kernels(browser, server):
         page.goto(server + "voila/render/localities.ipynb")  # the address serve prints, not only the landing page
         page.frame_locator(MAP).locator("path.leaflet-interactive").first.wait_for(state="attached")
         pages.append(page)
-    opened = kernels()
-    assert opened >= base + 2
+    ours = kernel_pids() - before  # the pages' own kernels (a preheated one handed out may be among `before`)
+    assert len(ours) >= 2, (before, ours)
     for page in pages:
         page.close(run_before_unload=True)
-    # closed at once by the page's goodbye, or at the latest culled once idle for the stated timeout (checked every 15 s)
-    assert settle(lambda: kernels() <= base + 1, CULL_IDLE_SECONDS + 15 + 30), (base, opened, kernels())
+    # shut down by the page's goodbye, or at the latest culled once idle for the stated timeout (checked every 15 s)
+    # one new kernel may be the preheated pool's refill, which waits for the next visitor
+    assert settle(lambda: len(ours & kernel_pids()) <= 1, CULL_IDLE_SECONDS + 15 + 30), (ours, kernel_pids())
 
 
 def test_a_burst_of_plain_gets_gets_a_busy_page_beyond_the_cap(server):
