@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,15 +13,15 @@ from pathlib import Path
 def atomic_path(path: Path | str) -> Iterator[Path]:
     """A temporary path beside ``path``, unique to this writer, renamed over ``path`` when the block succeeds.
 
-    The temporary file is removed when the block fails; modes follow the umask (not mkstemp's 0600).
+    The temporary file is removed when the block fails. It is created with mode 0o666 less the umask, as an
+    ordinary file would be (mkstemp's 0600 would hide a pack from a web server), without ever changing the
+    process's umask (reading it with ``os.umask`` would briefly zero it for every other thread).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = _create_unique(path)
     try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -38,7 +38,12 @@ def write_atomic(path: Path | str, data: bytes | str | Callable[[Path], object])
     return Path(path)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _create_unique(path: Path) -> Path:
+    """A new empty file ``.<name>.<random>.tmp`` beside ``path`` (O_EXCL: never one another writer holds)."""
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
