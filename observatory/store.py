@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from pandas.api.types import union_categoricals
 
 from observatory._core.digests import sha256_file
 from observatory._core.files import write_atomic
@@ -60,30 +60,109 @@ def _key_hash(frame: pd.DataFrame) -> np.ndarray:
     return pd.util.hash_pandas_object(frame[KEY], index=False).to_numpy()
 
 
+TEXT_COLUMNS = [c for c, t in VALUE_COLUMNS.items() if t == "string"]
+NUMBER_COLUMNS = [c for c, t in VALUE_COLUMNS.items() if t == "float64"]
+
+
+def compact(frame: pd.DataFrame, keep: Iterable[str] = ()) -> pd.DataFrame:
+    """The store's columns (and ``keep``) in little memory: text as categoricals, numbers left out where all missing.
+
+    A national table's labels repeat (40 indicators, 35,000 areas over 11 million rows): one small code per row
+    instead of a string each.
+    """
+    out = {}
+    for col, dtype in VALUE_COLUMNS.items():
+        if col not in frame.columns:
+            if dtype == "string":
+                out[col] = pd.Categorical.from_codes(np.zeros(len(frame), dtype="int8"), [""])
+            elif dtype == "int64":
+                out[col] = np.zeros(len(frame), dtype="int64")
+            continue
+        s = frame[col]
+        if dtype == "string":
+            out[col] = _categorical(s)
+        elif dtype == "int64":
+            out[col] = s.to_numpy(dtype="int64")
+        elif s.notna().any():
+            out[col] = s.to_numpy(dtype="float64")
+    for col in keep:
+        if col in frame.columns:
+            out[col] = frame[col].to_numpy()
+    return pd.DataFrame(out)
+
+
+def _categorical(s: pd.Series) -> pd.Categorical:
+    """Text as a categorical with plain-object categories (so any two unite), empty where missing."""
+    cat = s.array if isinstance(s.dtype, pd.CategoricalDtype) else pd.Categorical(s.astype("string"))
+    labels = cat.categories.to_numpy(dtype=object)
+    codes = cat.codes
+    if (codes < 0).any():
+        if "" not in labels:
+            labels = np.append(labels, "")
+        codes = np.where(codes < 0, np.flatnonzero(labels == "")[0], codes).astype(codes.dtype)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(labels, dtype=object))
+
+
+def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Compact frames one under another (categoricals united, numbers missing where a frame left them out).
+
+    Each frame's column is dropped once copied, so the frames and the result are not all held at once.
+    """
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    parts = [{c: f[c].array if isinstance(f[c].dtype, pd.CategoricalDtype) else f[c].to_numpy() for c in f} for f in frames]
+    sizes = [len(f) for f in frames]
+    frames.clear()
+    out = {}
+    for col in columns:
+        pieces = [p.pop(col, None) for p in parts]
+        if any(isinstance(x, pd.Categorical) for x in pieces):
+            out[col] = union_categoricals([x for x in pieces if x is not None], ignore_order=True)
+        else:
+            out[col] = np.concatenate([np.full(n, np.nan) if x is None else x for x, n in zip(pieces, sizes)])
+        del pieces
+    return pd.DataFrame(out)
+
+
+def _ranks(s: pd.Series) -> np.ndarray:
+    """Small integers in the order of the column's values (text in code-point order, as Arrow sorts)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = s.cat.categories.to_numpy(dtype=object)
+        rank = np.empty(len(cats), dtype=np.min_scalar_type(max(len(cats), 1)))
+        rank[np.argsort(cats, kind="stable")] = np.arange(len(cats))
+        return rank[s.cat.codes.to_numpy()]
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        return s.to_numpy()
+    return pd.factorize(s, sort=True)[0]
+
+
+def _arrow_column(frame: pd.DataFrame, col: str, rows: np.ndarray) -> pa.Array:
+    field = SCHEMA.field(col)
+    if col not in frame.columns:
+        return pa.nulls(len(rows), field.type)
+    arr = pa.array(frame[col].take(rows), from_pandas=True)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    return arr.cast(field.type)
+
+
 def _write_by_indicator(frame: pd.DataFrame, path: Path) -> None:
     """Write the values grouped by indicator, each indicator's rows sorted by area and period, one
-    indicator at a time: reads filtered by indicator touch few row groups, and a national-scale
-    table is never held twice."""
-    table = pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False)
-    codes, uniques = pd.factorize(frame["indicator_id"], sort=True)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    within = [
-        ("area_type", "ascending"),
-        ("area_code", "ascending"),
-        ("period_sort", "ascending"),
-        ("sex", "ascending"),
-        ("age", "ascending"),
-        ("category", "ascending"),
-    ]
+    indicator at a time: reads filtered by indicator touch few row groups, and only one indicator's
+    rows are ever held as Arrow text."""
+    within = ["area_type", "area_code", "period_sort", "sex", "age", "category"]
+    indicator = _ranks(frame["indicator_id"])
+    order = np.lexsort([_ranks(frame[c]) for c in reversed(within)] + [indicator])
+    bounds = np.flatnonzero(np.diff(indicator[order])) + 1
     with pq.ParquetWriter(path, SCHEMA, compression="zstd") as writer:
-        for i in range(len(uniques)):
-            part = table.take(order[bounds[i] : bounds[i + 1]])
-            writer.write_table(part.take(pc.sort_indices(part, sort_keys=within)), row_group_size=1_000_000)
+        for rows in np.split(order, bounds) if len(order) else []:
+            part = pa.table([_arrow_column(frame, c, rows) for c in SCHEMA.names], schema=SCHEMA)
+            writer.write_table(part, row_group_size=1_000_000)
 
 
 def _row_hash(frame: pd.DataFrame) -> np.ndarray:
-    return pd.util.hash_pandas_object(frame[list(VALUE_COLUMNS)], index=False).to_numpy()
+    return pd.util.hash_pandas_object(frame.reindex(columns=list(VALUE_COLUMNS)), index=False).to_numpy()
 
 
 class Store:
@@ -112,6 +191,13 @@ class Store:
             filters.append(("area_type", "in", list(area_types)))
         table = pq.read_table(self.values_path, columns=columns, filters=filters or None)
         return table.to_pandas(types_mapper={pa.string(): pd.StringDtype(), pa.large_string(): pd.StringDtype()}.get)
+
+    def _read_compact(self) -> pd.DataFrame:
+        """Every stored row as :func:`compact` holds them (text read as dictionaries, never as strings)."""
+        if not self.exists():
+            return compact(pd.DataFrame())
+        table = pq.read_table(self.values_path, read_dictionary=TEXT_COLUMNS)
+        return compact(table.to_pandas(self_destruct=True, split_blocks=True))
 
     def log(self) -> list[dict]:
         p = self.path / LOG
@@ -148,12 +234,12 @@ class Store:
         ``digests`` (file name → digest) are recorded so the same files can be recognised before reading;
         a file some of whose rows were replaced by other files loses its record.
         """
-        new = conform(new)
+        new = compact(new)
         try:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise self._not_writable(e) from e
-        old = self.read()
+        old = self._read_compact()
         records = {f: r for f, r in self.sources().items() if f not in (digests or {})}
         if len(old):
             new_keys = _key_hash(new)
@@ -170,7 +256,8 @@ class Store:
                 return {"added": 0, "replaced": 0, "unchanged": unchanged}
             overwritten = set(old.loc[hit, "source_file"].unique()) - set(digests or {})
             records = {f: r for f, r in records.items() if f not in overwritten}
-            combined = pd.concat([old[~hit], new], ignore_index=True)
+            combined = stack([old[~hit], new])
+            del old
         else:
             combined, added, replaced, unchanged = new, len(new), 0, 0
         rows = len(combined)
