@@ -1,17 +1,19 @@
 """Ingest throughput on a national-scale synthetic table.
 
 35,000 small areas x 40 indicators x 8 periods (11.2 million rows) in one tidy CSV, ingested into an
-empty store through the real path (``ingest``: digest check, tidy adapter, checks against the geography and
-indicators, atomic Parquet write), then the same unchanged file again. Each ingest runs in a child process;
-prints its time and peak memory (the child's own peak resident set, VmHWM).
+empty store through the real path (``ingest``: digest check, tidy adapter reading the file in chunks, checks
+against the geography and indicators, atomic Parquet write), then the same unchanged file again. Each ingest
+runs in a child process; prints its time and peak memory (the child's own peak resident set, VmHWM) and the
+machine's load average (the machine is shared: times vary with it, memory does not).
 
-    .venv/bin/python bench/ingest.py [--areas 35000] [--indicators 40] [--periods 8] [--repeat 1]
+    .venv/bin/python bench/ingest.py [--areas 35000] [--indicators 40] [--periods 8] [--repeat 1] [--chunk-mib 64]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -29,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from observatory.config import load_config  # noqa: E402
 from observatory.ingest.pipeline import ingest  # noqa: E402
+from observatory.ingest.readers import CHUNK_BYTES  # noqa: E402
 from observatory.store import Store  # noqa: E402
 
 
@@ -112,21 +115,24 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _ingest_child(folder: Path, store_name: str) -> None:
+def _ingest_child(folder: Path, store_name: str, chunk_bytes: int) -> None:
     """One ingest in a fresh process, so its peak memory is its own (not the generator's)."""
     cfg = load_config(folder / "cfg")
     csv = folder / "national.csv"
     store = Store(folder / store_name)
     t0 = time.perf_counter()
-    counts = ingest(cfg, store, files=[("tidy", csv, {"dataset": "bench"})])
+    counts = ingest(cfg, store, files=[("tidy", csv, {"dataset": "bench"})], chunk_bytes=chunk_bytes)
     t1 = time.perf_counter()
     rows = sum(counts.values())
     print(json.dumps({"total": t1 - t0, "rows": rows, "counts": counts, "peak_mib": peak_rss_mib()}))
 
 
-def _child(folder: Path, store_name: str) -> dict:
+def _child(folder: Path, store_name: str, chunk_mib: float) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", str(folder), "--store-name", store_name], capture_output=True, text=True, check=True
+        [sys.executable, __file__, "--child", str(folder), "--store-name", store_name, "--chunk-mib", str(chunk_mib)],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -137,11 +143,12 @@ def main() -> None:
     ap.add_argument("--indicators", type=int, default=40)
     ap.add_argument("--periods", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--chunk-mib", type=float, default=CHUNK_BYTES / 2**20, help="CSV bytes read at once (MiB)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--store-name", default="store", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
-        _ingest_child(Path(a.child), a.store_name)
+        _ingest_child(Path(a.child), a.store_name, int(a.chunk_mib * 2**20))
         return
     tmp = Path(tempfile.mkdtemp(prefix="obs-bench-"))
     try:
@@ -153,7 +160,7 @@ def main() -> None:
         )
         runs = []
         for r in range(a.repeat):
-            res = _child(tmp, f"store{r}")
+            res = _child(tmp, f"store{r}", a.chunk_mib)
             runs.append(res)
             print(f"run {r + 1}: {res['counts']} in {res['total']:.1f} s, peak {res['peak_mib']:,.0f} MiB")
         med = statistics.median(r["total"] for r in runs)
@@ -163,13 +170,14 @@ def main() -> None:
             f"peak memory of the ingesting process (max RSS), median: {statistics.median(r['peak_mib'] for r in runs):,.0f} MiB"
         )
         print(f"store size: {(tmp / 'store0' / 'values.parquet').stat().st_size / 2**20:,.0f} MiB parquet")
-        again = [_child(tmp, "store0") for _ in range(a.repeat)]  # the same file again: digest matches, nothing read
+        again = [_child(tmp, "store0", a.chunk_mib) for _ in range(a.repeat)]  # the same file again: digest matches, nothing read
         med_again = statistics.median(r["total"] for r in again)
         print(
             f"re-ingest of the unchanged file, median of {len(again)}: {again[-1]['counts']} in {med_again:.2f} s "
             f"(target < 5 s; {med / med_again:,.0f}x faster than the cold ingest), peak "
             f"{statistics.median(r['peak_mib'] for r in again):,.0f} MiB"
         )
+        print(f"chunks of {a.chunk_mib:g} MiB; load average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

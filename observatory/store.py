@@ -61,15 +61,18 @@ def _key_hash(frame: pd.DataFrame) -> np.ndarray:
 
 
 TEXT_COLUMNS = [c for c, t in VALUE_COLUMNS.items() if t == "string"]
-NUMBER_COLUMNS = [c for c, t in VALUE_COLUMNS.items() if t == "float64"]
+COMPACT = "observatory.compact"
+"""Marks a frame :func:`compact` made (kept by row selections), so it is not converted again."""
 
 
 def compact(frame: pd.DataFrame, keep: Iterable[str] = ()) -> pd.DataFrame:
     """The store's columns (and ``keep``) in little memory: text as categoricals, numbers left out where all missing.
 
     A national table's labels repeat (40 indicators, 35,000 areas over 11 million rows): one small code per row
-    instead of a string each.
+    instead of a string each. A frame already compact is returned as it is.
     """
+    if frame.attrs.get(COMPACT):
+        return frame
     out = {}
     for col, dtype in VALUE_COLUMNS.items():
         if col not in frame.columns:
@@ -88,7 +91,13 @@ def compact(frame: pd.DataFrame, keep: Iterable[str] = ()) -> pd.DataFrame:
     for col in keep:
         if col in frame.columns:
             out[col] = frame[col].to_numpy()
-    return pd.DataFrame(out)
+    return _compact_frame(out)
+
+
+def _compact_frame(columns: dict) -> pd.DataFrame:
+    frame = pd.DataFrame(columns)
+    frame.attrs[COMPACT] = True
+    return frame
 
 
 def _categorical(s: pd.Series) -> pd.Categorical:
@@ -109,7 +118,7 @@ def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     Each frame's column is dropped once copied, so the frames and the result are not all held at once.
     """
     if len(frames) == 1:
-        return frames[0].reset_index(drop=True)
+        return compact(frames[0]).reset_index(drop=True)
     columns = list(dict.fromkeys(c for f in frames for c in f.columns))
     parts = [{c: f[c].array if isinstance(f[c].dtype, pd.CategoricalDtype) else f[c].to_numpy() for c in f} for f in frames]
     sizes = [len(f) for f in frames]
@@ -118,11 +127,11 @@ def stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
     for col in columns:
         pieces = [p.pop(col, None) for p in parts]
         if any(isinstance(x, pd.Categorical) for x in pieces):
-            out[col] = union_categoricals([x for x in pieces if x is not None], ignore_order=True)
+            out[col] = _categorical(pd.Series(union_categoricals([x for x in pieces if x is not None], ignore_order=True)))
         else:
             out[col] = np.concatenate([np.full(n, np.nan) if x is None else x for x, n in zip(pieces, sizes)])
         del pieces
-    return pd.DataFrame(out)
+    return _compact_frame(out)
 
 
 def _ranks(s: pd.Series) -> np.ndarray:
