@@ -19,6 +19,8 @@ import pandas as pd
 import shapely
 
 from observatory._core.resources import resource
+from observatory.demo.deaths import INDICATOR as DEATHS_INDICATOR
+from observatory.demo.deaths import write_deaths
 from observatory.demo.files import (
     _config_yaml,
     _readme,
@@ -77,22 +79,26 @@ def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
     # indicators and their values
     dens = _denominators(people, rng)
     eng = _england_denominators()
-    meta = [
-        dict(
-            id=s.id,
-            title=s.title,
-            theme=s.theme,
-            unit=s.unit,
-            value_type=s.value_type,
-            multiplier=s.multiplier,
-            polarity=s.polarity,
-            dataset=s.dataset,
-            frequency=s.frequency,
-            definition=s.definition,
-            aggregation=s.aggregation,
-        )
-        for s in SPECS
-    ] + EXTRA_INDICATORS
+    meta = (
+        [
+            dict(
+                id=s.id,
+                title=s.title,
+                theme=s.theme,
+                unit=s.unit,
+                value_type=s.value_type,
+                multiplier=s.multiplier,
+                polarity=s.polarity,
+                dataset=s.dataset,
+                frequency=s.frequency,
+                definition=s.definition,
+                aggregation=s.aggregation,
+            )
+            for s in SPECS
+        ]
+        + EXTRA_INDICATORS
+        + [DEATHS_INDICATOR]
+    )
     ind = pd.DataFrame(meta)
     ind["multiplier"] = ind["multiplier"].map(lambda m: str(int(m)))
     ind["definition"] = ind["definition"] + " Synthetic demo data."
@@ -170,6 +176,7 @@ def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
                 "describe": ids,
             }
         )
+    sources.append(write_deaths(out, people, codes, seed))
     _write_text(out / "config.yaml", _config_yaml(sources))
     counts = {
         "small_areas": len(areas),
