@@ -15,9 +15,17 @@ from observatory.config import Config
 from observatory.metadata.catalogue import attributions, supplying_datasets
 from observatory.present import views
 from observatory.present.disclosure import publishable
+from observatory.present.funnel import funnel_chart
 from observatory.present.pages import definition_href
 from observatory.present.sections import localities_chart, map_with_table, overview_section, own_figure, profile_section, resolve
 from observatory.present.spreadsheets import write_tables
+from observatory.present.summary_measures import (
+    deprivation_for,
+    deprivation_section,
+    life_expectancy_for,
+    life_expectancy_section,
+    locality_scores,
+)
 from observatory.present.templating import Markup
 from observatory.present.view_data import decile_values, locality_values
 from observatory.profiles.table import Profiles
@@ -148,6 +156,55 @@ class CountyOverview:
                     )
                 )
         return overview_section("inequalities", self.config.county["name"], shown)
+
+    @cached_property
+    def deprivation(self) -> pd.DataFrame:
+        """The IoD local summary measures of every locality, district and the county."""
+        return deprivation_for(self)
+
+    def deprivation_html(self) -> Markup:
+        return deprivation_section(self.deprivation, self.config.county["name"])
+
+    def life_expectancy_html(self) -> Markup:
+        """Life expectancy at birth by sex in every area, and the gap between the most and least deprived localities."""
+        le = life_expectancy_for(self)
+        return life_expectancy_section(le, self.config.county["name"], scores=locality_scores(self.deprivation))
+
+    def funnel_indicator(self) -> str | None:
+        """The indicator of the funnel chart: ``funnel_indicator`` in config.yaml, else the first proportion (by theme
+        and title) with a count and a denominator for every locality."""
+        given = self.config.raw.get("funnel_indicator")
+        if given:
+            return given
+        p = self.profiles.level("locality")
+        p = p[p["dataset"].isin(self.allowed_datasets) & (p["value_type"] == "proportion")]
+        full = p.groupby("indicator_id")[["numerator", "denominator"]].apply(lambda g: bool(g.notna().all().all()))
+        chosen = self.indicators()
+        chosen = chosen[chosen["indicator_id"].isin(full[full].index)]
+        return chosen["indicator_id"].iloc[0] if len(chosen) else None
+
+    def funnel_html(self, indicator_id: str | None = None) -> Markup:
+        """The localities on a funnel plot of one indicator (proportion or rate), the county value at its centre."""
+        ind = indicator_id or self.funnel_indicator()
+        p = self.profiles.level("locality", ind) if ind else pd.DataFrame()
+        p = p[p["dataset"].isin(self.allowed_datasets)] if len(p) else p
+        p = publishable(p, self.config) if len(p) else p
+        shown = p[~p["suppressed"].astype(bool) & p["numerator"].notna() & (p["denominator"] > 0)] if len(p) else p
+        if len(shown) < 2:
+            return overview_section("funnel", None, 0)
+        first = shown.iloc[0]
+        chart = funnel_chart(
+            shown[["area_name", "numerator", "denominator", "value"]].reset_index(drop=True),
+            title=f"{first['title']} ({first['period']})",
+            unit=str(first["unit"]),
+            value_type=str(first["value_type"]),
+            multiplier=float(first["multiplier"]),
+            polarity=str(first["polarity"]),
+            centre_name=self.config.county["name"],
+            x_title="Events" if first["value_type"] != "proportion" else "Denominator",
+            key=str(ind),
+        )
+        return overview_section("funnel", chart, len(p) - len(shown))
 
     def download_frame(self) -> pd.DataFrame:
         return self.gaps

@@ -19,6 +19,12 @@ from observatory.present.pages import definition_href
 from observatory.present.palette import DEPRIVATION_COLOURS
 from observatory.present.sections import figure, localities_chart, map_with_table, profile_section, resolve, together
 from observatory.present.spreadsheets import write_tables
+from observatory.present.summary_measures import (
+    deprivation_for,
+    deprivation_section,
+    life_expectancy_for,
+    life_expectancy_section,
+)
 from observatory.present.templating import Markup
 from observatory.present.view_data import locality_values, population_by_age
 from observatory.profiles.aggregate import LIMITS
@@ -250,6 +256,17 @@ class LocalityProfile:
                 rows[-1][0] = {"href": definition_href(r["indicator_id"]), "text": r["title"]}
             themes.append({"title": THEME_TITLES[Theme(theme)], "columns": list(cols.values()), "rows": rows})
         return profile_section("theme_tables", themes, SUPPRESSION_THRESHOLD)
+
+    def _with_parents(self) -> list[str]:
+        return [c for c in (self.locality, self.district.code if self.district else None, self.config.county["code"]) if c]
+
+    def deprivation_html(self) -> Markup:
+        """The IoD local summary measures of the locality, its district and the county."""
+        return deprivation_section(deprivation_for(self), self.area.name, self._with_parents())
+
+    def life_expectancy_html(self) -> Markup:
+        """Life expectancy at birth by sex in the locality, its district and the county."""
+        return life_expectancy_section(life_expectancy_for(self), self.area.name, self._with_parents())
 
     def download_frame(self) -> pd.DataFrame:
         d = self.data.copy()

@@ -52,7 +52,7 @@ def iod_lsoas(cfg: Config, geo: Geography) -> tuple[pd.DataFrame, str, str]:
 
 def deprivation_summary(cfg: Config, store: Store | None = None, geo: Geography | None = None) -> pd.DataFrame:
     """The five measures for every locality, district and the county (``area_type``, ``area_code``, ``area_name``),
-    with ``n_lsoas``, ``population``, ``edition``, ``weighting`` and ``method`` (empty without an IoD source)."""
+    with ``n_lsoas``, ``population``, ``edition``, ``weighting``, ``dataset`` and ``method`` (empty without an IoD source)."""
     geo = geo or Geography(cfg)
     store = store or Store(cfg.store_dir())
     lsoas, dataset, edition = iod_lsoas(cfg, geo)
@@ -71,4 +71,4 @@ def deprivation_summary(cfg: Config, store: Store | None = None, geo: Geography 
         out = iod_summary(frame, ["code", "name"], n_national=N_LSOAS.get(edition), population_note=weighting.label)
         parts.append(out.rename(columns={"code": "area_code", "name": "area_name"}).assign(area_type=level))
     out = pd.concat(parts, ignore_index=True)
-    return out.assign(edition=edition, weighting=weighting.label)
+    return out.assign(edition=edition, weighting=weighting.label, dataset=dataset)

@@ -24,7 +24,8 @@ LEVELS = ("locality", "district", "county")
 SEXES = ("Male", "Female")
 
 
-def _settings(cfg: Config) -> tuple[str, int]:
+def life_expectancy_settings(cfg: Config) -> tuple[str, int]:
+    """The deaths indicator and the number of latest years pooled."""
     given = cfg.raw.get("life_expectancy") or {}
     return str(given.get("deaths", "deaths")), int(given.get("years", 3))
 
@@ -42,7 +43,7 @@ def life_expectancy_at_birth(cfg: Config, store: Store | None = None, geo: Geogr
     (empty without deaths by age and sex)."""
     geo = geo or Geography(cfg)
     store = store or Store(cfg.store_dir())
-    indicator, years = _settings(cfg)
+    indicator, years = life_expectancy_settings(cfg)
     deaths = _by_band(store, geo, indicator)
     pops = _by_band(store, geo, cfg.population_indicator, sorted(set(deaths["period"])))
     periods = sorted(set(deaths["period"]) & set(pops["period"]))[-years:]
