@@ -82,8 +82,10 @@ def funnel_chart(
     x_title: str,
     key: str,
 ) -> Markup:
-    """The chart and its table. ``frame``: ``area_name``, ``numerator``, ``denominator``, ``value``."""
-    points, limits = funnel_frame(frame, value_type, multiplier, polarity)
+    """The chart and its table. ``frame``: ``area_name``, ``numerator``, ``denominator``, ``value`` and ``shown``
+    (False for a locality whose figures are suppressed: it counts towards the centre and limits, unseen)."""
+    points, limits = funnel_frame(frame.drop(columns="shown"), value_type, multiplier, polarity)
+    points = points[frame["shown"].to_numpy()]
     x_hi = max(float(limits["x"].max()), float(points["x"].max()))
     values = np.concatenate([points["value"], limits[["lower998", "upper998"]].to_numpy().ravel()])
     in_view = values[np.isfinite(values)]

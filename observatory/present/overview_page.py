@@ -188,13 +188,16 @@ class CountyOverview:
         ind = indicator_id or self.funnel_indicator()
         p = self.profiles.level("locality", ind) if ind else pd.DataFrame()
         p = p[p["dataset"].isin(self.allowed_datasets)] if len(p) else p
-        p = publishable(p, self.config) if len(p) else p
-        shown = p[~p["suppressed"].astype(bool) & p["numerator"].notna() & (p["denominator"] > 0)] if len(p) else p
-        if len(shown) < 2:
+        counted = p[p["numerator"].notna() & (p["denominator"] > 0)] if len(p) else p
+        hidden = publishable(counted, self.config)["suppressed"].astype(bool).to_numpy() if len(counted) else []
+        # the limits and each point's position use every locality's counts, so the centre is the county value;
+        # a locality whose figures are suppressed is not drawn nor listed
+        shown = counted.assign(shown=~pd.Series(hidden, index=counted.index, dtype=bool))
+        if shown["shown"].sum() < 2:
             return overview_section("funnel", None, 0)
         first = shown.iloc[0]
         chart = funnel_chart(
-            shown[["area_name", "numerator", "denominator", "value"]].reset_index(drop=True),
+            shown[["area_name", "numerator", "denominator", "value", "shown"]].reset_index(drop=True),
             title=f"{first['title']} ({first['period']})",
             unit=str(first["unit"]),
             value_type=str(first["value_type"]),
@@ -204,7 +207,7 @@ class CountyOverview:
             x_title="Events" if first["value_type"] != "proportion" else "Denominator",
             key=str(ind),
         )
-        return overview_section("funnel", chart, len(p) - len(shown))
+        return overview_section("funnel", chart, len(p) - int(shown["shown"].sum()))
 
     def download_frame(self) -> pd.DataFrame:
         return self.gaps

@@ -28,8 +28,8 @@ SCORE, RANK = "imd_score", "imd_rank"
 def _lsoa_rows(spec: SourceSpec) -> pd.DataFrame:
     """The IMD score and rank rows a deprivation source holds (none when it has neither)."""
     options = {k: v for k, v in spec.options.items() if k not in ("indicators", "columns")}
-    frame = read(spec.adapter, spec.file, options).frame
-    return frame[frame["indicator_id"].isin([SCORE, RANK])]
+    frame = read(spec.adapter, spec.file, options).frame  # a file with neither reads as empty
+    return frame[frame["indicator_id"].isin([SCORE, RANK])] if "indicator_id" in frame else frame.iloc[0:0]
 
 
 def iod_lsoas(cfg: Config, geo: Geography) -> tuple[pd.DataFrame, str, str]:
