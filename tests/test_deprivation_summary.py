@@ -39,14 +39,6 @@ def _by_definition(score: pd.Series, rank: pd.Series, pop: pd.Series, n: int) ->
     }
 
 
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    cfg = load_config(DEMO)
-    store = Store(tmp_path_factory.mktemp("demo") / "store")
-    ingest(cfg, store)
-    return cfg, store
-
-
 def test_demo_locality_figures_match_the_raw_lsoa_rows(demo_store):
     cfg, store = demo_store
     imd = pd.read_csv(f"{DEMO}/sources/demo-imd.csv")

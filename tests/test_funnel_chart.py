@@ -8,10 +8,7 @@ import re
 
 import pytest
 
-from observatory.config import load_config
-from observatory.ingest.pipeline import ingest
 from observatory.present.report import CountyOverview, publishable
-from observatory.store import Store
 
 
 def _wilson(x: float, n: float, z: float) -> tuple[float, float]:
@@ -21,10 +18,8 @@ def _wilson(x: float, n: float, z: float) -> tuple[float, float]:
 
 
 @pytest.fixture(scope="module")
-def overview(tmp_path_factory):
-    cfg = load_config("data/demo")
-    store = Store(tmp_path_factory.mktemp("demo") / "store")
-    ingest(cfg, store)
+def overview(demo_store):
+    cfg, store = demo_store
     return CountyOverview(cfg, "2025Q3", store=store.path)
 
 

@@ -8,12 +8,8 @@ import re
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from observatory.config import load_config
-from observatory.ingest.pipeline import ingest
 from observatory.present.report import CountyOverview, open_profile
-from observatory.store import Store
 
 DEMO = "data/demo"
 YEARS = [2022, 2023, 2024]
@@ -35,14 +31,6 @@ def _chiang(deaths: np.ndarray, pops: np.ndarray) -> tuple[float, float]:
     )
     var += lx[-1] ** 2 / (deaths[-1] * m[-1] ** 2)  # Silcocks: the open band's variance
     return e[0], math.sqrt(var) / lx[0]
-
-
-@pytest.fixture(scope="module")
-def demo_store(tmp_path_factory):
-    cfg = load_config(DEMO)
-    store = Store(tmp_path_factory.mktemp("demo") / "store")
-    ingest(cfg, store)
-    return cfg, store
 
 
 def _raw(locality: str, sex: str) -> tuple[np.ndarray, np.ndarray]:
