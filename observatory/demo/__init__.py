@@ -79,26 +79,23 @@ def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
     # indicators and their values
     dens = _denominators(people, rng)
     eng = _england_denominators()
-    meta = (
-        [
-            dict(
-                id=s.id,
-                title=s.title,
-                theme=s.theme,
-                unit=s.unit,
-                value_type=s.value_type,
-                multiplier=s.multiplier,
-                polarity=s.polarity,
-                dataset=s.dataset,
-                frequency=s.frequency,
-                definition=s.definition,
-                aggregation=s.aggregation,
-            )
-            for s in SPECS
-        ]
-        + EXTRA_INDICATORS
-        + [DEATHS_INDICATOR]
-    )
+    meta = [
+        dict(
+            id=s.id,
+            title=s.title,
+            theme=s.theme,
+            unit=s.unit,
+            value_type=s.value_type,
+            multiplier=s.multiplier,
+            polarity=s.polarity,
+            dataset=s.dataset,
+            frequency=s.frequency,
+            definition=s.definition,
+            aggregation=s.aggregation,
+        )
+        for s in SPECS
+    ] + EXTRA_INDICATORS
+    meta.append(DEATHS_INDICATOR)
     ind = pd.DataFrame(meta)
     ind["multiplier"] = ind["multiplier"].map(lambda m: str(int(m)))
     ind["definition"] = ind["definition"] + " Synthetic demo data."
