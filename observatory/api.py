@@ -51,6 +51,14 @@ EXPORTS: dict[str, str] = {
     "choropleth": "observatory.present.maps",
     "map_html": "observatory.present.maps",
     "map_iframe": "observatory.present.maps",
+    # IoD summary measures, life expectancy, funnel plots (issue 12)
+    "iod_summary": "observatory.stats.iod",
+    "life_expectancy": "observatory.stats.life_expectancy",
+    "funnel_limits": "observatory.stats.funnels",
+    "funnel_points": "observatory.stats.funnels",
+    "funnel_significance": "observatory.stats.funnels",
+    "deprivation_summary": "observatory.profiles.deprivation",
+    "life_expectancy_at_birth": "observatory.profiles.life_expectancy",
     # packs, partner files, the lab
     "build_pack": "observatory.api",
     "inspect_file": "observatory.onboarding.partner_file",

@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from observatory.config import load_config
+from observatory.ingest.pipeline import ingest
+from observatory.store import Store
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "warwickshire"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -174,3 +178,12 @@ def copy_fixture(name: str, dest: Path) -> Path:
     target = dest / name
     shutil.copy(FIXTURES / name, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory):
+    """The committed demo configuration ingested once into a temporary store (summary measures, funnels, LE)."""
+    cfg = load_config("data/demo")
+    store = Store(tmp_path_factory.mktemp("demo") / "store")
+    ingest(cfg, store)
+    return cfg, store

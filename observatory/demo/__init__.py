@@ -19,6 +19,8 @@ import pandas as pd
 import shapely
 
 from observatory._core.resources import resource
+from observatory.demo.deaths import INDICATOR as DEATHS_INDICATOR
+from observatory.demo.deaths import write_deaths
 from observatory.demo.files import (
     _config_yaml,
     _readme,
@@ -93,6 +95,7 @@ def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
         )
         for s in SPECS
     ] + EXTRA_INDICATORS
+    meta.append(DEATHS_INDICATOR)
     ind = pd.DataFrame(meta)
     ind["multiplier"] = ind["multiplier"].map(lambda m: str(int(m)))
     ind["definition"] = ind["definition"] + " Synthetic demo data."
@@ -170,6 +173,7 @@ def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
                 "describe": ids,
             }
         )
+    sources.append(write_deaths(out, people, codes, seed))
     _write_text(out / "config.yaml", _config_yaml(sources))
     counts = {
         "small_areas": len(areas),
