@@ -158,6 +158,20 @@ def engine_seconds(pack_dir: Path) -> tuple[float, str]:
     return float(m.group(2)), m.group(1)
 
 
+def execution_by_kind(pack_dir: Path) -> str:
+    """Each kind of notebook's count, summed and median execution seconds, from the per-notebook lines of build.log
+    (``built <name> in ... (kernel ..., execution X s, ...)``; the kind is the name before its first dash)."""
+    found: dict[str, list[float]] = {}
+    for m in re.finditer(
+        r" built ([^ -]+)[^ ]* in [\d.]+ s \(kernel [\d.]+ s, execution ([\d.]+) s", (pack_dir / "build.log").read_text()
+    ):
+        found.setdefault(m.group(1), []).append(float(m.group(2)))
+    return "; ".join(
+        f"{kind} x{len(xs)} {sum(xs):.1f} s (median {statistics.median(xs):.2f} s)"
+        for kind, xs in sorted(found.items(), key=lambda kv: -sum(kv[1]))
+    )
+
+
 def pack_sizes(pack_dir: Path) -> dict[str, int]:
     """Bytes of the pack folder, its zip, its shared assets and its locality-profile pages."""
     files = [p for p in pack_dir.rglob("*") if p.is_file()]
@@ -275,6 +289,7 @@ def main() -> None:
             floor.append(run(me + ["--child", "floor", "--pack-dir", str(pack0)] + labels))
             floor_exec.append(json.loads(LAST_OUTPUT["stdout"].strip().splitlines()[-1])["execution"])
         plain = [run(me + ["--child", "plain", "--pack-dir", str(pack0)] + labels) for _ in range(args.baseline_repeat)]
+        by_kind = execution_by_kind(pack0)
         spent = [ln.split("time spent: ", 1)[1] for ln in (pack0 / "build.log").read_text().splitlines() if "time spent: " in ln]
         sizes = {"shared assets": pack_sizes(pack0)}
         if real and not args.no_sizes:
@@ -302,6 +317,7 @@ def main() -> None:
     print(f"speed-up of the cold build over plain papermill: {med(plain) / med(cold):.1f}x (target >= 10x)")
     print(f"cold build / floor: {med(cold) / med(floor):.2f}x (target <= 2x)")
     print(f"where the cold build's time went (first cold build, build.log): {spent[0] if spent else 'not logged'}")
+    print(f"execution by kind of notebook (first cold build, summed over workers): {by_kind}")
     for mode, size in sizes.items():
         print(
             f"pack size, {mode}: {size['pack'] / 2**20:.1f} MiB in {size['files']} files, zipped {size['zip'] / 2**20:.1f} MiB; "

@@ -231,12 +231,12 @@ def _floats(series: pd.Series) -> np.ndarray:
 
 
 def _aligned(series: pd.DataFrame | pd.Series, periods: list[str]) -> np.ndarray:
+    """The series' values over ``periods`` (NaN where it has none; a period given twice keeps its last value)."""
     if isinstance(series, pd.DataFrame):
-        series = pd.Series(_floats(series["value"]), index=[str(p) for p in series["period"]])
+        by_period = dict(zip((str(p) for p in series["period"]), _floats(series["value"])))
     else:
-        series = pd.Series(_floats(series), index=[str(p) for p in series.index])
-    series = series[~series.index.duplicated(keep="last")]
-    return series.reindex(periods).to_numpy(dtype=float)
+        by_period = dict(zip((str(p) for p in series.index), _floats(series)))
+    return np.array([by_period.get(p, np.nan) for p in periods], dtype=float)
 
 
 def _path(xs: list[float], values: np.ndarray, y) -> str:

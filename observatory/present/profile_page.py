@@ -12,9 +12,9 @@ import pandas as pd
 
 from observatory._core.vocab import THEME_TITLES, Theme
 from observatory.config import Config, load_config
-from observatory.metadata.catalogue import attributions, supplying_datasets
+from observatory.metadata.catalogue import attributions
 from observatory.present import charts, views
-from observatory.present.disclosure import SUPPRESSION_THRESHOLD, publishable
+from observatory.present.disclosure import SUPPRESSION_THRESHOLD
 from observatory.present.pages import definition_href
 from observatory.present.palette import DEPRIVATION_COLOURS
 from observatory.present.sections import figure, localities_chart, map_with_table, profile_section, resolve, together
@@ -26,7 +26,7 @@ from observatory.present.summary_measures import (
     life_expectancy_section,
 )
 from observatory.present.templating import Markup
-from observatory.present.view_data import locality_values, population_by_age
+from observatory.present.view_data import SharedData
 from observatory.profiles.aggregate import LIMITS
 from observatory.profiles.table import Profiles
 from observatory.store import Store
@@ -92,13 +92,22 @@ class LocalityProfile:
         resolve(self)
 
     @cached_property
+    def shared(self) -> SharedData:
+        found = getattr(self, "_shared", None)
+        if found is not None and found.allowed == frozenset(self.allowed_datasets):
+            return found
+        return SharedData(
+            self.config, self.profiles, frozenset(self.allowed_datasets), Store(self.store or self.config.store_dir())
+        )
+
+    @cached_property
     def area(self):
-        return self.profiles.geography.area(self.locality)
+        return self.shared.area(self.locality)
 
     @cached_property
     def district(self):
         codes = self.data["district_code"].dropna() if len(self.data) else []
-        return self.profiles.geography.area(codes.iloc[0]) if len(codes) and codes.iloc[0] else None  # single tier: none
+        return self.shared.area(codes.iloc[0]) if len(codes) and codes.iloc[0] else None  # single tier: none
 
     def _allowed(self, frame: pd.DataFrame) -> pd.DataFrame:
         return frame[frame["dataset"].isin(self.allowed_datasets)]
@@ -106,13 +115,11 @@ class LocalityProfile:
     @cached_property
     def data(self) -> pd.DataFrame:
         """Every period of every allowed indicator for the locality, publishable."""
-        p = self._allowed(self.profiles.profiles)
+        p = self.shared.localities  # publishable among the district's peers
         loc = p[p["area_code"] == self.locality]
         if loc.empty:
             raise KeyError(f"no profile data for locality {self.locality!r} in {self.config.name}")
-        district = loc["district_code"].iloc[0]
-        peers = p[(p["area_type"] == "locality") & (p["district_code"] == district)]
-        return publishable(peers, self.config)[lambda d: d["area_code"] == self.locality].reset_index(drop=True)
+        return loc.reset_index(drop=True)
 
     @cached_property
     def latest(self) -> pd.DataFrame:
@@ -163,7 +170,7 @@ class LocalityProfile:
         geo = self.profiles.geography
         dep = self.config.raw.get("deprivation_indicator", "imd_score")
         members = geo.hierarchy.loc[geo.hierarchy["locality_code"] == self.locality, "small_area_code"]
-        sa = geo.web_boundaries("small_area")
+        sa = self.shared.web_boundaries("small_area")
         sa = sa[sa["area_code"].isin(members)]
         scores = self.profiles.profiles
         scores = scores[
@@ -173,7 +180,7 @@ class LocalityProfile:
             & (scores["vintage"] == geo.vintage)
         ]
         sa = sa.merge(scores[["area_code", "value"]], on="area_code", how="left")
-        outline = geo.web_boundaries("locality")
+        outline = self.shared.web_boundaries("locality")
         outline = outline[outline["area_code"] == self.locality]
         title = scores["title"].iloc[0] if len(scores) else dep
         tooltip = {"area_name": "Small area", "area_code": "Code", "value": title}
@@ -197,15 +204,14 @@ class LocalityProfile:
         county = self.config.county["name"]
         shown = []
         for ind in indicators or self.key_indicators():
-            view = locality_values(self.profiles, ind) if ind in set(self.latest["indicator_id"]) else None
+            view = self.shared.locality_values(ind) if ind in set(self.latest["indicator_id"]) else None
             if view is not None:
                 shown.append(localities_chart(view, county, f"{self.locality}-{ind}", highlight=self.locality))
         return profile_section("compare", self.area.name, county, shown)
 
     def pyramid_html(self) -> Markup:
         """The locality's population by age and sex against the county's (empty without that breakdown)."""
-        store = Store(self.store or self.config.store_dir())
-        pop = population_by_age(store, self.profiles.geography, self.config.population_indicator, self.locality)
+        pop = self.shared.population_by_age(self.locality)
         chart = (
             views.pyramid_chart(pop, area=self.area.name, county=self.config.county["name"], key=self.locality)
             if pop["area"].sum() > 0
@@ -218,13 +224,12 @@ class LocalityProfile:
         latest = self.latest
         if only_notable:
             latest = latest[latest["trend_judgement"].isin(["worsening", "improving"]) | (latest["vs_county"] == "worse")]
-        p = self.profiles.profiles
         for r in latest.itertuples():
             s = self.data[self.data["indicator_id"] == r.indicator_id]
             bench = {}
             for name, kind in ((self.config.county["name"], "county"), ("England", "england")):
-                b = p[(p["indicator_id"] == r.indicator_id) & (p["area_type"] == kind)][["period", "value"]]
-                if len(b):
+                b = self.shared.benchmark(r.indicator_id, kind)
+                if b is not None and len(b):
                     bench[name] = b
             trends.append(charts.trend_chart(s, title=r.title, benchmark=bench, unit=r.unit))
         return profile_section("trends", trends)
@@ -290,7 +295,7 @@ class LocalityProfile:
 
     def datasets(self) -> set[str]:
         """Every dataset whose values this profile shows (all periods), for attribution."""
-        return supplying_datasets(self.config, set(self.data["indicator_id"])) & set(self.allowed_datasets)
+        return self.shared.supplying_datasets(set(self.data["indicator_id"])) & set(self.allowed_datasets)
 
     def attributions(self) -> list[str]:
         return attributions(self.config, self.datasets())

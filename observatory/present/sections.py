@@ -12,8 +12,7 @@ from observatory.present import views
 from observatory.present.figures import decimals_for
 from observatory.present.maps import choropleth, map_iframe
 from observatory.present.templating import Markup, render_macro
-from observatory.present.view_data import IndicatorView
-from observatory.profiles.table import load_profiles
+from observatory.present.view_data import IndicatorView, shared_data
 
 
 def figure(v: Any, unit: str = "", decimals: int = 1) -> str:
@@ -43,8 +42,9 @@ def overview_section(section: str, *args: Any) -> Markup:
 
 def resolve(report) -> None:
     """Load a report's profiles and the datasets its audience may see, unless given."""
-    if report.profiles is None:
-        report.profiles = load_profiles(report.config, report.store)
+    if report.profiles is None:  # shared by every page this process builds from the same inputs
+        report._shared = shared_data(report.config, report.store, report.audience)
+        report.profiles = report._shared.profiles
     if report.allowed_datasets is None:
         report.allowed_datasets = allowed_datasets(report.config, report.audience)
 

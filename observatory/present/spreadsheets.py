@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gptables
+import numpy as np
 import pandas as pd
 
 from observatory._core.files import write_atomic
@@ -143,16 +144,23 @@ def with_symbols(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` for a workbook: empty figures as ``[c]`` where the row is suppressed, ``[x]`` elsewhere."""
     out = safe_frame(frame).astype(object)
     hidden = frame["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in frame.columns else None
-    for col in frame.columns:
-        if not pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col]):
-            continue
-        empty = frame[col].isna().to_numpy()
-        confidential = empty & hidden if hidden is not None and col in FIGURES else empty & False
-        out.loc[confidential, col] = CONFIDENTIAL
-        out.loc[empty & ~confidential, col] = NOT_AVAILABLE
-    out = out.where(out.notna() & (out != ""), NOT_APPLICABLE)  # a blank text cell: nothing applies here
-    symbols_only = out.map(lambda v: isinstance(v, str) and bool(v) and not re.search(r"\w", v))
-    return out.mask(symbols_only, NOT_AVAILABLE)  # gptables refuses a cell of symbols alone ("–", "*")
+    columns = {}
+    for i, col in enumerate(frame.columns):  # column by column on arrays: a cell-wise frame map is slow
+        cells = out.iloc[:, i].to_numpy(dtype=object, copy=True)
+        figures = frame.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(figures) and not pd.api.types.is_bool_dtype(figures):
+            empty = figures.isna().to_numpy()
+            confidential = empty & hidden if hidden is not None and col in FIGURES else np.zeros(len(cells), bool)
+            cells[confidential] = CONFIDENTIAL
+            cells[empty & ~confidential] = NOT_AVAILABLE
+        blank = pd.isna(cells) | np.array([isinstance(v, str) and v == "" for v in cells], dtype=bool)
+        cells[blank] = NOT_APPLICABLE  # a blank text cell: nothing applies here
+        symbols_only = np.array([isinstance(v, str) and bool(v) and not re.search(r"\w", v) for v in cells], dtype=bool)
+        cells[symbols_only] = NOT_AVAILABLE  # gptables refuses a cell of symbols alone ("–", "*")
+        columns[i] = cells
+    result = pd.DataFrame(columns, index=out.index).astype(object)
+    result.columns = out.columns
+    return result
 
 
 def _table_name(name: str) -> str:

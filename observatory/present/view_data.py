@@ -3,22 +3,50 @@
 - :func:`locality_values`: every locality's latest value of one indicator, with its comparison with the county.
 - :func:`decile_values`: an indicator by county deprivation decile, and the SII the profile table computed.
 - :func:`population_by_age`: a locality's and the county's people by sex and age band, from the store.
+- :func:`shared_data`: what every locality's profile of one pack shares (the profile table, the audience's
+  datasets, every locality's publishable rows, the ranked compare frames, the county and England series,
+  web geometry, the small-area population), computed once per configuration, inputs digest and audience and
+  kept in the process: a warm kernel building 23 profiles computes it once, a fresh kernel each time.
+
+The cache holds at most :data:`SHARED_SIZE` entries (least recently used dropped first). Its key is the
+configuration's folder and name, ``profiles.table.inputs_digest`` (the store's content hash, the
+configuration, indicator and locality files and the statistics code) and the catalogue file's digest
+(audiences and disclosure rules), and the audience. The quarter is not part of it: nothing shared depends on
+it. A changed store (or catalogue) gives a new key, so it is never served stale; geometry and lookup files
+named by ``config.yaml`` are read once per key. :func:`shared_cache_info` counts hits and misses;
+:func:`clear_shared_cache` empties it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from observatory.geo.areas import Geography
+from observatory._core.digests import digest_files
+from observatory.config import Config
+from observatory.geo.areas import Area, Geography
+from observatory.metadata.catalogue import allowed_datasets, catalogue_file, supplying_datasets
 from observatory.present.disclosure import SUPPRESSION_THRESHOLD, publishable
-from observatory.profiles.table import Profiles, deprivation_deciles
+from observatory.profiles.table import Profiles, deprivation_deciles, inputs_digest, load_profiles
 from observatory.stats.methods import proportion_ci, rate_ci
 from observatory.store import Store
 
-__all__ = ["IndicatorView", "locality_values", "decile_values", "population_by_age"]
+__all__ = [
+    "IndicatorView",
+    "SharedData",
+    "locality_values",
+    "decile_values",
+    "population_by_age",
+    "shared_data",
+    "shared_cache_info",
+    "clear_shared_cache",
+]
 
 
 @dataclass
@@ -39,7 +67,11 @@ def locality_values(profiles: Profiles, indicator_id: str) -> IndicatorView | No
     p = profiles.level("locality", indicator_id)
     if p.empty or p["value_type"].iloc[0] == "count":
         return None
-    p = publishable(p, profiles.config)
+    return _indicator_view(indicator_id, publishable(p, profiles.config))
+
+
+def _indicator_view(indicator_id: str, p: pd.DataFrame) -> IndicatorView:
+    """The view of one indicator's publishable latest locality rows."""
     frame = pd.DataFrame(
         {
             "area_code": p["area_code"],
@@ -115,16 +147,143 @@ def decile_values(profiles: Profiles, indicator_id: str, deprivation: str) -> tu
 def population_by_age(store: Store, geo: Geography, indicator_id: str, locality: str) -> pd.DataFrame:
     """People by ``sex`` (Male, Female) and ``age`` band in the locality (``area``) and the county (``county``),
     from the latest period of the store's small-area population; empty without an age and sex breakdown."""
+    return _by_age(_county_population(store, geo, indicator_id), geo, locality)
+
+
+def _county_population(store: Store, geo: Geography, indicator_id: str) -> pd.DataFrame:
+    """The county's small areas' latest population by sex and age band (empty without that breakdown)."""
     pop = store.read(
         [indicator_id], [geo.small_area_type], columns=["area_code", "vintage", "period_sort", "sex", "age", "value"]
     )
     pop = pop[pop["sex"].isin(["Male", "Female"]) & pop["age"].fillna("").ne("") & (pop["vintage"] == geo.vintage)]
     if pop.empty:
-        return pd.DataFrame(columns=["sex", "age", "area", "county"])
+        return pop
     pop = pop[pop["period_sort"] == pop["period_sort"].max()]
+    return pop[pop["area_code"].isin(geo.hierarchy["small_area_code"])]
+
+
+def _by_age(pop: pd.DataFrame, geo: Geography, locality: str) -> pd.DataFrame:
+    if pop.empty:
+        return pd.DataFrame(columns=["sex", "age", "area", "county"])
     h = geo.hierarchy
-    pop = pop[pop["area_code"].isin(h["small_area_code"])]
     mine = pop["area_code"].isin(h.loc[h["locality_code"] == locality, "small_area_code"])
     county = pop.groupby(["sex", "age"])["value"].sum().rename("county")
     area = pop[mine].groupby(["sex", "age"])["value"].sum().rename("area")
     return pd.concat([area, county], axis=1).fillna(0).reset_index()
+
+
+@dataclass
+class SharedData:
+    """What every locality's profile of one configuration, inputs digest and audience shares, each part computed
+    on first use and then kept: build it with :func:`shared_data` (cached) or directly (not cached)."""
+
+    config: Config
+    profiles: Profiles
+    allowed: frozenset[str]
+    store: Store
+    _views: dict[str, IndicatorView | None] = field(default_factory=dict, repr=False)
+    _boundaries: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
+    _supplying: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def localities(self) -> pd.DataFrame:
+        """Every period of every allowed indicator for every locality, publishable (suppression works within an
+        indicator, period and district, so one locality's rows are those its district's peers would give)."""
+        p = self.profiles.profiles
+        p = p[(p["area_type"] == "locality") & p["dataset"].isin(self.allowed)]
+        return publishable(p, self.config)
+
+    @cached_property
+    def _latest_by_indicator(self) -> dict[str, pd.DataFrame]:
+        latest = self.localities[self.localities["latest"]]
+        return {str(ind): g for ind, g in latest.groupby("indicator_id", sort=False)}
+
+    def locality_values(self, indicator_id: str) -> IndicatorView | None:
+        """:func:`locality_values` of an allowed indicator, computed once."""
+        if indicator_id not in self._views:
+            p = self._latest_by_indicator.get(indicator_id)
+            empty = p is None or p.empty or p["value_type"].iloc[0] == "count"
+            self._views[indicator_id] = None if empty else _indicator_view(indicator_id, p)
+        return self._views[indicator_id]
+
+    @cached_property
+    def _benchmarks(self) -> dict[tuple[str, str], pd.DataFrame]:
+        p = self.profiles.profiles
+        p = p[p["area_type"].isin(["county", "england"])]
+        return {(str(i), str(k)): g[["period", "value"]] for (i, k), g in p.groupby(["indicator_id", "area_type"], sort=False)}
+
+    def benchmark(self, indicator_id: str, area_type: str) -> pd.DataFrame | None:
+        """The ``period`` and ``value`` of an indicator's county or England rows (None without any)."""
+        return self._benchmarks.get((indicator_id, area_type))
+
+    def web_boundaries(self, level: str) -> gpd.GeoDataFrame:
+        """``Geography.web_boundaries(level)``, simplified once (a copy: callers may filter and merge it)."""
+        if level not in self._boundaries:
+            self._boundaries[level] = self.profiles.geography.web_boundaries(level)
+        return self._boundaries[level].copy()
+
+    @cached_property
+    def _areas(self) -> dict[str, Area]:
+        first = self.profiles.geography.areas.drop_duplicates("code")
+        return {r.code: Area(r.code, r.name, r.type, r.vintage) for r in first.itertuples(index=False)}
+
+    def area(self, code: str) -> Area:
+        """``Geography.area(code)`` from a lookup built once."""
+        if code not in self._areas:
+            return self.profiles.geography.area(code)  # raises its KeyError
+        return self._areas[code]
+
+    def supplying_datasets(self, indicators: set[str]) -> set[str]:
+        """``metadata.catalogue.supplying_datasets`` of ``indicators``, computed once per set."""
+        key = frozenset(indicators)
+        if key not in self._supplying:
+            self._supplying[key] = frozenset(supplying_datasets(self.config, key))
+        return set(self._supplying[key])
+
+    @cached_property
+    def _population(self) -> pd.DataFrame:
+        return _county_population(self.store, self.profiles.geography, self.config.population_indicator)
+
+    def population_by_age(self, locality: str) -> pd.DataFrame:
+        """:func:`population_by_age` of the configuration's population indicator, the store read once."""
+        return _by_age(self._population, self.profiles.geography, locality)
+
+
+SHARED_SIZE = 4
+_SHARED: OrderedDict[tuple, SharedData] = OrderedDict()
+_STATS = {"hits": 0, "misses": 0}
+
+
+def shared_data(config: Config, store: Path | str | Store | None = None, audience: str = "public") -> SharedData:
+    """The :class:`SharedData` of a configuration, store and audience, from the process's cache when the
+    inputs digest (store content included) and the catalogue are those it was computed from."""
+    st = store if isinstance(store, Store) else Store(store or config.store_dir())
+    key = (
+        str(config.dir),
+        config.name,
+        str(st.path),
+        inputs_digest(config, st),
+        digest_files([catalogue_file(config)]),
+        audience,
+    )
+    if key in _SHARED:
+        _STATS["hits"] += 1
+        _SHARED.move_to_end(key)
+        return _SHARED[key]
+    _STATS["misses"] += 1
+    found = SharedData(config, load_profiles(config, st), frozenset(allowed_datasets(config, audience)), st)
+    _SHARED[key] = found
+    while len(_SHARED) > SHARED_SIZE:
+        _SHARED.popitem(last=False)
+    return found
+
+
+def shared_cache_info() -> dict[str, int]:
+    """Hits, misses and entries of the shared-data cache of this process."""
+    return {**_STATS, "entries": len(_SHARED), "size": SHARED_SIZE}
+
+
+def clear_shared_cache() -> None:
+    """Forget every shared entry and the counts."""
+    _SHARED.clear()
+    _STATS.update(hits=0, misses=0)
