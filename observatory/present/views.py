@@ -69,6 +69,13 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "view"
 
 
+def _view(template: str, slug: str, table: Markup, desc: str, box: tuple, **values: Any) -> Markup:
+    """A view's template with its element id (from ``slug``), its table, its description and its box
+    (width, height, top and bottom of the plot)."""
+    width, height, top, bottom = box
+    return render(template, id=_slug(slug), table=table, desc=desc, width=width, height=height, top=top, bottom=bottom, **values)
+
+
 def _floats(values: Any) -> np.ndarray:
     return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype(float).to_numpy()
 
@@ -175,20 +182,17 @@ def compare_chart(
         rows,
         [b["mine"] for b in bars],
     )
-    return render(
+    return _view(
         "view_compare.html.j2",
-        id=_slug(f"compare-{key or title}"),
+        f"compare-{key or title}",
+        table,
+        desc,
+        (width, height, top, top + _ROW * len(f)),
         title=title,
-        desc=desc,
-        width=width,
-        height=height,
-        top=top,
         label_w=label_w,
         plot_right=label_w + plot_w,
-        bottom=top + _ROW * len(f),
         bars=bars,
         references=references,
-        table=table,
         ticks=[{"x": x(t), "label": format_number(t, tick_decimals(ticks))} for t in ticks],
         note_x=label_w + plot_w + 8,
         row=_ROW,
@@ -283,22 +287,19 @@ def decile_chart(
         ["Decile (1 = most deprived)", "Value", "Lower 95%", "Upper 95%", "Share of population"],
         rows,
     )
-    return render(
+    return _view(
         "view_deciles.html.j2",
-        id=_slug(f"deciles-{deciles_of}-{key or title}"),
+        f"deciles-{deciles_of}-{key or title}",
+        table,
+        desc,
+        (left + plot_w + 20, top + plot_h + 46, top, top + plot_h),
         title=title,
-        desc=desc,
-        width=left + plot_w + 20,
-        height=top + plot_h + 46,
         left=left,
         right=left + plot_w,
-        top=top,
-        bottom=top + plot_h,
         bars=bars,
         line=line,
         band=band,
         sii_text=sii_text,
-        table=table,
         ticks=[{"y": y(t), "label": format_number(t, tick_decimals(ticks))} for t in ticks],
     )
 
@@ -370,23 +371,20 @@ def pyramid_chart(population: pd.DataFrame, *, area: str, county: str, key: str 
         ["Age", f"Male, {area}", f"Male, {county}", f"Female, {area}", f"Female, {county}"],
         table_rows,
     )
-    return render(
+    return _view(
         "view_pyramid.html.j2",
-        id=_slug(f"pyramid-{key or area}"),
+        f"pyramid-{key or area}",
+        table,
+        desc,
+        (width, bottom + 40, top, bottom),
         area=area,
         county=county,
-        desc=desc,
-        width=width,
-        height=bottom + 40,
-        top=top,
-        bottom=bottom,
         centre=centre,
         middle=middle,
         row=row,
         rows=rows,
         paths=paths,
         axis=axis,
-        table=table,
         colours=(_LOCAL_LINE, "#9DC3E6"),
     )
 
