@@ -150,3 +150,54 @@ def test_pack_notebooks_show_the_views():
         nb = json.loads((resource("notebooks") / f"{name}.ipynb").read_text())
         code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
         assert all(f".{call}()" in code for call in calls)
+
+
+def _figures(view: str, column: int) -> list[float]:
+    """One column of a view's table, by its sort keys (NaN where a figure is withheld)."""
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", view.split("<tbody>", 1)[1].split("</tbody>", 1)[0])
+    return [float(re.findall(r'data-sort="([^"]*)"', r)[column] or "nan") for r in rows]
+
+
+def _poisson_limits(count: np.ndarray, population: np.ndarray, per: float) -> tuple[np.ndarray, np.ndarray]:
+    """95% limits of a crude rate: Byar's approximation from 10 events, exact Poisson (chi-squared) below."""
+    from scipy.stats import chi2
+
+    o = count.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        byar_lo = o * (1 - 1 / (9 * o) - 1.959964 / (3 * np.sqrt(o))) ** 3
+        byar_hi = (o + 1) * (1 - 1 / (9 * (o + 1)) + 1.959964 / (3 * np.sqrt(o + 1))) ** 3
+    exact_lo, exact_hi = chi2.ppf(0.025, 2 * o) / 2, chi2.ppf(0.975, 2 * o + 2) / 2
+    lo, hi = np.where(o >= 10, byar_lo, np.nan_to_num(exact_lo)), np.where(o >= 10, byar_hi, exact_hi)
+    return lo / population * per, hi / population * per
+
+
+def test_demo_overview_shows_mortality_by_age_band_against_england(demo):
+    """Age-specific death rates of the county's small areas, from the raw demo rows, each band compared with
+    England's same band (a lower rate is better); bands with 1 to the threshold deaths withheld."""
+    from observatory.present.disclosure import SUPPRESSION_THRESHOLD
+
+    _, overview = demo
+    raw = pd.read_csv("data/demo/sources/demo-mortality.csv")
+    raw = raw[raw["period_sort"] == raw["period_sort"].max()]
+    local = raw[raw["area_code"].str.startswith("Z01")].groupby("age")[["numerator", "denominator"]].sum()
+    england = raw[raw["area_code"] == "E92000001"].set_index("age")[["numerator", "denominator"]]
+    order = sorted(local.index, key=lambda band: int(re.match(r"\d+", band).group()))
+    local, england = local.loc[order], england.loc[order]
+    rate = 1e5 * local["numerator"] / local["denominator"]
+    lower, upper = _poisson_limits(local["numerator"].to_numpy(), local["denominator"].to_numpy(), 1e5)
+    withheld = local["numerator"].between(1, SUPPRESSION_THRESHOLD).to_numpy()
+    benchmark = (1e5 * england["numerator"] / england["denominator"]).to_numpy()
+    words = np.where(upper < benchmark, "Better", np.where(lower > benchmark, "Worse", "Similar"))
+    words = np.where(withheld, "suppressed", words)
+
+    html = overview.inequalities_html(["u75_mortality"])
+    view = html[html.index('id="compare-age-u75-mortality-title"') :]
+    assert re.findall(r'data-area="([^"]+)"', view) == order  # youngest first
+    shown = np.array(_figures(view, 2))
+    assert np.isnan(shown[withheld]).all()
+    assert shown[~withheld] == pytest.approx(rate.to_numpy()[~withheld], rel=1e-9)
+    assert _figures(view, 3)[-1] == pytest.approx(lower[-1], rel=1e-6)
+    assert _figures(view, 4)[-1] == pytest.approx(upper[-1], rel=1e-6)
+    table_words = re.findall(r'<td data-sort="(Better|Worse|Similar|suppressed)">\1</td>', view)
+    assert table_words == words.tolist()
+    assert "Compared with England" in view and "groups in order" in view

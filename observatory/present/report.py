@@ -24,6 +24,7 @@ from observatory.metadata.catalogue import (
     supplying_datasets,
 )
 from observatory.present import charts, views
+from observatory.present.breakdowns import inequality_views
 from observatory.present.disclosure import COUNTED, SUPPRESSION_THRESHOLD, publishable  # noqa: F401 (re-exported)
 from observatory.present.figures import decimals_for
 from observatory.present.maps import choropleth, map_iframe
@@ -31,7 +32,7 @@ from observatory.present.pages import definition_href
 from observatory.present.palette import DEPRIVATION_COLOURS
 from observatory.present.spreadsheets import write_tables
 from observatory.present.templating import Markup, render_macro
-from observatory.present.view_data import decile_values, locality_values, population_by_age
+from observatory.present.view_data import locality_values, population_by_age
 from observatory.profiles.table import Profiles, load_profiles
 from observatory.store import Store
 
@@ -506,16 +507,8 @@ class CountyOverview:
         chosen = chosen[chosen["indicator_id"] != dep]
         if indicators is not None:
             chosen = chosen[chosen["indicator_id"].isin(indicators)]
-        shown = []
-        for ind in chosen["indicator_id"]:
-            found = decile_values(self.profiles, ind, dep)
-            if found is not None:
-                view, sii = found
-                shown.append(
-                    views.decile_chart(
-                        view.frame, title=f"{view.title} ({view.period})", unit=view.unit, sii=sii, deciles_of="county", key=ind
-                    )
-                )
+        store = Store(self.store or self.config.store_dir())
+        shown = [chart for ind in chosen["indicator_id"] for chart in inequality_views(self.profiles, store, ind, dep)]
         return _overview("inequalities", self.config.county["name"], shown)
 
     def download_frame(self) -> pd.DataFrame:

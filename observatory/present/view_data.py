@@ -63,7 +63,9 @@ def locality_values(profiles: Profiles, indicator_id: str) -> IndicatorView | No
     )
 
 
-def decile_values(profiles: Profiles, indicator_id: str, deprivation: str) -> tuple[IndicatorView, dict] | None:
+def decile_values(
+    profiles: Profiles, indicator_id: str, deprivation: str, deciles: pd.Series | None = None
+) -> tuple[IndicatorView, dict] | None:
     """``indicator_id`` in each county deprivation decile of its latest period with an SII, and that SII.
 
     Proportions and crude rates are summed per decile (Wilson and Byar limits, as ``stats.gap.sii_by_decile``
@@ -76,7 +78,7 @@ def decile_values(profiles: Profiles, indicator_id: str, deprivation: str) -> tu
         return None
     last = gaps.loc[gaps["period_sort"].idxmax()]
     geo: Geography = profiles.geography
-    deciles = deprivation_deciles(profiles.profiles, geo, deprivation)
+    deciles = deprivation_deciles(profiles.profiles, geo, deprivation) if deciles is None else deciles  # or national
     p = profiles.profiles
     sa = p[(p["indicator_id"] == indicator_id) & (p["area_type"] == geo.small_area_type) & (p["period"] == last["period"])]
     if sa.empty or deciles.empty:

@@ -100,11 +100,14 @@ def compare_chart(
     england: tuple[str, float] | None = None,
     highlight: str | None = None,
     key: str = "",
+    ranked: bool = True,
+    heading: str = "Compared with county",
 ) -> Markup:
     """Every area ranked (highest first) for one indicator: a bar, its 95% whiskers and its comparison in words.
 
     ``frame`` has ``COMPARE_COLUMNS``; ``county`` and ``england`` are (name, value) drawn as lines; ``highlight``
-    is the area code to pick out (bold, outlined). Suppressed values show as "suppressed", with no bar.
+    is the area code to pick out (bold, outlined). Suppressed values show as "suppressed", with no bar. Not
+    ``ranked``: the rows keep the frame's order (age bands, youngest first); ``heading`` heads the words.
     """
     missing = [c for c in COMPARE_COLUMNS if c not in frame.columns]
     if missing:
@@ -116,7 +119,8 @@ def compare_chart(
         x_supp=frame["suppressed"].fillna(False).astype(bool).to_numpy(),
     )
     f.loc[f["x_supp"], ["x_value", "x_low", "x_high"]] = np.nan
-    f = f.sort_values(["x_value", "area_name"], ascending=[False, True], na_position="last", kind="stable")
+    if ranked:
+        f = f.sort_values(["x_value", "area_name"], ascending=[False, True], na_position="last", kind="stable")
     lines = [
         (label, float(v), colour, dash)
         for (label, v), colour, dash in (
@@ -162,7 +166,8 @@ def compare_chart(
     benchmark = county[0] if county else "the county"
     summary = "; ".join(f"{n} {w.lower()}" for w, n in counts.items())
     desc = (
-        f"{len(f)} areas ranked from highest to lowest, with 95% confidence intervals. Compared with "
+        f"{len(f)} {'areas ranked from highest to lowest' if ranked else 'groups in order'}, with 95% confidence "
+        "intervals. Compared with "
         f"{benchmark}: {summary}." + "".join(f" {r['label']}." for r in references)
     )
     rows = [
@@ -197,6 +202,8 @@ def compare_chart(
         note_x=label_w + plot_w + 8,
         row=_ROW,
         benchmark=benchmark,
+        heading=heading,
+        what="areas compared" if ranked else "groups compared",
     )
 
 
