@@ -50,9 +50,25 @@ def test_every_view_is_in_the_pack(pack):
     assert 'id="deciles-national-' in overview  # Warwickshire's county deciles are not England's
 
 
-@pytest.mark.xfail(strict=True, reason="the Warwickshire bundle's population is by age for persons only: no sex to draw")
-def test_the_profile_has_a_population_pyramid(pack):
-    assert 'class="obs-view obs-pyramid"' in (pack / "html" / "profile-WA-KEN.html").read_text()
+def test_the_profile_shows_the_population_by_age_against_the_county(pack, shared_data):
+    """The bundle's mid-2020 estimates are by single year of age for all persons (no sex): the profile draws the
+    locality's age profile against the county's, from the raw file summed into five-year bands here."""
+    raw = pd.read_csv(shared_data / "lsoa11" / "population_mid2020_syoa_lsoa11.csv").set_index("lsoa11_code")
+    ages = raw.drop(columns=["lsoa11_name", "total_population"])
+    bands = ages.T.groupby([min(int(a.rstrip("+")) // 5 * 5, 90) for a in ages.columns]).sum().T
+    members = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "warwickshire" / "localities.csv")
+    mine = members.loc[members["locality_code"] == "WA-KEN", "area_code"]
+    expected = {
+        "area": 100 * bands.loc[mine].sum() / bands.loc[mine].to_numpy().sum(),
+        "county": 100 * bands.sum() / bands.to_numpy().sum(),
+    }
+    html = (pack / "html" / "profile-WA-KEN.html").read_text()
+    assert 'class="obs-view obs-pyramid obs-age-profile"' in html and "no breakdown by sex" in html
+    view = _view(html, "ages-wa-ken")
+    starts = [-int(k) for k in _column(view, 0)]
+    assert starts == sorted(bands.columns, reverse=True)  # the oldest band at the top
+    assert _column(view, 1) == pytest.approx(expected["area"][starts].tolist(), rel=1e-9)
+    assert _column(view, 2) == pytest.approx(expected["county"][starts].tolist(), rel=1e-9)
 
 
 def test_national_deciles_are_the_iods_own(pack, shared_data):

@@ -4,26 +4,28 @@
 - :func:`national_decile_values`: an indicator by national decile with its SII, when those differ from the county's.
 - :func:`breakdown_values`: an indicator in the county by sex or by age band, each compared with England's same group.
 - :func:`inequality_views`: every inequalities chart of one indicator, as the overview shows them.
+- :func:`age_profile`: a locality's people by age against the county's, where the population has no sex.
 """
 
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import pandas as pd
 
+from observatory.config import Config
+from observatory.geo.areas import Geography
 from observatory.present import views
 from observatory.present.disclosure import SUPPRESSION_THRESHOLD
 from observatory.present.templating import Markup
-from observatory.present.view_data import IndicatorView, decile_values
+from observatory.present.view_data import IndicatorView, decile_values, population_by_age
 from observatory.profiles.table import Profiles, deprivation_deciles
 from observatory.stats.compare import compare
 from observatory.stats.methods import proportion_ci, rate_ci, sii
 from observatory.store import Store
 
-__all__ = ["national_deciles", "national_decile_values", "breakdown_values", "inequality_views", "NATIONAL_DECILE"]
+__all__ = ["age_profile", "national_deciles", "national_decile_values", "breakdown_values", "inequality_views", "NATIONAL_DECILE"]
 
 NATIONAL_DECILE = "imd_decile"
 TOTALS = {"sex": {"Persons", ""}, "age": {"All ages", ""}}
@@ -86,11 +88,6 @@ def national_decile_values(
     return view, _sii(view.frame, str(meta["value_type"]), float(meta["multiplier"]))
 
 
-def _age_start(label: str) -> float:
-    match = re.match(r"\s*(\d+)", str(label))
-    return float(match.group(1)) if match else math.inf
-
-
 def _groups(rows: pd.DataFrame, by: str, kind: str, multiplier: float) -> pd.DataFrame:
     """Each group's value and 95% limits: summed counts where the rows have them, else the rows' own values."""
     counted = rows["numerator"].notna() & rows["denominator"].gt(0)
@@ -126,7 +123,7 @@ def breakdown_values(profiles: Profiles, store: Store, indicator_id: str, by: st
         return None
     here = _groups(county, by, kind, multiplier)
     england = _groups(rows[rows["area_type"] == "england"], by, kind, multiplier).set_index(by)["value"]
-    here = here.assign(_order=here[by].map(_age_start) if by == "age" else 0).sort_values(["_order", by])
+    here = here.assign(_order=here[by].map(views._age_start) if by == "age" else 0).sort_values(["_order", by])
     here.loc[here["suppressed"], ["value", "lower95", "upper95"]] = np.nan
     benchmark = here[by].map(england).astype(float)
     frame = pd.DataFrame(
@@ -174,3 +171,12 @@ def inequality_views(
             )
             shown.append(chart)
     return shown
+
+
+def age_profile(store: Store, geo: Geography, config: Config, locality: str, area: str) -> Markup | None:
+    """The locality's population by age band, all persons, against the county's (None without age bands)."""
+    pop = population_by_age(store, geo, config.population_indicator, locality, sexes=("Persons",))
+    pop = pop[pop["age"].map(views._age_start) < math.inf]
+    if pop["age"].nunique() < 2 or pop["area"].sum() <= 0:
+        return None
+    return views.age_profile_chart(pop, area=area, county=config.county["name"], key=locality)

@@ -24,7 +24,7 @@ from observatory.metadata.catalogue import (
     supplying_datasets,
 )
 from observatory.present import charts, views
-from observatory.present.breakdowns import inequality_views
+from observatory.present.breakdowns import age_profile, inequality_views
 from observatory.present.disclosure import COUNTED, SUPPRESSION_THRESHOLD, publishable  # noqa: F401 (re-exported)
 from observatory.present.figures import decimals_for
 from observatory.present.maps import choropleth, map_iframe
@@ -295,6 +295,8 @@ class LocalityProfile:
             if pop["area"].sum() > 0
             else None
         )
+        if chart is None:  # no sex in the data (Warwickshire's estimates): the age profile of all persons
+            chart = age_profile(store, self.profiles.geography, self.config, self.locality, self.area.name)
         return _profile("pyramid", chart)
 
     def trends_html(self, only_notable: bool = False) -> Markup:

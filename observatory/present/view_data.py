@@ -114,13 +114,15 @@ def decile_values(
     return view, {"value": last["sii"], "lower95": last["sii_lower95"], "upper95": last["sii_upper95"]}
 
 
-def population_by_age(store: Store, geo: Geography, indicator_id: str, locality: str) -> pd.DataFrame:
+def population_by_age(
+    store: Store, geo: Geography, indicator_id: str, locality: str, sexes: tuple[str, ...] = ("Male", "Female")
+) -> pd.DataFrame:
     """People by ``sex`` (Male, Female) and ``age`` band in the locality (``area``) and the county (``county``),
     from the latest period of the store's small-area population; empty without an age and sex breakdown."""
     pop = store.read(
         [indicator_id], [geo.small_area_type], columns=["area_code", "vintage", "period_sort", "sex", "age", "value"]
     )
-    pop = pop[pop["sex"].isin(["Male", "Female"]) & pop["age"].fillna("").ne("") & (pop["vintage"] == geo.vintage)]
+    pop = pop[pop["sex"].isin(sexes) & pop["age"].fillna("").ne("") & (pop["vintage"] == geo.vintage)]
     if pop.empty:
         return pd.DataFrame(columns=["sex", "age", "area", "county"])
     pop = pop[pop["period_sort"] == pop["period_sort"].max()]

@@ -34,6 +34,7 @@ __all__ = [
     "compare_chart",
     "decile_chart",
     "pyramid_chart",
+    "age_profile_chart",
     "sortable_table",
     "cell",
     "map_table",
@@ -393,6 +394,53 @@ def pyramid_chart(population: pd.DataFrame, *, area: str, county: str, key: str 
         paths=paths,
         axis=axis,
         colours=(_LOCAL_LINE, "#9DC3E6"),
+    )
+
+
+def age_profile_chart(population: pd.DataFrame, *, area: str, county: str, key: str = "") -> Markup:
+    """The population by age for all persons, where the data has no sex: ``area``'s share of its people in each
+    age band as bars, the county's as an outline. ``population`` has ``age``, ``area`` and ``county`` (counts)."""
+    p = population[population["age"].map(_age_start) < math.inf].groupby("age")[["area", "county"]].sum()
+    p = (p / p.sum() * 100).loc[sorted(p.index, key=_age_start, reverse=True)]
+    left, plot_w, top, row = 60, 380, 24, 14
+    ticks = nice_ticks(0, max(float(np.nanmax(p.to_numpy())), 1.0))
+
+    def x(share: float) -> float:
+        return left + share / ticks[-1] * plot_w
+
+    bars = [
+        {"y": top + row * i, "band": band, "width": x(r.area) - left, "tip": f"{band}: {format_number(r.area, 1, '%')}"}
+        for i, (band, r) in enumerate(p.iterrows())
+    ]
+    steps = [
+        f"{x(r.county):.1f},{top + row * i:.1f} {x(r.county):.1f},{top + row * (i + 1):.1f}" for i, r in enumerate(p.itertuples())
+    ]
+    bottom = top + row * len(p)
+    older = p.loc[[b for b in p.index if _age_start(b) >= 65]].sum()
+    desc = (
+        f"Share of {area}'s population in each age band, all persons (the data has no breakdown by sex), with "
+        f"{county} as an outline. People aged 65 and over: {format_number(older['area'], 1, '%')} of {area}, "
+        f"{format_number(older['county'], 1, '%')} of {county}."
+    )
+    rows = [
+        [cell(band, -_age_start(band)), *(cell(format_number(r[c], 1, "%"), r[c]) for c in ("area", "county"))]
+        for band, r in p.iterrows()
+    ]
+    table = sortable_table(f"Population by age: {area} and {county} (% of all people)", ["Age", area, county], rows)
+    return _view(
+        "view_age_profile.html.j2",
+        f"ages-{key or area}",
+        table,
+        desc,
+        (left + plot_w + 20, bottom + 40, top, bottom),
+        area=area,
+        county=county,
+        left=left,
+        row=row,
+        bars=bars,
+        outline=f"M{left},{top} L" + " L".join(steps) + f" L{left},{bottom}",
+        axis=[{"x": x(t), "label": format_number(t, tick_decimals(ticks), "%")} for t in ticks],
+        colour=_LOCAL_LINE,
     )
 
 
