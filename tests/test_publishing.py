@@ -96,6 +96,40 @@ def test_every_page_has_the_accessibility_footer(pack):
     assert "WCAG" in statement and "2.2" in statement and "table" in statement and "contact" in statement.lower()
 
 
+def _links_resolve(page: Path, html: str, pattern: str) -> list[str]:
+    """The hrefs in ``html`` matching ``pattern``; each must name a file of the pack, relative to ``page``."""
+    hrefs = re.findall(pattern, html)
+    for href in hrefs:
+        assert (page.parent / href).resolve().is_file(), f"{page.name}: {href}"
+    return hrefs
+
+
+def test_the_exported_catalogue_page_has_the_pack_footer(pack):
+    page = pack / "catalogue" / "catalogue.html"
+    html = page.read_text()
+    footer = re.search(r"<footer\b.*?</footer>", html, flags=re.S)
+    assert footer, "catalogue.html has the pack's footer"
+    hrefs = _links_resolve(page, footer.group(0), r'href="([^"]+)"')
+    assert hrefs == ["../accessibility.html", "../methods.html", "../definitions/index.html"]
+
+
+def test_every_exception_row_links_to_its_indicators_definition(pack):
+    reports = sorted((pack / "html").glob("exceptions-*.html"))
+    assert reports
+    linked = 0
+    for page in reports:
+        for t in re.findall(r"<table[^>]*>(.*?)</table>", page.read_text(), flags=re.S):
+            heads = re.findall(r"<th[^>]*>(.*?)</th>", t)
+            if "Indicator" not in heads:
+                continue
+            for row in re.findall(r"<tr>(.*?)</tr>", t.split("</thead>", 1)[1], flags=re.S):
+                cell = re.findall(r"<td>(.*?)</td>", row, flags=re.S)[heads.index("Indicator")]
+                assert re.fullmatch(r'<a href="\.\./definitions/[\w-]+\.html">[^<]+</a>', cell), f"{page.name}: {cell}"
+                _links_resolve(page, cell, r'href="([^"]+)"')
+                linked += 1
+    assert linked > 0  # some levels have no exception this quarter
+
+
 def test_workbook_follows_the_analysis_function_guidance(pack):
     xlsx = pack / "downloads" / "profile-ZL01.xlsx"
     wb = openpyxl.load_workbook(xlsx)

@@ -150,3 +150,125 @@ def test_pack_notebooks_show_the_views():
         nb = json.loads((resource("notebooks") / f"{name}.ipynb").read_text())
         code = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
         assert all(f".{call}()" in code for call in calls)
+
+
+def _figures(view: str, column: int) -> list[float]:
+    """One column of a view's table, by its sort keys (NaN where a figure is withheld)."""
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", view.split("<tbody>", 1)[1].split("</tbody>", 1)[0])
+    return [float(re.findall(r'data-sort="([^"]*)"', r)[column] or "nan") for r in rows]
+
+
+def _poisson_limits(count: np.ndarray, population: np.ndarray, per: float) -> tuple[np.ndarray, np.ndarray]:
+    """95% limits of a crude rate: Byar's approximation from 10 events, exact Poisson (chi-squared) below."""
+    from scipy.stats import chi2
+
+    o = count.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        byar_lo = o * (1 - 1 / (9 * o) - 1.959964 / (3 * np.sqrt(o))) ** 3
+        byar_hi = (o + 1) * (1 - 1 / (9 * (o + 1)) + 1.959964 / (3 * np.sqrt(o + 1))) ** 3
+    exact_lo, exact_hi = chi2.ppf(0.025, 2 * o) / 2, chi2.ppf(0.975, 2 * o + 2) / 2
+    lo, hi = np.where(o >= 10, byar_lo, np.nan_to_num(exact_lo)), np.where(o >= 10, byar_hi, exact_hi)
+    return lo / population * per, hi / population * per
+
+
+def test_demo_overview_shows_mortality_by_age_band_against_england(demo):
+    """Age-specific death rates of the county's small areas, from the raw demo rows, each band compared with
+    England's same band (a lower rate is better); bands with 1 to the threshold deaths withheld."""
+    from observatory.present.disclosure import SUPPRESSION_THRESHOLD
+
+    _, overview = demo
+    raw = pd.read_csv("data/demo/sources/demo-mortality.csv")
+    raw = raw[raw["period_sort"] == raw["period_sort"].max()]
+    local = raw[raw["area_code"].str.startswith("Z01")].groupby("age")[["numerator", "denominator"]].sum()
+    england = raw[raw["area_code"] == "E92000001"].set_index("age")[["numerator", "denominator"]]
+    order = sorted(local.index, key=lambda band: int(re.match(r"\d+", band).group()))
+    local, england = local.loc[order], england.loc[order]
+    rate = 1e5 * local["numerator"] / local["denominator"]
+    lower, upper = _poisson_limits(local["numerator"].to_numpy(), local["denominator"].to_numpy(), 1e5)
+    withheld = local["numerator"].between(1, SUPPRESSION_THRESHOLD).to_numpy()
+    benchmark = (1e5 * england["numerator"] / england["denominator"]).to_numpy()
+    words = np.where(upper < benchmark, "Better", np.where(lower > benchmark, "Worse", "Similar"))
+    words = np.where(withheld, "suppressed", words)
+
+    html = overview.inequalities_html(["u75_mortality"])
+    view = html[html.index('id="compare-age-u75-mortality-title"') :]
+    assert re.findall(r'data-area="([^"]+)"', view) == order  # youngest first
+    shown = np.array(_figures(view, 2))
+    assert np.isnan(shown[withheld]).all()
+    assert shown[~withheld] == pytest.approx(rate.to_numpy()[~withheld], rel=1e-9)
+    assert _figures(view, 3)[-1] == pytest.approx(lower[-1], rel=1e-6)
+    assert _figures(view, 4)[-1] == pytest.approx(upper[-1], rel=1e-6)
+    table_words = re.findall(r'<td data-sort="(Better|Worse|Similar|suppressed)">\1</td>', view)
+    assert table_words == words.tolist()
+    assert "Compared with England" in view and "groups in order" in view
+
+
+def _wilson(x: float, n: float, z: float = 1.959964) -> tuple[float, float]:
+    p = x / n
+    centre, half = p + z * z / (2 * n), z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return 100 * (centre - half) / (1 + z * z / n), 100 * (centre + half) / (1 + z * z / n)
+
+
+def _by_sex_rows() -> pd.DataFrame:
+    """Two county small areas (A, B), one outside (C) and England, by sex, in two periods; Persons rows too."""
+    rows = []
+    for period in (2023, 2024):
+        for code, kind, male, female in (
+            ("A", "lsoa", (30, 200), (20, 210)),
+            ("B", "lsoa", (45, 300), (25, 290)),
+            ("C", "lsoa", (90, 100), (90, 100)),
+            ("E92000001", "england", (15000, 100000), (12000, 100000)),
+        ):
+            for sex, (x, n) in (("Male", male), ("Female", female), ("Persons", (male[0] + female[0], male[1] + female[1]))):
+                rows.append(
+                    {"indicator_id": "smoking", "area_code": code, "area_type": kind, "period": str(period)}
+                    | {"period_sort": period, "sex": sex, "age": "18+", "numerator": x * (period - 2022), "denominator": n}
+                    | {"value": np.nan, "lower95": np.nan, "upper95": np.nan}
+                )
+    return pd.DataFrame(rows)
+
+
+def _stand_ins(rows: pd.DataFrame, value_type: str = "proportion"):
+    from types import SimpleNamespace
+
+    meta = {"indicator_id": "smoking", "value_type": value_type, "multiplier": 100, "polarity": "low_is_good"}
+    profiles = SimpleNamespace(
+        profiles=pd.DataFrame([meta | {"title": "Smoking", "unit": "%"}]),
+        geography=SimpleNamespace(small_area_type="lsoa", hierarchy=pd.DataFrame({"small_area_code": ["A", "B"]})),
+    )
+    return profiles, SimpleNamespace(read=lambda ids: rows[rows["indicator_id"].isin(ids)].copy())
+
+
+def test_breakdown_by_sex_sums_the_county_and_compares_with_england():
+    from observatory.present.breakdowns import breakdown_values
+
+    view = breakdown_values(*_stand_ins(_by_sex_rows()), "smoking", "sex")
+    f = view.frame.set_index("area_name")
+    assert list(f.index) == ["Female", "Male"] and view.period == "2024"
+    for sex, x, n, bench in (("Male", 150, 500, 0.30), ("Female", 90, 500, 0.24)):  # latest period: counts doubled
+        assert f.loc[sex, "value"] == pytest.approx(100 * x / n)
+        assert (f.loc[sex, "lower95"], f.loc[sex, "upper95"]) == pytest.approx(_wilson(x, n), rel=1e-6)
+        lower, upper = _wilson(x, n)
+        expected = "better" if upper < 100 * bench else "worse" if lower > 100 * bench else "similar"
+        assert f.loc[sex, "comparison"] == expected
+    html = compare_chart(view.frame, title="Smoking by sex", unit="%", county=("England, the same sex", np.nan), ranked=False)
+    assert re.findall(r'data-area="(\w+)"', html) == ["Female", "Male"] and "groups in order" in html
+
+
+def test_breakdown_needs_two_groups_and_is_not_drawn_for_counts():
+    from observatory.present.breakdowns import breakdown_values
+
+    rows = _by_sex_rows()
+    assert breakdown_values(*_stand_ins(rows[rows["sex"] != "Female"]), "smoking", "sex") is None
+    assert breakdown_values(*_stand_ins(rows), "smoking", "age") is None  # one age band only
+    assert breakdown_values(*_stand_ins(rows, "count"), "smoking", "sex") is None
+
+
+def test_age_profile_chart_shows_shares_without_sex():
+    from observatory.present.views import age_profile_chart
+
+    p = pd.DataFrame({"age": ["0-4", "5-9", "85+", "All ages"], "area": [10, 30, 60, 100], "county": [50, 25, 25, 100]})
+    html = age_profile_chart(p, area="Town <x>", county="Shire")
+    assert len(_rows(html)) == 3 and _rows(html)[0].count("85+") == 1  # oldest first, the total left out
+    assert "60.0%" in html and "no breakdown by sex" in html and html.count('class="obs-outline"') == 1
+    assert "Town &lt;x&gt;" in html and "Town <x>" not in html

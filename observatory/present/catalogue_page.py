@@ -8,6 +8,7 @@ out every record the audience may not use.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -144,9 +145,12 @@ def overdue_html(frame: pd.DataFrame) -> Markup:
     return render_macro(SECTIONS, "overdue", ["Dataset", "Partner", "Next review", "Last received", "Updated", "Flags"], rows)
 
 
-def catalogue_html(frame: pd.DataFrame, cfg: Config, audience: str = "public", today: dt.date | str | None = None) -> Markup:
+def catalogue_html(
+    frame: pd.DataFrame, cfg: Config, audience: str = "public", today: dt.date | str | None = None, root: str | None = None
+) -> Markup:
     """A self-contained page (no external scripts or styles) listing the records, filterable by text,
-    partner, theme and classification, with overdue records flagged."""
+    partner, theme and classification, with overdue records flagged. ``root``: the address of the pack from
+    the page, for the pack's footer links (accessibility statement, methods, definitions); None outside a pack."""
     opts = filter_options(frame)
     filters = [{"name": k, "label": k.capitalize(), "options": opts[k]} for k in ("partner", "theme", "classification")]
     return render(
@@ -158,18 +162,24 @@ def catalogue_html(frame: pd.DataFrame, cfg: Config, audience: str = "public", t
         filters=filters,
         rows=_rows(frame),
         script=SCRIPT,
+        **({} if root is None else {"root": root}),
     )
 
 
 def build_catalogue(
-    config: Config | str, out_dir: Path | str, audience: str = "public", today: dt.date | str | None = None
+    config: Config | str,
+    out_dir: Path | str,
+    audience: str = "public",
+    today: dt.date | str | None = None,
+    root: str | None = None,
 ) -> dict[str, Path]:
     """Validate, then write ``catalogue.html``, ``catalogue.csv`` and ``catalogue.jsonld`` for ``audience``
-    into ``out_dir``; returns their paths by kind (html, csv, jsonld). Raises ValidationError."""
+    into ``out_dir``; returns their paths by kind (html, csv, jsonld). ``root``: the pack's address from
+    ``out_dir`` when it is a folder of a pack (the page then carries the pack's footer). Raises ValidationError."""
     cfg = config if isinstance(config, Config) else load_config(config)
     validate_catalogue(cfg).raise_if_problems()
     frame = catalogue_frame(cfg, audience, today)
-    paths = {"html": write_atomic(Path(out_dir) / PAGE_FILES["html"], str(catalogue_html(frame, cfg, audience, today)))}
+    paths = {"html": write_atomic(Path(out_dir) / PAGE_FILES["html"], str(catalogue_html(frame, cfg, audience, today, root)))}
     paths |= write_exports(frame, cfg, out_dir, audience, today)
     return paths | {"csvw": write_csvw(frame, paths["csv"], f"{cfg.label}: data catalogue", publication(cfg))}
 
@@ -235,8 +245,11 @@ class CataloguePage:
         return records_html(self.frame)
 
     def write_exports(self, out_dir: Path | str, href_prefix: str = "") -> Markup:
-        """Write the HTML, CSV and JSON-LD exports into ``out_dir``; links to them."""
-        files = build_catalogue(self.config, out_dir, self.audience, self.today)
+        """Write the HTML, CSV and JSON-LD exports into ``out_dir``; links to them. When ``href_prefix`` names a
+        folder beside the page's own (``../catalogue/``, as in a pack), the exported page links the pack's
+        accessibility statement, methods and definitions as every page of the pack does."""
+        root = "../" if re.fullmatch(r"\.\./[^/.][^/]*/", href_prefix) else None
+        files = build_catalogue(self.config, out_dir, self.audience, self.today, root)
         return file_links(files.values(), href_prefix, label="Exports")
 
 

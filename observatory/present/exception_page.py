@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from observatory.performance.levels import level_slug, parse_level
 from observatory.performance.report import HIGH_RISK, ExceptionReport
 from observatory.performance.rules import RULES, with_unit
 from observatory.performance.spend import NEED_TOLERANCE
+from observatory.present.pages import definition_href
 from observatory.present.report import publishable
 from observatory.present.spreadsheets import write_tables
 from observatory.present.templating import render, render_macro
@@ -31,8 +33,15 @@ SECTIONS = ("title", "summary", "exceptions", "changes", "targets", "finance", "
 TEMPLATE = "exception_sections.html.j2"
 
 
-def _cell(v) -> str:
+def _cell(v) -> str | dict:
+    if isinstance(v, dict):  # a link: {"href", "text"}
+        return v
     return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+def _defined(ids: pd.Series, titles: pd.Series) -> list[dict]:
+    """Indicator titles as links to their definition pages (the report is a page of the pack's ``html/``)."""
+    return [{"href": definition_href(str(i)), "text": str(t)} for i, t in zip(ids, titles)]
 
 
 def table(frame: pd.DataFrame) -> dict:
@@ -49,14 +58,15 @@ def _exception_table(frame: pd.DataFrame) -> dict:
     f = frame.assign(_r=frame["rule"].map(order)).sort_values("_r", kind="stable")
     g = f.groupby(["indicator", "area_code"], sort=False)
     t = g.agg(
-        Indicator=("indicator", "first"),
+        Indicator=("indicator_id", "first"),
         Area=("area_name", "first"),
         Rules=("rule_title", lambda s: "; ".join(s)),
         Why=("why", lambda s: " ".join(s)),
         Owner=("owner", lambda s: "; ".join(dict.fromkeys(x for x in s if x))),
     )
     key = frame.drop_duplicates(["indicator", "area_code"])[["indicator", "area_code"]]
-    return table(t.reindex(pd.MultiIndex.from_frame(key)).reset_index(drop=True))
+    t = t.reindex(pd.MultiIndex.from_frame(key)).reset_index(drop=True)
+    return table(t.assign(Indicator=_defined(t["Indicator"], key["indicator"])))
 
 
 def _by_theme(frame: pd.DataFrame) -> list[dict]:
@@ -131,9 +141,14 @@ class ExceptionPage:
         if len(loc):
             s = (
                 loc.groupby(["theme_title", "indicator", "rule_title"], sort=True)
-                .agg(n=("area_code", "size"), areas=("area_name", lambda a: "; ".join(sorted(a))))
+                .agg(
+                    n=("area_code", "size"),
+                    areas=("area_name", lambda a: "; ".join(sorted(a))),
+                    indicator_id=("indicator_id", "first"),
+                )
                 .reset_index()
             )
+            s["indicator"] = _defined(s.pop("indicator_id"), s["indicator"])
             s.columns = ["Theme", "Indicator", "Rule", "Localities", "Which"]
             summary = table(s)
         return {"groups": _by_theme(e[e["area_type"] != "locality"]), "localities": summary}
@@ -149,7 +164,13 @@ class ExceptionPage:
             return {"compared": False, "why_not": why, "groups": []}
         groups = []
         for title, frame in zip(("New", "Resolved", "Still open"), r.changes):
-            t = pd.DataFrame({"Indicator": frame["indicator"], "Area": frame["area_name"], "Rule": frame["rule_title"]})
+            t = pd.DataFrame(
+                {
+                    "Indicator": _defined(frame["indicator_id"], frame["indicator"]),
+                    "Area": frame["area_name"],
+                    "Rule": frame["rule_title"],
+                }
+            )
             groups.append({"title": title, "count": len(frame), "table": table(t) if len(frame) else None})
         return {"compared": True, "why_not": "", "groups": groups}
 
@@ -162,7 +183,7 @@ class ExceptionPage:
             table(
                 pd.DataFrame(
                     {
-                        "Indicator": w["title"],
+                        "Indicator": _defined(w["indicator_id"], w["title"]),
                         "Area": w["area_name"],
                         "Target": [
                             f"{b} {with_unit(v, u)} by {p}"
@@ -264,13 +285,7 @@ def open_exception_report(
     return ExceptionReport(cfg, quarter, level, audience, Path(store) if store else None, previous or None, disclose=publishable)
 
 
-def open_exception_page(
-    config: str | Config,
-    quarter: str,
-    level: str = "board",
-    audience: str = "public",
-    store: str | Path | None = None,
-    previous: str | Path | None = None,
-) -> ExceptionPage:
-    """The exception report of one governance level for one audience, ready to display (the notebook's entry point)."""
-    return ExceptionPage(open_exception_report(config, quarter, level, audience, store, previous))
+def open_exception_page(*args: Any, **kwargs: Any) -> ExceptionPage:
+    """The exception report of one governance level for one audience, ready to display (the notebook's entry
+    point); it takes the arguments of :func:`open_exception_report`."""
+    return ExceptionPage(open_exception_report(*args, **kwargs))

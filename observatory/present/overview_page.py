@@ -13,7 +13,7 @@ from observatory._core.numbers import format_number
 from observatory._core.vocab import THEME_TITLES, Theme
 from observatory.config import Config
 from observatory.metadata.catalogue import attributions, supplying_datasets
-from observatory.present import views
+from observatory.present.breakdowns import inequality_views
 from observatory.present.disclosure import publishable
 from observatory.present.funnel import funnel_chart
 from observatory.present.pages import definition_href
@@ -27,8 +27,9 @@ from observatory.present.summary_measures import (
     locality_scores,
 )
 from observatory.present.templating import Markup
-from observatory.present.view_data import decile_values, locality_values
+from observatory.present.view_data import locality_values
 from observatory.profiles.table import Profiles
+from observatory.store import Store
 
 
 @dataclass
@@ -145,16 +146,8 @@ class CountyOverview:
         chosen = chosen[chosen["indicator_id"] != dep]
         if indicators is not None:
             chosen = chosen[chosen["indicator_id"].isin(indicators)]
-        shown = []
-        for ind in chosen["indicator_id"]:
-            found = decile_values(self.profiles, ind, dep)
-            if found is not None:
-                view, sii = found
-                shown.append(
-                    views.decile_chart(
-                        view.frame, title=f"{view.title} ({view.period})", unit=view.unit, sii=sii, deciles_of="county", key=ind
-                    )
-                )
+        store = Store(self.store or self.config.store_dir())
+        shown = [chart for ind in chosen["indicator_id"] for chart in inequality_views(self.profiles, store, ind, dep)]
         return overview_section("inequalities", self.config.county["name"], shown)
 
     @cached_property

@@ -14,6 +14,7 @@ from observatory._core.vocab import THEME_TITLES, Theme
 from observatory.config import Config, load_config
 from observatory.metadata.catalogue import attributions
 from observatory.present import charts, views
+from observatory.present.breakdowns import age_profile
 from observatory.present.disclosure import SUPPRESSION_THRESHOLD
 from observatory.present.pages import definition_href
 from observatory.present.palette import DEPRIVATION_COLOURS
@@ -217,6 +218,9 @@ class LocalityProfile:
             if pop["area"].sum() > 0
             else None
         )
+        if chart is None:  # no sex in the data (Warwickshire's estimates): the age profile of all persons
+            store = Store(self.store or self.config.store_dir())
+            chart = age_profile(store, self.profiles.geography, self.config, self.locality, self.area.name)
         return profile_section("pyramid", chart)
 
     def trends_html(self, only_notable: bool = False) -> Markup:

@@ -95,7 +95,9 @@ def _indicator_view(indicator_id: str, p: pd.DataFrame) -> IndicatorView:
     )
 
 
-def decile_values(profiles: Profiles, indicator_id: str, deprivation: str) -> tuple[IndicatorView, dict] | None:
+def decile_values(
+    profiles: Profiles, indicator_id: str, deprivation: str, deciles: pd.Series | None = None
+) -> tuple[IndicatorView, dict] | None:
     """``indicator_id`` in each county deprivation decile of its latest period with an SII, and that SII.
 
     Proportions and crude rates are summed per decile (Wilson and Byar limits, as ``stats.gap.sii_by_decile``
@@ -108,7 +110,7 @@ def decile_values(profiles: Profiles, indicator_id: str, deprivation: str) -> tu
         return None
     last = gaps.loc[gaps["period_sort"].idxmax()]
     geo: Geography = profiles.geography
-    deciles = deprivation_deciles(profiles.profiles, geo, deprivation)
+    deciles = deprivation_deciles(profiles.profiles, geo, deprivation) if deciles is None else deciles  # or national
     p = profiles.profiles
     sa = p[(p["indicator_id"] == indicator_id) & (p["area_type"] == geo.small_area_type) & (p["period"] == last["period"])]
     if sa.empty or deciles.empty:
@@ -144,18 +146,22 @@ def decile_values(profiles: Profiles, indicator_id: str, deprivation: str) -> tu
     return view, {"value": last["sii"], "lower95": last["sii_lower95"], "upper95": last["sii_upper95"]}
 
 
-def population_by_age(store: Store, geo: Geography, indicator_id: str, locality: str) -> pd.DataFrame:
+def population_by_age(
+    store: Store, geo: Geography, indicator_id: str, locality: str, sexes: tuple[str, ...] = ("Male", "Female")
+) -> pd.DataFrame:
     """People by ``sex`` (Male, Female) and ``age`` band in the locality (``area``) and the county (``county``),
     from the latest period of the store's small-area population; empty without an age and sex breakdown."""
-    return _by_age(_county_population(store, geo, indicator_id), geo, locality)
+    return _by_age(_county_population(store, geo, indicator_id, sexes), geo, locality)
 
 
-def _county_population(store: Store, geo: Geography, indicator_id: str) -> pd.DataFrame:
+def _county_population(
+    store: Store, geo: Geography, indicator_id: str, sexes: tuple[str, ...] = ("Male", "Female")
+) -> pd.DataFrame:
     """The county's small areas' latest population by sex and age band (empty without that breakdown)."""
     pop = store.read(
         [indicator_id], [geo.small_area_type], columns=["area_code", "vintage", "period_sort", "sex", "age", "value"]
     )
-    pop = pop[pop["sex"].isin(["Male", "Female"]) & pop["age"].fillna("").ne("") & (pop["vintage"] == geo.vintage)]
+    pop = pop[pop["sex"].isin(sexes) & pop["age"].fillna("").ne("") & (pop["vintage"] == geo.vintage)]
     if pop.empty:
         return pop
     pop = pop[pop["period_sort"] == pop["period_sort"].max()]

@@ -34,6 +34,7 @@ __all__ = [
     "compare_chart",
     "decile_chart",
     "pyramid_chart",
+    "age_profile_chart",
     "sortable_table",
     "cell",
     "map_table",
@@ -69,6 +70,13 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "view"
 
 
+def _view(template: str, slug: str, table: Markup, desc: str, box: tuple, **values: Any) -> Markup:
+    """A view's template with its element id (from ``slug``), its table, its description and its box
+    (width, height, top and bottom of the plot)."""
+    width, height, top, bottom = box
+    return render(template, id=_slug(slug), table=table, desc=desc, width=width, height=height, top=top, bottom=bottom, **values)
+
+
 def _floats(values: Any) -> np.ndarray:
     return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype(float).to_numpy()
 
@@ -93,11 +101,14 @@ def compare_chart(
     england: tuple[str, float] | None = None,
     highlight: str | None = None,
     key: str = "",
+    ranked: bool = True,
+    heading: str = "Compared with county",
 ) -> Markup:
     """Every area ranked (highest first) for one indicator: a bar, its 95% whiskers and its comparison in words.
 
     ``frame`` has ``COMPARE_COLUMNS``; ``county`` and ``england`` are (name, value) drawn as lines; ``highlight``
-    is the area code to pick out (bold, outlined). Suppressed values show as "suppressed", with no bar.
+    is the area code to pick out (bold, outlined). Suppressed values show as "suppressed", with no bar. Not
+    ``ranked``: the rows keep the frame's order (age bands, youngest first); ``heading`` heads the words.
     """
     missing = [c for c in COMPARE_COLUMNS if c not in frame.columns]
     if missing:
@@ -109,7 +120,8 @@ def compare_chart(
         x_supp=frame["suppressed"].fillna(False).astype(bool).to_numpy(),
     )
     f.loc[f["x_supp"], ["x_value", "x_low", "x_high"]] = np.nan
-    f = f.sort_values(["x_value", "area_name"], ascending=[False, True], na_position="last", kind="stable")
+    if ranked:
+        f = f.sort_values(["x_value", "area_name"], ascending=[False, True], na_position="last", kind="stable")
     lines = [
         (label, float(v), colour, dash)
         for (label, v), colour, dash in (
@@ -155,7 +167,8 @@ def compare_chart(
     benchmark = county[0] if county else "the county"
     summary = "; ".join(f"{n} {w.lower()}" for w, n in counts.items())
     desc = (
-        f"{len(f)} areas ranked from highest to lowest, with 95% confidence intervals. Compared with "
+        f"{len(f)} {'areas ranked from highest to lowest' if ranked else 'groups in order'}, with 95% confidence "
+        "intervals. Compared with "
         f"{benchmark}: {summary}." + "".join(f" {r['label']}." for r in references)
     )
     rows = [
@@ -175,24 +188,23 @@ def compare_chart(
         rows,
         [b["mine"] for b in bars],
     )
-    return render(
+    return _view(
         "view_compare.html.j2",
-        id=_slug(f"compare-{key or title}"),
+        f"compare-{key or title}",
+        table,
+        desc,
+        (width, height, top, top + _ROW * len(f)),
         title=title,
-        desc=desc,
-        width=width,
-        height=height,
-        top=top,
         label_w=label_w,
         plot_right=label_w + plot_w,
-        bottom=top + _ROW * len(f),
         bars=bars,
         references=references,
-        table=table,
         ticks=[{"x": x(t), "label": format_number(t, tick_decimals(ticks))} for t in ticks],
         note_x=label_w + plot_w + 8,
         row=_ROW,
         benchmark=benchmark,
+        heading=heading,
+        what="areas compared" if ranked else "groups compared",
     )
 
 
@@ -283,22 +295,19 @@ def decile_chart(
         ["Decile (1 = most deprived)", "Value", "Lower 95%", "Upper 95%", "Share of population"],
         rows,
     )
-    return render(
+    return _view(
         "view_deciles.html.j2",
-        id=_slug(f"deciles-{deciles_of}-{key or title}"),
+        f"deciles-{deciles_of}-{key or title}",
+        table,
+        desc,
+        (left + plot_w + 20, top + plot_h + 46, top, top + plot_h),
         title=title,
-        desc=desc,
-        width=left + plot_w + 20,
-        height=top + plot_h + 46,
         left=left,
         right=left + plot_w,
-        top=top,
-        bottom=top + plot_h,
         bars=bars,
         line=line,
         band=band,
         sii_text=sii_text,
-        table=table,
         ticks=[{"y": y(t), "label": format_number(t, tick_decimals(ticks))} for t in ticks],
     )
 
@@ -370,24 +379,68 @@ def pyramid_chart(population: pd.DataFrame, *, area: str, county: str, key: str 
         ["Age", f"Male, {area}", f"Male, {county}", f"Female, {area}", f"Female, {county}"],
         table_rows,
     )
-    return render(
+    return _view(
         "view_pyramid.html.j2",
-        id=_slug(f"pyramid-{key or area}"),
+        f"pyramid-{key or area}",
+        table,
+        desc,
+        (width, bottom + 40, top, bottom),
         area=area,
         county=county,
-        desc=desc,
-        width=width,
-        height=bottom + 40,
-        top=top,
-        bottom=bottom,
         centre=centre,
         middle=middle,
         row=row,
         rows=rows,
         paths=paths,
         axis=axis,
-        table=table,
         colours=(_LOCAL_LINE, "#9DC3E6"),
+    )
+
+
+def age_profile_chart(population: pd.DataFrame, *, area: str, county: str, key: str = "") -> Markup:
+    """The population by age for all persons, where the data has no sex: ``area``'s share of its people in each
+    age band as bars, the county's as an outline. ``population`` has ``age``, ``area`` and ``county`` (counts)."""
+    p = population[population["age"].map(_age_start) < math.inf].groupby("age")[["area", "county"]].sum()
+    p = (p / p.sum() * 100).loc[sorted(p.index, key=_age_start, reverse=True)]
+    left, plot_w, top, row = 60, 380, 24, 14
+    ticks = nice_ticks(0, max(float(np.nanmax(p.to_numpy())), 1.0))
+
+    def x(share: float) -> float:
+        return left + share / ticks[-1] * plot_w
+
+    bars = [
+        {"y": top + row * i, "band": band, "width": x(r.area) - left, "tip": f"{band}: {format_number(r.area, 1, '%')}"}
+        for i, (band, r) in enumerate(p.iterrows())
+    ]
+    steps = [
+        f"{x(r.county):.1f},{top + row * i:.1f} {x(r.county):.1f},{top + row * (i + 1):.1f}" for i, r in enumerate(p.itertuples())
+    ]
+    bottom = top + row * len(p)
+    older = p.loc[[b for b in p.index if _age_start(b) >= 65]].sum()
+    desc = (
+        f"Share of {area}'s population in each age band, all persons (the data has no breakdown by sex), with "
+        f"{county} as an outline. People aged 65 and over: {format_number(older['area'], 1, '%')} of {area}, "
+        f"{format_number(older['county'], 1, '%')} of {county}."
+    )
+    rows = [
+        [cell(band, -_age_start(band)), *(cell(format_number(r[c], 1, "%"), r[c]) for c in ("area", "county"))]
+        for band, r in p.iterrows()
+    ]
+    table = sortable_table(f"Population by age: {area} and {county} (% of all people)", ["Age", area, county], rows)
+    return _view(
+        "view_age_profile.html.j2",
+        f"ages-{key or area}",
+        table,
+        desc,
+        (left + plot_w + 20, bottom + 40, top, bottom),
+        area=area,
+        county=county,
+        left=left,
+        row=row,
+        bars=bars,
+        outline=f"M{left},{top} L" + " L".join(steps) + f" L{left},{bottom}",
+        axis=[{"x": x(t), "label": format_number(t, tick_decimals(ticks), "%")} for t in ticks],
+        colour=_LOCAL_LINE,
     )
 
 

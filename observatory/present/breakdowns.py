@@ -1,0 +1,182 @@
+"""Inequalities beyond the county deciles: national deprivation deciles, and breakdowns by sex and by age.
+
+- :func:`national_deciles`: the IoD's own national decile of each primary small area (e.g. ``imd_decile``).
+- :func:`national_decile_values`: an indicator by national decile with its SII, when those differ from the county's.
+- :func:`breakdown_values`: an indicator in the county by sex or by age band, each compared with England's same group.
+- :func:`inequality_views`: every inequalities chart of one indicator, as the overview shows them.
+- :func:`age_profile`: a locality's people by age against the county's, where the population has no sex.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from observatory.config import Config
+from observatory.geo.areas import Geography
+from observatory.present import views
+from observatory.present.disclosure import SUPPRESSION_THRESHOLD
+from observatory.present.templating import Markup
+from observatory.present.view_data import IndicatorView, decile_values, population_by_age
+from observatory.profiles.table import Profiles, deprivation_deciles
+from observatory.stats.compare import compare
+from observatory.stats.methods import proportion_ci, rate_ci, sii
+from observatory.store import Store
+
+__all__ = ["age_profile", "national_deciles", "national_decile_values", "breakdown_values", "inequality_views", "NATIONAL_DECILE"]
+
+NATIONAL_DECILE = "imd_decile"
+TOTALS = {"sex": {"Persons", ""}, "age": {"All ages", ""}}
+BY_WORDS = {"sex": "sex", "age": "age band"}
+
+
+def national_deciles(profiles: Profiles, national: str = NATIONAL_DECILE) -> pd.Series:
+    """The national decile (1 = most deprived 10% of England) of each primary small area, from the latest
+    edition of ``national``; an area of another vintage takes the median decile of the areas it maps to."""
+    geo = profiles.geography
+    p = profiles.profiles
+    s = p[(p["indicator_id"] == national) & (p["area_type"] == geo.small_area_type) & p["value"].notna()]
+    if s.empty:
+        return pd.Series(dtype="Int64")
+    s = s[s["period_sort"] == s["period_sort"].max()]
+    codes = s["area_code"]
+    for vintage in s["vintage"].unique():
+        if vintage and vintage != geo.vintage:
+            m = s["vintage"] == vintage
+            codes = codes.where(~m, geo.to_primary(s.loc[m, "area_code"], vintage))
+    deciles = s.assign(area_code=codes.to_numpy()).groupby("area_code")["value"].median()
+    return np.floor(deciles + 0.5).astype(int)
+
+
+def _sii(frame: pd.DataFrame, kind: str, multiplier: float) -> dict | None:
+    """The SII across the deciles of ``frame`` (decile values with limits, as ``decile_values`` gives them)."""
+    if kind not in ("proportion", "crude_rate"):
+        return None
+    scale = multiplier if kind == "proportion" else 1.0
+    d = frame.assign(_g=1, **{c: frame[c] / scale for c in ("value", "lower95", "upper95")})
+    r = sii(
+        d,
+        "value",
+        "population",
+        "decile",
+        ["_g"],
+        lower_col="lower95",
+        upper_col="upper95",
+        value_type="proportion" if kind == "proportion" else "rate",
+        multiplier=scale,
+    ).iloc[0]
+    return {k: float(r[k]) for k in ("value", "lower95", "upper95")}
+
+
+def national_decile_values(
+    profiles: Profiles, indicator_id: str, deprivation: str, national: str = NATIONAL_DECILE
+) -> tuple[IndicatorView, dict | None] | None:
+    """``indicator_id`` by national deprivation decile, with its SII (None where it cannot be computed); None
+    without national deciles or where every small area's national decile is its county decile."""
+    nat = national_deciles(profiles, national)
+    county = deprivation_deciles(profiles.profiles, profiles.geography, deprivation)
+    both = nat.index.intersection(county.index)
+    if nat.empty or (len(both) and (nat[both].to_numpy() == county[both].to_numpy()).all()):
+        return None
+    found = decile_values(profiles, indicator_id, deprivation, deciles=nat)
+    if found is None:
+        return None
+    view = found[0]
+    meta = profiles.profiles.loc[profiles.profiles["indicator_id"] == indicator_id].iloc[0]
+    return view, _sii(view.frame, str(meta["value_type"]), float(meta["multiplier"]))
+
+
+def _groups(rows: pd.DataFrame, by: str, kind: str, multiplier: float) -> pd.DataFrame:
+    """Each group's value and 95% limits: summed counts where the rows have them, else the rows' own values."""
+    counted = rows["numerator"].notna() & rows["denominator"].gt(0)
+    if counted.any() and kind != "count":
+        method = proportion_ci if kind == "proportion" else rate_ci
+        d = method("numerator", "denominator", multiplier, data=rows[counted], group_by=by)
+        counts = rows[counted].groupby(by)["numerator"].sum().reindex(d[by]).to_numpy()
+        return d.assign(suppressed=(counts > 0) & (counts <= SUPPRESSION_THRESHOLD))[
+            [by, "value", "lower95", "upper95", "suppressed"]
+        ]
+    g = rows.groupby(by, as_index=False)[["value", "lower95", "upper95"]].first()
+    return g.assign(suppressed=False)
+
+
+def breakdown_values(profiles: Profiles, store: Store, indicator_id: str, by: str) -> IndicatorView | None:
+    """The county's latest ``indicator_id`` by ``by`` ("sex" or "age"), each group compared with England's
+    same group (the frame has ``views.COMPARE_COLUMNS``, groups youngest or alphabetical first); None
+    without two groups or for counts. Small counts are suppressed."""
+    p = profiles.profiles
+    meta = p.loc[p["indicator_id"] == indicator_id]
+    if meta.empty or meta["value_type"].iloc[0] == "count":
+        return None
+    kind, multiplier, polarity = str(meta["value_type"].iloc[0]), float(meta["multiplier"].iloc[0]), meta["polarity"].iloc[0]
+    rows = store.read([indicator_id])
+    rows = rows[~rows[by].fillna("").isin(TOTALS[by])]
+    if rows.empty:
+        return None
+    rows = rows[rows["period_sort"] == rows["period_sort"].max()]
+    geo = profiles.geography
+    small = rows[(rows["area_type"] == geo.small_area_type) & rows["area_code"].isin(geo.hierarchy["small_area_code"])]
+    county = small if len(small) else rows[rows["area_type"] == "county"]
+    if county[by].nunique() < 2:
+        return None
+    here = _groups(county, by, kind, multiplier)
+    england = _groups(rows[rows["area_type"] == "england"], by, kind, multiplier).set_index(by)["value"]
+    here = here.assign(_order=here[by].map(views._age_start) if by == "age" else 0).sort_values(["_order", by])
+    here.loc[here["suppressed"], ["value", "lower95", "upper95"]] = np.nan
+    benchmark = here[by].map(england).astype(float)
+    frame = pd.DataFrame(
+        {
+            "area_code": here[by].astype(str),
+            "area_name": here[by].astype(str),
+            "value": here["value"],
+            "lower95": here["lower95"],
+            "upper95": here["upper95"],
+            "comparison": compare(here["value"], here["lower95"], here["upper95"], benchmark, polarity).to_numpy(),
+            "suppressed": here["suppressed"].astype(bool),
+        }
+    ).reset_index(drop=True)
+    return IndicatorView(indicator_id, str(meta["title"].iloc[0]), str(meta["unit"].iloc[0]), str(rows["period"].iloc[0]), frame)
+
+
+def inequality_views(
+    profiles: Profiles, store: Store | None, indicator_id: str, deprivation: str, national: str = NATIONAL_DECILE
+) -> list[Markup]:
+    """One indicator's inequalities: by county decile, by national decile where those differ, by sex and by age."""
+    shown = []
+    for deciles_of, found in (
+        ("county", decile_values(profiles, indicator_id, deprivation)),
+        ("national", national_decile_values(profiles, indicator_id, deprivation, national)),
+    ):
+        if found is not None:
+            view, slope = found
+            title = f"{view.title} ({view.period})" + (", national deciles" if deciles_of == "national" else "")
+            shown.append(
+                views.decile_chart(view.frame, title=title, unit=view.unit, sii=slope, deciles_of=deciles_of, key=indicator_id)
+            )
+    for by in ("sex", "age") if store is not None and store.exists() else ():
+        view = breakdown_values(profiles, store, indicator_id, by)
+        if view is not None:
+            words = BY_WORDS[by]
+            title, benchmark = f"{view.title} ({view.period}) by {words}", (f"England, the same {words}", math.nan)
+            chart = views.compare_chart(
+                view.frame,
+                title=title,
+                unit=view.unit,
+                county=benchmark,
+                key=f"{by}-{indicator_id}",
+                ranked=False,
+                heading="Compared with England",
+            )
+            shown.append(chart)
+    return shown
+
+
+def age_profile(store: Store, geo: Geography, config: Config, locality: str, area: str) -> Markup | None:
+    """The locality's population by age band, all persons, against the county's (None without age bands)."""
+    pop = population_by_age(store, geo, config.population_indicator, locality, sexes=("Persons",))
+    pop = pop[pop["age"].map(views._age_start) < math.inf]
+    if pop["age"].nunique() < 2 or pop["area"].sum() <= 0:
+        return None
+    return views.age_profile_chart(pop, area=area, county=config.county["name"], key=locality)
