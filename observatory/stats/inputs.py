@@ -147,7 +147,7 @@ def _text(value: str | tuple[Sequence[str], Array], n: int) -> pd.Categorical:
     if isinstance(value, str):
         return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
     categories, codes = value
-    used = np.unique(codes)
+    used = np.flatnonzero(np.bincount(codes, minlength=len(categories)))
     remap = np.zeros(len(categories), dtype=np.int8)
     remap[used] = np.arange(len(used))
     return pd.Categorical.from_codes(remap[codes], categories=[categories[i] for i in used])
@@ -164,6 +164,8 @@ def _notes(*conditions: tuple[Array, str], n: int) -> tuple[list[str], Array]:
 
 
 def _blank(values: dict[str, Array], mask: Array) -> dict[str, Array]:
+    if not mask.any():
+        return values
     return {k: np.where(mask, np.nan, v) for k, v in values.items()}
 
 

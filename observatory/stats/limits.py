@@ -54,10 +54,48 @@ def exact_poisson_limits(x: Array, level: float) -> tuple[Array, Array]:
 
 def poisson_limits(x: Array, level: float) -> tuple[Array, Array, Array]:
     """Limits of an observed count as Fingertips computes them: exact below 10, Byar's from 10, plus the exact mask."""
+    limits, exact = count_limits(x, {"": level})
+    return *limits[""], exact
+
+
+def count_limits(x: Array, levels: dict[str, float] = LEVELS) -> tuple[dict[str, tuple[Array, Array]], Array]:
+    """:func:`poisson_limits` at several levels: {label: (lower, upper)} and the exact mask.
+
+    Counts that are whole numbers no larger than the number of rows (the usual case: a million rows hold a few
+    thousand distinct counts) get their limits from a table computed once per possible count and looked up.
+    """
     x = np.asarray(x, dtype=float)
+    table = _count_index(x)
+    if table is None:
+        return {label: _poisson(x, level) for label, level in levels.items()}, x < 10
+    index, top = table
+    counts = np.arange(top + 2, dtype=float)
+    counts[-1] = np.nan  # where missing counts look up
+    limits = {}
+    for label, level in levels.items():
+        lower, upper = _poisson(counts, level)
+        limits[label] = (lower.take(index), upper.take(index))
+    return limits, x < 10
+
+
+def _count_index(x: Array) -> tuple[Array, int] | None:
+    """Each count's position in a table of 0..top, missing counts at top + 1; None unless whole numbers up to len(x)."""
+    missing = np.isnan(x)
+    filled = np.where(missing, 0.0, x)
+    if filled.size == 0 or filled.min() < 0 or filled.max() > max(filled.size, 1024):
+        return None
+    index = filled.astype(np.intp)
+    if not np.array_equal(index, filled):
+        return None
+    top = int(index.max())
+    index[missing] = top + 1
+    return index, top
+
+
+def _poisson(x: Array, level: float) -> tuple[Array, Array]:
     exact = x < 10
     lower, upper = byars_limits(x, level)
     if exact.any():
         lo, up = exact_poisson_limits(x[exact], level)
         lower[exact], upper[exact] = lo, up
-    return lower, upper, exact
+    return lower, upper

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from observatory.stats.inputs import GroupBy, _blank, _column, _finish, _Inputs, _multiplier_label, _notes, group_codes
-from observatory.stats.limits import CONFIDENCE, LEVELS, poisson_limits, wilson_limits
+from observatory.stats.limits import CONFIDENCE, LEVELS, count_limits, wilson_limits
 
 
 def proportion_ci(
@@ -58,22 +58,19 @@ def rate_ci(
     bad = missing | zero
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = multiplier / n
-        result = {"value": x * scale}
-        for label, level in LEVELS.items():
-            lower, upper, exact = poisson_limits(x, level)
-            result[f"lower{label}"], result[f"upper{label}"] = lower * scale, upper * scale
-    result = _blank(result, bad)
-    method = (["Byars", "Exact"], exact.astype(np.int8))
     note = _notes((missing, "count or denominator missing"), (zero, "denominator is zero"), n=len(x))
-    return inputs.frame(
-        {
-            **result,
-            "statistic": f"rate per {_multiplier_label(multiplier)}",
-            "method": method,
-            "confidence": CONFIDENCE,
-            "note": note,
-        }
-    )
+    return inputs.frame(_scaled_counts(x, scale, bad, f"rate per {_multiplier_label(multiplier)}", note))
+
+
+def _scaled_counts(count: np.ndarray, scale: np.ndarray, bad: np.ndarray, statistic: str, note) -> dict[str, object]:
+    """Result columns of count x scale with its Poisson limits (Byar's, exact under 10), NA where ``bad``."""
+    limits, exact = count_limits(count)
+    with np.errstate(invalid="ignore"):
+        result = {"value": count * scale}
+        for label, (lower, upper) in limits.items():
+            result[f"lower{label}"], result[f"upper{label}"] = lower * scale, upper * scale
+    method = (["Byars", "Exact"], exact.astype(np.int8))
+    return {**_blank(result, bad), "statistic": statistic, "method": method, "confidence": CONFIDENCE, "note": note}
 
 
 def isr(
@@ -107,21 +104,8 @@ def isr(
     zero = ~missing & (e == 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = factor / e
-        result = {"value": o * scale}
-        for label, level in LEVELS.items():
-            lower, upper, exact = poisson_limits(o, level)
-            result[f"lower{label}"], result[f"upper{label}"] = lower * scale, upper * scale
-    result = _blank(result, missing | zero)
     note = _notes((missing, "observed, expected or reference rate missing"), (zero, "expected is zero"), n=len(o))
-    return inputs.frame(
-        {
-            **result,
-            "statistic": statistic,
-            "method": (["Byars", "Exact"], exact.astype(np.int8)),
-            "confidence": CONFIDENCE,
-            "note": note,
-        }
-    )
+    return inputs.frame(_scaled_counts(o, scale, missing | zero, statistic, note))
 
 
 # --- means -----------------------------------------------------------------------------------------------------

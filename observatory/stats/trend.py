@@ -24,7 +24,7 @@ import pandas as pd
 
 from observatory._core.vocab import KEY, ValueType
 from observatory.stats.compare import HIGH, LOW, NONE, normalise_polarity
-from observatory.stats.methods import group_codes
+from observatory.stats.inputs import _text, group_codes
 
 CHI2_CRITICAL = 9.54953570608324
 POINTS = 5
@@ -56,8 +56,10 @@ def recent_trend(
     codes, out = group_codes(frame, keys)
     n_groups = len(out)
     columns = {c: _col(frame, c) for c in ("value", "lower95", "upper95", "numerator", "denominator", period_col)}
-    is_prop = _per_group(frame, "value_type", value_type, codes, n_groups, _is_proportion)
-    pol = _per_group(frame, "polarity", polarity, codes, n_groups, normalise_polarity)
+    last_row = np.zeros(n_groups, dtype=np.intp)
+    last_row[codes] = np.arange(len(codes))
+    is_prop = _per_group(frame, "value_type", value_type, last_row, _is_proportion)
+    pol = _per_group(frame, "polarity", polarity, last_row, normalise_polarity)
 
     value, lower, upper, x, n = (columns[c] for c in ("value", "lower95", "upper95", "numerator", "denominator"))
     prop_row = is_prop[codes]
@@ -92,9 +94,8 @@ def recent_trend(
     significant = full & ~degenerate & stable & (chi2 > CHI2_CRITICAL)
     trend = np.select([~full | degenerate, significant & (slope > 0), significant & (slope < 0)], [3, 0, 1], 2)
     judgement = judge(trend, pol)
-    note = np.select(
-        [n_points < points, degenerate], [f"fewer than {points} points", "a proportion of 0 or 1 among the points"], ""
-    )
+    notes = ["", "a proportion of 0 or 1 among the points", f"fewer than {points} points"]  # sorted, as categories
+    note = np.select([n_points < points, degenerate], [2, 1], 0).astype(np.int8)
     method = np.where(full, np.where(is_prop, 0, 1), 2)
     out["trend"] = pd.Categorical.from_codes(trend, categories=TRENDS)
     out["trend_judgement"] = pd.Categorical.from_codes(judgement, categories=JUDGEMENTS)
@@ -102,7 +103,7 @@ def recent_trend(
     out["slope"] = np.where(full & ~degenerate, slope, np.nan)
     out["n_points"] = n_points
     out["method"] = pd.Categorical.from_codes(method, categories=METHODS)
-    out["note"] = pd.Categorical(note)
+    out["note"] = _text((notes, note), n_groups)
     return out
 
 
@@ -117,15 +118,23 @@ def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
     return frame[name].to_numpy(dtype=float, na_value=np.nan)
 
 
-def _per_group(frame, column, constant, codes, n_groups, convert):
-    """One value per group from a constant or from the group's last row of ``column``, converted."""
+def _per_group(frame, column, constant, last_row, convert):
+    """One value per group from a constant or from the group's last row (``last_row``) of ``column``, converted."""
     if constant is not None:
-        return np.broadcast_to(convert([constant])[0], (n_groups,)).copy()
+        return np.broadcast_to(convert([constant])[0], (len(last_row),)).copy()
     if column not in frame.columns:
         raise KeyError(f"recent_trend needs a '{column}' column, or {column}= as a constant")
-    last = np.zeros(n_groups, dtype=np.intp)
-    last[codes] = np.arange(len(codes))
-    codes_last, uniques = pd.factorize(frame[column].iloc[last], use_na_sentinel=False)
+    values = frame[column]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes_last = values.cat.codes.to_numpy()[last_row]
+        if len(codes_last) and codes_last.min() >= 0:
+            categories = values.cat.categories
+            used = np.flatnonzero(np.bincount(codes_last, minlength=len(categories)))
+            converted = np.asarray(convert(categories[used].to_numpy(dtype=object)))
+            table = np.zeros(len(categories), dtype=converted.dtype)
+            table[used] = converted
+            return table[codes_last]
+    codes_last, uniques = pd.factorize(values.iloc[last_row], use_na_sentinel=False)
     return np.asarray(convert(pd.Series(uniques, dtype=object).to_numpy()))[codes_last]
 
 
@@ -151,6 +160,8 @@ def _by_group(codes: np.ndarray, period: np.ndarray, usable: np.ndarray, n_group
 
 def _last_of_full(rows: np.ndarray, block_group: np.ndarray, block_count: np.ndarray, points: int):
     """Row numbers of the last ``points`` rows of every block having at least that many (one line each), and its group."""
+    if len(block_count) * points == len(rows) and bool(np.all(block_count == points)):
+        return rows.reshape(-1, points), block_group
     full = block_count >= points
     end = np.cumsum(block_count)[full]
     return rows[(end[:, None] - points) + np.arange(points)], block_group[full]
