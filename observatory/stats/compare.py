@@ -13,7 +13,7 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
-from observatory._core.vocab import Polarity
+from observatory._core.vocab import COMPARISONS, NOT_COMPARED, Polarity
 
 HIGH, LOW, NONE = 0, 1, 2
 _POLARITY_SYNONYMS = {
@@ -33,19 +33,16 @@ _POLARITY_SYNONYMS = {
     "none": NONE,
 }
 
-SINGLE = ["better", "similar", "worse", "higher", "lower", "not compared"]
-BOTH = [
-    "better (99.8%)",
-    "better (95%)",
-    "similar",
-    "worse (95%)",
-    "worse (99.8%)",
-    "higher (99.8%)",
-    "higher (95%)",
-    "lower (95%)",
-    "lower (99.8%)",
-    "not compared",
-]
+SINGLE = list(COMPARISONS)
+
+
+def _strong_to_weak(up: str, down: str) -> list[str]:
+    """Two-level labels from strongly ``up`` to strongly ``down``: "better (99.8%)", "better (95%)", "worse (95%)"..."""
+    return [f"{up} (99.8%)", f"{up} (95%)", f"{down} (95%)", f"{down} (99.8%)"]
+
+
+_JUDGED = _strong_to_weak("better", "worse")
+BOTH = [*_JUDGED[:2], "similar", *_JUDGED[2:], *_strong_to_weak("higher", "lower"), NOT_COMPARED]
 
 QUINTILE_LABELS = {
     HIGH: ["best", "better", "middle", "worse", "worst"],

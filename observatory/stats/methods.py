@@ -19,66 +19,32 @@ Methods (Fingertips technical guidance, "Confidence intervals"):
 """
 
 from observatory.stats.inequality import sii
-from observatory.stats.inputs import (
-    RESULT_COLUMNS,
-    GroupBy,
-    _as_list,
-    _blank,
-    _column,
-    _dense,
-    _describe,
-    _finish,
-    _group_sum,
-    _Inputs,
-    _key_label,
-    _multiplier_label,
-    _notes,
-    _text,
-    group_codes,
-)
+from observatory.stats.inputs import RESULT_COLUMNS, GroupBy, _column, _finish, _notes, group_codes
 from observatory.stats.limits import (
     CONFIDENCE,
     LEVELS,
-    Array,
     byars_limits,
+    count_limits,
     exact_poisson_limits,
     poisson_limits,
     wilson_limits,
     z_value,
 )
 from observatory.stats.rates import isr, mean_ci, proportion_ci, rate_ci
-from observatory.stats.standardised import (
-    MIN_DSR_COUNT,
-    _band_positions,
-    _standard,
-    dsr,
-    european_standard_population,
-    expected_counts,
-    normalise_age_band,
-)
+from observatory.stats.standardised import MIN_DSR_COUNT, dsr, european_standard_population, expected_counts, normalise_age_band
 
+# the private names are those the funnel and life-expectancy modules take from here
 __all__ = [
     "CONFIDENCE",
     "LEVELS",
     "MIN_DSR_COUNT",
     "RESULT_COLUMNS",
-    "Array",
     "GroupBy",
-    "_Inputs",
-    "_as_list",
-    "_band_positions",
-    "_blank",
     "_column",
-    "_dense",
-    "_describe",
     "_finish",
-    "_group_sum",
-    "_key_label",
-    "_multiplier_label",
     "_notes",
-    "_standard",
-    "_text",
     "byars_limits",
+    "count_limits",
     "dsr",
     "european_standard_population",
     "exact_poisson_limits",
