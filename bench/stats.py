@@ -61,11 +61,14 @@ def vectorised(rows: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
     proportion = (rows["value_type"] == "proportion").to_numpy()
     x = rows["numerator"].to_numpy()
     n = rows["denominator"].to_numpy()
-    limits = np.empty((len(rows), 5))
-    columns = ["value", "lower95", "upper95", "lower998", "upper998"]
-    limits[proportion] = methods.proportion_ci(x[proportion], n[proportion], 100)[columns].to_numpy()
-    limits[~proportion] = methods.rate_ci(x[~proportion], n[~proportion], 100000)[columns].to_numpy()
-    values = rows.assign(**{c: limits[:, i] for i, c in enumerate(columns)})
+    p_rows, r_rows = np.flatnonzero(proportion), np.flatnonzero(~proportion)
+    proportions = methods.proportion_ci(x[p_rows], n[p_rows], 100)
+    rates = methods.rate_ci(x[r_rows], n[r_rows], 100000)
+    limits = {}
+    for column in ("value", "lower95", "upper95", "lower998", "upper998"):
+        limits[column] = np.empty(len(rows))
+        limits[column][p_rows], limits[column][r_rows] = proportions[column].to_numpy(), rates[column].to_numpy()
+    values = rows.assign(**limits)
     comparison = compare.compare(
         values["value"],
         values["lower95"],

@@ -144,8 +144,11 @@ def _by_group(codes: np.ndarray, period: np.ndarray, usable: np.ndarray, n_group
     Returns (rows, each block's group, each block's size). Series usually arrive as runs of consecutive rows in period
     order, one run per series: then the runs are the blocks and nothing is sorted.
     """
-    rows = np.flatnonzero(usable)
-    c, p = codes[rows], period[rows]
+    if usable.all():
+        rows, c, p = np.arange(len(codes)), codes, period
+    else:
+        rows = np.flatnonzero(usable)
+        c, p = codes[rows], period[rows]
     if len(rows) > 1:
         same = c[1:] == c[:-1]
         starts = np.flatnonzero(np.concatenate(([True], ~same)))
