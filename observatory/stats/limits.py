@@ -28,7 +28,12 @@ def wilson_limits(x: Array, n: Array, level: float) -> tuple[Array, Array]:
     with np.errstate(divide="ignore", invalid="ignore"):
         root = z * np.sqrt(z * z + 4 * x * (1 - x / n))
         denominator = 2 * (n + z * z)
-        return (2 * x + z * z - root) / denominator, (2 * x + z * z + root) / denominator
+        centre = 2 * x + z * z
+        lower = centre - root
+        lower /= denominator
+        upper = np.add(centre, root, out=centre) if centre.ndim else centre + root
+        upper /= denominator
+        return lower, upper
 
 
 def byars_limits(x: Array, level: float) -> tuple[Array, Array]:

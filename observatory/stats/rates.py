@@ -33,7 +33,9 @@ def proportion_ci(
     limits = {}
     for label, level in LEVELS.items():
         lower, upper = wilson_limits(x, n, level)
-        limits[f"lower{label}"], limits[f"upper{label}"] = lower * multiplier, upper * multiplier
+        lower *= multiplier  # fresh arrays: scaled in place
+        upper *= multiplier
+        limits[f"lower{label}"], limits[f"upper{label}"] = lower, upper
     result = _blank({"value": value, **limits}, bad)
     statistic = {1: "proportion of 1", 100: "percentage"}.get(multiplier, f"proportion of {_multiplier_label(multiplier)}")
     note = _notes((missing, "numerator or denominator missing"), (zero, "denominator is zero"), n=len(x))
@@ -68,7 +70,9 @@ def _scaled_counts(count: np.ndarray, scale: np.ndarray, bad: np.ndarray, statis
     with np.errstate(invalid="ignore"):
         result = {"value": count * scale}
         for label, (lower, upper) in limits.items():
-            result[f"lower{label}"], result[f"upper{label}"] = lower * scale, upper * scale
+            lower *= scale  # fresh arrays: scaled in place
+            upper *= scale
+            result[f"lower{label}"], result[f"upper{label}"] = lower, upper
     method = (["Byars", "Exact"], exact.astype(np.int8))
     return {**_blank(result, bad), "statistic": statistic, "method": method, "confidence": CONFIDENCE, "note": note}
 
