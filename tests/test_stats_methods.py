@@ -542,3 +542,25 @@ def test_sii_group_with_too_few_quantiles_is_na_with_a_note(deciles):
     assert np.isnan(result.loc["Area2", "value"]) and result.loc["Area2", "n_quantiles"] == 4
     assert result.loc["Area2", "note"] == "fewer than 5 quantiles with usable data"
     assert not np.isnan(result.loc["Area1", "value"]) and result.loc["Area1", "note"] == ""
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        [3.0, np.nan, 0.0, 12.0, 3.0, 9.0],  # whole counts with a gap: limits looked up in a table of counts
+        [3.0, np.nan, 0.0, 12.0, 3.0, 9.5],  # a fractional count: limits computed row by row
+        [3.0, np.nan, 0.0, 12.0, 3.0, 5e6],  # a count above the table's reach
+    ],
+)
+def test_rate_limits_are_the_same_whichever_way_they_are_computed(counts):
+    counts = np.array(counts)
+    result = methods.rate_ci(counts, np.full(len(counts), 1000.0), 1000)
+    assert list(result["method"])[:5] == ["Exact", "Byars", "Exact", "Byars", "Exact"]
+    assert result.loc[1, ["value", "lower95", "upper998"]].isna().all()
+    for row in (0, 2, 4):
+        for label, level in LEVELS.items():
+            lower, upper = exact_by_root_finding(int(counts[row]), level)
+            assert result.loc[row, f"lower{label}"] == pytest.approx(lower, rel=1e-7, abs=1e-9)
+            assert result.loc[row, f"upper{label}"] == pytest.approx(upper, rel=1e-7)
+    for label, level in LEVELS.items():
+        assert result.loc[3, f"lower{label}"] == pytest.approx(byars_literal(12.0, level)[0], rel=1e-12)

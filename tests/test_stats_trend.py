@@ -235,3 +235,39 @@ def test_row_order_does_not_change_any_result():
     split = pd.concat([frame.iloc[::2], frame.iloc[1::2]])
     for variant in (frame, frame.sample(frac=1, random_state=1), frame.iloc[::-1], split):
         pd.testing.assert_frame_equal(recent_trend(variant, keys), expected, check_exact=True)
+
+
+def test_series_over_several_kernel_chunks_agree_with_the_literal_transcription(monkeypatch):
+    """More series than one kernel call takes (trend.CHUNK, made small here), each checked: the chunks join up."""
+    monkeypatch.setattr("observatory.stats.trend.CHUNK", 37)
+    rng = np.random.default_rng(11)
+    n_series, periods = 400, 5
+    gid = np.repeat(np.arange(n_series), periods)
+    proportion = gid % 3 != 0
+    den = rng.integers(200, 5000, len(gid)).astype(float)
+    level = rng.uniform(0.05, 0.5, n_series)[gid] * (
+        1 + rng.normal(0, 0.05, n_series)[gid] * np.tile(np.arange(periods), n_series)
+    )
+    num = rng.binomial(den.astype(np.int64), np.clip(level, 0.01, 0.95)).astype(float)
+    value = num / den * 100
+    half = rng.uniform(0.5, 3, len(gid))
+    frame = pd.DataFrame(
+        {
+            "indicator_id": gid.astype(str),
+            "period_sort": np.tile(np.arange(2015, 2015 + periods), n_series),
+            "numerator": num,
+            "denominator": den,
+            "value": value,
+            "lower95": value - half,
+            "upper95": value + half,
+            "value_type": np.where(proportion, "proportion", "dsr"),
+            "polarity": "high_is_good",
+        }
+    )
+    result = recent_trend(frame, ["indicator_id"]).set_index("indicator_id")
+    for g in range(n_series):  # every series, so every chunk boundary is crossed
+        group = frame.iloc[g * periods : (g + 1) * periods]
+        chi2, significant, direction = fingertips_literal(group.to_dict("records"), bool(proportion[g * periods]))
+        expected = ("increasing" if direction > 0 else "decreasing") if significant else "no significant change"
+        assert result.loc[str(g), "statistic"] == pytest.approx(chi2, rel=1e-9)
+        assert result.loc[str(g), "trend"] == expected

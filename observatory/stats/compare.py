@@ -13,7 +13,7 @@ from enum import Enum
 import numpy as np
 import pandas as pd
 
-from observatory._core.vocab import Polarity
+from observatory._core.vocab import COMPARISONS, NOT_COMPARED, Polarity
 
 HIGH, LOW, NONE = 0, 1, 2
 _POLARITY_SYNONYMS = {
@@ -33,19 +33,16 @@ _POLARITY_SYNONYMS = {
     "none": NONE,
 }
 
-SINGLE = ["better", "similar", "worse", "higher", "lower", "not compared"]
-BOTH = [
-    "better (99.8%)",
-    "better (95%)",
-    "similar",
-    "worse (95%)",
-    "worse (99.8%)",
-    "higher (99.8%)",
-    "higher (95%)",
-    "lower (95%)",
-    "lower (99.8%)",
-    "not compared",
-]
+SINGLE = list(COMPARISONS)
+
+
+def _strong_to_weak(up: str, down: str) -> list[str]:
+    """Two-level labels from strongly ``up`` to strongly ``down``: "better (99.8%)", "better (95%)", "worse (95%)"..."""
+    return [f"{up} (99.8%)", f"{up} (95%)", f"{down} (95%)", f"{down} (99.8%)"]
+
+
+_JUDGED = _strong_to_weak("better", "worse")
+BOTH = [*_JUDGED[:2], "similar", *_JUDGED[2:], *_strong_to_weak("higher", "lower"), NOT_COMPARED]
 
 QUINTILE_LABELS = {
     HIGH: ["best", "better", "middle", "worse", "worst"],
@@ -115,10 +112,13 @@ def compare(value, lower95, upper95, benchmark, polarity, lower998=None, upper99
     pol = normalise_polarity(polarity, n)
     index = _index(value, lower95, upper95, benchmark)
 
+    missing = np.isnan(v) | np.isnan(b)
+
     def direction(lower, upper):
         lower, upper = _array(lower, n), _array(upper, n)
-        known = ~(np.isnan(v) | np.isnan(b) | np.isnan(lower) | np.isnan(upper))
-        return known, np.where(lower > b, np.int8(1), -(upper < b).view(np.int8))
+        known = ~(missing | np.isnan(lower) | np.isnan(upper))
+        above = lower > b
+        return known, above.view(np.int8) - ((upper < b) & ~above).view(np.int8)
 
     if level == "95":
         known, d = direction(lower95, upper95)
@@ -162,8 +162,9 @@ def _both(d95: np.ndarray, d998: np.ndarray, pol: np.ndarray, known: np.ndarray,
     strong = d998 != 0
     d = np.where(strong, d998, d95)
     strength = np.where(strong, np.int8(2), (d95 != 0).view(np.int8))
-    codes = _BOTH[pol.astype(np.intp) * 9 + strength * 3 + (d + 1)]
-    codes = np.where(known, codes, np.int8(9))
+    position = pol.astype(np.int8) * np.int8(9) + strength * np.int8(3) + d + np.int8(1)  # at most 26: int8 is enough
+    codes = _BOTH.take(position)
+    codes[~known] = 9
     return pd.Series(pd.Categorical.from_codes(codes, categories=BOTH), index=index, name="comparison")
 
 

@@ -10,23 +10,12 @@ ones moved away from the value by sqrt(var_non-independent / var_independent).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
 
-from observatory.stats.methods import (
-    LEVELS,
-    GroupBy,
-    _as_list,
-    _band_positions,
-    _column,
-    _group_sum,
-    _standard,
-    dsr,
-    group_codes,
-    normalise_age_band,
-)
+from observatory.stats.inputs import GroupBy, _as_list, _column, _group_sum, group_codes
+from observatory.stats.limits import LEVELS
+from observatory.stats.standardised import _band_positions, _standard, dsr, normalise_age_band
 
 METHOD = "Dobson, with confidence adjusted for non-independent events"
 
@@ -57,26 +46,19 @@ def _per_band(data: pd.DataFrame, count_col: str, pop_col: str, age_col: str, fr
 
 
 def dsr_nonindependent(
-    data: pd.DataFrame,
-    count_col: str,
-    pop_col: str,
-    age_col: str,
-    eventfreq_col: str,
-    group_by: GroupBy = None,
-    standard: pd.Series | pd.DataFrame | Mapping[str, float] | None = None,
-    multiplier: float = 100000,
+    data: pd.DataFrame, count_col: str, pop_col: str, age_col: str, eventfreq_col: str, group_by: GroupBy = None, **options
 ) -> pd.DataFrame:
     """DSRs of events where people can have more than one (calculate_dsr, independent_events = FALSE).
 
     Each row gives, for a group and age band, the number of people (``count_col``) with ``eventfreq_col`` events;
     the population must be the same on every row of a group and band. Returns :func:`dsr`'s columns for the
     events (``total_count`` is the number of events) with the limits widened for non-independence. NA and notes
-    as :func:`dsr` (e.g. fewer than 10 events in total).
+    as :func:`dsr` (e.g. fewer than 10 events in total). ``options`` are :func:`dsr`'s ``standard`` and ``multiplier``.
     """
     keys = _as_list(group_by)
     cells = _per_band(data, count_col, pop_col, age_col, eventfreq_col, keys)
-    result = dsr(cells, "events", pop_col, age_col, group_by, standard=standard, multiplier=multiplier)
-    weights = _standard(standard)
+    result = dsr(cells, "events", pop_col, age_col, group_by, **options)
+    weights = _standard(options.get("standard"))
     w = weights.to_numpy()[_band_positions(cells, age_col, weights.index, "standard population")]
     population = cells[pop_col].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -14,20 +14,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from observatory._core.vocab import Polarity, ValueType
+from observatory._core.vocab import COMPARISONS, NOT_COMPARED, Polarity, ValueType
 from observatory.stats import methods
 from observatory.stats.compare import HIGH, LOW, NONE, compare, normalise_polarity
 from observatory.stats.trend import CHI2_CRITICAL, POINTS, _same_sign, last_points, weights_from_limits, wls_trend
 
 BREAKDOWN = ["indicator_id", "period", "period_sort", "sex", "age", "category"]
-DIRECTIONS = [
-    "better than county",
-    "similar to county",
-    "worse than county",
-    "higher than county",
-    "lower than county",
-    "not compared",
-]
+DIRECTIONS = [c if c == NOT_COMPARED else f"{c} {'to' if c == 'similar' else 'than'} county" for c in COMPARISONS]
 GAP_TRENDS = ["narrowing", "widening", "no significant change", "cannot be calculated"]
 
 PolarityInput = Mapping[str, Polarity | str] | pd.Series | Polarity | str | None
@@ -143,6 +136,7 @@ def sii_by_decile(
     """
     keys = list(group_by)
     by = keys + [decile_col]
+    simulation = {"repetitions": repetitions, "seed": seed, "min_quantiles": min_quantiles}
     if value_type in (ValueType.PROPORTION.value, ValueType.CRUDE_RATE.value):
         if value_type == ValueType.PROPORTION.value:
             deciles = methods.proportion_ci("numerator", "denominator", 1, data=small_areas, group_by=by)
@@ -153,20 +147,8 @@ def sii_by_decile(
         population = population_col if population_col in small_areas.columns else "denominator"
         codes, _ = methods.group_codes(small_areas, by)
         deciles["_population"] = np.bincount(codes, weights=small_areas[population].to_numpy(dtype=float), minlength=len(deciles))
-        return methods.sii(
-            deciles,
-            "value",
-            "_population",
-            decile_col,
-            keys,
-            lower_col="lower95",
-            upper_col="upper95",
-            value_type=sii_type,
-            multiplier=sii_multiplier,
-            repetitions=repetitions,
-            seed=seed,
-            min_quantiles=min_quantiles,
-        )
+        limits = {"lower_col": "lower95", "upper_col": "upper95", "value_type": sii_type, "multiplier": sii_multiplier}
+        return methods.sii(deciles, "value", "_population", decile_col, keys, **limits, **simulation)
     if value_type not in (None, ValueType.SCORE.value, ValueType.MEAN.value, "other"):
         raise ValueError(f"value_type {value_type!r}: use 'proportion', 'crude_rate', or None for weighted means")
     frame = small_areas.loc[small_areas["value"].notna() & (small_areas[population_col] > 0)]
@@ -183,18 +165,7 @@ def sii_by_decile(
     deciles["value"] = mean
     deciles["_population"] = total
     deciles["_se"] = np.where(count > 1, np.sqrt(variance), np.nan)
-    return methods.sii(
-        deciles,
-        "value",
-        "_population",
-        decile_col,
-        keys,
-        se_col="_se",
-        multiplier=multiplier,
-        repetitions=repetitions,
-        seed=seed,
-        min_quantiles=min_quantiles,
-    )
+    return methods.sii(deciles, "value", "_population", decile_col, keys, se_col="_se", multiplier=multiplier, **simulation)
 
 
 def gap_trend(

@@ -1,0 +1,106 @@
+"""Confidence limits for counts and proportions: Wilson score, Byar's and exact Poisson, at any level."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats as sps
+from scipy.special import ndtri
+
+LEVELS = {"95": 0.95, "998": 0.998}
+CONFIDENCE = "95%, 99.8%"
+
+Array = np.ndarray
+
+
+def z_value(level: float) -> float:
+    """Two-sided standard normal critical value: 1.96 for 0.95, 3.09 for 0.998."""
+    return float(ndtri(1 - (1 - level) / 2))
+
+
+# --- limits for counts and proportions -------------------------------------------------------------------------
+
+
+def wilson_limits(x: Array, n: Array, level: float) -> tuple[Array, Array]:
+    """Wilson score limits for the proportion x/n (Wilson 1927; Newcombe & Altman 2000)."""
+    z = z_value(level)
+    x = np.asarray(x, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        root = z * np.sqrt(z * z + 4 * x * (1 - x / n))
+        denominator = 2 * (n + z * z)
+        centre = 2 * x + z * z
+        lower = centre - root
+        lower /= denominator
+        upper = np.add(centre, root, out=centre) if centre.ndim else centre + root
+        upper /= denominator
+        return lower, upper
+
+
+def byars_limits(x: Array, level: float) -> tuple[Array, Array]:
+    """Byar's approximation to the Poisson limits of an observed count (Breslow & Day 1987)."""
+    z = z_value(level)
+    x = np.asarray(x, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lower = x * (1 - 1 / (9 * x) - z / (3 * np.sqrt(x))) ** 3
+        upper = (x + 1) * (1 - 1 / (9 * (x + 1)) + z / (3 * np.sqrt(x + 1))) ** 3
+    return np.where(x == 0, 0.0, lower), upper
+
+
+def exact_poisson_limits(x: Array, level: float) -> tuple[Array, Array]:
+    """Exact Poisson limits of an observed count via the chi-squared distribution (Armitage & Berry 2002)."""
+    x = np.asarray(x, dtype=float)
+    alpha = 1 - level
+    counts, position = np.unique(x, return_inverse=True)
+    with np.errstate(invalid="ignore"):
+        lower = np.where(counts > 0, sps.chi2.ppf(alpha / 2, 2 * np.where(counts > 0, counts, 1)) / 2, 0.0)
+        upper = sps.chi2.ppf(1 - alpha / 2, 2 * counts + 2) / 2
+    return lower[position].reshape(x.shape), upper[position].reshape(x.shape)
+
+
+def poisson_limits(x: Array, level: float) -> tuple[Array, Array, Array]:
+    """Limits of an observed count as Fingertips computes them: exact below 10, Byar's from 10, plus the exact mask."""
+    limits, exact = count_limits(x, {"": level})
+    return *limits[""], exact
+
+
+def count_limits(x: Array, levels: dict[str, float] = LEVELS) -> tuple[dict[str, tuple[Array, Array]], Array]:
+    """:func:`poisson_limits` at several levels: {label: (lower, upper)} and the exact mask.
+
+    Counts that are whole numbers no larger than the number of rows (the usual case: a million rows hold a few
+    thousand distinct counts) get their limits from a table computed once per possible count and looked up.
+    """
+    x = np.asarray(x, dtype=float)
+    table = _count_index(x)
+    if table is None:
+        return {label: _poisson(x, level) for label, level in levels.items()}, x < 10
+    index, top = table
+    counts = np.arange(top + 2, dtype=float)
+    counts[-1] = np.nan  # where missing counts look up
+    limits = {}
+    for label, level in levels.items():
+        lower, upper = _poisson(counts, level)
+        limits[label] = (lower.take(index), upper.take(index))
+    return limits, x < 10
+
+
+def _count_index(x: Array) -> tuple[Array, int] | None:
+    """Each count's position in a table of 0..top, missing counts at top + 1; None unless whole numbers up to len(x)."""
+    missing = np.isnan(x)
+    filled = np.where(missing, 0.0, x)
+    if filled.size == 0 or filled.min() < 0 or filled.max() > max(filled.size, 1024):
+        return None
+    index = filled.astype(np.intp)
+    if not np.array_equal(index, filled):
+        return None
+    top = int(index.max())
+    index[missing] = top + 1
+    return index, top
+
+
+def _poisson(x: Array, level: float) -> tuple[Array, Array]:
+    exact = x < 10
+    lower, upper = byars_limits(x, level)
+    if exact.any():
+        lo, up = exact_poisson_limits(x[exact], level)
+        lower[exact], upper[exact] = lo, up
+    return lower, upper

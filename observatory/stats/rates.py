@@ -1,0 +1,163 @@
+"""Proportions, crude rates, indirectly standardised ratios and means, each with 95% and 99.8% limits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from observatory.stats.inputs import GroupBy, _blank, _column, _finish, _Inputs, _multiplier_label, _notes, group_codes
+from observatory.stats.limits import CONFIDENCE, LEVELS, count_limits, wilson_limits
+
+
+def proportion_ci(
+    numerator, denominator, multiplier: float = 1, *, data: pd.DataFrame | None = None, group_by: GroupBy = None
+) -> pd.DataFrame:
+    """Proportions with Wilson score limits at 95% and 99.8% (phe_proportion).
+
+    ``numerator`` and ``denominator`` are arrays, or column names of ``data``; with ``group_by`` they are summed per
+    group first. A numerator above its denominator, or a negative input, is an error naming where it happens; a zero
+    or missing denominator gives NA with a note.
+    """
+    inputs = _Inputs([numerator, denominator], ["numerator", "denominator"], data, group_by)
+    x_rows, n_rows = inputs.rows
+    inputs.fail_if(x_rows < 0, "numerators must be zero or more; negative")
+    inputs.fail_if(n_rows < 0, "denominators must be zero or more; negative")
+    inputs.fail_if(x_rows > n_rows, "numerator is greater than denominator")
+    x, n = inputs.values
+    missing = np.isnan(x) | np.isnan(n)
+    zero = ~missing & (n == 0)
+    bad = missing | zero
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = x / n * multiplier
+    limits = {}
+    for label, level in LEVELS.items():
+        lower, upper = wilson_limits(x, n, level)
+        lower *= multiplier  # fresh arrays: scaled in place
+        upper *= multiplier
+        limits[f"lower{label}"], limits[f"upper{label}"] = lower, upper
+    result = _blank({"value": value, **limits}, bad)
+    statistic = {1: "proportion of 1", 100: "percentage"}.get(multiplier, f"proportion of {_multiplier_label(multiplier)}")
+    note = _notes((missing, "numerator or denominator missing"), (zero, "denominator is zero"), n=len(x))
+    return inputs.frame({**result, "statistic": statistic, "method": "Wilson", "confidence": CONFIDENCE, "note": note})
+
+
+def rate_ci(
+    count, denominator, multiplier: float = 100000, *, data: pd.DataFrame | None = None, group_by: GroupBy = None
+) -> pd.DataFrame:
+    """Crude rates with Byar's limits (count of 10 or more) or exact Poisson limits (under 10), per phe_rate.
+
+    ``method`` says which was used per row. A negative count or denominator is an error; a zero or missing
+    denominator, or a missing count, gives NA with a note.
+    """
+    inputs = _Inputs([count, denominator], ["count", "denominator"], data, group_by)
+    x_rows, n_rows = inputs.rows
+    inputs.fail_if(x_rows < 0, "counts must be zero or more; negative")
+    inputs.fail_if(n_rows < 0, "denominators must be zero or more; negative")
+    x, n = inputs.values
+    missing = np.isnan(x) | np.isnan(n)
+    zero = ~missing & (n == 0)
+    bad = missing | zero
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = multiplier / n
+    note = _notes((missing, "count or denominator missing"), (zero, "denominator is zero"), n=len(x))
+    return inputs.frame(_scaled_counts(x, scale, bad, f"rate per {_multiplier_label(multiplier)}", note))
+
+
+def _scaled_counts(count: np.ndarray, scale: np.ndarray, bad: np.ndarray, statistic: str, note) -> dict[str, object]:
+    """Result columns of count x scale with its Poisson limits (Byar's, exact under 10), NA where ``bad``."""
+    limits, exact = count_limits(count)
+    with np.errstate(invalid="ignore"):
+        result = {"value": count * scale}
+        for label, (lower, upper) in limits.items():
+            lower *= scale  # fresh arrays: scaled in place
+            upper *= scale
+            result[f"lower{label}"], result[f"upper{label}"] = lower, upper
+    method = (["Byars", "Exact"], exact.astype(np.int8))
+    return {**_blank(result, bad), "statistic": statistic, "method": method, "confidence": CONFIDENCE, "note": note}
+
+
+def isr(
+    observed,
+    expected,
+    *,
+    reference_rate=None,
+    refvalue: float = 1,
+    multiplier: float = 100000,
+    data: pd.DataFrame | None = None,
+    group_by: GroupBy = None,
+) -> pd.DataFrame:
+    """Indirectly standardised ratios (calculate_ISRatio), or rates when ``reference_rate`` is given (calculate_ISRate).
+
+    Ratio = observed / expected x ``refvalue``; rate = observed / expected x ``reference_rate`` (the reference
+    population's crude rate, already per ``multiplier``). Limits are Byar's (observed of 10 or more) or exact
+    (under 10) on the observed count. Zero or missing expected gives NA with a note.
+    """
+    inputs = _Inputs([observed, expected], ["observed", "expected"], data, group_by)
+    o_rows, e_rows = inputs.rows
+    inputs.fail_if(o_rows < 0, "observed counts must be zero or more; negative")
+    inputs.fail_if(e_rows < 0, "expected counts must be zero or more; negative")
+    o, e = inputs.values
+    if reference_rate is None:
+        factor = np.full(len(o), float(refvalue))
+        statistic = f"indirectly standardised ratio x {_multiplier_label(refvalue)}"
+    else:
+        factor = np.broadcast_to(np.asarray(reference_rate, dtype=float), o.shape)
+        statistic = f"indirectly standardised rate per {_multiplier_label(multiplier)}"
+    missing = np.isnan(o) | np.isnan(e) | np.isnan(factor)
+    zero = ~missing & (e == 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = factor / e
+    note = _notes((missing, "observed, expected or reference rate missing"), (zero, "expected is zero"), n=len(o))
+    return inputs.frame(_scaled_counts(o, scale, missing | zero, statistic, note))
+
+
+# --- means -----------------------------------------------------------------------------------------------------
+
+
+def mean_ci(values, *, data: pd.DataFrame | None = None, group_by: GroupBy = None) -> pd.DataFrame:
+    """Means with Student's t limits (phe_mean): mean +/- t(n-1) x sd / sqrt(n); fewer than 2 values gives NA.
+
+    ``values`` is an array (one row out), or a column of ``data`` (one row per ``group_by`` group, or one row for
+    the whole frame). Missing values are left out; ``n`` counts the values used.
+    """
+    if data is None:
+        if group_by is not None:
+            raise TypeError("group_by needs data= (a DataFrame) and a column name")
+        v = np.asarray(values, dtype=float)
+        v = v[~np.isnan(v)]
+        keys = None
+        count, mean = np.array([v.size]), np.array([v.mean() if v.size else np.nan])
+        sd = np.array([v.std(ddof=1) if v.size > 1 else np.nan])
+    else:
+        column = _column(data, values)
+        if group_by is None:
+            return mean_ci(column)
+        codes, keys = group_codes(data, group_by)
+        g = len(keys)
+        present = ~np.isnan(column)
+        filled = np.where(present, column, 0.0)
+        count = np.bincount(codes, weights=present.astype(float), minlength=g)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.bincount(codes, weights=filled, minlength=g) / count
+            deviation = np.where(present, column - mean[codes], 0.0)
+            sd = np.sqrt(np.bincount(codes, weights=deviation**2, minlength=g) / (count - 1))
+    few = count < 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = sd / np.sqrt(count)
+        result = {"value": np.where(count > 0, mean, np.nan)}
+        for label, level in LEVELS.items():
+            half = sps.t.ppf(1 - (1 - level) / 2, np.where(few, 1, count - 1)) * se
+            result[f"lower{label}"] = np.where(few, np.nan, mean - half)
+            result[f"upper{label}"] = np.where(few, np.nan, mean + half)
+    note = _notes((count == 0, "no values"), (few, "fewer than 2 values"), n=len(count))
+    out = {
+        "n": count.astype(np.int64),
+        "sd": np.where(few, np.nan, sd),
+        **result,
+        "statistic": "mean",
+        "method": "Student's t",
+        "confidence": CONFIDENCE,
+        "note": note,
+    }
+    return _finish(out, keys, len(count))
