@@ -34,7 +34,7 @@ NO_LOCALITY = ""
 COMPARABLE_NOT = {"–", "suppressed", COMPARISON_TITLES[NOT_COMPARED]}
 """Comparison words that compare nothing: shading by them would draw an all-grey map."""
 _FRAMES_KEPT = 8
-Folder = Path | str | None
+Folder = Store | Path | str | None
 
 __all__ = ["COLOUR_BY", "LEVELS", "NO_LOCALITY", "DashboardData", "for_audience", "value_classes"]
 
@@ -100,7 +100,7 @@ class DashboardData:
         self.config = config if isinstance(config, Config) else load_config(config)
         self.audience = check_audience(audience)
         self.allowed = allowed_datasets(self.config, self.audience)
-        self.store_path = Path(store) if store else None
+        self.store_path = store.path if isinstance(store, Store) else Path(store) if store else None
         self.profiles = for_audience(profiles or load_profiles(self.config, store), self.allowed)
         if profiles is None:
             _release_memory()
