@@ -98,8 +98,10 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def session(server):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # expect() waits 5 s by default: a page given a fresh kernel (not the preheated one) takes longer to draw its view
+    expect.set_options(timeout=TIMEOUT_MS)
     events = {"console": [], "requests": [], "page_errors": []}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
@@ -389,15 +391,16 @@ def test_a_deep_link_opens_its_view_and_its_link_opens_the_same_view_for_a_colle
 
 
 @pytest.mark.xfail(
-    reason="known gap: after a change of view the page's 'Link to this view' is redrawn but the "
-    "address bar is not rewritten (the MutationObserver in dashboard_address.html.j2 misses it)",
+    reason="known gap, not yet understood: now and then, after a deep link, pressing 'Localities' leaves both the "
+    "address and 'Link to this view' on areas=small_area (the failure message records what the page shows)",
     strict=False,
 )
 def test_the_address_follows_a_change_of_view(browser, server):
     page = _open_deep_link(browser, server)
     try:
         page.locator(".widget-toggle-button", has_text="Localities").click()
-        assert settle(lambda: "areas=locality" in page.url, 30), page.url
+        shown = "() => [document.querySelector('[data-obs-view]').getAttribute('data-obs-view'), Array.from(document.querySelectorAll('.widget-toggle-button.mod-active')).map(e => e.textContent)]"
+        assert settle(lambda: "areas=locality" in page.url, 30), (page.url, page.evaluate(shown))
     finally:
         page.close(run_before_unload=True)
 
@@ -421,19 +424,100 @@ def test_search_by_keyboard_finds_a_small_area_and_the_download_carries_its_view
         code = target.split("(")[1].split(")")[0]
         expect(page.locator(f".obs-view-link[data-obs-view*='area={code}']")).to_have_count(1)
         assert settle(lambda: f"area={code}" in page.url, 30)
-        page.get_by_role("button", name="Download the figures of this view").focus()
-        page.keyboard.press("Enter")
-        link = page.locator(".obs-downloads a", has_text="CSV")
-        expect(link).to_have_count(1)
-        with page.expect_download() as info:
-            link.click()
-        text = open(info.value.path(), encoding="utf-8-sig").read()
+        text = _download_csv(page)
         assert text.startswith("Area code,Area name,Locality,Indicator") and "Source and licence" in text
         assert text.count("\n") > 20  # every small area of the view
         assert not axe_serious(page), axe_serious(page)
         shot(page, "localities-search-download")
     finally:
         page.close(run_before_unload=True)  # the page's own goodbye shuts its kernel down
+
+
+PANEL = ".obs-view-panel"
+
+
+def _press(page, label: str) -> None:
+    """Press a toggle button by the keyboard alone (focus, then Enter)."""
+    page.locator(".widget-toggle-button", has_text=label).focus()
+    page.keyboard.press("Enter")
+
+
+def _download_csv(page) -> str:
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Download the figures of this view").focus()
+    page.keyboard.press("Enter")
+    link = page.locator(".obs-downloads a", has_text="CSV")
+    expect(link).to_have_count(1)
+    with page.expect_download() as info:
+        link.click()
+    return open(info.value.path(), encoding="utf-8-sig").read()
+
+
+def test_a_partner_compares_localities_sees_inequalities_and_a_pyramid_and_downloads_each(browser, server):
+    from playwright.sync_api import expect
+
+    localities, _small = _demo_counts()
+    page = open_dashboard_from_landing(browser, server, "Localities")
+    try:
+        _map(page).locator(AREAS).first.wait_for(state="attached")
+        name = _options(page, "Locality")[3]
+        _select(page, "Locality", name)
+        indicator = _options(page, "Indicator")[1]
+        _select(page, "Indicator", indicator)
+        expect(page.locator(".obs-details h2").first).to_contain_text(name)
+        _press(page, "Compare areas")
+        panel = page.locator(PANEL)
+        expect(panel.locator("g.obs-bar")).to_have_count(localities)
+        expect(panel.locator("g.obs-bar.obs-mine")).to_have_count(1)
+        assert name in panel.locator("g.obs-bar.obs-mine").text_content()
+        assert indicator.split(" ")[0] in panel.locator("figcaption").inner_text()
+        words = panel.locator("svg").text_content()
+        assert re.search(r"Better|Worse|Similar|Higher|Lower|Not compared", words) and "England" in words
+        expect(page.locator(MAP)).to_have_count(0)  # the map gives way to the view
+        assert settle(lambda: "view=compare" in page.url, 30), page.url
+        text = _download_csv(page)
+        assert text.startswith("Area code,Area name,Locality,Indicator") and "Source and licence" in text
+        assert text.count("\n") == localities + 2 + 1 and "England" in text  # every locality and both lines
+        assert not axe_serious(page), axe_serious(page)
+        shot(page, "localities-compare")
+        _press(page, "Inequalities")
+        expect(panel.locator("line.obs-sii")).to_have_count(1)
+        assert "Slope index of inequality" in panel.inner_text()
+        assert settle(lambda: "view=inequalities" in page.url, 30), page.url
+        text = _download_csv(page)
+        assert text.startswith("Deprivation decile (1 = most deprived)") and "Slope index of inequality" in text
+        assert not axe_serious(page), axe_serious(page)
+        shot(page, "localities-inequalities")
+        _press(page, "Population pyramid")
+        expect(panel.locator("h2")).to_have_text(f"Population of {name} by age and sex")
+        assert panel.locator("svg[role=img]").count() == 1
+        text = _download_csv(page)
+        assert text.startswith(f"Sex,Age,{name}: % of all people") and "Source and licence" in text
+        assert not axe_serious(page), axe_serious(page)
+        shot(page, "localities-pyramid")
+        _press(page, "Map")
+        _map(page).locator(AREAS).first.wait_for(state="attached")
+        assert settle(lambda: "view=" not in page.url.split("?", 1)[-1].replace("obs-view", ""), 30), page.url
+    finally:
+        page.close(run_before_unload=True)  # the page's own goodbye shuts its kernel down
+
+
+def test_a_deep_link_opens_a_view_with_its_locality_picked_out(browser, server):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    try:
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(server + "voila/render/localities.ipynb?locality=ZL03&indicator=children_low_income&view=compare")
+        panel = page.locator(PANEL)
+        expect(panel.locator("g.obs-bar.obs-mine[data-area='ZL03']")).to_have_count(1)
+        expect(panel.locator("g.obs-bar")).to_have_count(_demo_counts()[0])
+        assert "low-income" in panel.locator("figcaption").inner_text()
+        assert "view=compare" in page.url and "locality=ZL03" in page.url
+        shot(page, "localities-compare-deep-link")
+    finally:
+        page.close(run_before_unload=True)
 
 
 def test_the_catalogue_dashboard_passes_axe_and_its_frames_are_titled(browser, server):

@@ -23,10 +23,26 @@ from observatory.store import Store
 NASTY = 'North<script>alert("x")</script>&town'
 
 
+POPULATION_BY_AGE = {"0-17": 300, "18-64": 900, "65-84": 250, "85+": 50}
+"""People in each small area by age band (females; males have 10 fewer in each band, plus 10 per small area index)."""
+
+
+def population_rows() -> str:
+    """A tidy population by sex and age for the mini county's six small areas (2023), for the pyramid."""
+    lines = ["indicator_id,area_code,period,sex,age,value"]
+    for i in range(1, 7):
+        for age, n in POPULATION_BY_AGE.items():
+            lines += [
+                f"population,Z0100000{i},2023,Female,{age},{n}",
+                f"population,Z0100000{i},2023,Male,{age},{n - 10 + 10 * i}",
+            ]
+    return "\n".join(lines) + "\n"
+
+
 @pytest.fixture(scope="module")
-def profiles(tmp_path_factory):
-    """The mini county plus a 2024 smoking survey (Northtown clearly worse, one small area with a count of 3),
-    with Northtown renamed to something that must be escaped. Computed once: dashboards never change it."""
+def mini_store(tmp_path_factory) -> tuple:
+    """The mini county plus a 2024 smoking survey (Northtown clearly worse, one small area with a count of 3) and its
+    population by sex and age, with Northtown renamed to something that must be escaped. Built once per module."""
     from conftest import make_mini_config
 
     tmp = tmp_path_factory.mktemp("dashboard")
@@ -34,16 +50,23 @@ def profiles(tmp_path_factory):
     localities = folder / "localities.csv"
     localities.write_text(localities.read_text().replace("ML01,Northtown,", f'ML01,"{NASTY.replace(chr(34), chr(34) * 2)}",'))
     cfg = load_config(folder)
-    extra = tmp / "extra.csv"
+    extra, ages = tmp / "extra.csv", tmp / "ages.csv"
     counts = {"Z01000001": 90, "Z01000002": 95, "Z01000003": 20, "Z01000004": 20, "Z01000005": 20, "Z01000006": 3}
     extra.write_text(
         "indicator_id,area_code,period,numerator,denominator\n"
         + "".join(f"smoking,{code},2024,{n},200\n" for code, n in counts.items())
     )
+    ages.write_text(population_rows())
     store = Store(tmp / "store")
     ingest(cfg, store)
-    ingest(cfg, store, files=[("tidy", extra, {"dataset": "mini-survey"})])
-    return load_profiles(cfg, store)
+    ingest(cfg, store, files=[("tidy", extra, {"dataset": "mini-survey"}), ("tidy", ages, {"dataset": "mini-survey"})])
+    return cfg, store
+
+
+@pytest.fixture(scope="module")
+def profiles(mini_store):
+    """The mini county's profile tables (computed once: dashboards never change them)."""
+    return load_profiles(*mini_store)
 
 
 def dashboard(profiles, audience: str = "public", **kw) -> LocalitiesDashboard:

@@ -1,6 +1,7 @@
 """The localities dashboard's address, search and download: pure functions the widgets call.
 
-A view is a few named choices (locality, small area, indicator, period, areas, shading) written as a
+A view is a few named choices (locality, small area, indicator, period, areas, shading, and which view:
+the map, compare areas, inequalities or the population pyramid) written as a
 query string, so a partner can send a link to what they see. The audience is never part of it: it is
 the server's, read from its environment, and a query string naming one is ignored.
 """
@@ -17,7 +18,7 @@ import pandas as pd
 
 from observatory._core.spreadsheets import safe_frame
 
-VIEW_KEYS = ("locality", "area", "indicator", "period", "areas", "shade")
+VIEW_KEYS = ("locality", "area", "indicator", "period", "areas", "shade", "view")
 _CODE = re.compile(r"\(([^()]+)\)")
 
 
@@ -31,6 +32,7 @@ class View:
     period: str = ""
     areas: str = ""
     shade: str = ""
+    view: str = ""
 
     def query(self) -> str:
         """The query string of this view (empty choices left out), in a fixed order."""
@@ -108,6 +110,64 @@ def view_table(frame: pd.DataFrame, indicator: str, period: str, unit: str) -> p
         t[col] = t[col].where(~sup)
     out = t[[c for c in DOWNLOAD_COLUMNS if c in t.columns]].rename(columns=DOWNLOAD_COLUMNS)
     return safe_frame(out.reset_index(drop=True))
+
+
+def benchmark_rows(values: dict[str, float], indicator: str, period: str, unit: str) -> pd.DataFrame:
+    """The county's and England's values (name → value) as rows of a ``view_table``: the lines of a comparison."""
+    rows = [
+        {"Area name": name, "Indicator": indicator, "Period": period, "Unit": unit, "Value": value}
+        | {"Status": "" if pd.notna(value) else "no data [x]"}
+        for name, value in values.items()
+    ]
+    return safe_frame(pd.DataFrame(rows))
+
+
+def decile_table(view, sii: dict) -> pd.DataFrame:
+    """An indicator by deprivation decile (an ``IndicatorView`` of ``view_data.decile_values``) and its slope index of
+    inequality, as a plain table: one row per decile, then the SII with its interval."""
+    d = view.frame
+    deciles = pd.DataFrame(
+        {
+            "Deprivation decile (1 = most deprived)": d["decile"].astype(int).astype(str),
+            "Indicator": view.title,
+            "Period": view.period,
+            "Unit": view.unit,
+            "Value": d["value"],
+            "Lower 95% limit": d["lower95"],
+            "Upper 95% limit": d["upper95"],
+            "Population": d["population"],
+            "Status": ["" if pd.notna(v) else "suppressed or no data [x]" for v in d["value"]],
+        }
+    )
+    slope = {
+        "Deprivation decile (1 = most deprived)": "Slope index of inequality (most minus least deprived)",
+        "Indicator": view.title,
+        "Period": view.period,
+        "Unit": view.unit,
+        "Value": sii.get("value"),
+        "Lower 95% limit": sii.get("lower95"),
+        "Upper 95% limit": sii.get("upper95"),
+        "Status": "",
+    }
+    return safe_frame(pd.concat([deciles, pd.DataFrame([slope])], ignore_index=True))
+
+
+def pyramid_table(population: pd.DataFrame, area: str, county: str) -> pd.DataFrame:
+    """A population pyramid's figures: each sex and age band's share (%) of all people in the area and the county."""
+    p = population[population["sex"].isin(["Male", "Female"])]
+    start = pd.to_numeric(p["age"].astype(str).str.extract(r"(\d+)")[0], errors="coerce")
+    p = p.assign(_start=start).sort_values(["sex", "_start"], kind="stable")
+    shares = {c: p[c] / p[c].sum() * 100 for c in ("area", "county")}
+    return safe_frame(
+        pd.DataFrame(
+            {
+                "Sex": p["sex"],
+                "Age": p["age"],
+                f"{area}: % of all people": shares["area"].round(2),
+                f"{county}: % of all people": shares["county"].round(2),
+            }
+        ).reset_index(drop=True)
+    )
 
 
 def data_uri(frame: pd.DataFrame, source: str, attribution: pd.DataFrame, kind: str) -> str:

@@ -22,6 +22,7 @@ import os
 from typing import Any
 
 from observatory.present.templating import render, render_macro
+from observatory.present.views import assets as view_assets
 
 SITE_ENV = "OBSERVATORY_SITE"
 ACCESSIBILITY_PATH = "observatory/accessibility"
@@ -119,7 +120,8 @@ def dress_head(chunk: str, title: str, base_url: str) -> tuple[str, bool]:
         start, end = chunk.find("<title>"), chunk.find("</title>")
         if 0 <= start < end:
             chunk = chunk[:start] + str(render_macro("dashboard_address.html.j2", "title", title)) + chunk[end + 8 :]
-        chunk = chunk.replace("</head>", str(render_macro("dashboard_address.html.j2", "script")) + "</head>", 1)
+        script = str(render_macro("dashboard_address.html.j2", "script")) + str(view_assets())  # views' tables sort
+        chunk = chunk.replace("</head>", script + "</head>", 1)
     body = chunk.find("<body")
     if body < 0:
         return chunk, False
