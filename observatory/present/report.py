@@ -70,6 +70,10 @@ DOWNLOAD_COLUMNS = [
 ]  # suppression_note is never published: it narrows the hidden values
 
 
+def _region(config) -> str:
+    return (config.raw.get("region") or {}).get("name", "")
+
+
 def _figure(v: Any, unit: str = "", decimals: int = 1) -> str:
     """One figure for people: ``format_number`` with the unit's per cent sign."""
     return format_number(v, decimals, unit)
@@ -279,6 +283,7 @@ class LocalityProfile:
                         unit=view.unit,
                         county=(county, view.county),
                         england=("England", view.england),
+                        region=(_region(self.config), view.region),
                         highlight=self.locality,
                         key=f"{self.locality}-{ind}",
                     )
@@ -305,7 +310,7 @@ class LocalityProfile:
         for r in latest.itertuples():
             s = self.data[self.data["indicator_id"] == r.indicator_id]
             bench = {}
-            for name, kind in ((self.config.county["name"], "county"), ("England", "england")):
+            for name, kind in ((self.config.county["name"], "county"), (_region(self.config), "region"), ("England", "england")):
                 b = p[(p["indicator_id"] == r.indicator_id) & (p["area_type"] == kind)][["period", "value"]]
                 if len(b):
                     bench[name] = b
@@ -321,11 +326,13 @@ class LocalityProfile:
             "lower95": "Lower 95%",
             "upper95": "Upper 95%",
             "county_value": "County",
+            "region_value": _region(self.config),
             "england_value": "England",
             "vs_county": "Compared with county",
             "trend_judgement": "Recent trend",
         }
-        figures = ["value", "lower95", "upper95", "county_value", "england_value"]
+        cols = {c: title for c, title in cols.items() if title}  # a region only in a national configuration
+        figures = [c for c in ("value", "lower95", "upper95", "county_value", "region_value", "england_value") if c in cols]
         themes = []
         for theme, g in self.latest.groupby("theme", sort=True):
             rows = []
@@ -493,6 +500,7 @@ class CountyOverview:
                             unit=view.unit,
                             county=(county, view.county),
                             england=("England", view.england),
+                            region=(_region(self.config), view.region),
                             key=f"overview-{ind}",
                         )
                     )

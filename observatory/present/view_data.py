@@ -32,6 +32,7 @@ class IndicatorView:
     frame: pd.DataFrame
     county: float = float("nan")
     england: float = float("nan")
+    region: float = float("nan")
 
 
 def locality_values(profiles: Profiles, indicator_id: str) -> IndicatorView | None:
@@ -60,6 +61,7 @@ def locality_values(profiles: Profiles, indicator_id: str) -> IndicatorView | No
         frame,
         float(first["county_value"]),
         float(first["england_value"]),
+        float(first.get("region_value", np.nan)),
     )
 
 

@@ -93,10 +93,11 @@ def compare_chart(
     england: tuple[str, float] | None = None,
     highlight: str | None = None,
     key: str = "",
+    region: tuple[str, float] | None = None,
 ) -> Markup:
     """Every area ranked (highest first) for one indicator: a bar, its 95% whiskers and its comparison in words.
 
-    ``frame`` has ``COMPARE_COLUMNS``; ``county`` and ``england`` are (name, value) drawn as lines; ``highlight``
+    ``frame`` has ``COMPARE_COLUMNS``; ``county``, ``region`` and ``england`` are (name, value) drawn as lines; ``highlight``
     is the area code to pick out (bold, outlined). Suppressed values show as "suppressed", with no bar.
     """
     missing = [c for c in COMPARE_COLUMNS if c not in frame.columns]
@@ -114,6 +115,7 @@ def compare_chart(
         (label, float(v), colour, dash)
         for (label, v), colour, dash in (
             (county or ("", math.nan), _COUNTY_LINE, ""),
+            (region or ("", math.nan), _ENGLAND_LINE, "2 2"),
             (england or ("", math.nan), _ENGLAND_LINE, "5 3"),
         )
         if label and v is not None and np.isfinite(float(v))
