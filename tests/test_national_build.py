@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -13,6 +14,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packs")]
 # a county with districts (its districts as localities), a metropolitan borough, a London borough (MSOAs)
 THREE = {"E10000011": ("East Sussex", 5), "E08000011": ("Knowsley", 20), "E09000001": ("City of London", 1)}
 REGIONS = {"E10000011": "E12000008", "E08000011": "E12000002", "E09000001": "E12000007"}
+REGION_NAMES = {"E10000011": "South East", "E08000011": "North West", "E09000001": "London"}
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +55,10 @@ def test_three_unlike_authorities_build_with_benchmarks(national):
         for page in ("county-overview", profiles[0].stem):  # the overview and each profile draw a map
             html = (pack / "html" / f"{page}.html").read_text()
             assert name in html and "L.map" in html
+        region = REGION_NAMES[code]  # the region is shown where England is: theme tables, compare views' lines
+        assert f"<th>{region}</th>" in (pack / "html" / f"{profiles[0].stem}.html").read_text()
+        overview = (pack / "html" / "county-overview.html").read_text()
+        assert re.search(rf"\. {region} -?[\d.]+\. England -?[\d.]+\.", overview)
         p = pd.read_csv(profiles[0]).set_index("indicator_id")
         assert p.loc["imd_score", "value"] > 0 and p.loc["imd_score", "england_value"] == pytest.approx(21.916, abs=0.01)
         assert p.loc["households_deprived_2plus", "vs_england"] in {"better", "worse", "similar"}

@@ -1,17 +1,23 @@
 """The national build: one pack per authority, each the single-pack build (same manifest, same incremental rules).
 
 Executors: ``local`` (one authority after another in this process) or ``dask`` (Dask distributed: join
-``scheduler`` when given, else a ``LocalCluster`` of processes on 127.0.0.1). Each task is one authority;
-tasks are retried on worker loss (``retries``); a failing authority is reported, never stops the others.
+``scheduler`` when given, else a ``LocalCluster`` of processes on 127.0.0.1). On Dask an authority's task plans
+its pack (the profile table, the incremental check) and writes its one manifest, while each of its notebooks is a
+task of its own (submitted from the authority's task, run on any worker's warm kernel), so the work spreads
+over the workers however unequal the authorities. Tasks are retried on worker loss (``retries``); a failing
+notebook or authority is reported, never stops the others.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from distributed import Client, LocalCluster, WorkerPlugin, as_completed
+from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker, worker_client
 from tqdm import tqdm
 
 from observatory._core.settings import build_dir
@@ -60,14 +66,56 @@ def build_one(
         return AuthorityResult(code, False, f"{type(e).__name__}: {e}", 1)
 
 
+def _notebook_task(task: dict) -> tuple[dict, int]:
+    """One notebook on this worker's warm kernel: its result and the kernels started for it."""
+    pool = get_worker().plugins[WarmKernels.name].pool
+    with pool.lock:
+        *results, kernels = pool.run([task])
+    return results[0], kernels["kernels_started"]
+
+
+class NotebookTasks:
+    """What ``use_pool`` installs on a Dask worker: a pack's notebooks, each submitted as its own Dask task
+    (higher priority than authorities not yet planned); results come back as the engine's runner gives them."""
+
+    lock = contextlib.nullcontext()  # many packs may be running their notebooks at once
+
+    def __init__(self, retries: int = 2):
+        self.retries = retries
+
+    def run(self, tasks: list[dict], *, timeout: float | None = None, on_start=None) -> Iterator[dict]:
+        kernels, run = 0, uuid.uuid4().hex[:8]
+        with worker_client() as client:  # secedes: the worker's slot runs notebooks meanwhile
+            futures = {
+                client.submit(
+                    _notebook_task,
+                    dict(t, timeout=timeout) if timeout else t,
+                    key=f"notebook-{t['name']}-{run}",
+                    retries=self.retries,
+                    priority=10,
+                    pure=False,
+                ): t["name"]
+                for t in tasks
+            }
+            for f in as_completed(futures):
+                try:
+                    result, started = f.result()
+                except Exception as e:  # noqa: BLE001 the notebook's worker was lost more than `retries` times
+                    error = {"ename": type(e).__name__, "evalue": str(e), "cell": None, "source": ""}
+                    result, started = {"name": futures[f], "status": "failed", "seconds": 0.0, "files": {}, "error": error}, 0
+                kernels += started
+                yield result
+        yield {"kernels_started": kernels}
+
+
 class WarmKernels(WorkerPlugin):
-    """One warm-kernel runner per Dask worker, kept across tasks: every pack built on the worker runs its
-    notebooks on it (``observatory.publish.runner.use_pool``), as a single-pack build's workers do."""
+    """One warm-kernel runner per Dask worker, kept across tasks: every notebook task on the worker runs on it,
+    as a single-pack build's workers do; packs built on the worker hand their notebooks to ``NotebookTasks``."""
 
     name = "observatory-warm-kernels"
 
-    def __init__(self, log_dir: str | None = None):
-        self.log_dir = log_dir
+    def __init__(self, log_dir: str | None = None, retries: int = 2):
+        self.log_dir, self.retries = log_dir, retries
         self.pool: WarmPool | None = None
 
     def setup(self, worker) -> None:
@@ -76,7 +124,7 @@ class WarmKernels(WorkerPlugin):
             log.parent.mkdir(parents=True, exist_ok=True)
         self.pool = WarmPool(1, keep=True, kernel_log=log)
         self.pool.spawn()  # its kernel boots now, before the first task arrives
-        use_pool(self.pool)
+        use_pool(NotebookTasks(self.retries))
 
     def teardown(self, worker) -> None:
         use_pool(None)
@@ -95,7 +143,7 @@ def _on_dask(
     )
     try:
         with Client(scheduler or cluster) as client:
-            client.register_plugin(WarmKernels(str(log_dir)))
+            client.register_plugin(WarmKernels(str(log_dir), retries))
             futures = [client.submit(build_one, c, *args, key=f"authority-{c}", retries=retries, pure=False) for c in codes]
             results = []
             for f in tqdm(as_completed(futures), total=len(futures), desc="authorities", disable=not progress):

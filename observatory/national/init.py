@@ -136,6 +136,23 @@ def indicators_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+IOD_URL = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025"
+# each catalogue field of the two datasets: (IoD2025, Census 2021 TS011)
+DATASET_TEXTS = {
+    "title": ("English Indices of Deprivation 2025 (LSOA 2021)", "Census 2021 TS011 household deprivation (LSOA 2021)"),
+    "partner": ("mhclg", "ons"),
+    "description": (
+        "IMD and seven domain scores, ranks and deciles for every LSOA 2021 in England.",
+        "Households by number of dimensions of deprivation (0-4) per LSOA 2021.",
+    ),
+    "contact": (IOD_URL, "https://www.ons.gov.uk/census"),
+    "time_coverage": ("2025 edition", "Census day 2021"),
+    "quality_notes": (f"Population weights: {E.POPULATION_NOTE}.", "Counts as published."),
+    "source": ("humaniverse/IMD R package", "ONS Census 2021 TS011"),
+    "source_url": (IOD_URL, "https://www.ons.gov.uk/census"),
+}
+
+
 def catalogue_records(auth: Authority, indicators: pd.DataFrame) -> list[dict]:
     """One record per dataset, licence and attribution from the England bundle's PROVENANCE.md."""
     common = {
@@ -158,34 +175,10 @@ def catalogue_records(auth: Authority, indicators: pd.DataFrame) -> list[dict]:
     }
     by = indicators.groupby("dataset")["id"].apply(list).to_dict()
     return [
-        dict(
-            id=IOD_DATASET,
-            title="English Indices of Deprivation 2025 (LSOA 2021)",
-            partner="mhclg",
-            description="IMD and seven domain scores, ranks and deciles for every LSOA 2021 in England.",
-            contact="https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025",
-            time_coverage="2025 edition",
-            quality_notes=f"Population weights: {E.POPULATION_NOTE}.",
-            source="humaniverse/IMD R package",
-            source_url="https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025",
-            files=[E.IOD_SCORES, E.IOD_UNDERLYING],
-            indicators=by[IOD_DATASET],
-            **common,
-        ),
-        dict(
-            id=CENSUS_DATASET,
-            title="Census 2021 TS011 household deprivation (LSOA 2021)",
-            partner="ons",
-            description="Households by number of dimensions of deprivation (0-4) per LSOA 2021.",
-            contact="https://www.ons.gov.uk/census",
-            time_coverage="Census day 2021",
-            quality_notes="Counts as published.",
-            source="ONS Census 2021 TS011",
-            source_url="https://www.ons.gov.uk/census",
-            files=[E.HOUSEHOLD_DEPRIVATION],
-            indicators=by[CENSUS_DATASET],
-            **common,
-        ),
+        dict(id=ds, **{field: texts[i] for field, texts in DATASET_TEXTS.items()}, files=files, indicators=by[ds], **common)
+        for i, (ds, files) in enumerate(
+            ((IOD_DATASET, [E.IOD_SCORES, E.IOD_UNDERLYING]), (CENSUS_DATASET, [E.HOUSEHOLD_DEPRIVATION]))
+        )
     ]
 
 

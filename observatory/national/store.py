@@ -12,6 +12,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from observatory.errors import Report, ValidationError
@@ -51,60 +52,106 @@ def lsoa_table(folder: Path | None = None) -> pd.DataFrame:
     return d.assign(_england=E.ENGLAND["code"])
 
 
-def benchmark_rows(folder: Path | None = None) -> pd.DataFrame:
-    """Store rows for every level above the LSOA, computed from all of England's LSOAs."""
-    d = lsoa_table(folder)
-    cols = {c.split("_score")[0].lower(): c.split("_score")[0] for c in d.columns if c.endswith("_score")}
-    parts = []
+def _level_groups(d: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """Every LSOA once per level (``LEVELS`` order): its area's group number, and each group's code and type.
+
+    Groups are numbered level by level, codes sorted within a level, so one pass over the stacked LSOAs
+    serves every level at once.
+    """
+    groups, areas, offset = [], [], 0
     for key, area_type in LEVELS.items():
-        for dom, _ in DOMAINS:
-            src = cols["housing_and_services" if dom == "housing_services" else dom]
-            out = iod_summary(
-                d, key, score=f"{src}_score", rank=f"{src}_rank", n_national=E.N_LSOAS, population_note=E.POPULATION_NOTE
-            )
-            measures = ["average_score"] + (list(SUMMARY) if dom == "imd" or area_type != "locality" else [])
-            for m in measures:
-                ind = f"{dom}_score" if m == "average_score" else f"{dom}_{m}"
-                parts.append(
-                    pd.DataFrame(
-                        {
-                            "indicator_id": ind,
-                            "area_code": out[key],
-                            "area_type": area_type,
-                            "value": out[m],
-                            "denominator": out["population"],
-                            "value_note": out["note"],
-                            "dataset_id": IOD_DATASET,
-                            "period": "2025",
-                            "period_sort": 20250000,
-                        }
-                    )
-                )
-    hh = read(
-        "england",
-        Path(folder or E.england_dir()) / E.HOUSEHOLD_DEPRIVATION,
-        {"table": "household_deprivation", "indicators": dict(HOUSEHOLDS)},
-    ).frame
-    hh = hh.merge(d[["LSOA21CD", "RGN24CD", "_england"]], left_on="area_code", right_on="LSOA21CD")
-    for key, area_type in (("RGN24CD", "region"), ("_england", "england")):
-        g = hh.groupby(["indicator_id", key], as_index=False)[["numerator", "denominator"]].sum()
-        ci = proportion_ci(g["numerator"].to_numpy(float), g["denominator"].to_numpy(float), 100)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "indicator_id": g["indicator_id"],
-                    "area_code": g[key],
-                    "area_type": area_type,
-                    "numerator": g["numerator"],
-                    "denominator": g["denominator"],
-                    **{c: ci[c].to_numpy() for c in ("value", "lower95", "upper95", "lower998", "upper998")},
-                    "dataset_id": CENSUS_DATASET,
-                    "period": "2021",
-                    "period_sort": 20210000,
-                }
-            )
-        )
-    rows = pd.concat(parts, ignore_index=True).assign(vintage="", sex="Persons", age="All ages")  # as the LSOA rows
+        codes, uniques = pd.factorize(d[key], sort=True)
+        groups.append(codes + offset)
+        areas.append(pd.DataFrame({"area_code": np.asarray(uniques, dtype=object), "area_type": area_type, "level": len(areas)}))
+        offset += len(uniques)
+    return np.concatenate(groups), pd.concat(areas, ignore_index=True)
+
+
+def _iod_rows(d: pd.DataFrame, group: np.ndarray, areas: pd.DataFrame) -> pd.DataFrame:
+    """Average score of every domain and the summary measures (IMD only for localities), every level."""
+    lsoa = np.tile(np.arange(len(d)), len(LEVELS))
+    population = d["population"].to_numpy(float)[lsoa]
+    cols = {c.split("_score")[0].lower(): c.split("_score")[0] for c in d.columns if c.endswith("_score")}
+    measures = ["average_score", *SUMMARY]
+    ids, values, denominators, notes = [], [], [], []
+    locality = (areas["area_type"] == "locality").to_numpy()
+    for dom, _ in DOMAINS:
+        src = cols["housing_and_services" if dom == "housing_services" else dom]
+        stacked = pd.DataFrame(
+            {"_group": group, "score": d[f"{src}_score"].to_numpy(float)[lsoa], "rank": d[f"{src}_rank"].to_numpy(float)[lsoa]}
+        ).assign(population=population)
+        out = iod_summary(stacked, "_group", n_national=E.N_LSOAS, population_note=E.POPULATION_NOTE)
+        for m in measures:
+            ids.append(np.full(len(out), f"{dom}_score" if m == "average_score" else f"{dom}_{m}", dtype=object))
+            values.append(out[m].to_numpy(float))
+            denominators.append(out["population"].to_numpy(float))
+            notes.append(out["note"].to_numpy(object))
+    n = len(areas)
+    dom_i, m_i, g = (a.ravel() for a in np.meshgrid(range(len(DOMAINS)), range(len(measures)), range(n), indexing="ij"))
+    keep = (m_i == 0) | (dom_i == 0) | ~locality[g]  # as MHCLG publish for LADs: the summary measures above localities
+    order = np.lexsort((g, m_i, dom_i, areas["level"].to_numpy()[g]))
+    order = order[keep[order]]
+    return pd.DataFrame(
+        {
+            "indicator_id": np.concatenate(ids)[order],
+            "area_code": areas["area_code"].to_numpy()[g[order]],
+            "area_type": areas["area_type"].to_numpy()[g[order]],
+            "value": np.concatenate(values)[order],
+            "denominator": np.concatenate(denominators)[order],
+            "value_note": np.concatenate(notes)[order],
+            "dataset_id": IOD_DATASET,
+            "period": "2025",
+            "period_sort": 20250000,
+        }
+    )
+
+
+def _household_rows(hh: pd.DataFrame, d: pd.DataFrame, group: np.ndarray, areas: pd.DataFrame) -> pd.DataFrame:
+    """Households deprived in k+ dimensions at every level: summed LSOA counts with Wilson score limits."""
+    position = pd.Index(d["LSOA21CD"]).get_indexer(hh["area_code"])
+    hh, position = hh[position >= 0], position[position >= 0]
+    ind, indicators = pd.factorize(hh["indicator_id"], sort=True)
+    n = len(areas)
+    stacked = (group.reshape(len(LEVELS), len(d))[:, position] + (ind * n)[None, :]).ravel()
+    size = len(indicators) * n
+    rows = np.bincount(stacked, minlength=size)
+    num, den = (np.bincount(stacked, np.tile(hh[c].to_numpy(float), len(LEVELS)), size) for c in ("numerator", "denominator"))
+    key = np.flatnonzero(rows)
+    i, g = np.divmod(key, n)
+    order = np.lexsort((g, i, areas["level"].to_numpy()[g]))
+    key, i, g = key[order], i[order], g[order]
+    ci = proportion_ci(num[key], den[key], 100)
+    return pd.DataFrame(
+        {
+            "indicator_id": np.asarray(indicators, dtype=object)[i],
+            "area_code": areas["area_code"].to_numpy()[g],
+            "area_type": areas["area_type"].to_numpy()[g],
+            "numerator": num[key],
+            "denominator": den[key],
+            **{c: ci[c].to_numpy() for c in ("value", "lower95", "upper95", "lower998", "upper998")},
+            "dataset_id": CENSUS_DATASET,
+            "period": "2021",
+            "period_sort": 20210000,
+        }
+    )
+
+
+def household_lsoa_rows(folder: Path | None = None) -> pd.DataFrame:
+    """Census 2021 household deprivation per LSOA, as the store ingests it."""
+    path = Path(folder or E.england_dir()) / E.HOUSEHOLD_DEPRIVATION
+    return read("england", path, {"table": "household_deprivation", "indicators": dict(HOUSEHOLDS)}).frame
+
+
+def benchmark_rows(folder: Path | None = None, households: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Store rows for every level above the LSOA, computed from all of England's LSOAs in one pass per domain.
+
+    ``households``: the LSOA household-deprivation rows when already read (the store build passes its own).
+    """
+    d = lsoa_table(folder)
+    group, areas = _level_groups(d)
+    hh = households if households is not None else household_lsoa_rows(folder)
+    rows = pd.concat([_iod_rows(d, group, areas), _household_rows(hh, d, group, areas)], ignore_index=True)
+    rows = rows.assign(vintage="", sex="Persons", age="All ages")  # as the LSOA rows
     return pd.concat([rows, _filled_population(d)], ignore_index=True).assign(source_file=SOURCE)
 
 
@@ -137,16 +184,18 @@ def build_national_store(store: Path | None = None, folder: Path | None = None, 
     state = st.path / STATE
     if not force and st.exists() and state.exists() and json.loads(state.read_text()).get("digest") == digest:
         return st
-    report, frames = Report(), []
+    report, frames = Report(), {}
     for s in sources_list():
         ex = read(s["adapter"], folder / s["file"], {**s["options"], "dataset": s["dataset"]})
         report.extend(ex.report)
-        frames.append(ex.frame.drop(columns="_row", errors="ignore"))
+        frames[s["id"]] = ex.frame.drop(columns="_row", errors="ignore")
     if report:
         raise ValidationError(report)
-    frames.append(benchmark_rows(folder))
+    frames["benchmarks"] = benchmark_rows(folder, households=frames["household_deprivation"])
     st.merge(
-        pd.concat(frames, ignore_index=True), description="England data and benchmarks", files=[s["file"] for s in sources_list()]
+        pd.concat(frames.values(), ignore_index=True),
+        description="England data and benchmarks",
+        files=[s["file"] for s in sources_list()],
     )
     state.write_text(json.dumps({"digest": digest}))
     return st

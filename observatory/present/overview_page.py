@@ -17,7 +17,15 @@ from observatory.present.breakdowns import inequality_views
 from observatory.present.disclosure import publishable
 from observatory.present.funnel import funnel_chart
 from observatory.present.pages import definition_href
-from observatory.present.sections import localities_chart, map_with_table, overview_section, own_figure, profile_section, resolve
+from observatory.present.sections import (
+    localities_chart,
+    map_with_table,
+    overview_section,
+    own_figure,
+    profile_section,
+    region_name,
+    resolve,
+)
 from observatory.present.spreadsheets import write_tables
 from observatory.present.summary_measures import (
     deprivation_for,
@@ -135,7 +143,7 @@ class CountyOverview:
             for ind in g["indicator_id"]:
                 view = locality_values(self.profiles, ind)
                 if view is not None:
-                    shown.append(localities_chart(view, county, f"overview-{ind}"))
+                    shown.append(localities_chart(view, county, f"overview-{ind}", region=region_name(self.config)))
             themes.append({"title": THEME_TITLES[Theme(theme)], "charts": shown})
         return overview_section("compare", county, themes)
 

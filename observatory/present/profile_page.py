@@ -18,7 +18,7 @@ from observatory.present.breakdowns import age_profile
 from observatory.present.disclosure import SUPPRESSION_THRESHOLD
 from observatory.present.pages import definition_href
 from observatory.present.palette import DEPRIVATION_COLOURS
-from observatory.present.sections import figure, localities_chart, map_with_table, profile_section, resolve, together
+from observatory.present.sections import figure, localities_chart, map_with_table, profile_section, region_name, resolve, together
 from observatory.present.spreadsheets import write_tables
 from observatory.present.summary_measures import (
     deprivation_for,
@@ -207,7 +207,11 @@ class LocalityProfile:
         for ind in indicators or self.key_indicators():
             view = self.shared.locality_values(ind) if ind in set(self.latest["indicator_id"]) else None
             if view is not None:
-                shown.append(localities_chart(view, county, f"{self.locality}-{ind}", highlight=self.locality))
+                shown.append(
+                    localities_chart(
+                        view, county, f"{self.locality}-{ind}", highlight=self.locality, region=region_name(self.config)
+                    )
+                )
         return profile_section("compare", self.area.name, county, shown)
 
     def pyramid_html(self) -> Markup:
@@ -231,7 +235,11 @@ class LocalityProfile:
         for r in latest.itertuples():
             s = self.data[self.data["indicator_id"] == r.indicator_id]
             bench = {}
-            for name, kind in ((self.config.county["name"], "county"), ("England", "england")):
+            for name, kind in (
+                (self.config.county["name"], "county"),
+                (region_name(self.config), "region"),
+                ("England", "england"),
+            ):
                 b = self.shared.benchmark(r.indicator_id, kind)
                 if b is not None and len(b):
                     bench[name] = b
@@ -247,11 +255,13 @@ class LocalityProfile:
             "lower95": "Lower 95%",
             "upper95": "Upper 95%",
             "county_value": "County",
+            "region_value": region_name(self.config),
             "england_value": "England",
             "vs_county": "Compared with county",
             "trend_judgement": "Recent trend",
         }
-        figures = ["value", "lower95", "upper95", "county_value", "england_value"]
+        cols = {c: title for c, title in cols.items() if title}  # a region only in a national configuration
+        figures = [c for c in ("value", "lower95", "upper95", "county_value", "region_value", "england_value") if c in cols]
         themes = []
         for theme, g in self.latest.groupby("theme", sort=True):
             rows = []

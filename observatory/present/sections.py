@@ -49,14 +49,21 @@ def resolve(report) -> None:
         report.allowed_datasets = allowed_datasets(report.config, report.audience)
 
 
-def localities_chart(view: IndicatorView, county: str, key: str, highlight: str | None = None) -> Markup:
-    """Every locality's value of one indicator ranked, with the county and England (one locality highlighted)."""
+def region_name(config) -> str:
+    """The region's name in a national configuration (empty where none is configured)."""
+    return (config.raw.get("region") or {}).get("name", "")
+
+
+def localities_chart(view: IndicatorView, county: str, key: str, highlight: str | None = None, region: str = "") -> Markup:
+    """Every locality's value of one indicator ranked, with the county, the region (national configurations) and
+    England (one locality highlighted)."""
     return views.compare_chart(
         view.frame,
         title=f"{view.title} ({view.period})",
         unit=view.unit,
         county=(county, view.county),
         england=("England", view.england),
+        region=(region, view.region),
         highlight=highlight,
         key=key,
     )

@@ -60,6 +60,7 @@ class IndicatorView:
     frame: pd.DataFrame
     county: float = float("nan")
     england: float = float("nan")
+    region: float = float("nan")
 
 
 def locality_values(profiles: Profiles, indicator_id: str) -> IndicatorView | None:
@@ -92,6 +93,7 @@ def _indicator_view(indicator_id: str, p: pd.DataFrame) -> IndicatorView:
         frame,
         float(first["county_value"]),
         float(first["england_value"]),
+        float(first.get("region_value", np.nan)),
     )
 
 
@@ -215,11 +217,11 @@ class SharedData:
     @cached_property
     def _benchmarks(self) -> dict[tuple[str, str], pd.DataFrame]:
         p = self.profiles.profiles
-        p = p[p["area_type"].isin(["county", "england"])]
+        p = p[p["area_type"].isin(["county", "region", "england"])]
         return {(str(i), str(k)): g[["period", "value"]] for (i, k), g in p.groupby(["indicator_id", "area_type"], sort=False)}
 
     def benchmark(self, indicator_id: str, area_type: str) -> pd.DataFrame | None:
-        """The ``period`` and ``value`` of an indicator's county or England rows (None without any)."""
+        """The ``period`` and ``value`` of an indicator's county, region or England rows (None without any)."""
         return self._benchmarks.get((indicator_id, area_type))
 
     def web_boundaries(self, level: str) -> gpd.GeoDataFrame:

@@ -103,12 +103,13 @@ def compare_chart(
     key: str = "",
     ranked: bool = True,
     heading: str = "Compared with county",
+    region: tuple[str, float] | None = None,
 ) -> Markup:
     """Every area ranked (highest first) for one indicator: a bar, its 95% whiskers and its comparison in words.
 
-    ``frame`` has ``COMPARE_COLUMNS``; ``county`` and ``england`` are (name, value) drawn as lines; ``highlight``
-    is the area code to pick out (bold, outlined). Suppressed values show as "suppressed", with no bar. Not
-    ``ranked``: the rows keep the frame's order (age bands, youngest first); ``heading`` heads the words.
+    ``frame`` has ``COMPARE_COLUMNS``; ``county``, ``region`` and ``england`` are (name, value) drawn as lines;
+    ``highlight`` is the area code to pick out (bold, outlined). Suppressed values show as "suppressed", with no bar.
+    Not ``ranked``: the rows keep the frame's order (age bands, youngest first); ``heading`` heads the words.
     """
     missing = [c for c in COMPARE_COLUMNS if c not in frame.columns]
     if missing:
@@ -126,6 +127,7 @@ def compare_chart(
         (label, float(v), colour, dash)
         for (label, v), colour, dash in (
             (county or ("", math.nan), _COUNTY_LINE, ""),
+            (region or ("", math.nan), _ENGLAND_LINE, "2 2"),
             (england or ("", math.nan), _ENGLAND_LINE, "5 3"),
         )
         if label and v is not None and np.isfinite(float(v))

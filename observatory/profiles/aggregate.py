@@ -170,21 +170,24 @@ def aggregate(
     return out[OUT].reset_index(drop=True)
 
 
+KEYS = ["indicator_id", "code", "code_vintage", "period", "period_sort", "sex", "age", "category"]
+
+
+def _per_area(rows: pd.DataFrame, dropna: bool = True, **totals: tuple) -> pd.DataFrame:
+    """One row per area and key: the named ``totals``, the number of small areas and the dataset."""
+    g = rows.groupby(KEYS, observed=True, dropna=dropna, sort=False)
+    return g.agg(**totals, n_small_areas=("small_area_code", "nunique"), dataset_id=("dataset_id", "first")).reset_index()
+
+
 def _sum_level(rows: pd.DataFrame, indicators: pd.DataFrame, area_type: str, level: str) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame()
-    keys = ["indicator_id", "code", "code_vintage", "period", "period_sort", "sex", "age", "category"]
     is_count = rows["indicator_id"].map(indicators["value_type"]) == ValueType.COUNT.value
     num = rows["numerator"].where(rows["numerator"].notna() | ~is_count, rows["value"])
     r = rows.assign(numerator=num, _missing=num.isna())
-    g = r.groupby(keys, observed=True, dropna=False, sort=False)
-    out = g.agg(
-        numerator=("numerator", "sum"),
-        denominator=("denominator", "sum"),
-        _missing=("_missing", "sum"),
-        n_small_areas=("small_area_code", "nunique"),
-        dataset_id=("dataset_id", "first"),
-    ).reset_index()
+    out = _per_area(
+        r, dropna=False, numerator=("numerator", "sum"), denominator=("denominator", "sum"), _missing=("_missing", "sum")
+    )
     res = compute(out, indicators)
     out = pd.concat([out, res], axis=1)
     missing = out.pop("_missing").to_numpy() > 0
@@ -238,22 +241,19 @@ def _dsr_level(rows: pd.DataFrame, indicators: pd.DataFrame, area_type: str, lev
 
 
 def _weighted_level(rows: pd.DataFrame, area_type: str, level: str) -> pd.DataFrame:
-    keys = ["indicator_id", "code", "code_vintage", "period", "period_sort", "sex", "age", "category"]
     w = rows["denominator"].where(rows["denominator"] > 0, rows["_w"]).astype(float)
     r = rows.assign(_w=w, _wv=w * rows["value"], _wnan=w.isna() | rows["value"].isna())
-    g = r.groupby(keys, observed=True, sort=False)
-    out = g.agg(
+    out = _per_area(
+        r,
         _sw=("_w", "sum"),
         _swv=("_wv", "sum"),
-        n_small_areas=("small_area_code", "nunique"),
-        dataset_id=("dataset_id", "first"),
         _nw=("_wnan", "sum"),
+        _first=("value", "first"),
         _label=("_label", "first"),
         _rules=("_rule", lambda s: tuple(sorted(set(s)))),
-    ).reset_index()
-    out["value"] = np.where(out["_nw"] > 0, np.nan, out["_swv"] / out["_sw"])
-    if level == "small_area":
-        out["value"] = g["value"].first().to_numpy()
+    )
+    first = out.pop("_first")
+    out["value"] = first if level == "small_area" else np.where(out["_nw"] > 0, np.nan, out["_swv"] / out["_sw"])
     for c in LIMITS[1:]:
         out[c] = np.nan
     out["numerator"] = np.nan
