@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from observatory._core.resources import resource
+from observatory._core.vocab import Theme
 from observatory.demo.files import (
     _config_yaml,
     _readme,
@@ -29,7 +30,7 @@ from observatory.demo.files import (
     _write_text,
 )
 from observatory.demo.geography import POPULATION_YEARS, SEED, _areas_table, _hierarchy, _layout
-from observatory.demo.indicators import DATASET_TITLES, EXTRA_INDICATORS, SPECS
+from observatory.demo.indicators import DATASET_TITLES, EXTRA_INDICATORS, METADATA, SPECS
 from observatory.demo.partners import write_partner_register
 from observatory.demo.people import People, _denominators, _england_denominators, _people
 from observatory.demo.values import _imd, _indicator_values, _mortality, _population_rows
@@ -77,51 +78,15 @@ def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
     # indicators and their values
     dens = _denominators(people, rng)
     eng = _england_denominators()
-    meta = [
-        dict(
-            id=s.id,
-            title=s.title,
-            theme=s.theme,
-            unit=s.unit,
-            value_type=s.value_type,
-            multiplier=s.multiplier,
-            polarity=s.polarity,
-            dataset=s.dataset,
-            frequency=s.frequency,
-            definition=s.definition,
-            aggregation=s.aggregation,
-        )
-        for s in SPECS
-    ] + EXTRA_INDICATORS
+    meta = [{k: getattr(s, k) for k in METADATA} for s in SPECS] + EXTRA_INDICATORS
     ind = pd.DataFrame(meta)
     ind["multiplier"] = ind["multiplier"].map(lambda m: str(int(m)))
     ind["definition"] = ind["definition"] + " Synthetic demo data."
-    theme_order = [
-        "children_young_people",
-        "safer_communities",
-        "stronger_communities",
-        "healthier_communities_older_people",
-        "economic_development_enterprise",
-        "climate_change_environment",
-    ]
+    theme_order = [t.value for t in Theme]
     ind = ind.sort_values("theme", key=lambda s: s.map(theme_order.index), kind="stable")
     _write_csv(
         out / "indicators.csv",
-        ind[
-            [
-                "id",
-                "title",
-                "theme",
-                "unit",
-                "value_type",
-                "multiplier",
-                "polarity",
-                "dataset",
-                "frequency",
-                "definition",
-                "aggregation",
-            ]
-        ],
+        ind[list(METADATA)],
     )
 
     by_dataset: dict[str, list[pd.DataFrame]] = {}
