@@ -13,7 +13,6 @@ Checked: every count is at most its total, an area has one total, every listed c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,14 +20,14 @@ import pandas as pd
 
 from observatory.ingest.adapters import ROW, Extract, register
 from observatory.ingest.adapters._common import (
+    AreaTable,
+    area_reader,
     empty_frame,
     finish,
     period_sort_key,
-    read_area_table,
     slug,
     snake,
     to_number,
-    unreadable,
 )
 
 CODE_COLUMNS = [
@@ -57,12 +56,17 @@ def _numeric_looking(values: pd.Series) -> bool:
 
 
 @register("census")
-def read(path: Path, options: Mapping[str, Any]) -> Extract:
+@area_reader(CODE_COLUMNS, "lsoa21_code", "or another area code column")
+def read(source: AreaTable, options: Mapping[str, Any]) -> Extract:
     """Read a Census long table into proportions (numerator, denominator) per area."""
-    t = read_area_table(path, options, CODE_COLUMNS, "lsoa21_code", "or another area code column")
-    report, file, table, columns, by_snake, code_col = t.report, t.file, t.table, t.columns, t.by_snake, t.code_col
-    if unreadable(report):
-        return Extract(empty_frame(), report)
+    report, file, table, columns, by_snake, code_col = (
+        source.report,
+        source.file,
+        source.table,
+        source.columns,
+        source.by_snake,
+        source.code_col,
+    )
     count_col = options.get("count_column") or next((by_snake[c] for c in COUNT_COLUMNS if c in by_snake), None)
     if count_col is None or count_col not in columns:
         report.add(file, 1, str(count_col or "n"), f"missing required column {str(count_col or 'n')!r}", code="missing-column")
@@ -161,4 +165,4 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     frame["area_type"] = next((t for k, t in AREA_TYPES.items() if kind.startswith(k)), "")
     frame["vintage"] = str(options.get("vintage", "2021"))
     frame = frame.sort_values([ROW, "indicator_id"], kind="stable")
-    return Extract(finish(frame, Path(path), options), report)
+    return Extract(finish(frame, source.path, options), report)
