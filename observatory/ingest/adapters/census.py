@@ -57,16 +57,9 @@ def _numeric_looking(values: pd.Series) -> bool:
 
 @register("census")
 @area_reader(CODE_COLUMNS, "lsoa21_code", "or another area code column")
-def read(source: AreaTable, options: Mapping[str, Any]) -> Extract:
+def read(t: AreaTable, options: Mapping[str, Any]) -> Extract:
     """Read a Census long table into proportions (numerator, denominator) per area."""
-    report, file, table, columns, by_snake, code_col = (
-        source.report,
-        source.file,
-        source.table,
-        source.columns,
-        source.by_snake,
-        source.code_col,
-    )
+    report, file, table, columns, by_snake, code_col = t.report, t.file, t.table, t.columns, t.by_snake, t.code_col
     count_col = options.get("count_column") or next((by_snake[c] for c in COUNT_COLUMNS if c in by_snake), None)
     if count_col is None or count_col not in columns:
         report.add(file, 1, str(count_col or "n"), f"missing required column {str(count_col or 'n')!r}", code="missing-column")
@@ -165,4 +158,4 @@ def read(source: AreaTable, options: Mapping[str, Any]) -> Extract:
     frame["area_type"] = next((t for k, t in AREA_TYPES.items() if kind.startswith(k)), "")
     frame["vintage"] = str(options.get("vintage", "2021"))
     frame = frame.sort_values([ROW, "indicator_id"], kind="stable")
-    return Extract(finish(frame, source.path, options), report)
+    return Extract(finish(frame, t.path, options), report)

@@ -106,9 +106,9 @@ def vintage_of(column: str) -> str:
 
 @register("deprivation")
 @area_reader(CODE_COLUMNS, "LSOA code (2011)", "or lsoa11_code, lsoa21_code, lsoa")
-def read(source: AreaTable, options: Mapping[str, Any]) -> Extract:
+def read(t: AreaTable, options: Mapping[str, Any]) -> Extract:
     """Read an Indices of Deprivation LSOA file into long rows, one per LSOA and indicator."""
-    report, file, table, columns, code_col = source.report, source.file, source.table, source.columns, source.code_col
+    report, file, table, columns, code_col = t.report, t.file, t.table, t.columns, t.code_col
     if options.get("period") is None:
         report.add(file, None, None, "option 'period' is required (the Indices' edition, e.g. \"2019\")", code="missing-option")
 
@@ -202,4 +202,4 @@ def read(source: AreaTable, options: Mapping[str, Any]) -> Extract:
         return Extract(empty_frame(), report)
     frame["area_type"] = "lsoa" if "lsoa" in snake(code_col) else area_type_from_code(frame["area_code"])
     frame["vintage"] = vintage
-    return Extract(finish(frame, source.path, options), report)
+    return Extract(finish(frame, t.path, options), report)
