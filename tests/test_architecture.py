@@ -23,7 +23,18 @@ LAYERS: list[set[str]] = [
     {"publish", "apps", "onboarding", "national", "cli"},
     {"api", "__init__"},
 ]
-ENGINE = {"publish.engine", "publish.runner", "publish.export", "publish.manifest", "publish.jobs", "publish.places"}
+ENGINE = {
+    "publish.engine",
+    "publish.lock",
+    "publish.staleness",
+    "publish.runner",
+    "publish.kernel",
+    "publish.worker",
+    "publish.export",
+    "publish.manifest",
+    "publish.jobs",
+    "publish.places",
+}
 """The generic build engine: runs notebooks and writes packs, knows nothing of the observatory."""
 PURE_STATS = {"_core", "errors", "stats"}
 UI_LIBRARIES = {"typer", "rich", "click"}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 from enum import Enum
+
+from observatory._core.resources import resource
 
 
 class Theme(str, Enum):
@@ -86,24 +89,17 @@ VALUE_COLUMNS = {
 
 # --- GSS codes: the ONS code register's entity prefixes, ONE table ------------------------------------------------
 
-GSS_ENTITIES: dict[str, tuple[str, str]] = {
-    # prefix: (ONS entity name, the level it takes in the observatory's hierarchy)
-    "E01": ("Lower layer super output area", AreaType.LSOA.value),
-    "E02": ("Middle layer super output area", AreaType.MSOA.value),
-    "E05": ("Electoral ward/division", AreaType.WARD.value),
-    "E06": ("Unitary authority", AreaType.COUNTY.value),
-    "E07": ("Non-metropolitan district", AreaType.DISTRICT.value),
-    "E08": ("Metropolitan district (borough)", AreaType.COUNTY.value),
-    "E09": ("London borough", AreaType.COUNTY.value),
-    "E10": ("County", AreaType.COUNTY.value),
-    "E11": ("Metropolitan county", AreaType.COUNTY.value),
-    "E12": ("Region", AreaType.REGION.value),
-    "E13": ("Inner and Outer London", AreaType.REGION.value),
-    "E92": ("Country", AreaType.ENGLAND.value),
-}
-"""Upper-tier authorities (E06 unitary, E08 metropolitan borough, E09 London borough, E10 county) take the
-county level: they are the authorities a profile's county benchmark stands for. E06, E08 and E09 are single
-tier: they have no district level below them (:data:`SINGLE_TIER`)."""
+
+def _gss_entities() -> dict[str, tuple[str, str]]:
+    with resource("gss_entities.csv").open(encoding="utf-8", newline="") as f:
+        return {row["prefix"]: (row["entity"], AreaType(row["level"]).value) for row in csv.DictReader(f)}
+
+
+GSS_ENTITIES: dict[str, tuple[str, str]] = _gss_entities()
+"""Prefix → (ONS entity name, the level it takes in the observatory's hierarchy), from the table
+``resources/gss_entities.csv``. Upper-tier authorities (E06 unitary, E08 metropolitan borough, E09 London
+borough, E10 county) take the county level: they are the authorities a profile's county benchmark stands
+for. E06, E08 and E09 are single tier: they have no district level below them (:data:`SINGLE_TIER`)."""
 
 SINGLE_TIER = frozenset({"E06", "E08", "E09"})
 

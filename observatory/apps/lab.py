@@ -40,17 +40,22 @@ class Lab:
     root: Path
     config: Config | None = None
 
+    def address(self, path: str = "") -> str:
+        """The loopback URL of ``path`` on this server (its root when empty)."""
+        return f"http://{HOST}:{self.port}/{path.lstrip('/')}"
+
     @property
     def base(self) -> str:
-        return f"http://{HOST}:{self.port}/"
+        return self.address()
 
     @property
     def url(self) -> str:
-        return f"{self.base}lab?token={self.token}"
+        """The address to open in a browser: JupyterLab with its token."""
+        return self.address(f"lab?token={self.token}")
 
     def api(self, path: str, timeout: float = 5) -> dict | list:
         """GET ``/api/<path>`` with the token; the decoded JSON."""
-        req = urllib.request.Request(f"{self.base}api/{path.lstrip('/')}", headers={"Authorization": f"token {self.token}"})
+        req = urllib.request.Request(self.address(f"api/{path.lstrip('/')}"), headers={"Authorization": f"token {self.token}"})
         with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310 (loopback URL built here)
             return json.loads(r.read())
 
@@ -94,7 +99,7 @@ def wait_until_ready(lab: Lab, timeout: float = 60) -> None:
     """Wait until ``/api/status`` answers; stop the server and raise if it exits first or does not answer in time."""
     try:
         wait_until(
-            lambda: answers(f"{lab.base}api/status", {"Authorization": f"token {lab.token}"}),
+            lambda: answers(lab.address("api/status"), {"Authorization": f"token {lab.token}"}),
             lab.process,
             f"JupyterLab on port {lab.port}",
             timeout,

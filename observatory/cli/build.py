@@ -46,35 +46,14 @@ def build(
 
     Exit codes: 0 all built, 1 some outputs failed (the rest are built), 2 bad input or usage, 3 another build is running.
     """
+    shared = {"quarter": quarter, "out": out, "store": store, "force": force, "progress": not quiet}
     if authorities:
-        _national(
-            authorities,
-            executor=executor,
-            scheduler=scheduler,
-            workers=workers,
-            out=out,
-            quarter=quarter,
-            localities=by,
-            store=store,
-            force=force,
-            progress=not quiet,
-        )
+        _national(authorities, executor=executor, scheduler=scheduler, workers=workers, localities=by, **shared)
     from observatory.publish.plan import build as run  # start-up: pandas, geopandas, pyarrow (~1.5 s); `--help` skips it
 
     codes = [c.strip() for item in localities or [] for c in item.split(",") if c.strip()] or None
     try:
-        summary = run(
-            config,
-            quarter,
-            localities=codes,
-            jobs_n=jobs,
-            out=out,
-            audience=audience,
-            store=store,
-            progress=not quiet,
-            force=force,
-            self_contained=self_contained,
-        )
+        summary = run(config, localities=codes, jobs_n=jobs, audience=audience, self_contained=self_contained, **shared)
     except ValidationError as e:
         fail(e, "ingest", code=2)  # bad input never reaches a pack
     except PackError as e:

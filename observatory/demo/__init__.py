@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from observatory._core.resources import resource
+from observatory._core.vocab import Theme
 from observatory.demo.deaths import INDICATOR as DEATHS_INDICATOR
 from observatory.demo.deaths import write_deaths
 from observatory.demo.files import (
@@ -30,8 +31,8 @@ from observatory.demo.files import (
     _write_geojson,
     _write_text,
 )
-from observatory.demo.geography import POPULATION_YEARS, SEED, _areas_table, _hierarchy, _layout
-from observatory.demo.indicators import DATASET_TITLES, EXTRA_INDICATORS, SPECS
+from observatory.demo.geography import POPULATION_YEARS, SEED, Layout, _areas_table, _hierarchy, _layout
+from observatory.demo.indicators import DATASET_TITLES, EXTRA_INDICATORS, METADATA, SPECS
 from observatory.demo.partners import write_partner_register
 from observatory.demo.people import People, _denominators, _england_denominators, _people
 from observatory.demo.values import _imd, _indicator_values, _mortality, _population_rows
@@ -40,22 +41,9 @@ CURATED = ("catalogue.yaml", "targets.csv", "allocations.csv", "risks.csv")
 """The demo's charter records, targets, allocations and risks: curated by hand (package data), not generated."""
 
 
-def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
-    """Write the whole demo configuration into ``out_dir``; the same seed gives byte-identical files.
-
-    Returns a summary: counts of areas and indicators, and the files written with their sizes.
-    """
-    out = Path(out_dir)
-    rng = np.random.default_rng(seed)
-    layout = _layout(rng)
-    hierarchy = _hierarchy(layout)
-    areas = _areas_table(rng, layout, hierarchy)
-    order = areas["index"].to_numpy()
-    people = _people(rng, layout)
-    people = People(*(getattr(people, f)[order] for f in People.__dataclass_fields__))
+def _write_geography(out: Path, areas: pd.DataFrame, layout: Layout, order: np.ndarray) -> None:
+    """Boundaries (small areas, wards), the small-area lookup and the localities file."""
     codes = areas["small_area_code"].tolist()
-
-    # geography
     polys = _to_lonlat(layout.polygons[order])
     _write_geojson(out / "boundaries" / "small_areas.geojson", codes, areas["small_area_name"].tolist(), polys)
     wards = areas.drop_duplicates("ward_code")
@@ -76,56 +64,40 @@ def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
     ]
     _write_csv(out / "localities.csv", loc)
 
-    # indicators and their values
-    dens = _denominators(people, rng)
-    eng = _england_denominators()
-    meta = [
-        dict(
-            id=s.id,
-            title=s.title,
-            theme=s.theme,
-            unit=s.unit,
-            value_type=s.value_type,
-            multiplier=s.multiplier,
-            polarity=s.polarity,
-            dataset=s.dataset,
-            frequency=s.frequency,
-            definition=s.definition,
-            aggregation=s.aggregation,
-        )
-        for s in SPECS
-    ] + EXTRA_INDICATORS
-    meta.append(DEATHS_INDICATOR)
+
+def _write_indicators(out: Path) -> pd.DataFrame:
+    """``indicators.csv``: every indicator's metadata, by theme."""
+    meta = [{k: getattr(s, k) for k in METADATA} for s in SPECS] + EXTRA_INDICATORS + [DEATHS_INDICATOR]
     ind = pd.DataFrame(meta)
     ind["multiplier"] = ind["multiplier"].map(lambda m: str(int(m)))
     ind["definition"] = ind["definition"] + " Synthetic demo data."
-    theme_order = [
-        "children_young_people",
-        "safer_communities",
-        "stronger_communities",
-        "healthier_communities_older_people",
-        "economic_development_enterprise",
-        "climate_change_environment",
-    ]
+    theme_order = [t.value for t in Theme]
     ind = ind.sort_values("theme", key=lambda s: s.map(theme_order.index), kind="stable")
-    _write_csv(
-        out / "indicators.csv",
-        ind[
-            [
-                "id",
-                "title",
-                "theme",
-                "unit",
-                "value_type",
-                "multiplier",
-                "polarity",
-                "dataset",
-                "frequency",
-                "definition",
-                "aggregation",
-            ]
-        ],
-    )
+    _write_csv(out / "indicators.csv", ind[list(METADATA)])
+    return ind
+
+
+def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
+    """Write the whole demo configuration into ``out_dir``; the same seed gives byte-identical files.
+
+    Returns a summary: counts of areas and indicators, and the files written with their sizes.
+    """
+    out = Path(out_dir)
+    rng = np.random.default_rng(seed)
+    layout = _layout(rng)
+    hierarchy = _hierarchy(layout)
+    areas = _areas_table(rng, layout, hierarchy)
+    order = areas["index"].to_numpy()
+    people = _people(rng, layout)
+    people = People(*(getattr(people, f)[order] for f in People.__dataclass_fields__))
+    codes = areas["small_area_code"].tolist()
+
+    _write_geography(out, areas, layout, order)
+
+    # indicators and their values
+    dens = _denominators(people, rng)
+    eng = _england_denominators()
+    ind = _write_indicators(out)
 
     by_dataset: dict[str, list[pd.DataFrame]] = {}
     for spec in SPECS:

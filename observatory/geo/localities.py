@@ -107,25 +107,14 @@ def validate_localities(frame: pd.DataFrame, geo: Geography, file: str = "locali
     for loc, g in expanded.groupby("locality_code"):
         actual = sorted(set(g["actual_district"].dropna()))
         declared = sorted(set(g["district_code"]))
+        found = []
         if len(actual) > 1:
-            report.add(
-                file,
-                int(g["line"].iloc[0]),
-                "locality_code",
-                f"locality {loc} crosses districts: its small areas lie in {', '.join(actual)}",
-            )
+            found.append(("locality_code", f"locality {loc} crosses districts: its small areas lie in {', '.join(actual)}"))
         elif actual and declared != actual:
-            report.add(
-                file,
-                int(g["line"].iloc[0]),
-                "district_code",
-                f"locality {loc} is declared in {', '.join(declared)} but its small areas lie in {actual[0]}",
-            )
+            lie = f"its small areas lie in {actual[0]}"
+            found.append(("district_code", f"locality {loc} is declared in {', '.join(declared)} but {lie}"))
         if len(declared) > 1:
-            report.add(
-                file,
-                int(g["line"].iloc[0]),
-                "district_code",
-                f"locality {loc} is declared in more than one district: {', '.join(declared)}",
-            )
+            found.append(("district_code", f"locality {loc} is declared in more than one district: {', '.join(declared)}"))
+        for column, reason in found:
+            report.add(file, int(g["line"].iloc[0]), column, reason)
     return report

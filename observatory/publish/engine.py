@@ -18,24 +18,17 @@ Exit codes (``BuildSummary.exit_code`` and the exceptions' ``exit_code``):
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import platform
-import re
 import shutil
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from observatory._core.digests import sha256_bytes, sha256_file
+from observatory._core.digests import sha256_file
 from observatory.errors import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE, PackError, PackLocked  # noqa: F401
-from observatory.publish.export import ASSETS
 from observatory.publish.jobs import (  # noqa: F401
     BuildSummary,
     Job,
@@ -46,6 +39,7 @@ from observatory.publish.jobs import (  # noqa: F401
     package_version,
     plain,
 )
+from observatory.publish.lock import BuildLog, exit_on_sigterm, now, pack_lock  # noqa: F401
 from observatory.publish.manifest import (  # noqa: F401
     DOWNLOADS,
     HTML,
@@ -65,213 +59,10 @@ from observatory.publish.manifest import (  # noqa: F401
 )
 from observatory.publish.places import Places
 from observatory.publish.runner import run_tasks
+from observatory.publish.staleness import job_result, plan_entries, prune, up_to_date, validate_jobs  # noqa: F401
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 IndexPage = Callable[[Path, Mapping], Path]
 """Writes a pack's ``index.html`` from its manifest (``observatory.publish.index.write_index``)."""
-# --------------------------------------------------------------------------- lock, log, manifest
-
-
-@contextmanager
-def pack_lock(pack_dir: Path) -> Iterator[None]:
-    """Hold ``<pack>/.build.lock`` (flock, non-blocking) or raise ``PackLocked``."""
-    pack_dir.mkdir(parents=True, exist_ok=True)
-    path = pack_dir / LOCK
-    fh = open(path, "a+", encoding="utf-8")
-    try:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.seek(0)
-            holder = fh.read().strip() or "unknown process"
-            raise PackLocked(f"another build of {pack_dir} is running ({holder}); lock file {path}") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()} since {_now()}\n")
-        fh.flush()
-        yield
-    finally:
-        fh.close()  # closing releases the lock
-
-
-@contextmanager
-def _exit_on_sigterm() -> Iterator[None]:
-    """Turn SIGTERM (a scheduler stopping the job) into SystemExit, so workers and kernels are stopped."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum, frame):
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-class _Log:
-    """Append timestamped lines to ``build.log``."""
-
-    def __init__(self, path: Path, places: Places):
-        self.fh = open(path, "a", encoding="utf-8", buffering=1)
-        self.scrub = places.scrub
-
-    def __call__(self, message: str) -> None:
-        self.fh.write(f"{_now()} {self.scrub(message)}\n")
-
-    def close(self) -> None:
-        self.fh.close()
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-# --------------------------------------------------------------------------- build
-
-
-def up_to_date(
-    pack_dir: Path | str, inputs: str, *, package: Mapping[str, str] | None = None, places: Mapping[str, Path | str] | None = None
-) -> BuildSummary | None:
-    """A summary of the pack if it needs no work, else None, without planning any job.
-
-    The pack needs no work when its last build recorded ``meta["inputs"] == inputs`` (a digest the
-    caller computes cheaply from everything its jobs are planned from), ran the same code, built
-    every output, and no notebook or pack file changed since. Callers whose planning is costly
-    (pandas, profiles) check this first and call ``build_pack`` only when it returns None.
-    """
-    t0 = time.perf_counter()
-    pack_dir = Path(pack_dir).resolve()
-    m = read_manifest(pack_dir)
-    package = dict(package or package_fingerprint())
-    archive = zip_path(pack_dir)
-    if m is None or not inputs or m.get("build", {}).get("inputs") != inputs or not archive.exists():
-        return None
-    build = m["build"]
-    if build.get("observatory") != package.get("version") or build.get("observatory_source_sha256") != package.get(
-        "source_sha256"
-    ):
-        return None
-    outputs = m.get("outputs", [])
-    if not outputs or any(o.get("status") != "ok" for o in outputs):
-        return None
-    where = Places.for_pack(pack_dir, places)
-    notebooks: dict[str, str | None] = {}
-    for o in outputs:
-        nb = o.get("notebook", "")
-        if nb not in notebooks:
-            path = where.resolve(nb)
-            notebooks[nb] = sha256_file(path) if path.is_file() else None
-        if notebooks[nb] != o.get("notebook_sha256"):
-            return None
-    files = m.get("files", {})
-    if not files_intact(pack_dir, {rel: f.get("sha256") for rel, f in files.items()}, {}):
-        return None
-    results = [_result(o, pack_dir, "skipped", 0.0) for o in outputs]
-    now = _now()
-    return BuildSummary(
-        pack_dir,
-        results,
-        now,
-        now,
-        round(time.perf_counter() - t0, 3),
-        pack_dir / MANIFEST,
-        archive,
-        kernels_started=0,
-        written=False,
-    )
-
-
-def _validate(jobs: list[Job]) -> None:
-    seen: set[str] = set()
-    for job in jobs:
-        if not _NAME.match(job.name or ""):
-            raise PackError(f"job name {job.name!r} must be letters, digits, '_', '-' or '.' (it names files)")
-        if job.name in seen:
-            raise PackError(f"two jobs are named {job.name!r}")
-        seen.add(job.name)
-        if not Path(job.notebook).is_file():
-            raise PackError(f"job {job.name!r}: notebook {job.notebook} not found")
-        plain(job.parameters, f"job {job.name!r}")
-        for pattern in job.outputs:
-            if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-                raise PackError(f"job {job.name!r}: output pattern {pattern!r} must be relative to the pack folder")
-
-
-def _notebook_problem(job: Job, source: bytes) -> dict | None:
-    """An error when parameters cannot be injected safely (papermill would add them at the top,
-    and the notebook's own assignments would then silently win)."""
-    if not job.parameters:
-        return None
-    try:
-        cells = json.loads(source).get("cells", [])
-    except ValueError as exc:
-        return {"ename": "NotebookInvalid", "evalue": f"{job.notebook} is not valid JSON: {exc}", "cell": None, "source": ""}
-    if not any("parameters" in (c.get("metadata", {}).get("tags") or []) for c in cells):
-        return {
-            "ename": "NoParametersCell",
-            "evalue": f"{Path(job.notebook).name} has no cell tagged 'parameters'",
-            "cell": None,
-            "source": "",
-        }
-    return None
-
-
-def _stale_reason(prev: Mapping | None, entry: Mapping, pack_dir: Path, cache: dict[str, str]) -> str | None:
-    """Why a job must be rebuilt, or None when its previous output is still valid."""
-    if not prev:
-        return "new"
-    if prev.get("status") != "ok":
-        return "failed before"
-    if prev.get("assets", "inline") != entry.get("assets", "inline"):
-        return "asset sharing changed"
-    if prev.get("key") != entry["key"]:
-        for field_, why in (
-            ("package_source_sha256", "code changed"),
-            ("package_version", "code changed"),
-            ("notebook_sha256", "notebook changed"),
-            ("depends", "data changed"),
-            ("parameters", "parameters changed"),
-            ("outputs", "outputs changed"),
-        ):
-            if prev.get(field_) != entry.get(field_):
-                return why
-        return "key changed"
-    if not files_intact(pack_dir, prev.get("files", {}), cache):
-        return "files missing or altered"
-    return None
-
-
-def _copy_extra(extra_files: Iterable[Path] | Mapping[str, Path], pack_dir: Path) -> list[str]:
-    items = extra_files.items() if isinstance(extra_files, Mapping) else ((Path(p).name, p) for p in extra_files)
-    changed = []
-    for rel, src in items:
-        src, dest = Path(src), pack_dir / rel
-        if not src.is_file():
-            raise PackError(f"extra file {src} not found")
-        if dest.is_file() and sha256_file(dest) == sha256_file(src):
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
-        changed.append(rel)
-    return changed
-
-
-def _result(entry: Mapping, pack_dir: Path, status: str, seconds: float) -> JobResult:
-    files = entry.get("files", {})
-    nb_rel, html_rel = f"{NOTEBOOKS}/{entry['name']}.ipynb", f"{HTML}/{entry['name']}.html"
-    return JobResult(
-        entry["name"],
-        entry.get("title", ""),
-        entry.get("group", ""),
-        status,
-        seconds,
-        error_text(entry.get("error")) or None,
-        pack_dir / nb_rel if nb_rel in files else None,
-        pack_dir / html_rel if html_rel in files else None,
-    )
 
 
 def build_pack(
@@ -306,7 +97,7 @@ def build_pack(
     when another build runs.
     """
     jobs = list(jobs)
-    _validate(jobs)
+    validate_jobs(jobs)
     if jobs_n is not None and jobs_n < 1:
         raise PackError("jobs_n must be at least 1")
     pack_dir = Path(pack_dir).resolve()
@@ -314,8 +105,8 @@ def build_pack(
         raise PackError(f"{pack_dir} is a file, not a pack folder")
     jobs_n = jobs_n or os.cpu_count() or 2
     where = Places.for_pack(pack_dir, places)
-    with pack_lock(pack_dir), _exit_on_sigterm():
-        log = _Log(pack_dir / LOG, where)
+    with pack_lock(pack_dir), exit_on_sigterm():
+        log = BuildLog(pack_dir / LOG, where)
         try:
             return _build(
                 jobs,
@@ -341,84 +132,19 @@ def build_pack(
             log.close()
 
 
-def _plan_entries(jobs, pack_dir, prev_outputs, *, force, package, where, log, assets="shared"):
-    """Each job's manifest entry; the up-to-date ones' results; the tasks to run; why they run."""
-    sources = {p: Path(p).read_bytes() for p in {Path(j.notebook).resolve() for j in jobs}}
-    nb_sha = {p: sha256_bytes(b) for p, b in sources.items()}
-    cache: dict[str, str] = {}
-    entries: dict[str, dict] = {}
-    results: dict[str, JobResult] = {}
-    tasks, reasons = [], {}
-    for job in jobs:
-        src = Path(job.notebook).resolve()
-        entry = {
-            "name": job.name,
-            "title": job.title or job.name,
-            "group": job.group,
-            "notebook": where.scrub(str(src)),
-            "notebook_sha256": nb_sha[src],
-            "parameters": where.scrub_value(plain(job.parameters, job.name)),
-            "depends": job.depends,
-            "package_version": package.get("version"),
-            "package_source_sha256": package.get("source_sha256"),
-            "outputs": list(job.outputs),
-            "key": job_key(job, nb_sha[src], package),
-            "assets": assets,
-        }
-        prev = prev_outputs.get(job.name)
-        reason = "forced" if force else _stale_reason(prev, entry, pack_dir, cache)
-        if reason is None:
-            entries[job.name] = {**entry, **{k: prev.get(k) for k in ("status", "seconds", "built_at", "error", "files")}}
-            results[job.name] = _result(entries[job.name], pack_dir, "skipped", 0.0)
+def _copy_extra(extra_files: Iterable[Path] | Mapping[str, Path], pack_dir: Path) -> list[str]:
+    items = extra_files.items() if isinstance(extra_files, Mapping) else ((Path(p).name, p) for p in extra_files)
+    changed = []
+    for rel, src in items:
+        src, dest = Path(src), pack_dir / rel
+        if not src.is_file():
+            raise PackError(f"extra file {src} not found")
+        if dest.is_file() and sha256_file(dest) == sha256_file(src):
             continue
-        reasons[reason] = reasons.get(reason, 0) + 1
-        problem = where.scrub_value(_notebook_problem(job, sources[src]))
-        if problem:
-            for rel in (f"{NOTEBOOKS}/{job.name}.ipynb", f"{HTML}/{job.name}.html"):
-                (pack_dir / rel).unlink(missing_ok=True)
-            entries[job.name] = {**entry, "status": "failed", "seconds": 0.0, "built_at": _now(), "error": problem, "files": {}}
-            results[job.name] = _result(entries[job.name], pack_dir, "failed", 0.0)
-            log(f"FAILED {job.name}: {error_text(problem)}")
-            continue
-        entries[job.name] = entry
-        tasks.append(
-            {
-                "name": job.name,
-                "notebook": str(src),
-                "cwd": str(src.parent),
-                "parameters": plain(job.parameters, job.name),
-                "title": entry["title"],
-                "pack_dir": str(pack_dir),
-                "outputs": list(job.outputs),
-                "out_notebook": str(pack_dir / NOTEBOOKS / f"{job.name}.ipynb"),
-                "out_html": str(pack_dir / HTML / f"{job.name}.html"),
-                "places": where.as_list(),
-                "assets": assets == "shared",
-                "metadata": {k: entry[k] for k in ("name", "depends", "notebook_sha256", "package_version", "key")},
-            }
-        )
-    return entries, results, tasks, reasons, cache
-
-
-def _prune(prev_outputs, entries, pack_dir, log) -> list[str]:
-    """Remove the files of jobs that are no longer in the plan."""
-    claimed = {rel for e in entries.values() for rel in e.get("files", {})}
-    pruned = []
-    for name, prev in prev_outputs.items():
-        if name in entries:
-            continue
-        for rel in prev.get("files", {}):
-            p = pack_dir / rel
-            if rel not in claimed and p.is_file() and pack_dir in p.resolve().parents:
-                p.unlink()
-                pruned.append(rel)
-        log(f"removed outputs of {name!r} (no longer a job)")
-    for p in sorted((pack_dir / ASSETS).glob("*")):  # shared assets no page links any more
-        rel = p.relative_to(pack_dir).as_posix()
-        if p.is_file() and rel not in claimed:
-            p.unlink()
-            pruned.append(rel)
-    return pruned
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+        changed.append(rel)
+    return changed
 
 
 def _build(
@@ -440,14 +166,14 @@ def _build(
     assets="shared",
 ):
     t0 = time.perf_counter()
-    started = _now()
+    started = now()
     log(f"build started: {len(jobs)} jobs, pack {pack_dir.name}, {jobs_n} workers" + (", forced" if force else ""))
     previous = read_manifest(pack_dir)
     if previous is None and (pack_dir / MANIFEST).exists():
         log("previous manifest unreadable: rebuilding everything")
     prev_outputs = {o["name"]: o for o in (previous or {}).get("outputs", []) if isinstance(o, dict) and "name" in o}
     changed_extra = _copy_extra(extra_files, pack_dir)
-    entries, results, tasks, reasons, cache = _plan_entries(
+    entries, results, tasks, reasons, cache = plan_entries(
         jobs, pack_dir, prev_outputs, force=force, package=package, where=where, log=log, assets=assets
     )
     log(
@@ -455,11 +181,8 @@ def _build(
         + (" (" + ", ".join(f"{why}: {n}" for why, n in reasons.items()) + ")" if reasons else "")
     )
 
-    # longest first (by the previous build's timings; new jobs first): the last job to start ends soonest
-    tasks.sort(key=lambda t: -(prev_outputs.get(t["name"], {}).get("seconds") or float("inf")))
     kernels, spent = 0, {}
     if tasks:
-        run_started = time.perf_counter()
         kernels, spent = _run(
             tasks,
             entries,
@@ -467,48 +190,25 @@ def _build(
             pack_dir,
             cache,
             log,
+            previous=prev_outputs,
+            where=where,
             jobs_n=jobs_n,
             progress=progress,
             timeout=timeout,
             start_timeout=start_timeout,
             kernel_name=kernel_name,
         )
-        spent["notebooks (wall)"] = time.perf_counter() - run_started
-        where.scrub_file(pack_dir / LOG)  # workers' and kernels' own stderr may name the machine's folders
-    pruned = _prune(prev_outputs, entries, pack_dir, log)
+    pruned = prune(prev_outputs, entries, pack_dir, log)
 
     outputs = [entries[j.name] for j in jobs]
-    finished = _now()
+    finished = now()
     files = inventory(pack_dir, cache)
     archive = zip_path(pack_dir)
-    unchanged = (
-        previous is not None
-        and not tasks
-        and not pruned
-        and not changed_extra
-        and previous.get("outputs") == outputs
-        and {k: v.get("sha256") for k, v in previous.get("files", {}).items()} == {k: v["sha256"] for k, v in files.items()}
-        and archive.exists()
-    )
+    unchanged = previous is not None and not (tasks or pruned or changed_extra) and _same(previous, outputs, files, archive)
     written = not unchanged
     if written:
-        mark = time.perf_counter()
-        manifest = {
-            "format": MANIFEST_FORMAT,
-            "build": _build_info(meta, started, finished, jobs_n, kernel_name, package, where),
-            "outputs": outputs,
-            "files": files,
-        }
-        if index is not None:
-            index(pack_dir, manifest)
-            cache.clear()  # the index page and the pages it writes (definitions, methods) are new
-            manifest["files"] = inventory(pack_dir, cache)
-        write_manifest(pack_dir, manifest)
-        spent["index and manifest"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-        zip_pack(pack_dir, manifest)
-        spent["zip"] = time.perf_counter() - mark
-        log(f"wrote {INDEX + ', ' if index else ''}{MANIFEST} ({len(manifest['files'])} files) and {archive.name}")
+        info = _build_info(meta, started, finished, jobs_n, kernel_name, package, where)
+        spent.update(_write_pack(pack_dir, info, outputs, files, cache, index, log))
     else:
         log("nothing changed: manifest and archive left as they are")
     if spent:
@@ -518,7 +218,7 @@ def _build(
         pack_dir,
         ordered,
         started,
-        _now(),
+        now(),
         round(time.perf_counter() - t0, 3),
         pack_dir / MANIFEST,
         archive,
@@ -532,10 +232,39 @@ def _build(
     return summary
 
 
+def _write_pack(
+    pack_dir: Path, info: dict, outputs: list, files: dict, cache: dict, index: IndexPage | None, log
+) -> dict[str, float]:
+    """Write the index page (when given), the manifest and the archive; seconds spent on each."""
+    mark = time.perf_counter()
+    manifest = {"format": MANIFEST_FORMAT, "build": info, "outputs": outputs, "files": files}
+    if index is not None:
+        index(pack_dir, manifest)
+        cache.clear()  # the index page and the pages it writes (definitions, methods) are new
+        manifest["files"] = inventory(pack_dir, cache)
+    write_manifest(pack_dir, manifest)
+    spent = {"index and manifest": time.perf_counter() - mark}
+    mark = time.perf_counter()
+    zip_pack(pack_dir, manifest)
+    spent["zip"] = time.perf_counter() - mark
+    log(f"wrote {INDEX + ', ' if index else ''}{MANIFEST} ({len(manifest['files'])} files) and {zip_path(pack_dir).name}")
+    return spent
+
+
+def _same(previous: Mapping, outputs: list, files: dict, archive: Path) -> bool:
+    """Whether the previous manifest already records these outputs and files, and its archive exists."""
+    recorded = {k: v.get("sha256") for k, v in previous.get("files", {}).items()}
+    return previous.get("outputs") == outputs and recorded == {k: v["sha256"] for k, v in files.items()} and archive.exists()
+
+
 def _run(
-    tasks, entries, results, pack_dir, cache, log, *, jobs_n, progress, timeout, start_timeout, kernel_name
+    tasks, entries, results, pack_dir, cache, log, *, previous, where, jobs_n, progress, timeout, start_timeout, kernel_name
 ) -> tuple[int, dict[str, float]]:
-    """Run the tasks; log each one's time and phases. Returns kernels started and seconds per phase, summed."""
+    """Run the tasks, longest first; log each one's time and phases. Returns kernels started and seconds per
+    phase, summed, and the notebooks' wall time."""
+    # longest first (by the previous build's timings; new jobs first): the last job to start ends soonest
+    tasks.sort(key=lambda t: -(previous.get(t["name"], {}).get("seconds") or float("inf")))
+    run_started = time.perf_counter()
     bar = None
     if progress:
         from tqdm.auto import tqdm  # third-party; only a build that runs notebooks shows a bar
@@ -563,13 +292,13 @@ def _run(
                 {
                     "status": "ok" if ok else "failed",
                     "seconds": res["seconds"],
-                    "built_at": _now(),
+                    "built_at": now(),
                     "error": res["error"],
                     "files": res["files"],
                 }
             )
             cache.update(res["files"])
-            results[res["name"]] = _result(entry, pack_dir, res["status"], res["seconds"])
+            results[res["name"]] = job_result(entry, pack_dir, res["status"], res["seconds"])
             for w in res.get("warnings", []):
                 if w not in seen_warnings:
                     seen_warnings.add(w)
@@ -595,6 +324,8 @@ def _run(
             bar.close()
     if repeated:
         log(f"{repeated} repeated warning(s) not shown again")
+    spent["notebooks (wall)"] = time.perf_counter() - run_started
+    where.scrub_file(pack_dir / LOG)  # workers' and kernels' own stderr may name the machine's folders
     return kernels, spent
 
 

@@ -89,8 +89,9 @@ def sync_store(cfg: Config, store: Store, progress: bool = False) -> bool:
     return True
 
 
-def _frame_digest(frame) -> str:
-    return sha256_bytes(pd.util.hash_pandas_object(frame.reset_index(drop=True), index=True).to_numpy().tobytes())
+def _frame_digest(frame) -> bytes:
+    """A frame's content digest (hex, as bytes), for a job's dependency digest."""
+    return sha256_bytes(pd.util.hash_pandas_object(frame.reset_index(drop=True), index=True).to_numpy().tobytes()).encode()
 
 
 def _download_files(stem: str) -> tuple[str, ...]:
@@ -105,6 +106,31 @@ class Plan:
     audience: str
     store: Store
     pack_dir: Path
+
+    def parameters(self, **extra: str) -> dict[str, str]:
+        """A pack notebook's parameters: the configuration, ``extra`` (e.g. the locality), the quarter, audience,
+        store and pack folder."""
+        return {
+            "config": str(self.config.dir),
+            **extra,
+            "quarter": self.quarter,
+            "audience": self.audience,
+            "store": str(self.store.path),
+            "pack_dir": str(self.pack_dir),
+        }
+
+
+def _job(name: str, title: str, group: str, depends: str, parameters: dict, outputs: tuple[str, ...]) -> Job:
+    """A pack job whose notebook is named as the job is (``county-overview`` runs ``county_overview.ipynb``)."""
+    return Job(
+        name=name,
+        notebook=notebook(name.replace("-", "_")),
+        title=title,
+        group=group,
+        depends=depends,
+        parameters=parameters,
+        outputs=outputs,
+    )
 
 
 def locality_jobs(plan: Plan, profiles, localities: Iterable[str] | None = None) -> list:
@@ -133,8 +159,8 @@ def locality_jobs(plan: Plan, profiles, localities: Iterable[str] | None = None)
         members = geo.hierarchy.loc[geo.hierarchy["locality_code"] == area.code, "small_area_code"]
         shapes = sa_geo.loc[sa_geo.index.intersection(members), "geometry"].to_wkb().tolist()
         depends = _sha(
-            _frame_digest(own).encode(),
-            _frame_digest(siblings).encode(),
+            _frame_digest(own),
+            _frame_digest(siblings),
             b"".join(shapes),
             area.name.encode(),
             catalogue_hash.encode(),
@@ -146,14 +172,7 @@ def locality_jobs(plan: Plan, profiles, localities: Iterable[str] | None = None)
                 title=f"{area.name} locality profile",
                 group=f"Locality profiles: {geo.area(district).name if district else ''}",
                 depends=depends,
-                parameters={
-                    "config": str(cfg.dir),
-                    "locality": area.code,
-                    "quarter": plan.quarter,
-                    "audience": plan.audience,
-                    "store": str(plan.store.path),
-                    "pack_dir": str(plan.pack_dir),
-                },
+                parameters=plan.parameters(locality=area.code),
                 outputs=_download_files(f"profile-{area.code}"),
             )
         )
@@ -165,27 +184,14 @@ def overview_job(plan: Plan, profiles):
     p = profiles.profiles
     shown = p[(p["area_type"].isin(["locality", "county"])) & p["dataset"].isin(allowed)]
     depends = _sha(
-        _frame_digest(shown).encode(),
-        _frame_digest(profiles.gaps).encode(),
-        _frame_digest(profiles.gap_trends).encode(),
+        _frame_digest(shown),
+        _frame_digest(profiles.gaps),
+        _frame_digest(profiles.gap_trends),
         catalogue_file(plan.config).read_bytes(),
         json.dumps(allowed).encode(),
     )
-    return Job(
-        name="county-overview",
-        notebook=notebook("county_overview"),
-        title=f"{plan.config.county['name']}: narrowing the gap",
-        group="County",
-        depends=depends,
-        parameters={
-            "config": str(plan.config.dir),
-            "quarter": plan.quarter,
-            "audience": plan.audience,
-            "store": str(plan.store.path),
-            "pack_dir": str(plan.pack_dir),
-        },
-        outputs=_download_files("county-gaps"),
-    )
+    title = f"{plan.config.county['name']}: narrowing the gap"
+    return _job("county-overview", title, "County", depends, plan.parameters(), _download_files("county-gaps"))
 
 
 def plan_jobs(plan: Plan, localities: Iterable[str] | None = None) -> list:
@@ -213,22 +219,16 @@ def catalogue_job(plan: Plan) -> Job:
         today.encode(),
     )
     out = Path(plan.pack_dir) / "catalogue"
-    return Job(
-        name="data-catalogue",
-        notebook=notebook("data_catalogue"),
-        title=f"{cfg.label}: data catalogue",
-        group="Data catalogue",
-        depends=depends,
-        parameters={
-            "config": str(cfg.dir),
-            "audience": plan.audience,
-            "out_dir": str(out),
-            "today": today,
-            "quarter": plan.quarter,
-            "exports_href": "../catalogue/",
-        },
-        outputs=("catalogue/catalogue.html", "catalogue/catalogue.csv", "catalogue/catalogue.jsonld"),
-    )
+    parameters = {
+        "config": str(cfg.dir),
+        "audience": plan.audience,
+        "out_dir": str(out),
+        "today": today,
+        "quarter": plan.quarter,
+        "exports_href": "../catalogue/",
+    }
+    outputs = ("catalogue/catalogue.html", "catalogue/catalogue.csv", "catalogue/catalogue.jsonld")
+    return _job("data-catalogue", f"{cfg.label}: data catalogue", "Data catalogue", depends, parameters, outputs)
 
 
 def exception_report_jobs(plan: Plan, profiles) -> list:
@@ -241,7 +241,7 @@ def exception_report_jobs(plan: Plan, profiles) -> list:
     shown = p[(p["area_type"] != "lsoa") & p["dataset"].isin(allowed)]
     inputs = [cfg.local_path(n) for n in ("targets.csv", "allocations.csv", "risks.csv")]
     depends = _sha(
-        _frame_digest(shown).encode(),
+        _frame_digest(shown),
         json.dumps(allowed).encode(),
         *[(f.read_bytes() if f.exists() else b"-") for f in inputs + prev_files],
     )

@@ -17,6 +17,7 @@ Conventions (all adapters):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from observatory._core.markers import MISSING, SUPPRESSED, SUPPRESSED_PATTERN
 from observatory._core.numbers import NUMBER_PATTERN
 from observatory._core.vocab import VALUE_COLUMNS, gss_prefix_types
 from observatory.errors import Report
+from observatory.ingest.adapters import Extract
 from observatory.ingest.fetch._http import DownloadError, Opener, fetch, urllib_opener  # noqa: F401  (re-export)
 from observatory.ingest.readers import PROBLEMS_PER_COLUMN, ROW, cell_text, empty_table, read_table  # noqa: F401
 
@@ -278,6 +280,7 @@ class AreaTable:
     by_snake: dict[str, str]
     code_col: str | None
     report: Report
+    path: Path
 
 
 def read_area_table(
@@ -289,13 +292,32 @@ def read_area_table(
     file = Path(path).name
     table = read_table(path, options, report)
     if unreadable(report):
-        return AreaTable(file, table, [], {}, None, report)
+        return AreaTable(file, table, [], {}, None, report, Path(path))
     columns = [c for c in table.columns if c != ROW]
     by_snake = {snake(c): c for c in columns}
     code_col = next((by_snake[c] for c in code_columns if c in by_snake), None)
     if code_col is None:
         report.add(file, 1, expected, f"missing required column {expected!r} ({alternatives})", code="missing-column")
-    return AreaTable(file, table, columns, by_snake, code_col, report)
+    return AreaTable(file, table, columns, by_snake, code_col, report, Path(path))
+
+
+def area_reader(
+    code_columns: Sequence[str], expected: str, alternatives: str
+) -> Callable[[Callable[[AreaTable, Mapping[str, Any]], Extract]], Callable[[Path, Mapping[str, Any]], Extract]]:
+    """Turn ``read(table, options)`` into an adapter's ``read(path, options)``: the file is read and its area-code
+    column found (:func:`read_area_table`); a file that cannot be read gives an empty extract with its problems."""
+
+    def wrap(parse: Callable[[AreaTable, Mapping[str, Any]], Extract]) -> Callable[[Path, Mapping[str, Any]], Extract]:
+        @functools.wraps(parse)
+        def read(path: Path, options: Mapping[str, Any]) -> Extract:
+            t = read_area_table(path, options, code_columns, expected, alternatives)
+            if unreadable(t.report):
+                return Extract(empty_frame(), t.report)
+            return parse(t, options)
+
+        return read
+
+    return wrap
 
 
 def set_fixed_period(frame: pd.DataFrame, options: Mapping[str, Any], file: str, report: Report) -> bool:

@@ -13,22 +13,22 @@ Checked: every count is at most its total, an area has one total, every listed c
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from observatory.errors import Report
 from observatory.ingest.adapters import ROW, Extract, register
 from observatory.ingest.adapters._common import (
+    AreaTable,
+    area_reader,
     empty_frame,
     finish,
     period_sort_key,
-    read_area_table,
     slug,
     snake,
     to_number,
-    unreadable,
 )
 
 CODE_COLUMNS = [
@@ -56,25 +56,12 @@ def _numeric_looking(values: pd.Series) -> bool:
     return len(sample) > 0 and bool(pd.to_numeric(sample, errors="coerce").notna().all())
 
 
-@register("census")
-def read(path: Path, options: Mapping[str, Any]) -> Extract:
-    """Read a Census long table into proportions (numerator, denominator) per area."""
-    t = read_area_table(path, options, CODE_COLUMNS, "lsoa21_code", "or another area code column")
-    report, file, table, columns, by_snake, code_col = t.report, t.file, t.table, t.columns, t.by_snake, t.code_col
-    if unreadable(report):
-        return Extract(empty_frame(), report)
-    count_col = options.get("count_column") or next((by_snake[c] for c in COUNT_COLUMNS if c in by_snake), None)
-    if count_col is None or count_col not in columns:
-        report.add(file, 1, str(count_col or "n"), f"missing required column {str(count_col or 'n')!r}", code="missing-column")
-    total_col = options.get("total_column") or next(
-        (c for c in columns if snake(c).startswith(("total_", "all_")) or snake(c) == "total"), None
-    )
-    if total_col is None or total_col not in columns:
-        name = str(total_col or "total_households")
-        report.add(file, 1, name, f"missing required column {name!r}", code="missing-column")
+def _category_column(t: AreaTable, options: Mapping[str, Any], skip: set) -> str | None:
+    """The column naming each row's category: option ``category_column``, else the one text column left
+    (not a name, a percentage or numbers); a problem reported when it cannot be told."""
+    report, file, table, columns = t.report, t.file, t.table, t.columns
     category_col = options.get("category_column")
     if category_col is None and not report:
-        skip = {code_col, count_col, total_col}
         candidates = [
             c
             for c in columns
@@ -97,28 +84,14 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
             )
     elif category_col is not None and category_col not in columns:
         report.add(file, 1, str(category_col), f"missing required column {str(category_col)!r}", code="missing-column")
-    if report:
-        return Extract(empty_frame(), report)
+    return category_col
 
-    rows = table[ROW]
-    codes = table[code_col].str.strip()
-    categories = table[category_col].str.strip()
-    n, _ = to_number(table[count_col], rows, file, count_col, report, options.get("thousands"))
-    total, _ = to_number(table[total_col], rows, file, total_col, report, options.get("thousands"))
-    over = n > total
-    for r, a, b in zip(rows[over], n[over], total[over]):
-        report.add(file, int(r), count_col, f"count {a:g} is greater than the total {b:g}", code="count-exceeds-denominator")
-    totals = pd.DataFrame({"code": codes, "total": total, ROW: rows})
-    several = totals.groupby("code")["total"].nunique() > 1
-    for code in several[several].index:
-        r = totals.loc[totals["code"] == code, ROW].iloc[0]
-        report.add(file, int(r), total_col, f"area {code} has more than one total", code="duplicate-key")
-    empty = codes == ""
-    if empty.any():
-        report.add_rows(file, rows[empty].tolist(), code_col, f"empty {code_col}", code="missing-value")
 
+def _indicator_groups(
+    options: Mapping[str, Any], known: set[str], category_col: str, file: str, report: Report
+) -> dict[str, list[str]]:
+    """Indicator id → the categories it sums: option ``indicators``, else one indicator per category."""
     wanted = options.get("indicators")
-    known = set(categories)
     if wanted:
         groups = {str(k): [str(c).strip() for c in (v if isinstance(v, (list, tuple)) else [v])] for k, v in dict(wanted).items()}
         for ind, cats in groups.items():
@@ -140,6 +113,45 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
             while ind in groups:
                 ind += "_"
             groups[ind] = [c]
+    return groups
+
+
+@register("census")
+@area_reader(CODE_COLUMNS, "lsoa21_code", "or another area code column")
+def read(t: AreaTable, options: Mapping[str, Any]) -> Extract:
+    """Read a Census long table into proportions (numerator, denominator) per area."""
+    report, file, table, columns, by_snake, code_col = t.report, t.file, t.table, t.columns, t.by_snake, t.code_col
+    count_col = options.get("count_column") or next((by_snake[c] for c in COUNT_COLUMNS if c in by_snake), None)
+    if count_col is None or count_col not in columns:
+        report.add(file, 1, str(count_col or "n"), f"missing required column {str(count_col or 'n')!r}", code="missing-column")
+    total_col = options.get("total_column") or next(
+        (c for c in columns if snake(c).startswith(("total_", "all_")) or snake(c) == "total"), None
+    )
+    if total_col is None or total_col not in columns:
+        name = str(total_col or "total_households")
+        report.add(file, 1, name, f"missing required column {name!r}", code="missing-column")
+    category_col = _category_column(t, options, {code_col, count_col, total_col})
+    if report:
+        return Extract(empty_frame(), report)
+
+    rows = table[ROW]
+    codes = table[code_col].str.strip()
+    categories = table[category_col].str.strip()
+    n, _ = to_number(table[count_col], rows, file, count_col, report, options.get("thousands"))
+    total, _ = to_number(table[total_col], rows, file, total_col, report, options.get("thousands"))
+    over = n > total
+    for r, a, b in zip(rows[over], n[over], total[over]):
+        report.add(file, int(r), count_col, f"count {a:g} is greater than the total {b:g}", code="count-exceeds-denominator")
+    totals = pd.DataFrame({"code": codes, "total": total, ROW: rows})
+    several = totals.groupby("code")["total"].nunique() > 1
+    for code in several[several].index:
+        r = totals.loc[totals["code"] == code, ROW].iloc[0]
+        report.add(file, int(r), total_col, f"area {code} has more than one total", code="duplicate-key")
+    empty = codes == ""
+    if empty.any():
+        report.add_rows(file, rows[empty].tolist(), code_col, f"empty {code_col}", code="missing-value")
+
+    groups = _indicator_groups(options, set(categories), category_col, file, report)
 
     base = pd.DataFrame({"area_code": codes, "category": categories, "n": n, "total": total, ROW: rows})[~empty]
     first = base.groupby("area_code", sort=False).agg(denominator=("total", "first"), **{ROW: (ROW, "min")})
@@ -161,4 +173,4 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     frame["area_type"] = next((t for k, t in AREA_TYPES.items() if kind.startswith(k)), "")
     frame["vintage"] = str(options.get("vintage", "2021"))
     frame = frame.sort_values([ROW, "indicator_id"], kind="stable")
-    return Extract(finish(frame, Path(path), options), report)
+    return Extract(finish(frame, t.path, options), report)

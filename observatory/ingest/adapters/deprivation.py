@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,14 +31,14 @@ import pandas as pd
 
 from observatory.ingest.adapters import ROW, Extract, register
 from observatory.ingest.adapters._common import (
+    AreaTable,
+    area_reader,
     area_type_from_code,
     empty_frame,
     finish,
-    read_area_table,
     set_fixed_period,
     snake,
     to_number,
-    unreadable,
 )
 
 DOMAINS = {
@@ -106,12 +105,10 @@ def vintage_of(column: str) -> str:
 
 
 @register("deprivation")
-def read(path: Path, options: Mapping[str, Any]) -> Extract:
+@area_reader(CODE_COLUMNS, "LSOA code (2011)", "or lsoa11_code, lsoa21_code, lsoa")
+def read(t: AreaTable, options: Mapping[str, Any]) -> Extract:
     """Read an Indices of Deprivation LSOA file into long rows, one per LSOA and indicator."""
-    t = read_area_table(path, options, CODE_COLUMNS, "LSOA code (2011)", "or lsoa11_code, lsoa21_code, lsoa")
     report, file, table, columns, code_col = t.report, t.file, t.table, t.columns, t.code_col
-    if unreadable(report):
-        return Extract(empty_frame(), report)
     if options.get("period") is None:
         report.add(file, None, None, "option 'period' is required (the Indices' edition, e.g. \"2019\")", code="missing-option")
 
@@ -205,4 +202,4 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
         return Extract(empty_frame(), report)
     frame["area_type"] = "lsoa" if "lsoa" in snake(code_col) else area_type_from_code(frame["area_code"])
     frame["vintage"] = vintage
-    return Extract(finish(frame, Path(path), options), report)
+    return Extract(finish(frame, t.path, options), report)

@@ -31,13 +31,13 @@ import pandas as pd
 
 from observatory.ingest.adapters import ROW, Extract, register
 from observatory.ingest.adapters._common import (
+    AreaTable,
+    area_reader,
     empty_frame,
     finish,
-    read_area_table,
     set_fixed_period,
     snake,
     to_number,
-    unreadable,
 )
 from observatory.ingest.adapters.deprivation import vintage_of
 
@@ -83,18 +83,16 @@ def _age_columns(columns: list[str]) -> dict[str, str]:
 
 
 @register("population")
-def read(path: Path, options: Mapping[str, Any]) -> Extract:
+@area_reader(CODE_COLUMNS, "LSOA Code", "or lsoa11_code, lsoa21_code")
+def read(t: AreaTable, options: Mapping[str, Any]) -> Extract:
     """Read a small-area population file into counts by age band."""
-    t = read_area_table(path, options, CODE_COLUMNS, "LSOA Code", "or lsoa11_code, lsoa21_code")
     report, file, table, columns, by_snake, code_col = t.report, t.file, t.table, t.columns, t.by_snake, t.code_col
-    if unreadable(report):
-        return Extract(empty_frame(), report)
     if options.get("period") is None:
         report.add(
             file, None, None, "option 'period' is required (the estimates' reference year, e.g. \"2020\")", code="missing-option"
         )
     if options.get("total_column") is not None and code_col is not None and not report:
-        return _totals(table, code_col, str(options["total_column"]), Path(path), options, report)
+        return _totals(table, code_col, str(options["total_column"]), t.path, options, report)
     file6 = {label: next((c for c in columns if frag in snake(c)), None) for frag, label in FILE6.items()}
     ages = _age_columns(columns)
     if code_col is not None and not ages and not any(file6.values()):
@@ -126,8 +124,10 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
         total = to_number(table[total_col], rows, file, total_col, report, thousands)[0]
         summed = sum(single.values())
         off = (summed != total) & summed.notna() & total.notna()
-        for r, s, t in zip(rows[off], summed[off], total[off]):
-            report.add(file, int(r), total_col, f"single years of age sum to {s:g}, not the total {t:g}", code="total-mismatch")
+        for r, s, whole in zip(rows[off], summed[off], total[off]):
+            report.add(
+                file, int(r), total_col, f"single years of age sum to {s:g}, not the total {whole:g}", code="total-mismatch"
+            )
         counts["All ages"] = total
         for label, years in BANDS:
             counts[label] = sum(single[str(y)] for y in years)
@@ -144,12 +144,12 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
             counts[label] = to_number(table[c], rows, file, c, report, thousands)[0]
         parts = counts["0-15"] + counts["16-59"] + counts["60+"]
         off = (parts != counts["All ages"]) & parts.notna() & counts["All ages"].notna()
-        for r, s, t in zip(rows[off], parts[off], counts["All ages"][off]):
+        for r, s, whole in zip(rows[off], parts[off], counts["All ages"][off]):
             report.add(
                 file,
                 int(r),
                 file6["All ages"],
-                f"ages 0-15, 16-59 and 60+ sum to {s:g}, not the total {t:g}",
+                f"ages 0-15, 16-59 and 60+ sum to {s:g}, not the total {whole:g}",
                 code="total-mismatch",
             )
 
@@ -160,7 +160,7 @@ def read(path: Path, options: Mapping[str, Any]) -> Extract:
     for label, values in counts.items():
         keep = values.notna() & ~empty
         parts.append(pd.DataFrame({"area_code": codes[keep], "age": label, "value": values[keep], ROW: rows[keep]}))
-    return _finish(pd.concat(parts, ignore_index=True), code_col, Path(path), options, report)
+    return _finish(pd.concat(parts, ignore_index=True), code_col, t.path, options, report)
 
 
 def _totals(table: pd.DataFrame, code_col: str, total_col: str, path: Path, options: Mapping[str, Any], report) -> Extract:

@@ -6,6 +6,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from typing import TypedDict
 
 USER_AGENT = "observatory/0.1 (county research observatory; open-data download; Python urllib)"
 Opener = Callable[[str, "bytes | None", float], bytes]
@@ -52,3 +53,22 @@ def fetch(
         if attempt < retries:
             sleep(backoff * 2**attempt)
     raise DownloadError(f"{url}: failed after {retries + 1} attempts: {last}") from last
+
+
+class Transport(TypedDict, total=False):
+    """How a download client fetches, given as keywords to each of its calls: ``opener`` (a replay in tests),
+    ``retries``, ``backoff`` (seconds before the first retry, doubled each time; the clients' default
+    :data:`CLIENT_BACKOFF`) and ``sleep``."""
+
+    opener: Opener | None
+    retries: int
+    backoff: float
+    sleep: Callable[[float], None]
+
+
+CLIENT_BACKOFF = 2.0
+
+
+def fetch_with(url: str, transport: Transport, *, timeout: float, body: bytes | None = None) -> bytes:
+    """:func:`fetch` with a client's transport keywords (backoff defaulting to :data:`CLIENT_BACKOFF`)."""
+    return fetch(url, body=body, timeout=timeout, **{"backoff": CLIENT_BACKOFF, **transport})

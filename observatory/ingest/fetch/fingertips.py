@@ -9,14 +9,13 @@ is urllib with a User-Agent, a timeout, and retries with exponential backoff on 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import urlencode
 
 from observatory._core.files import write_atomic
-from observatory.ingest.fetch._http import DownloadError, Opener, fetch
+from observatory.ingest.fetch._http import DownloadError, Transport, fetch_with
 
 BASE = "https://fingertips.phe.org.uk/api"
 VALUE_TYPES = {  # Fingertips ValueType label → our value_type
@@ -42,11 +41,11 @@ def _ids(indicator_ids: int | str | Iterable[int | str]) -> str:
     return ",".join(ids)
 
 
-def _get(path: str, params: dict[str, Any], opener: Opener | None, base: str, **kw: Any) -> bytes:
+def _get(path: str, params: dict[str, Any], base: str, timeout: float, transport: Transport) -> bytes:
     url = f"{base.rstrip('/')}/{path}"
     if params:
         url += "?" + urlencode(params, safe=",")
-    return fetch(url, opener=opener, **kw)
+    return fetch_with(url, transport, timeout=timeout)
 
 
 def fetch_indicator_csv(
@@ -57,12 +56,9 @@ def fetch_indicator_csv(
     *,
     dest: Path | str | None = None,
     profile_id: int | None = None,
-    opener: Opener | None = None,
     base: str = BASE,
     timeout: float = 120.0,
-    retries: int = 3,
-    backoff: float = 2.0,
-    sleep: Callable[[float], None] = time.sleep,
+    **transport: Unpack[Transport],
 ) -> Path | str:
     """All data for the indicators at one area type (optionally under one parent area), as Fingertips CSV.
 
@@ -79,9 +75,7 @@ def fetch_indicator_csv(
     if profile_id is not None:
         params["profile_id"] = int(profile_id)
     params["include_sortable_time_periods"] = "yes"
-    data = _get(
-        "all_data/csv/by_indicator_id", params, opener, base, timeout=timeout, retries=retries, backoff=backoff, sleep=sleep
-    )
+    data = _get("all_data/csv/by_indicator_id", params, base, timeout, transport)
     text = data.decode("utf-8-sig")
     header = text.split("\n", 1)[0]
     if "Indicator ID" not in header or "Area Code" not in header:
@@ -94,25 +88,13 @@ def fetch_indicator_csv(
 def fetch_metadata(
     indicator_ids: int | str | Iterable[int | str],
     *,
-    opener: Opener | None = None,
     base: str = BASE,
     timeout: float = 60.0,
-    retries: int = 3,
-    backoff: float = 2.0,
-    sleep: Callable[[float], None] = time.sleep,
+    **transport: Unpack[Transport],
 ) -> dict[str, dict[str, Any]]:
     """Indicator metadata (``indicator_metadata/by_indicator_id``): ``{"93532": {"IID": …, "Descriptive": …}}``."""
     ids = _ids(indicator_ids)
-    data = _get(
-        "indicator_metadata/by_indicator_id",
-        {"indicator_ids": ids},
-        opener,
-        base,
-        timeout=timeout,
-        retries=retries,
-        backoff=backoff,
-        sleep=sleep,
-    )
+    data = _get("indicator_metadata/by_indicator_id", {"indicator_ids": ids}, base, timeout, transport)
     try:
         parsed = json.loads(data)
     except json.JSONDecodeError as e:
@@ -124,15 +106,12 @@ def fetch_metadata(
 
 def area_types(
     *,
-    opener: Opener | None = None,
     base: str = BASE,
     timeout: float = 60.0,
-    retries: int = 3,
-    backoff: float = 2.0,
-    sleep: Callable[[float], None] = time.sleep,
+    **transport: Unpack[Transport],
 ) -> list[dict[str, Any]]:
     """Fingertips area types (``area_types``): ``[{"Id": 502, "Name": …, "Short": …}, …]``."""
-    data = _get("area_types", {}, opener, base, timeout=timeout, retries=retries, backoff=backoff, sleep=sleep)
+    data = _get("area_types", {}, base, timeout, transport)
     parsed = json.loads(data)
     if not isinstance(parsed, list):
         raise DownloadError("Fingertips area_types: expected a list")

@@ -13,16 +13,15 @@ import csv
 import io
 import json
 import re
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import urlencode
 
 import pandas as pd
 
 from observatory._core.files import write_atomic
-from observatory.ingest.fetch._http import DownloadError, Opener, fetch
+from observatory.ingest.fetch._http import DownloadError, Transport, fetch_with
 
 ARCGIS_SERVICES = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
 NOMIS = "https://www.nomisweb.co.uk/api/v01"
@@ -55,11 +54,8 @@ def arcgis_features(
     out_sr: int = 4326,
     page_size: int = 2000,
     order_by: str | None = None,
-    opener: Opener | None = None,
     timeout: float = 120.0,
-    retries: int = 3,
-    backoff: float = 2.0,
-    sleep: Callable[[float], None] = time.sleep,
+    **transport: Unpack[Transport],
 ) -> dict[str, Any]:
     """All features of a FeatureServer layer matching ``where``, as one GeoJSON FeatureCollection.
 
@@ -84,9 +80,9 @@ def arcgis_features(
         query = urlencode(params)
         url = f"{layer.rstrip('/')}/query"
         if len(url) + len(query) + 1 > MAX_URL:
-            data = fetch(url, body=query.encode(), opener=opener, timeout=timeout, retries=retries, backoff=backoff, sleep=sleep)
+            data = fetch_with(url, transport, timeout=timeout, body=query.encode())
         else:
-            data = fetch(f"{url}?{query}", opener=opener, timeout=timeout, retries=retries, backoff=backoff, sleep=sleep)
+            data = fetch_with(f"{url}?{query}", transport, timeout=timeout)
         try:
             page = json.loads(data)
         except json.JSONDecodeError as e:
@@ -122,12 +118,9 @@ def nomis_csv(
     *,
     dest: Path | str | None = None,
     page_size: int = 25000,
-    opener: Opener | None = None,
     base: str = NOMIS,
     timeout: float = 120.0,
-    retries: int = 3,
-    backoff: float = 2.0,
-    sleep: Callable[[float], None] = time.sleep,
+    **transport: Unpack[Transport],
 ) -> Path | str:
     """A Nomis dataset (``NM_2014_1`` …) as one CSV, paged with RecordOffset/RecordLimit.
 
@@ -142,7 +135,7 @@ def nomis_csv(
     while True:
         query = urlencode({**params, "RecordOffset": offset, "RecordLimit": page_size}, safe=",")
         url = f"{base.rstrip('/')}/dataset/{dataset.upper()}.data.csv?{query}"
-        text = fetch(url, opener=opener, timeout=timeout, retries=retries, backoff=backoff, sleep=sleep).decode("utf-8-sig")
+        text = fetch_with(url, transport, timeout=timeout).decode("utf-8-sig")
         records = list(csv.reader(io.StringIO(text)))
         if not records:
             break

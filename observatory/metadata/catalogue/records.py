@@ -18,6 +18,8 @@ import yaml
 from observatory._core.settings import data_dir
 from observatory.config import Config
 
+COVERAGE = ["geography_level", "geography_vintage", "time_coverage", "update_frequency", "last_received", "next_review"]
+"""What a record covers and when it was received and is next reviewed (fields of the record and columns of the published CSV)."""
 CLASSIFICATIONS = ("open", "OFFICIAL", "OFFICIAL-SENSITIVE")
 AUDIENCES = ("public", "partners", "named partners")
 REQUIRED = [
@@ -33,12 +35,7 @@ REQUIRED = [
     "agreement",
     "personal_data",
     "dpia",
-    "geography_level",
-    "geography_vintage",
-    "time_coverage",
-    "update_frequency",
-    "last_received",
-    "next_review",
+    *COVERAGE,
     "licence",
     "attribution",
     "retention",

@@ -11,7 +11,16 @@ from observatory._core.vocab import THEME_TITLES, Theme
 from observatory.config import Config, load_config
 from observatory.metadata.catalogue.attribution import licence_url
 from observatory.metadata.catalogue.audience import check_audience, reaches
-from observatory.metadata.catalogue.records import CLASSIFICATIONS, _date, _list, _today, _true, read_catalogue, read_partners
+from observatory.metadata.catalogue.records import (
+    CLASSIFICATIONS,
+    COVERAGE,
+    _date,
+    _list,
+    _today,
+    _true,
+    read_catalogue,
+    read_partners,
+)
 from observatory.metadata.indicators import read_indicators
 
 REFERENCE_THEME = "reference"
@@ -32,12 +41,7 @@ CSV_COLUMNS = [
     "themes",
     "indicators",
     "also_supplies",
-    "geography_level",
-    "geography_vintage",
-    "time_coverage",
-    "update_frequency",
-    "last_received",
-    "next_review",
+    *COVERAGE,
     "review_overdue",
     "refresh_overdue",
     "licence",
