@@ -130,7 +130,8 @@ def test_demo_overview_compares_every_indicator_and_shows_inequalities(demo):
     html = overview.compare_html()
     assert html.count('class="obs-view obs-compare"') == len(overview.indicators())
     ineq = overview.inequalities_html(["adult_smoking"])
-    assert ineq.count('class="obs-view obs-deciles"') == 1 and len(_rows(ineq)) == 10
+    county = ineq[: ineq.index('id="deciles-national-adult-smoking-title"')]  # then by the demo's national deciles
+    assert ineq.count('class="obs-view obs-deciles"') == 2 and len(_rows(county)) == 10
     g = overview.profiles.gaps
     g = g[g["indicator_id"] == "adult_smoking"].sort_values("period_sort").iloc[-1]
     assert f"Slope index of inequality {format_number(g['sii'], 1, '%')}" in ineq  # the profile table's SII
@@ -144,7 +145,7 @@ def test_pack_notebooks_show_the_views():
     from observatory._core.resources import resource
 
     for name, calls in (
-        ("locality_profile", ["compare_html", "pyramid_html"]),
+        ("locality_profile", ["compare_html", "inequalities_html", "pyramid_html"]),
         ("county_overview", ["compare_html", "inequalities_html"]),
     ):
         nb = json.loads((resource("notebooks") / f"{name}.ipynb").read_text())
@@ -171,35 +172,45 @@ def _poisson_limits(count: np.ndarray, population: np.ndarray, per: float) -> tu
     return lo / population * per, hi / population * per
 
 
+def _by_age_band(here: pd.DataFrame, there: pd.DataFrame) -> pd.DataFrame:
+    """Death rates per 100,000 of ``here`` (numerator and denominator by age band), youngest first, with their limits,
+    whether each is withheld (1 to the threshold deaths) and its comparison in words with ``there``'s same band."""
+    from observatory.present.disclosure import SUPPRESSION_THRESHOLD
+
+    order = sorted(here.index, key=lambda band: int(re.match(r"\d+", band).group()))
+    here, there = here.loc[order], there.loc[order]
+    lower, upper = _poisson_limits(here["numerator"].to_numpy(), here["denominator"].to_numpy(), 1e5)
+    benchmark = (1e5 * there["numerator"] / there["denominator"]).to_numpy()
+    withheld = here["numerator"].between(1, SUPPRESSION_THRESHOLD).to_numpy()
+    words = np.where(upper < benchmark, "Better", np.where(lower > benchmark, "Worse", "Similar"))
+    rate = (1e5 * here["numerator"] / here["denominator"]).to_numpy()
+    return pd.DataFrame(
+        {"rate": rate, "lower": lower, "upper": upper, "withheld": withheld, "words": np.where(withheld, "suppressed", words)},
+        index=order,
+    )
+
+
 def test_demo_overview_shows_mortality_by_age_band_against_england(demo):
     """Age-specific death rates of the county's small areas, from the raw demo rows, each band compared with
     England's same band (a lower rate is better); bands with 1 to the threshold deaths withheld."""
-    from observatory.present.disclosure import SUPPRESSION_THRESHOLD
-
     _, overview = demo
     raw = pd.read_csv("data/demo/sources/demo-mortality.csv")
     raw = raw[raw["period_sort"] == raw["period_sort"].max()]
     local = raw[raw["area_code"].str.startswith("Z01")].groupby("age")[["numerator", "denominator"]].sum()
     england = raw[raw["area_code"] == "E92000001"].set_index("age")[["numerator", "denominator"]]
-    order = sorted(local.index, key=lambda band: int(re.match(r"\d+", band).group()))
-    local, england = local.loc[order], england.loc[order]
-    rate = 1e5 * local["numerator"] / local["denominator"]
-    lower, upper = _poisson_limits(local["numerator"].to_numpy(), local["denominator"].to_numpy(), 1e5)
-    withheld = local["numerator"].between(1, SUPPRESSION_THRESHOLD).to_numpy()
-    benchmark = (1e5 * england["numerator"] / england["denominator"]).to_numpy()
-    words = np.where(upper < benchmark, "Better", np.where(lower > benchmark, "Worse", "Similar"))
-    words = np.where(withheld, "suppressed", words)
+    bands = _by_age_band(local, england)
+    withheld = bands["withheld"].to_numpy()
 
     html = overview.inequalities_html(["u75_mortality"])
     view = html[html.index('id="compare-age-u75-mortality-title"') :]
-    assert re.findall(r'data-area="([^"]+)"', view) == order  # youngest first
+    assert re.findall(r'data-area="([^"]+)"', view) == bands.index.tolist()  # youngest first
     shown = np.array(_figures(view, 2))
     assert np.isnan(shown[withheld]).all()
-    assert shown[~withheld] == pytest.approx(rate.to_numpy()[~withheld], rel=1e-9)
-    assert _figures(view, 3)[-1] == pytest.approx(lower[-1], rel=1e-6)
-    assert _figures(view, 4)[-1] == pytest.approx(upper[-1], rel=1e-6)
+    assert shown[~withheld] == pytest.approx(bands["rate"].to_numpy()[~withheld], rel=1e-9)
+    assert _figures(view, 3)[-1] == pytest.approx(bands["lower"].iloc[-1], rel=1e-6)
+    assert _figures(view, 4)[-1] == pytest.approx(bands["upper"].iloc[-1], rel=1e-6)
     table_words = re.findall(r'<td data-sort="(Better|Worse|Similar|suppressed)">\1</td>', view)
-    assert table_words == words.tolist()
+    assert table_words == bands["words"].tolist()
     assert "Compared with England" in view and "groups in order" in view
 
 

@@ -122,7 +122,11 @@ def generate(out_dir: Path | str, seed: int = SEED) -> dict[str, Any]:
             "adapter": "deprivation",
             "file": "sources/demo-imd.csv",
             "dataset": "demo-imd",
-            "options": {"period": "2025", "vintage": "2021", "indicators": ["imd_score", "income_score", "employment_score"]},
+            "options": {
+                "period": "2025",
+                "vintage": "2021",
+                "indicators": ["imd_score", "imd_decile", "income_score", "employment_score"],
+            },
             "title": DATASET_TITLES["demo-imd"],
             "describe": "IMD score, rank and decile, income and employment scores, in the MHCLG column names",
         },

@@ -2,8 +2,10 @@
 
 - :func:`national_deciles`: the IoD's own national decile of each primary small area (e.g. ``imd_decile``).
 - :func:`national_decile_values`: an indicator by national decile with its SII, when those differ from the county's.
-- :func:`breakdown_values`: an indicator in the county by sex or by age band, each compared with England's same group.
-- :func:`inequality_views`: every inequalities chart of one indicator, as the overview shows them.
+- :func:`breakdown_values`: an indicator in the county (or a locality) by sex or by age band, each group compared
+  with England's (or the county's) same group.
+- :func:`locality_deciles`, :func:`locality_deprivation_lines`: the deciles of a locality's small areas, in words.
+- :func:`inequality_views`: every inequalities chart of one indicator, as the overview (or a locality's profile) shows them.
 - :func:`age_profile`: a locality's people by age against the county's, where the population has no sex.
 """
 
@@ -25,11 +27,16 @@ from observatory.stats.compare import compare
 from observatory.stats.methods import proportion_ci, rate_ci, sii
 from observatory.store import Store
 
-__all__ = ["age_profile", "national_deciles", "national_decile_values", "breakdown_values", "inequality_views", "NATIONAL_DECILE"]
+__all__ = [
+    *("age_profile", "national_deciles", "national_decile_values", "breakdown_values", "inequality_views"),
+    *("locality_deciles", "locality_deprivation_lines", "NATIONAL_DECILE", "MOST_DEPRIVED"),
+]
 
 NATIONAL_DECILE = "imd_decile"
 TOTALS = {"sex": {"Persons", ""}, "age": {"All ages", ""}}
 BY_WORDS = {"sex": "sex", "age": "age band"}
+MOST_DEPRIVED = 2
+"""The deciles counted as the most deprived in a locality's summary: 1 and 2, the most deprived 20%."""
 
 
 def national_deciles(profiles: Profiles, national: str = NATIONAL_DECILE) -> pd.Series:
@@ -48,6 +55,30 @@ def national_deciles(profiles: Profiles, national: str = NATIONAL_DECILE) -> pd.
             codes = codes.where(~m, geo.to_primary(s.loc[m, "area_code"], vintage))
     deciles = s.assign(area_code=codes.to_numpy()).groupby("area_code")["value"].median()
     return np.floor(deciles + 0.5).astype(int)
+
+
+def locality_deciles(profiles: Profiles, deprivation: str, locality: str, national: str | None = None) -> pd.Series:
+    """The county decile (or, with ``national``, the national decile) of each of ``locality``'s primary small
+    areas that has one."""
+    geo = profiles.geography
+    h = geo.hierarchy
+    deciles = national_deciles(profiles, national) if national else deprivation_deciles(profiles.profiles, geo, deprivation)
+    members = h.loc[h["locality_code"] == locality, "small_area_code"]
+    return deciles.reindex(members.to_numpy()).dropna().astype(int)
+
+
+def locality_deprivation_lines(profiles: Profiles, deprivation: str, locality: str, national: str = NATIONAL_DECILE) -> list[str]:
+    """How many of the locality's small areas are in the county's most deprived 20%, and in England's, in words."""
+    geo = profiles.geography
+    name, county = geo.area(locality).name, profiles.config.county["name"]
+    lines = []
+    for within, of in ((f"{county}'s", None), ("England's", national)):
+        deciles = locality_deciles(profiles, deprivation, locality, of)
+        if len(deciles):
+            n = int((deciles <= MOST_DEPRIVED).sum())
+            verb = "is" if n == 1 else "are"
+            lines.append(f"{n} of {name}'s {len(deciles)} small areas {verb} in {within} most deprived {MOST_DEPRIVED * 10}%.")
+    return lines
 
 
 def _sii(frame: pd.DataFrame, kind: str, multiplier: float) -> dict | None:
@@ -102,10 +133,13 @@ def _groups(rows: pd.DataFrame, by: str, kind: str, multiplier: float) -> pd.Dat
     return g.assign(suppressed=False)
 
 
-def breakdown_values(profiles: Profiles, store: Store, indicator_id: str, by: str) -> IndicatorView | None:
+def breakdown_values(
+    profiles: Profiles, store: Store, indicator_id: str, by: str, locality: str | None = None
+) -> IndicatorView | None:
     """The county's latest ``indicator_id`` by ``by`` ("sex" or "age"), each group compared with England's
     same group (the frame has ``views.COMPARE_COLUMNS``, groups youngest or alphabetical first); None
-    without two groups or for counts. Small counts are suppressed."""
+    without two groups or for counts. Small counts are suppressed. With ``locality``: that locality's small
+    areas, each group compared with the county's same group."""
     p = profiles.profiles
     meta = p.loc[p["indicator_id"] == indicator_id]
     if meta.empty or meta["value_type"].iloc[0] == "count":
@@ -119,13 +153,17 @@ def breakdown_values(profiles: Profiles, store: Store, indicator_id: str, by: st
     geo = profiles.geography
     small = rows[(rows["area_type"] == geo.small_area_type) & rows["area_code"].isin(geo.hierarchy["small_area_code"])]
     county = small if len(small) else rows[rows["area_type"] == "county"]
-    if county[by].nunique() < 2:
+    here, there = county, rows[rows["area_type"] == "england"]
+    if locality is not None:
+        h = geo.hierarchy
+        here, there = small[small["area_code"].isin(h.loc[h["locality_code"] == locality, "small_area_code"])], county
+    if here[by].nunique() < 2:
         return None
-    here = _groups(county, by, kind, multiplier)
-    england = _groups(rows[rows["area_type"] == "england"], by, kind, multiplier).set_index(by)["value"]
+    here = _groups(here, by, kind, multiplier)
+    same_group = _groups(there, by, kind, multiplier).set_index(by)["value"]
     here = here.assign(_order=here[by].map(views._age_start) if by == "age" else 0).sort_values(["_order", by])
     here.loc[here["suppressed"], ["value", "lower95", "upper95"]] = np.nan
-    benchmark = here[by].map(england).astype(float)
+    benchmark = here[by].map(same_group).astype(float)
     frame = pd.DataFrame(
         {
             "area_code": here[by].astype(str),
@@ -141,9 +179,18 @@ def breakdown_values(profiles: Profiles, store: Store, indicator_id: str, by: st
 
 
 def inequality_views(
-    profiles: Profiles, store: Store | None, indicator_id: str, deprivation: str, national: str = NATIONAL_DECILE
+    profiles: Profiles,
+    store: Store | None,
+    indicator_id: str,
+    deprivation: str,
+    national: str = NATIONAL_DECILE,
+    locality: str | None = None,
 ) -> list[Markup]:
-    """One indicator's inequalities: by county decile, by national decile where those differ, by sex and by age."""
+    """One indicator's inequalities: by county decile, by national decile where those differ, by sex and by age.
+    With ``locality``: the deciles its small areas are in marked, and its own groups against the county's."""
+    if indicator_id in (deprivation, national):
+        return []  # deprivation by deprivation says nothing
+    name = profiles.geography.area(locality).name if locality else ""
     shown = []
     for deciles_of, found in (
         ("county", decile_values(profiles, indicator_id, deprivation)),
@@ -152,22 +199,26 @@ def inequality_views(
         if found is not None:
             view, slope = found
             title = f"{view.title} ({view.period})" + (", national deciles" if deciles_of == "national" else "")
-            shown.append(
-                views.decile_chart(view.frame, title=title, unit=view.unit, sii=slope, deciles_of=deciles_of, key=indicator_id)
+            mine = locality_deciles(profiles, deprivation, locality, national if deciles_of == "national" else None)
+            marked = (name, mine.value_counts().to_dict()) if locality else None
+            chart = views.decile_chart(
+                view.frame, title=title, unit=view.unit, sii=slope, deciles_of=deciles_of, key=indicator_id, marked=marked
             )
+            shown.append(chart)
     for by in ("sex", "age") if store is not None and store.exists() else ():
-        view = breakdown_values(profiles, store, indicator_id, by)
+        view = breakdown_values(profiles, store, indicator_id, by, locality)
         if view is not None:
             words = BY_WORDS[by]
-            title, benchmark = f"{view.title} ({view.period}) by {words}", (f"England, the same {words}", math.nan)
+            against = profiles.config.county["name"] if locality else "England"
+            title = f"{view.title} ({view.period}) by {words}" + (f": {name}" if locality else "")
             chart = views.compare_chart(
                 view.frame,
                 title=title,
                 unit=view.unit,
-                county=benchmark,
+                county=(f"{against}, the same {words}", math.nan),
                 key=f"{by}-{indicator_id}",
                 ranked=False,
-                heading="Compared with England",
+                heading=f"Compared with {against}",
             )
             shown.append(chart)
     return shown

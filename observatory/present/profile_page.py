@@ -14,7 +14,7 @@ from observatory._core.vocab import THEME_TITLES, Theme
 from observatory.config import Config, load_config
 from observatory.metadata.catalogue import attributions
 from observatory.present import charts, views
-from observatory.present.breakdowns import age_profile
+from observatory.present.breakdowns import age_profile, inequality_views, locality_deprivation_lines
 from observatory.present.disclosure import SUPPRESSION_THRESHOLD
 from observatory.present.pages import definition_href
 from observatory.present.palette import DEPRIVATION_COLOURS
@@ -213,6 +213,16 @@ class LocalityProfile:
                     )
                 )
         return profile_section("compare", self.area.name, county, shown)
+
+    def inequalities_html(self, indicators: list[str] | None = None) -> Markup:
+        """The locality's key indicators by deprivation decile (the deciles its small areas are in marked among the
+        county's) and, where the data has them, by sex and age band against the county's same groups."""
+        dep = self.config.raw.get("deprivation_indicator", "imd_score")
+        store = Store(self.store or self.config.store_dir())
+        chosen = [i for i in indicators or self.key_indicators() if i in set(self.latest["indicator_id"])]
+        shown = [c for i in chosen for c in inequality_views(self.profiles, store, i, dep, locality=self.locality)]
+        lines = locality_deprivation_lines(self.profiles, dep, self.locality)
+        return profile_section("inequalities", self.area.name, self.config.county["name"], lines, shown)
 
     def pyramid_html(self) -> Markup:
         """The locality's population by age and sex against the county's (empty without that breakdown)."""

@@ -211,14 +211,23 @@ def compare_chart(
 
 
 def decile_chart(
-    deciles: pd.DataFrame, *, title: str, unit: str = "", sii: dict | None = None, deciles_of: str = "county", key: str = ""
+    deciles: pd.DataFrame,
+    *,
+    title: str,
+    unit: str = "",
+    sii: dict | None = None,
+    deciles_of: str = "county",
+    key: str = "",
+    marked: tuple[str, dict[int, int]] | None = None,
 ) -> Markup:
     """An indicator by deprivation decile (1 = most deprived, on the left) with the SII line and its interval.
 
     ``deciles`` has ``decile``, ``value``, ``lower95``, ``upper95`` and ``population``; each bar is as wide as its
     share of the population, so the SII line (``sii``: value, lower95, upper95, the difference across the whole
-    range from most to least deprived) runs through the population-weighted mean at rank 0.5.
+    range from most to least deprived) runs through the population-weighted mean at rank 0.5. ``marked`` is
+    (a locality's name, its small areas in each decile): those deciles are outlined and counted.
     """
+    name, mine = marked or ("", {})
     d = deciles.sort_values("decile").reset_index(drop=True)
     v, lo, hi = _floats(d["value"]), _floats(d["lower95"]), _floats(d["upper95"])
     share = _floats(d["population"]) / np.nansum(_floats(d["population"]))
@@ -252,7 +261,9 @@ def decile_chart(
             "base": y(max(ticks[0], 0.0)),
             "mid": x((edges[i] + edges[i + 1]) / 2),
             "decile": int(dec),
-            "tip": f"Decile {int(dec)}: {text(val)}",
+            "tip": f"Decile {int(dec)}: {text(val)}"
+            + (f" ({mine[int(dec)]} of {name}'s small areas)" if mine.get(int(dec)) else ""),
+            "mine": bool(mine.get(int(dec))),
             "whisker": (y(a), y(b)) if np.isfinite(a) and np.isfinite(b) else None,
         }
         for i, (dec, val, a, b) in enumerate(zip(d["decile"], v, lo, hi))
@@ -281,6 +292,11 @@ def decile_chart(
         f"{title} in each {deciles_of} deprivation decile, from 1 (most deprived) to 10 (least deprived): "
         + "; ".join(f"decile {b['decile']} {b['tip'].split(': ')[1]}" for b in bars)
         + f". {sii_text}."
+        + (
+            f" {name}'s small areas are in deciles " + ", ".join(f"{d} ({n})" for d, n in sorted(mine.items()) if n) + "."
+            if mine
+            else ""
+        )
     )
     rows = [
         [
@@ -289,14 +305,14 @@ def decile_chart(
             cell(text(a), a),
             cell(text(b), b),
             cell(format_number(s * 100, 1, "%"), s * 100),
+            *([cell(str(mine.get(int(dec), 0)), mine.get(int(dec), 0))] if marked else []),
         ]
         for dec, val, a, b, s in zip(d["decile"], v, lo, hi, share)
     ]
-    table = sortable_table(
-        f"{title} by {deciles_of} deprivation decile",
-        ["Decile (1 = most deprived)", "Value", "Lower 95%", "Upper 95%", "Share of population"],
-        rows,
-    )
+    columns = ["Decile (1 = most deprived)", "Value", "Lower 95%", "Upper 95%", "Share of population"]
+    columns += [f"Small areas of {name}"] if marked else []
+    highlight = [bool(mine.get(int(dec))) for dec in d["decile"]]
+    table = sortable_table(f"{title} by {deciles_of} deprivation decile", columns, rows, highlight)
     return _view(
         "view_deciles.html.j2",
         f"deciles-{deciles_of}-{key or title}",
@@ -310,6 +326,7 @@ def decile_chart(
         line=line,
         band=band,
         sii_text=sii_text,
+        marked_name=name if mine else "",
         ticks=[{"y": y(t), "label": format_number(t, tick_decimals(ticks))} for t in ticks],
     )
 
