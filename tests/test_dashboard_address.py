@@ -8,7 +8,7 @@ import re
 
 import pandas as pd
 import pytest
-from test_dashboard import choose, dashboard, legend, profiles  # noqa: F401  (the shared module fixture)
+from test_dashboard import choose, dashboard, legend, mini_store, profiles  # noqa: F401  (the shared module fixtures)
 
 from observatory.apps.address import View, find_place, parse_view
 from observatory.apps.pages import busy_html, dress_head, landing_html, page_title, site_info

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import re
 
 import pandas as pd
 import pytest
 from test_dashboard import NASTY, POPULATION_BY_AGE, choose, dashboard, mini_store, profiles  # noqa: F401
+
+from observatory.config import load_config
+from observatory.ingest.pipeline import ingest
+from observatory.profiles.table import load_profiles
+from observatory.store import Store
 
 SMOKING = ("healthier_communities_older_people", "smoking")
 
@@ -100,3 +106,94 @@ def test_an_address_opens_a_view_and_leaving_it_restores_the_map(profiles):  # n
     assert "view=compare" not in d.view_link.value and "<iframe" in d.map.value and d.panel.value == ""
     d.apply_view("view=nonsense")  # an unknown view changes nothing
     assert d.view_choice.value == "map"
+
+
+def county_deciles() -> dict[str, int]:
+    """The mini county's deprivation deciles worked out by hand: imd_score is 10 + 5i for the i-th small area, the
+    highest score is decile 1's side, and six areas ranked 1..6 fall in deciles ceil(rank * 10 / 6)."""
+    codes = [f"Z0100000{i}" for i in range(1, 7)]
+    by_score = sorted(codes, key=lambda c: -(10 + 5 * (int(c[-1]) - 1)))
+    return {code: math.ceil(rank * 10 / 6) for rank, code in enumerate(by_score, start=1)}
+
+
+def test_inequalities_follow_the_period_picker(profiles):  # noqa: F811
+    d = dashboard(profiles)
+    choose(d, *SMOKING, "2022")
+    d.view_choice.value = "inequalities"
+    assert "Adults who smoke (2022)" in d.panel.value
+    name, csv = downloaded(d)
+    assert name == "mini-smoking-2022-inequalities.csv" and set(csv["Period"].astype(str)) == {"2022"}
+    rows = csv[~csv["Deprivation decile (1 = most deprived)"].str.startswith("Slope")]
+    got = dict(zip(rows["Deprivation decile (1 = most deprived)"].astype(int), rows["Value"]))
+    i = {code: int(code[-1]) - 1 for code in county_deciles()}  # smoking 2022: (20 + i) / (150 + 10i) in each area
+    want = {dec: 100 * (20 + i[code]) / (150 + 10 * i[code]) for code, dec in county_deciles().items()}
+    assert got == pytest.approx(want)
+    gaps = profiles.gaps
+    sii_2022 = gaps[(gaps["indicator_id"] == "smoking") & (gaps["period"].astype(str) == "2022")]["sii"].iloc[0]
+    assert csv[csv["Deprivation decile (1 = most deprived)"].str.startswith("Slope")]["Value"].iloc[0] == pytest.approx(sii_2022)
+    d.period.value = "2023"
+    assert "Adults who smoke (2023)" in d.panel.value and "Adults who smoke (2022)" not in d.panel.value
+
+
+@pytest.fixture(scope="module")
+def without_sii_in_2022(profiles):  # noqa: F811
+    """The mini county's profile tables as if too few small areas had reported in 2022 for an SII."""
+    from observatory.profiles.table import Profiles
+
+    gaps = profiles.gaps.copy()
+    gaps.loc[gaps["period"].astype(str) == "2022", ["sii", "sii_lower95", "sii_upper95"]] = float("nan")
+    slim = Profiles(profiles.config, profiles.profiles, gaps, profiles.gap_trends, profiles.digest)
+    slim.__dict__["geography"] = profiles.geography
+    return slim
+
+
+def test_a_period_without_an_sii_is_said_in_words(without_sii_in_2022):
+    d = dashboard(without_sii_in_2022)
+    choose(d, *SMOKING, "2022")
+    d.view_choice.value = "inequalities"
+    panel = d.panel.value
+    assert "There is no slope index of inequality by county decile for 2022." in panel
+    assert 'class="obs-sii"' not in panel and "Adults who smoke (2022)" in panel  # the deciles, without a line
+    _name, csv = downloaded(d)
+    assert csv[csv["Deprivation decile (1 = most deprived)"].str.startswith("Slope")]["Status"].iloc[0] == "not available [x]"
+    d.period.value = "2023"
+    assert "There is no slope index" not in d.panel.value and 'class="obs-sii"' in d.panel.value
+
+
+NATIONAL = {"Z01000001": 9, "Z01000002": 8, "Z01000003": 7, "Z01000004": 3, "Z01000005": 2, "Z01000006": 1}
+"""The IoD's own national deciles of the mini county's small areas (unlike its county deciles)."""
+
+
+@pytest.fixture(scope="module")
+def with_national_deciles(tmp_path_factory):
+    """The mini county with an ``imd_decile`` indicator: each small area's national deprivation decile."""
+    from conftest import make_mini_config
+
+    folder = make_mini_config(tmp_path_factory.mktemp("national") / "mini")
+    ind = folder / "indicators.csv"
+    ind.write_text(
+        ind.read_text()
+        + "imd_decile,IMD decile,stronger_communities,decile,score,1,no_judgement,mini-imd,periodic,National decile\n"
+    )
+    values = folder / "values.csv"
+    values.write_text(values.read_text() + "".join(f"imd_decile,{c},2019,,,{n}\n" for c, n in NATIONAL.items()))
+    cat = folder / "catalogue.yaml"
+    cat.write_text(cat.read_text().replace("indicators: [imd_score]", "indicators: [imd_score, imd_decile]"))
+    cfg = load_config(folder)
+    store = Store(tmp_path_factory.mktemp("national-store"))
+    ingest(cfg, store)
+    return load_profiles(cfg, store)
+
+
+def test_inequalities_show_national_deciles_where_they_differ(with_national_deciles):
+    d = dashboard(with_national_deciles)
+    choose(d, *SMOKING, "2022")
+    d.view_choice.value = "inequalities"
+    panel = d.panel.value
+    assert "Adults who smoke (2022), national deciles" in panel and panel.count("<svg") == 2
+    _name, csv = downloaded(d)
+    national = csv[csv["Deprivation decile (1 = most deprived)"].str.endswith("(national)")]
+    got = dict(zip(national["Deprivation decile (1 = most deprived)"].str.split(" ").str[0].astype(int), national["Value"]))
+    want = {dec: 100 * (20 + int(c[-1]) - 1) / (150 + 10 * (int(c[-1]) - 1)) for c, dec in NATIONAL.items()}
+    assert got == pytest.approx(want)
+    assert csv["Deprivation decile (1 = most deprived)"].str.startswith("Slope index of inequality (national)").sum() == 1

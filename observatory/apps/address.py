@@ -122,13 +122,14 @@ def benchmark_rows(values: dict[str, float], indicator: str, period: str, unit: 
     return safe_frame(pd.DataFrame(rows))
 
 
-def decile_table(view, sii: dict) -> pd.DataFrame:
+def decile_table(view, sii: dict | None, deciles_of: str = "county") -> pd.DataFrame:
     """An indicator by deprivation decile (an ``IndicatorView`` of ``view_data.decile_values``) and its slope index of
-    inequality, as a plain table: one row per decile, then the SII with its interval."""
-    d = view.frame
+    inequality, as a plain table: one row per decile, then the SII with its interval (national deciles named so)."""
+    d, sii = view.frame, sii or {}
+    national = " (national)" if deciles_of == "national" else ""
     deciles = pd.DataFrame(
         {
-            "Deprivation decile (1 = most deprived)": d["decile"].astype(int).astype(str),
+            "Deprivation decile (1 = most deprived)": d["decile"].astype(int).astype(str) + national,
             "Indicator": view.title,
             "Period": view.period,
             "Unit": view.unit,
@@ -140,14 +141,14 @@ def decile_table(view, sii: dict) -> pd.DataFrame:
         }
     )
     slope = {
-        "Deprivation decile (1 = most deprived)": "Slope index of inequality (most minus least deprived)",
+        "Deprivation decile (1 = most deprived)": f"Slope index of inequality{national} (most minus least deprived)",
         "Indicator": view.title,
         "Period": view.period,
         "Unit": view.unit,
         "Value": sii.get("value"),
         "Lower 95% limit": sii.get("lower95"),
         "Upper 95% limit": sii.get("upper95"),
-        "Status": "",
+        "Status": "" if pd.notna(sii.get("value")) else "not available [x]",
     }
     return safe_frame(pd.concat([deciles, pd.DataFrame([slope])], ignore_index=True))
 

@@ -20,6 +20,7 @@ from observatory._core.vocab import COMPARISON_TITLES, NOT_COMPARED, Theme
 from observatory.config import Config, load_config
 from observatory.geo.areas import simplify_for_web
 from observatory.metadata.catalogue import allowed_datasets, check_audience, supplying_datasets
+from observatory.present.breakdowns import NATIONAL_DECILE, national_decile_values
 from observatory.present.classes import class_labels, quantile_classes
 from observatory.present.figures import decimals_for
 from observatory.present.palette import comparison_title, sequential
@@ -207,11 +208,18 @@ class DashboardData:
         """The indicator whose small-area values rank the county's deprivation deciles."""
         return str(self.config.raw.get("deprivation_indicator", "imd_score"))
 
-    def deciles(self, indicator_id: str) -> tuple[IndicatorView, dict] | None:
-        """The indicator by county deprivation decile and its SII (the latest period with one), as the pack shows it."""
+    def deciles(self, indicator_id: str, period: str | None = None) -> tuple[IndicatorView, dict] | None:
+        """The indicator by county deprivation decile and its SII, as the pack shows it: in ``period`` (its SII NaN
+        where the profile table has none), or by default the latest period with an SII."""
         if indicator_id == self.deprivation:
             return None
-        return decile_values(self.profiles, indicator_id, self.deprivation)
+        return decile_values(self.profiles, indicator_id, self.deprivation, period=period)
+
+    def national_deciles(self, indicator_id: str, period: str | None = None) -> tuple[IndicatorView, dict | None] | None:
+        """The indicator by national deprivation decile and its SII, where those deciles differ from the county's."""
+        if indicator_id in (self.deprivation, NATIONAL_DECILE):
+            return None
+        return national_decile_values(self.profiles, indicator_id, self.deprivation, period=period)
 
     def population_allowed(self) -> bool:
         """May this audience see the population by age and sex (its dataset allowed by the catalogue)?"""

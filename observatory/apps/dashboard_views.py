@@ -34,9 +34,18 @@ PACKS_URL_ENV = "OBSERVATORY_PACKS_URL"
 PACKS_DIR_ENV = "OBSERVATORY_PACKS_DIR"
 MISSING = "no data or suppressed"
 _MAP_CACHE_SIZE = 24
+NO_SII = {
+    "county": "There is no slope index of inequality by county decile for {period}.",
+    "national": "There is no slope index of inequality by national decile for {period}.",
+}
+"""What the inequalities view says where the chosen period has no SII (the profile table computes too few)."""
 _NOUNS = {"map": "map", "compare": "comparison", "inequalities": "chart", "pyramid": "pyramid"}
 
 __all__ = ["VIEWS", "DashboardViews", "section"]
+
+
+def _has_sii(sii: dict | None) -> bool:
+    return bool(sii) and pd.notna(sii.get("value"))
 
 
 def section(name: str, *args) -> Markup:
@@ -156,17 +165,27 @@ class DashboardViews(DashboardData):
         )
         return section("view_panel", f"Compare localities: {ind['title']}", self._chosen_words(locality), chart)
 
-    def inequalities_html(self, indicator_id: str) -> Markup:
-        """The indicator by county deprivation decile with the SII line and its interval (its latest period with one)."""
+    def inequalities_html(self, indicator_id: str, period: str) -> Markup:
+        """The indicator in ``period`` by county deprivation decile with the SII line and its interval, then by national
+        decile where those differ; in words where the period has no SII."""
         title = str(self.indicators.loc[indicator_id, "title"])
-        found = self.deciles(indicator_id)
+        found = self.deciles(indicator_id, period)
         if found is None:
-            return section("view_prompt", f"{title} cannot be shown by deprivation decile: it needs small-area values.")
-        view, sii = found
-        chart = views.decile_chart(
-            view.frame, title=f"{view.title} ({view.period})", unit=view.unit, sii=sii, deciles_of="county", key=indicator_id
-        )
-        return section("view_panel", f"Inequalities in {self.county_name}: {title}", "", chart)
+            return section(
+                "view_prompt", f"{title} cannot be shown by deprivation decile in {period}: it needs small-area values."
+            )
+        shown, words = [], []
+        for deciles_of, got in (("county", found), ("national", self.national_deciles(indicator_id, period))):
+            if got is None:
+                continue
+            view, sii = got
+            named = f"{view.title} ({view.period})" + (", national deciles" if deciles_of == "national" else "")
+            shown.append(
+                views.decile_chart(view.frame, title=named, unit=view.unit, sii=sii, deciles_of=deciles_of, key=indicator_id)
+            )
+            if not _has_sii(sii):
+                words.append(NO_SII[deciles_of].format(period=period))
+        return section("view_panel", f"Inequalities in {self.county_name}: {title}", " ".join(words), Markup("").join(shown))
 
     def pyramid_html(self, locality: str) -> Markup:
         """The locality's population by age and sex, with the county's as an outline."""
@@ -184,7 +203,7 @@ class DashboardViews(DashboardData):
         if view == "compare":
             return self.compare_html(indicator_id, period, locality)
         if view == "inequalities":
-            return self.inequalities_html(indicator_id)
+            return self.inequalities_html(indicator_id, period)
         if view == "pyramid":
             return self.pyramid_html(locality)
         raise ValueError(f"view must be one of {list(VIEWS)[1:]}, not {view!r}")
@@ -263,10 +282,12 @@ class DashboardViews(DashboardData):
             }
             return pd.concat([table, benchmark_rows(bench, title, period, unit)], ignore_index=True), datasets, stem
         if view == "inequalities":
-            found = self.deciles(indicator_id)
+            found = self.deciles(indicator_id, period)
             if found is None:
                 return pd.DataFrame(), datasets, stem
-            return decile_table(*found), datasets, f"{self.config.name}-{indicator_id}-{found[0].period}-inequalities"
+            national = self.national_deciles(indicator_id, period)
+            tables = [decile_table(*found)] + ([decile_table(*national, deciles_of="national")] if national else [])
+            return pd.concat(tables, ignore_index=True), datasets, stem
         if view == "pyramid":
             pop = self.population(locality) if locality and self.population_allowed() else pd.DataFrame()
             name = self._profile(locality).area.name if len(pop) else ""

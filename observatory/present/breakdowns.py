@@ -102,16 +102,17 @@ def _sii(frame: pd.DataFrame, kind: str, multiplier: float) -> dict | None:
 
 
 def national_decile_values(
-    profiles: Profiles, indicator_id: str, deprivation: str, national: str = NATIONAL_DECILE
+    profiles: Profiles, indicator_id: str, deprivation: str, national: str = NATIONAL_DECILE, period: str | None = None
 ) -> tuple[IndicatorView, dict | None] | None:
     """``indicator_id`` by national deprivation decile, with its SII (None where it cannot be computed); None
-    without national deciles or where every small area's national decile is its county decile."""
+    without national deciles or where every small area's national decile is its county decile (``period``: as
+    ``decile_values``)."""
     nat = national_deciles(profiles, national)
     county = deprivation_deciles(profiles.profiles, profiles.geography, deprivation)
     both = nat.index.intersection(county.index)
     if nat.empty or (len(both) and (nat[both].to_numpy() == county[both].to_numpy()).all()):
         return None
-    found = decile_values(profiles, indicator_id, deprivation, deciles=nat)
+    found = decile_values(profiles, indicator_id, deprivation, deciles=nat, period=period)
     if found is None:
         return None
     view = found[0]

@@ -1,7 +1,8 @@
 """The figures behind the comparison views, taken from the profile table and the store (publishable only).
 
 - :func:`locality_values`: every locality's latest value of one indicator, with its comparison with the county.
-- :func:`decile_values`: an indicator by county deprivation decile, and the SII the profile table computed.
+- :func:`decile_values`: an indicator by county deprivation decile (latest or chosen period), and the SII the profile
+  table computed.
 - :func:`population_by_age`: a locality's and the county's people by sex and age band, from the store.
 - :func:`shared_data`: what every locality's profile of one pack shares (the profile table, the audience's
   datasets, every locality's publishable rows, the ranked compare frames, the county and England series,
@@ -98,9 +99,10 @@ def _indicator_view(indicator_id: str, p: pd.DataFrame) -> IndicatorView:
 
 
 def decile_values(
-    profiles: Profiles, indicator_id: str, deprivation: str, deciles: pd.Series | None = None
+    profiles: Profiles, indicator_id: str, deprivation: str, deciles: pd.Series | None = None, period: str | None = None
 ) -> tuple[IndicatorView, dict] | None:
-    """``indicator_id`` in each county deprivation decile of its latest period with an SII, and that SII.
+    """``indicator_id`` in each county deprivation decile of its latest period with an SII (or of ``period``, whose
+    SII is NaN where the profile table has none), and that SII; None without small-area values.
 
     Proportions and crude rates are summed per decile (Wilson and Byar limits, as ``stats.gap.sii_by_decile``
     does); other values are population-weighted means without limits. A decile whose count is 1 to the
@@ -108,13 +110,16 @@ def decile_values(
     """
     gaps = profiles.gaps
     gaps = gaps[(gaps["indicator_id"] == indicator_id) & gaps["sii"].notna()] if "sii" in gaps else gaps.iloc[0:0]
-    if gaps.empty:
+    if period is not None:
+        gaps = gaps[gaps["period"].astype(str) == str(period)]
+    elif gaps.empty:
         return None
-    last = gaps.loc[gaps["period_sort"].idxmax()]
+    last = gaps.loc[gaps["period_sort"].idxmax()] if len(gaps) else None
+    when = str(period) if period is not None else str(last["period"])
     geo: Geography = profiles.geography
     deciles = deprivation_deciles(profiles.profiles, geo, deprivation) if deciles is None else deciles  # or national
     p = profiles.profiles
-    sa = p[(p["indicator_id"] == indicator_id) & (p["area_type"] == geo.small_area_type) & (p["period"] == last["period"])]
+    sa = p[(p["indicator_id"] == indicator_id) & (p["area_type"] == geo.small_area_type) & (p["period"].astype(str) == when)]
     if sa.empty or deciles.empty:
         return None
     codes = sa["area_code"]
@@ -138,13 +143,12 @@ def decile_values(
         d["lower95"] = d["upper95"] = np.nan
         population = grouped["_w"].sum()
     d["population"] = d["decile"].map(population).fillna(0).to_numpy()
+    first = sa.iloc[0] if last is None else last
     view = IndicatorView(
-        indicator_id,
-        str(last["title"]),
-        str(last["unit"]),
-        str(last["period"]),
-        d[["decile", "value", "lower95", "upper95", "population"]],
+        indicator_id, str(first["title"]), str(first["unit"]), when, d[["decile", "value", "lower95", "upper95", "population"]]
     )
+    if last is None:
+        return view, {"value": np.nan, "lower95": np.nan, "upper95": np.nan}
     return view, {"value": last["sii"], "lower95": last["sii_lower95"], "upper95": last["sii_upper95"]}
 
 
