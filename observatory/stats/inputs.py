@@ -130,15 +130,19 @@ class _Inputs:
             raise ValueError(f"{message} {self.where(row_mask)}")
 
     def frame(self, columns: dict[str, object]) -> pd.DataFrame:
+        """The result frame of ``columns``, arrays computed afresh by the method (taken in, not copied)."""
         if self.keys is None:
-            return _finish(columns, None, len(self.index)).set_axis(self.index)
+            return _finish(columns, None, len(self.index), copy=False).set_axis(self.index)
         sums = {col: v for col, v in zip(self.columns, self.values) if col not in self.keys.columns}
-        return _finish({**sums, **columns}, self.keys, len(self.keys))
+        return _finish({**sums, **columns}, self.keys, len(self.keys), copy=self.values is self.rows)
 
 
-def _finish(columns: dict[str, object], keys: pd.DataFrame | None, n: int) -> pd.DataFrame:
-    """The result frame: text given as a string or (categories, codes) becomes categorical; group keys first."""
-    frame = pd.DataFrame({k: _text(v, n) if isinstance(v, (str, tuple)) else v for k, v in columns.items()})
+def _finish(columns: dict[str, object], keys: pd.DataFrame | None, n: int, copy: bool = True) -> pd.DataFrame:
+    """The result frame: text given as a string or (categories, codes) becomes categorical; group keys first.
+
+    ``copy=False`` takes the arrays in as they are, for arrays nothing else holds.
+    """
+    frame = pd.DataFrame({k: _text(v, n) if isinstance(v, (str, tuple)) else v for k, v in columns.items()}, copy=copy)
     return frame if keys is None else pd.concat([keys, frame], axis=1)
 
 
