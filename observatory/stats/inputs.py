@@ -33,17 +33,20 @@ def group_codes(data: pd.DataFrame, group_by: GroupBy) -> tuple[Array, pd.DataFr
     if not keys:
         raise ValueError("group_by names no columns")
     starts = _run_starts(data, keys)
-    codes, size = np.zeros(len(starts), dtype=np.int64), 1
+    codes, size, heads = np.zeros(len(starts), dtype=np.int64), 1, {}
     for key in keys:
-        key_codes, uniques = pd.factorize(data[key].take(starts), sort=True, use_na_sentinel=False)
+        head = heads[key] = data[key].array.take(starts)
+        if isinstance(head, pd.arrays.NumpyExtensionArray):
+            head = heads[key] = head.to_numpy()
+        key_codes, uniques = pd.factorize(head, sort=True, use_na_sentinel=False)
         codes, size = codes * len(uniques) + key_codes, size * len(uniques)
         if size > max(8 * len(starts), 1 << 20):
             size, codes = _dense(codes)
     size, codes = _dense(codes, size)
     first = np.zeros(size, dtype=np.intp)
-    first[codes[::-1]] = starts[::-1]
+    first[codes[::-1]] = np.arange(len(starts) - 1, -1, -1)
     codes = np.repeat(codes, np.diff(starts, append=len(data))) if len(starts) < len(data) else codes
-    return codes, data[keys].iloc[first].reset_index(drop=True)
+    return codes, pd.DataFrame({key: head.take(first) for key, head in heads.items()})
 
 
 def _run_starts(data: pd.DataFrame, keys: list[str]) -> Array:

@@ -222,9 +222,11 @@ def wls_trend(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.n
 def _wls_trend(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`wls_trend` on points x series arrays."""
     t = np.arange(1, values.shape[0] + 1, dtype=float)[:, None]
-    present = np.isfinite(values) & np.isfinite(weights)
-    w = np.where(present, weights, 0.0)
-    wv = w * np.where(present, values, 0.0)
+    present = np.isfinite(values)
+    present &= np.isfinite(weights)
+    every = bool(present.all())  # the usual case: nothing to mask
+    w = weights if every else np.where(present, weights, 0.0)
+    wv = w * (values if every else np.where(present, values, 0.0))
     wt = w * t
     parts = (w, wv * t, wt, wv, wt * t)
     totals = [_point_sum(part) for part in parts]
@@ -232,7 +234,7 @@ def _wls_trend(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.
         slope = _wls_slope(totals)
         chi2 = slope**2 * (totals[0] * totals[4] - totals[2] ** 2) / totals[0]
         dropped = _wls_slope([total - part for total, part in zip(totals, parts)])
-    dropped = np.where(present, dropped, slope)
+    dropped = dropped if every else np.where(present, dropped, slope)
     return slope, chi2, _same_sign_points(slope, dropped)
 
 
@@ -287,12 +289,13 @@ def _ols_slopes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ordinary least-squares slope of each series (column) on t = 1..P, and with each point left out in turn."""
     p = y.shape[0]
     t = np.arange(1, p + 1, dtype=float)
-    sy, sty = _point_sum(y), _point_sum(y * t[:, None])
+    yt = y * t[:, None]
+    sy, sty = _point_sum(y), _point_sum(yt)
     m, st, stt = p, t.sum(), (t * t).sum()
     with np.errstate(invalid="ignore"):
         full = (m * sty - sy * st) / (m * stt - st**2)
         st_d, stt_d = (st - t)[:, None], (stt - t * t)[:, None]
-        dropped = ((m - 1) * (sty - y * t[:, None]) - (sy - y) * st_d) / ((m - 1) * stt_d - st_d**2)
+        dropped = ((m - 1) * (sty - yt) - (sy - y) * st_d) / ((m - 1) * stt_d - st_d**2)
     return full, dropped
 
 
