@@ -62,13 +62,10 @@ def recent_trend(
     pol = _per_group(frame, "polarity", polarity, last_row, normalise_polarity)
 
     value, lower, upper, x, n = (columns[c] for c in ("value", "lower95", "upper95", "numerator", "denominator"))
-    prop_row = is_prop[codes]
-    usable = np.where(
-        prop_row,
-        np.isfinite(x) & np.isfinite(n) & (n > 0) & (x >= 0) & (x <= n),
-        np.isfinite(value) & np.isfinite(lower) & np.isfinite(upper) & (upper > lower),
-    )
-    usable &= np.isfinite(columns[period_col])
+    usable = np.empty(len(codes), dtype=bool)
+    for lo in range(0, len(codes), CHUNK * points):
+        r = slice(lo, lo + CHUNK * points)
+        usable[r] = _usable(is_prop[codes[r]], value[r], lower[r], upper[r], x[r], n[r], columns[period_col][r])
     rows, block_group, block_count = _by_group(codes, columns[period_col], usable, n_groups)
     count = np.zeros(n_groups, dtype=np.int64)
     count[block_group] = block_count
@@ -103,6 +100,16 @@ def recent_trend(
     out["method"] = pd.Categorical.from_codes(method, categories=METHODS)
     out["note"] = _text((notes, note), n_groups)
     return out
+
+
+def _usable(prop, value, lower, upper, x, n, period) -> np.ndarray:
+    """Points a trend can use: a proportion's counts, or any other value with its 95% limits; and a period."""
+    with np.errstate(invalid="ignore"):
+        counts = np.isfinite(x) & np.isfinite(n) & (n > 0) & (x >= 0) & (x <= n)
+        limits = np.isfinite(value) & np.isfinite(lower) & np.isfinite(upper) & (upper > lower)
+    usable = np.where(prop, counts, limits)
+    usable &= np.isfinite(period)
+    return usable
 
 
 def _is_proportion(value_types) -> np.ndarray:
