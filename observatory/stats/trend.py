@@ -56,8 +56,10 @@ def recent_trend(
     codes, out = group_codes(frame, keys)
     n_groups = len(out)
     columns = {c: _col(frame, c) for c in ("value", "lower95", "upper95", "numerator", "denominator", period_col)}
+    ends = np.flatnonzero(codes[1:] != codes[:-1]) if len(codes) > 1 else np.zeros(0, dtype=np.intp)
+    ends = np.append(ends, len(codes) - 1) if len(codes) else ends  # the last row of each run of a group's rows
     last_row = np.zeros(n_groups, dtype=np.intp)
-    last_row[codes] = np.arange(len(codes))
+    last_row[codes[ends]] = ends  # runs in row order: a group's last run gives its last row
     is_prop = _per_group(frame, "value_type", value_type, last_row, _is_proportion)
     pol = _per_group(frame, "polarity", polarity, last_row, normalise_polarity)
 
