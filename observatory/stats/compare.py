@@ -111,33 +111,39 @@ def compare(value, lower95, upper95, benchmark, polarity, lower998=None, upper99
     b = _array(benchmark, n)
     pol = normalise_polarity(polarity, n)
     index = _index(value, lower95, upper95, benchmark)
-
-    missing = np.isnan(v) | np.isnan(b)
-
-    def direction(lower, upper):
-        lower, upper = _array(lower, n), _array(upper, n)
-        known = ~(missing | np.isnan(lower) | np.isnan(upper))
-        above = lower > b
-        return known, above.view(np.int8) - ((upper < b) & ~above).view(np.int8)
-
+    if level != "95" and (lower998 is None or upper998 is None):
+        raise ValueError(f"level {level!r} needs lower998 and upper998")
     if level == "95":
-        known, d = direction(lower95, upper95)
+        limits = [_array(lower95, n), _array(upper95, n)]
     elif level == "99.8":
-        if lower998 is None or upper998 is None:
-            raise ValueError("level '99.8' needs lower998 and upper998")
-        known, d = direction(lower998, upper998)
+        limits = [_array(lower998, n), _array(upper998, n)]
     else:
-        if lower998 is None or upper998 is None:
-            raise ValueError("level 'both' needs lower998 and upper998")
-        known, d95 = direction(lower95, upper95)
-        known998, d998 = direction(lower998, upper998)
-        known &= known998
-        return _both(d95, d998, pol, known, index)
+        limits = [_array(c, n) for c in (lower95, upper95, lower998, upper998)]
+    block_codes = _single if len(limits) == 2 else _both
+    codes = np.empty(n, dtype=np.int8)
+    for lo in range(0, n, BLOCK):
+        rows = slice(lo, lo + BLOCK)
+        codes[rows] = block_codes(v[rows], b[rows], pol[rows], *(limit[rows] for limit in limits))
+    categories = SINGLE if len(limits) == 2 else BOTH
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=index, name="comparison")
 
+
+BLOCK = 1 << 16  # rows per block: temporaries stay in cache
+
+
+def _direction(value, benchmark, lower, upper) -> tuple[np.ndarray, np.ndarray]:
+    """Whether the comparison can be made, and +1 (lower limit above the benchmark), -1 (upper below) or 0."""
+    known = ~(np.isnan(value) | np.isnan(benchmark) | np.isnan(lower) | np.isnan(upper))
+    above = lower > benchmark
+    return known, above.view(np.int8) - ((upper < benchmark) & ~above).view(np.int8)
+
+
+def _single(value, benchmark, pol, lower, upper) -> np.ndarray:
+    """Codes in SINGLE for one level's limits."""
+    known, d = _direction(value, benchmark, lower, upper)
     good = np.where(pol == LOW, -d, d)
     codes = np.select([pol == NONE], [np.select([d > 0, d < 0], [3, 4], 1)], np.select([good > 0, good < 0], [0, 2], 1))
-    codes = np.where(known, codes, 5)
-    return pd.Series(pd.Categorical.from_codes(codes, categories=SINGLE), index=index, name="comparison")
+    return np.where(known, codes, 5)
 
 
 def _both_table() -> np.ndarray:
@@ -158,14 +164,17 @@ def _both_table() -> np.ndarray:
 _BOTH = _both_table()
 
 
-def _both(d95: np.ndarray, d998: np.ndarray, pol: np.ndarray, known: np.ndarray, index) -> pd.Series:
+def _both(value, benchmark, pol, lower95, upper95, lower998, upper998) -> np.ndarray:
+    """Codes in BOTH: the 99.8% direction where its interval excludes the benchmark, else the 95% one."""
+    known, d95 = _direction(value, benchmark, lower95, upper95)
+    known998, d998 = _direction(value, benchmark, lower998, upper998)
     strong = d998 != 0
     d = np.where(strong, d998, d95)
     strength = np.where(strong, np.int8(2), (d95 != 0).view(np.int8))
     position = pol.astype(np.int8) * np.int8(9) + strength * np.int8(3) + d + np.int8(1)  # at most 26: int8 is enough
     codes = _BOTH.take(position)
-    codes[~known] = 9
-    return pd.Series(pd.Categorical.from_codes(codes, categories=BOTH), index=index, name="comparison")
+    codes[~(known & known998)] = 9
+    return codes
 
 
 def quintiles(values, polarity, groups=None) -> pd.DataFrame:

@@ -14,6 +14,7 @@ random-effects adjustment, on the indicator's own scale, as an observatory exten
 from __future__ import annotations
 
 import math
+from typing import Required, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
@@ -71,16 +72,32 @@ def _derived_denominator(
     return np.where(zero, _column(data, denominator), derived) if zero.any() else derived
 
 
+class FunnelOptions(TypedDict, total=False):
+    """The keywords :func:`funnel_limits` and :func:`funnel_significance` share: the statistic, for rates their type
+    ("dsr" or "crude") and multiplier, and the overdispersion adjustment (None, "multiplicative" or "additive")."""
+
+    statistic: Required[str]
+    rate_type: str | None
+    multiplier: float | None
+    overdispersion: str | None
+
+
+def _options(function: str, funnel: dict, required: tuple[str, ...]) -> dict:
+    """The shared keywords with their defaults (None), refusing unknown or missing ones as Python would."""
+    unknown = sorted(set(funnel) - set(FunnelOptions.__annotations__))
+    if unknown:
+        raise TypeError(f"{function}() got an unexpected keyword argument {unknown[0]!r}")
+    missing = [name for name in required if name not in funnel]
+    if missing:
+        raise TypeError(f"{function}() missing required keyword-only argument: {missing[0]!r}")
+    return {name: None for name in FunnelOptions.__annotations__} | funnel
+
+
 def _events_and_sizes(
-    data: pd.DataFrame,
-    numerator: str,
-    denominator: str | None,
-    rate: str | None,
-    statistic: str,
-    rate_type: str | None,
-    multiplier: float | None,
+    data: pd.DataFrame, numerator: str, denominator: str | None, rate: str | None, options: dict
 ) -> tuple[np.ndarray, np.ndarray]:
     """Numerators and the sizes they are set against: denominators, expected counts, or derived denominators."""
+    statistic, rate_type, multiplier = options["statistic"], options["rate_type"], options["multiplier"]
     if statistic not in STATISTICS:
         raise ValueError(f"statistic must be one of {STATISTICS}, not {statistic!r}")
     if statistic == "rate":
@@ -125,12 +142,9 @@ def funnel_limits(
     denominator: str | None = None,
     rate: str | None = None,
     *,
-    statistic: str,
-    multiplier: float,
     ratio_type: str | None = None,
-    rate_type: str | None = None,
     years_of_data: float | None = None,
-    overdispersion: str | None = None,
+    **funnel: Unpack[FunnelOptions],
 ) -> pd.DataFrame:
     """Control limits at 95% and 99.8% for a funnel plot, 100 rows (calculate_funnel_limits).
 
@@ -142,11 +156,15 @@ def funnel_limits(
     ``lower95_population``... are the one-year populations at the limits. ``overdispersion`` ("multiplicative" or
     "additive") widens the limits by Spiegelhalter's method using the areas in ``data``.
     """
+    options = _options("funnel_limits", funnel, required=("statistic", "multiplier"))
+    statistic, multiplier, rate_type, overdispersion = (
+        options[k] for k in ("statistic", "multiplier", "rate_type", "overdispersion")
+    )
     if statistic == "rate" and years_of_data is None:
         raise ValueError("rates need years_of_data=")
     if statistic == "ratio" and ratio_type not in ("count", "isr"):
         raise ValueError("ratios need ratio_type= 'count' or 'isr'")
-    events, sizes = _events_and_sizes(data, numerator, denominator, rate, statistic, rate_type, multiplier)
+    events, sizes = _events_and_sizes(data, numerator, denominator, rate, options)
     if statistic == "proportion" and np.isnan(events + sizes).any():
         raise ValueError("for proportions, numerators and denominators must be given for every row")
     average = np.nansum(events) / np.nansum(sizes)
@@ -282,15 +300,7 @@ def funnel_points(
 
 
 def funnel_significance(
-    data: pd.DataFrame,
-    numerator: str,
-    denominator: str | None = None,
-    rate: str | None = None,
-    *,
-    statistic: str,
-    rate_type: str | None = None,
-    multiplier: float | None = None,
-    overdispersion: str | None = None,
+    data: pd.DataFrame, numerator: str, denominator: str | None = None, rate: str | None = None, **funnel: Unpack[FunnelOptions]
 ) -> pd.DataFrame:
     """The data with ``significance``: "High (0.001)", "High (0.025)", "Low (0.001)", "Low (0.025)" or "Not
     significant" against the funnel around the overall average (assign_funnel_significance).
@@ -300,7 +310,9 @@ def funnel_significance(
     Byar's from 10. DSRs from fewer than 10 events are "Not applicable for events less than 10 for dsrs". With
     ``overdispersion`` the position is judged by the z-score with Spiegelhalter's widened standard error.
     """
-    events, sizes = _events_and_sizes(data, numerator, denominator, rate, statistic, rate_type, multiplier)
+    options = _options("funnel_significance", funnel, required=("statistic",))
+    statistic, rate_type, overdispersion = options["statistic"], options["rate_type"], options["overdispersion"]
+    events, sizes = _events_and_sizes(data, numerator, denominator, rate, options)
     if (events < 0).any():
         raise ValueError("numerators must be zero or more")
     if (sizes <= 0).any():

@@ -33,17 +33,20 @@ def group_codes(data: pd.DataFrame, group_by: GroupBy) -> tuple[Array, pd.DataFr
     if not keys:
         raise ValueError("group_by names no columns")
     starts = _run_starts(data, keys)
-    codes, size = np.zeros(len(starts), dtype=np.int64), 1
+    codes, size, heads = np.zeros(len(starts), dtype=np.int64), 1, {}
     for key in keys:
-        key_codes, uniques = pd.factorize(data[key].take(starts), sort=True, use_na_sentinel=False)
+        head = heads[key] = data[key].array.take(starts)
+        if isinstance(head, pd.arrays.NumpyExtensionArray):
+            head = heads[key] = head.to_numpy()
+        key_codes, uniques = pd.factorize(head, sort=True, use_na_sentinel=False)
         codes, size = codes * len(uniques) + key_codes, size * len(uniques)
         if size > max(8 * len(starts), 1 << 20):
             size, codes = _dense(codes)
     size, codes = _dense(codes, size)
     first = np.zeros(size, dtype=np.intp)
-    first[codes[::-1]] = starts[::-1]
+    first[codes[::-1]] = np.arange(len(starts) - 1, -1, -1)
     codes = np.repeat(codes, np.diff(starts, append=len(data))) if len(starts) < len(data) else codes
-    return codes, data[keys].iloc[first].reset_index(drop=True)
+    return codes, pd.DataFrame({key: head.take(first) for key, head in heads.items()})
 
 
 def _run_starts(data: pd.DataFrame, keys: list[str]) -> Array:
@@ -130,15 +133,19 @@ class _Inputs:
             raise ValueError(f"{message} {self.where(row_mask)}")
 
     def frame(self, columns: dict[str, object]) -> pd.DataFrame:
+        """The result frame of ``columns``, arrays computed afresh by the method (taken in, not copied)."""
         if self.keys is None:
-            return _finish(columns, None, len(self.index)).set_axis(self.index)
+            return _finish(columns, None, len(self.index), copy=False).set_axis(self.index)
         sums = {col: v for col, v in zip(self.columns, self.values) if col not in self.keys.columns}
-        return _finish({**sums, **columns}, self.keys, len(self.keys))
+        return _finish({**sums, **columns}, self.keys, len(self.keys), copy=self.values is self.rows)
 
 
-def _finish(columns: dict[str, object], keys: pd.DataFrame | None, n: int) -> pd.DataFrame:
-    """The result frame: text given as a string or (categories, codes) becomes categorical; group keys first."""
-    frame = pd.DataFrame({k: _text(v, n) if isinstance(v, (str, tuple)) else v for k, v in columns.items()})
+def _finish(columns: dict[str, object], keys: pd.DataFrame | None, n: int, copy: bool = True) -> pd.DataFrame:
+    """The result frame: text given as a string or (categories, codes) becomes categorical; group keys first.
+
+    ``copy=False`` takes the arrays in as they are, for arrays nothing else holds.
+    """
+    frame = pd.DataFrame({k: _text(v, n) if isinstance(v, (str, tuple)) else v for k, v in columns.items()}, copy=copy)
     return frame if keys is None else pd.concat([keys, frame], axis=1)
 
 

@@ -22,18 +22,27 @@ def z_value(level: float) -> float:
 
 def wilson_limits(x: Array, n: Array, level: float) -> tuple[Array, Array]:
     """Wilson score limits for the proportion x/n (Wilson 1927; Newcombe & Altman 2000)."""
-    z = z_value(level)
+    return wilson_levels(x, n, {"": level})[""]
+
+
+def wilson_levels(x: Array, n: Array, levels: dict[str, float] = LEVELS) -> dict[str, tuple[Array, Array]]:
+    """:func:`wilson_limits` at several levels, {label: (lower, upper)}, sharing the terms that do not depend on z."""
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
+    limits = {}
     with np.errstate(divide="ignore", invalid="ignore"):
-        root = z * np.sqrt(z * z + 4 * x * (1 - x / n))
-        denominator = 2 * (n + z * z)
-        centre = 2 * x + z * z
-        lower = centre - root
-        lower /= denominator
-        upper = np.add(centre, root, out=centre) if centre.ndim else centre + root
-        upper /= denominator
-        return lower, upper
+        spread, twice = 4 * x * (1 - x / n), 2 * x
+        for label, level in levels.items():
+            z = z_value(level)
+            root = z * np.sqrt(z * z + spread)
+            denominator = 2 * (n + z * z)
+            centre = twice + z * z
+            lower = centre - root
+            lower /= denominator
+            centre += root
+            centre /= denominator
+            limits[label] = lower, centre
+    return limits
 
 
 def byars_limits(x: Array, level: float) -> tuple[Array, Array]:
@@ -70,17 +79,25 @@ def count_limits(x: Array, levels: dict[str, float] = LEVELS) -> tuple[dict[str,
     thousand distinct counts) get their limits from a table computed once per possible count and looked up.
     """
     x = np.asarray(x, dtype=float)
+    tables = count_tables(x, levels)
+    if tables is None:
+        return {label: _poisson(x, level) for label, level in levels.items()}, x < 10
+    index, limits = tables
+    return {label: (lower.take(index), upper.take(index)) for label, (lower, upper) in limits.items()}, x < 10
+
+
+def count_tables(x: Array, levels: dict[str, float] = LEVELS) -> tuple[Array, dict[str, tuple[Array, Array]]] | None:
+    """Each count's position in a table of limits per possible count, and those tables {label: (lower, upper)}.
+
+    None unless the counts are whole numbers no larger than the number of rows (or 1024); missing counts look up NaN.
+    """
     table = _count_index(x)
     if table is None:
-        return {label: _poisson(x, level) for label, level in levels.items()}, x < 10
+        return None
     index, top = table
     counts = np.arange(top + 2, dtype=float)
     counts[-1] = np.nan  # where missing counts look up
-    limits = {}
-    for label, level in levels.items():
-        lower, upper = _poisson(counts, level)
-        limits[label] = (lower.take(index), upper.take(index))
-    return limits, x < 10
+    return index, {label: _poisson(counts, level) for label, level in levels.items()}
 
 
 def _count_index(x: Array) -> tuple[Array, int] | None:

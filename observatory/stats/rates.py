@@ -7,7 +7,9 @@ import pandas as pd
 from scipy import stats as sps
 
 from observatory.stats.inputs import GroupBy, _blank, _column, _finish, _Inputs, _multiplier_label, _notes, group_codes
-from observatory.stats.limits import CONFIDENCE, LEVELS, count_limits, wilson_limits
+from observatory.stats.limits import CONFIDENCE, LEVELS, count_limits, count_tables, wilson_levels
+
+LIMIT_COLUMNS = ("value", "lower95", "upper95", "lower998", "upper998")
 
 
 def proportion_ci(
@@ -28,15 +30,7 @@ def proportion_ci(
     missing = np.isnan(x) | np.isnan(n)
     zero = ~missing & (n == 0)
     bad = missing | zero
-    with np.errstate(divide="ignore", invalid="ignore"):
-        value = x / n * multiplier
-    limits = {}
-    for label, level in LEVELS.items():
-        lower, upper = wilson_limits(x, n, level)
-        lower *= multiplier  # fresh arrays: scaled in place
-        upper *= multiplier
-        limits[f"lower{label}"], limits[f"upper{label}"] = lower, upper
-    result = _blank({"value": value, **limits}, bad)
+    result = _blank(_in_blocks(_proportion_block, len(x), x, n, multiplier=multiplier), bad)
     statistic = {1: "proportion of 1", 100: "percentage"}.get(multiplier, f"proportion of {_multiplier_label(multiplier)}")
     note = _notes((missing, "numerator or denominator missing"), (zero, "denominator is zero"), n=len(x))
     return inputs.frame({**result, "statistic": statistic, "method": "Wilson", "confidence": CONFIDENCE, "note": note})
@@ -66,15 +60,44 @@ def rate_ci(
 
 def _scaled_counts(count: np.ndarray, scale: np.ndarray, bad: np.ndarray, statistic: str, note) -> dict[str, object]:
     """Result columns of count x scale with its Poisson limits (Byar's, exact under 10), NA where ``bad``."""
-    limits, exact = count_limits(count)
-    with np.errstate(invalid="ignore"):
+    tables = count_tables(count)
+    if tables is None:
+        limits, exact = count_limits(count)
         result = {"value": count * scale}
         for label, (lower, upper) in limits.items():
-            lower *= scale  # fresh arrays: scaled in place
-            upper *= scale
-            result[f"lower{label}"], result[f"upper{label}"] = lower, upper
+            result[f"lower{label}"], result[f"upper{label}"] = lower * scale, upper * scale
+    else:
+        index, limits = tables
+        result, exact = _in_blocks(_scaled_block, len(count), count, scale, index, limits=limits), count < 10
     method = (["Byars", "Exact"], exact.astype(np.int8))
     return {**_blank(result, bad), "statistic": statistic, "method": method, "confidence": CONFIDENCE, "note": note}
+
+
+BLOCK = 1 << 15  # rows per block: the blocks' temporaries stay in cache and in memory already mapped
+
+
+def _in_blocks(block, n: int, *columns: np.ndarray, **options) -> dict[str, np.ndarray]:
+    """The result columns (value and limits) of ``block`` over ``columns``, computed ``BLOCK`` rows at a time."""
+    out = {name: np.empty(n) for name in LIMIT_COLUMNS}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for lo in range(0, n, BLOCK):
+            rows = slice(lo, lo + BLOCK)
+            block(*(column[rows] for column in columns), {name: a[rows] for name, a in out.items()}, **options)
+    return out
+
+
+def _proportion_block(x: np.ndarray, n: np.ndarray, out: dict[str, np.ndarray], multiplier: float) -> None:
+    np.multiply(x / n, multiplier, out=out["value"])
+    for label, (lower, upper) in wilson_levels(x, n).items():
+        np.multiply(lower, multiplier, out=out[f"lower{label}"])
+        np.multiply(upper, multiplier, out=out[f"upper{label}"])
+
+
+def _scaled_block(count: np.ndarray, scale: np.ndarray, index: np.ndarray, out: dict[str, np.ndarray], limits) -> None:
+    np.multiply(count, scale, out=out["value"])
+    for label, (lower, upper) in limits.items():
+        np.multiply(lower.take(index), scale, out=out[f"lower{label}"])
+        np.multiply(upper.take(index), scale, out=out[f"upper{label}"])
 
 
 def isr(

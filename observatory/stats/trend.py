@@ -56,19 +56,18 @@ def recent_trend(
     codes, out = group_codes(frame, keys)
     n_groups = len(out)
     columns = {c: _col(frame, c) for c in ("value", "lower95", "upper95", "numerator", "denominator", period_col)}
+    ends = np.flatnonzero(codes[1:] != codes[:-1]) if len(codes) > 1 else np.zeros(0, dtype=np.intp)
+    ends = np.append(ends, len(codes) - 1) if len(codes) else ends  # the last row of each run of a group's rows
     last_row = np.zeros(n_groups, dtype=np.intp)
-    last_row[codes] = np.arange(len(codes))
+    last_row[codes[ends]] = ends  # runs in row order: a group's last run gives its last row
     is_prop = _per_group(frame, "value_type", value_type, last_row, _is_proportion)
     pol = _per_group(frame, "polarity", polarity, last_row, normalise_polarity)
 
     value, lower, upper, x, n = (columns[c] for c in ("value", "lower95", "upper95", "numerator", "denominator"))
-    prop_row = is_prop[codes]
-    usable = np.where(
-        prop_row,
-        np.isfinite(x) & np.isfinite(n) & (n > 0) & (x >= 0) & (x <= n),
-        np.isfinite(value) & np.isfinite(lower) & np.isfinite(upper) & (upper > lower),
-    )
-    usable &= np.isfinite(columns[period_col])
+    usable = np.empty(len(codes), dtype=bool)
+    for lo in range(0, len(codes), CHUNK * points):
+        r = slice(lo, lo + CHUNK * points)
+        usable[r] = _usable(is_prop[codes[r]], value[r], lower[r], upper[r], x[r], n[r], columns[period_col][r])
     rows, block_group, block_count = _by_group(codes, columns[period_col], usable, n_groups)
     count = np.zeros(n_groups, dtype=np.int64)
     count[block_group] = block_count
@@ -103,6 +102,16 @@ def recent_trend(
     out["method"] = pd.Categorical.from_codes(method, categories=METHODS)
     out["note"] = _text((notes, note), n_groups)
     return out
+
+
+def _usable(prop, value, lower, upper, x, n, period) -> np.ndarray:
+    """Points a trend can use: a proportion's counts, or any other value with its 95% limits; and a period."""
+    with np.errstate(invalid="ignore"):
+        counts = np.isfinite(x) & np.isfinite(n) & (n > 0) & (x >= 0) & (x <= n)
+        limits = np.isfinite(value) & np.isfinite(lower) & np.isfinite(upper) & (upper > lower)
+    usable = np.where(prop, counts, limits)
+    usable &= np.isfinite(period)
+    return usable
 
 
 def _is_proportion(value_types) -> np.ndarray:
@@ -222,9 +231,11 @@ def wls_trend(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.n
 def _wls_trend(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`wls_trend` on points x series arrays."""
     t = np.arange(1, values.shape[0] + 1, dtype=float)[:, None]
-    present = np.isfinite(values) & np.isfinite(weights)
-    w = np.where(present, weights, 0.0)
-    wv = w * np.where(present, values, 0.0)
+    present = np.isfinite(values)
+    present &= np.isfinite(weights)
+    every = bool(present.all())  # the usual case: nothing to mask
+    w = weights if every else np.where(present, weights, 0.0)
+    wv = w * (values if every else np.where(present, values, 0.0))
     wt = w * t
     parts = (w, wv * t, wt, wv, wt * t)
     totals = [_point_sum(part) for part in parts]
@@ -232,7 +243,7 @@ def _wls_trend(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.
         slope = _wls_slope(totals)
         chi2 = slope**2 * (totals[0] * totals[4] - totals[2] ** 2) / totals[0]
         dropped = _wls_slope([total - part for total, part in zip(totals, parts)])
-    dropped = np.where(present, dropped, slope)
+    dropped = dropped if every else np.where(present, dropped, slope)
     return slope, chi2, _same_sign_points(slope, dropped)
 
 
@@ -287,12 +298,13 @@ def _ols_slopes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ordinary least-squares slope of each series (column) on t = 1..P, and with each point left out in turn."""
     p = y.shape[0]
     t = np.arange(1, p + 1, dtype=float)
-    sy, sty = _point_sum(y), _point_sum(y * t[:, None])
+    yt = y * t[:, None]
+    sy, sty = _point_sum(y), _point_sum(yt)
     m, st, stt = p, t.sum(), (t * t).sum()
     with np.errstate(invalid="ignore"):
         full = (m * sty - sy * st) / (m * stt - st**2)
         st_d, stt_d = (st - t)[:, None], (stt - t * t)[:, None]
-        dropped = ((m - 1) * (sty - y * t[:, None]) - (sy - y) * st_d) / ((m - 1) * stt_d - st_d**2)
+        dropped = ((m - 1) * (sty - yt) - (sy - y) * st_d) / ((m - 1) * stt_d - st_d**2)
     return full, dropped
 
 
