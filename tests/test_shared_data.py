@@ -1,12 +1,18 @@
-"""Profiles built in one process share what every locality needs; a changed store or catalogue is never served stale."""
+"""Profiles built in one process share what every locality needs, and exception reports what every level needs; a
+changed store, catalogue or targets file is never served stale."""
 
 from __future__ import annotations
+
+from functools import partial
 
 import pandas as pd
 import pytest
 
 from observatory.config import load_config
 from observatory.ingest.pipeline import ingest
+from observatory.performance.report import ExceptionReport
+from observatory.present.disclosure import publishable
+from observatory.present.exception_page import open_exception_report
 from observatory.present.report import open_profile
 from observatory.present.view_data import clear_shared_cache, locality_values, shared_cache_info
 from observatory.store import Store
@@ -85,3 +91,74 @@ def test_the_cache_is_bounded(smoking_store):
         open_profile(cfg, "ML01", "2025Q3", audience, str(store.path))
     info = shared_cache_info()
     assert info["entries"] <= info["size"] and info["hits"] == 2
+
+
+TARGETS = "indicator_id,area_code,area_type,target_value,target_period,direction,theme_group,owner,note,illustrative\n"
+HEALTH = "theme:healthier_communities_older_people"
+
+
+def _target(cfg, value: int) -> None:
+    (cfg.dir / "targets.csv").write_text(TARGETS + f"smoking,ML01,locality,{value},2026/27,decrease,,Health lead,,true\n")
+
+
+def test_a_second_exception_report_reuses_the_first_ones_basis(smoking_store, tmp_path):
+    cfg, store = smoking_store
+    _target(cfg, 15)
+    values = cfg.dir / "values.csv"  # the configuration's own smoking rows left out: six years of Northtown rising
+    values.write_text("".join(line for line in values.read_text().splitlines(True) if not line.startswith("smoking,")))
+    rows = ["indicator_id,area_code,period,numerator,denominator"]
+    for k, year in enumerate(range(2019, 2025)):
+        rows += [f"smoking,{c},{year},{40 + 12 * k if i < 2 else 30},200" for i, c in enumerate(SMALL_AREAS)]
+    (tmp_path / "years.csv").write_text("\n".join(rows) + "\n")
+    ingest(cfg, store, files=[("tidy", tmp_path / "years.csv", {"dataset": "mini-survey"})])
+    board = open_exception_report(cfg, "2025Q3", "board", "public", store.path)
+    assert len(board.exceptions) and shared_cache_info()["exception_misses"] == 1
+    theme = open_exception_report(cfg, "2025Q3", HEALTH, "public", store.path)
+    district = open_exception_report(cfg, "2025Q3", "district:Z07000001", "public", store.path)
+    info = shared_cache_info()
+    assert info["exception_misses"] == 1 and info["exception_hits"] == 2 and info["misses"] == 1
+    assert theme.basis is board.basis is district.basis and theme.profiles is board.profiles
+    assert theme.all_exceptions is board.all_exceptions  # every level's exceptions found once
+    # each level's rows are those a report computing everything on its own gives
+    for shared in (theme, district):
+        alone = ExceptionReport(cfg, "2025Q3", shared.level, "public", store.path, disclose=partial(publishable, rules=cfg))
+        pd.testing.assert_frame_equal(shared.data, alone.data)
+        pd.testing.assert_frame_equal(shared.exceptions, alone.exceptions)
+        pd.testing.assert_frame_equal(shared.level_targets, alone.level_targets)
+    assert set(district.exceptions["district_code"]) <= {"Z07000001"}
+
+
+def test_a_changed_targets_file_is_read_again(smoking_store):
+    cfg, store = smoking_store
+    _target(cfg, 15)
+    before = open_exception_report(cfg, "2025Q3", "board", "public", store.path)
+    assert before.targets["target_value"].tolist() == [15]
+    _target(cfg, 12)
+    after = open_exception_report(cfg, "2025Q3", HEALTH, "public", store.path)
+    assert shared_cache_info()["exception_misses"] == 2 and shared_cache_info()["misses"] == 1  # the profiles still shared
+    assert after.targets["target_value"].tolist() == [12] and after.level_targets["target_value"].tolist() == [12]
+
+
+def test_a_changed_store_gives_exception_reports_new_figures(smoking_store, tmp_path):
+    cfg, store = smoking_store
+    before = open_exception_report(cfg, "2025Q3", "board", "public", store.path)
+    assert "2025" not in set(before.data["period"])
+    newer = tmp_path / "smoking-2025.csv"
+    _smoking(newer, "2025", [90, 95, 100, 100, 20, 20])
+    ingest(cfg, store, files=[("tidy", newer, {"dataset": "mini-survey"})])
+    after = open_exception_report(cfg, "2025Q3", "board", "public", store.path)
+    assert shared_cache_info()["exception_misses"] == 2 and shared_cache_info()["misses"] == 2
+    assert "2025" in set(after.data["period"])
+
+
+def test_exception_reports_round_counts_as_the_catalogue_asks(smoking_store):
+    """The catalogue's disclosure rule reaches the exception report, as it reaches the profiles."""
+    cfg, store = smoking_store
+    path = cfg.dir / "catalogue.yaml"
+    path.write_text(
+        path.read_text().replace("  indicators: [smoking, population]", "  indicators: [smoking, population]\n  rounding_base: 7")
+    )
+    report = open_exception_report(load_config(cfg.dir), "2025Q3", "board", "public", store.path)
+    smoking = report.data[(report.data["indicator_id"] == "smoking") & ~report.data["suppressed"].astype(bool)]
+    assert len(smoking) and (smoking["numerator"] % 7 == 0).all()
+    assert smoking["suppression_rule"].str.contains("rounded to base 7").all()

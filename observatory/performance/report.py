@@ -8,7 +8,6 @@ indicator id or title, nor a risk linked to such an indicator.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,13 +20,9 @@ from observatory._core.vocab import THEME_TITLES, Theme
 from observatory.config import Config, load_config
 from observatory.geo.areas import Geography
 from observatory.metadata.catalogue import allowed_datasets, attributions, check_audience
-from observatory.metadata.indicators import read_indicators
+from observatory.performance.basis import Disclose, ExceptionBasis
 from observatory.performance.changes import diff_exceptions, find_previous, read_exceptions, write_exceptions
-from observatory.performance.forecasts import assess_targets
 from observatory.performance.levels import for_level, level_slug, parse_level, targets_for_level
-from observatory.performance.rules import AREA_TYPES, find_exceptions
-from observatory.performance.spend import need_index, spend_against_need
-from observatory.performance.targets import read_allocations, read_risks, read_targets
 from observatory.profiles.table import Profiles, load_profiles
 
 NOTEBOOK = notebook("exception_report")
@@ -51,7 +46,6 @@ TARGET_SHEET_COLUMNS = [
     "owner",
     "note",
 ]
-Disclose = Callable[[pd.DataFrame], pd.DataFrame]
 
 
 @dataclass
@@ -71,14 +65,23 @@ class ExceptionReport:
     profiles: Profiles | None = None
     allowed_datasets: set[str] | None = field(default=None)
     disclose: Disclose | None = None
+    basis: ExceptionBasis | None = field(default=None, repr=False)
 
     def __post_init__(self):
         kind, code = parse_level(self.level)
         check_audience(self.audience)
-        if self.profiles is None:
-            self.profiles = load_profiles(self.config, self.store)
-        if self.allowed_datasets is None:
-            self.allowed_datasets = allowed_datasets(self.config, self.audience)
+        if self.basis is None:
+            if self.profiles is None:
+                self.profiles = load_profiles(self.config, self.store)
+            if self.allowed_datasets is None:
+                self.allowed_datasets = allowed_datasets(self.config, self.audience)
+            self.basis = ExceptionBasis(self.config, self.profiles, self.allowed_datasets, self.disclose)
+        else:
+            self.profiles, self.allowed_datasets, self.disclose = (
+                self.basis.profiles,
+                self.basis.allowed_datasets,
+                self.basis.disclose,
+            )
         if kind == "district" and code not in {d.code for d in self.geography.districts()}:
             raise KeyError(f"{code!r} is not a district of {self.config.name}")
 
@@ -86,56 +89,43 @@ class ExceptionReport:
     def geography(self) -> Geography:
         return self.profiles.geography
 
-    @cached_property
+    @property
     def county_name(self) -> str:
-        name = self.config.county["name"]
-        return name.removesuffix(" (synthetic)")
+        return self.basis.county_name
 
-    @cached_property
+    @property
     def indicators(self) -> pd.DataFrame:
-        return read_indicators(self.config.indicators_file)
+        return self.basis.indicators
 
-    @cached_property
+    @property
     def visible_indicators(self) -> set[str]:
         """Indicators whose dataset this audience may see (by the indicator metadata, whatever the store holds)."""
-        i = self.indicators
-        return set(i.index[i["dataset"].isin(self.allowed_datasets)])
+        return self.basis.visible_indicators
 
     def _visible(self, frame: pd.DataFrame, column: str = "indicator_id") -> pd.DataFrame:
         return frame[frame[column].isin(self.visible_indicators)].reset_index(drop=True) if len(frame) else frame
 
-    @cached_property
+    @property
     def data(self) -> pd.DataFrame:
         """County, district and locality rows of the indicators this audience may see, small counts suppressed."""
-        if self.disclose is None:
-            raise ValueError("an exception report needs disclosure control (disclose=...) before it shows figures")
-        p = self.profiles.profiles
-        p = p[
-            p["area_type"].isin(AREA_TYPES)
-            & p["dataset"].isin(self.allowed_datasets)
-            & p["indicator_id"].isin(self.visible_indicators)
-        ]
-        return self.disclose(p).reset_index(drop=True) if len(p) else p
+        return self.basis.data
 
-    @cached_property
+    @property
     def targets(self) -> pd.DataFrame:
-        t = read_targets(self.config, geography=self.geography, indicators=self.indicators)
-        return t[t["indicator_id"].isin(set(self.data["indicator_id"]))].reset_index(drop=True)
+        return self.basis.targets
 
     @cached_property
     def illustrative(self) -> bool:
         """True when any target shown is illustrative (not agreed by the partnership)."""
         return bool(len(self.targets) and self.targets["illustrative"].any())
 
-    @cached_property
+    @property
     def assessed(self) -> pd.DataFrame:
-        if self.targets.empty:
-            return pd.DataFrame(columns=list(self.targets.columns) + ["status"])
-        return assess_targets(self.targets, self.data)
+        return self.basis.assessed
 
-    @cached_property
+    @property
     def all_exceptions(self) -> pd.DataFrame:
-        return find_exceptions(self.data, self.assessed, self.county_name)
+        return self.basis.exceptions
 
     @cached_property
     def exceptions(self) -> pd.DataFrame:
@@ -176,7 +166,7 @@ class ExceptionReport:
     @cached_property
     def risks(self) -> pd.DataFrame:
         """The risks this level sees; a risk linked to an indicator the audience may not see is left out whole."""
-        r = read_risks(self.config, indicators=self.indicators)
+        r = self.basis.risks
         if r.empty:
             return r
         linked_to = r["linked_indicator"].str.strip()
@@ -189,32 +179,18 @@ class ExceptionReport:
         return r[linked | (r["score"] >= HIGH_RISK)].reset_index(drop=True)
 
     @cached_property
-    def _need_inputs(self) -> tuple[pd.DataFrame, str] | None:
-        dep = self.config.raw.get("deprivation_indicator", "imd_score")
-        alloc = read_allocations(self.config, geography=self.geography)
-        if parse_level(self.level)[0] == "theme" or alloc.empty or dep not in set(self.data["indicator_id"]):
-            return None
-        return alloc, dep
-
-    @cached_property
     def spend(self) -> pd.DataFrame:
         """Spend against need for the localities of the level (board: all; district: its own; theme: none)."""
-        if self._need_inputs is None:
-            return pd.DataFrame()
-        alloc, dep = self._need_inputs
         kind, code = parse_level(self.level)
-        s = spend_against_need(alloc, need_index(self.data, dep))
+        if kind == "theme" or self.basis.spend.empty:
+            return pd.DataFrame()
+        s = self.basis.spend
         return s[s["district_code"] == code].reset_index(drop=True) if kind == "district" else s
 
     @cached_property
     def spend_districts(self) -> pd.DataFrame:
         """Spend against need by district (the board only): own allocations plus their localities'."""
-        if self._need_inputs is None or parse_level(self.level)[0] != "board":
-            return pd.DataFrame()
-        alloc, dep = self._need_inputs
-        return spend_against_need(
-            alloc, need_index(self.data, dep, "district"), area_type="district", localities=need_index(self.data, dep)
-        )
+        return self.basis.spend_districts if parse_level(self.level)[0] == "board" else pd.DataFrame()
 
     @cached_property
     def level_title(self) -> str:

@@ -18,15 +18,16 @@ from markupsafe import Markup
 from observatory._core.numbers import format_number
 from observatory._core.vocab import THEME_TITLES, Theme
 from observatory.config import Config, load_config
+from observatory.metadata.catalogue import check_audience
 from observatory.performance.forecasts import MIN_POINTS, STATUSES
 from observatory.performance.levels import level_slug, parse_level
 from observatory.performance.report import HIGH_RISK, ExceptionReport
 from observatory.performance.rules import RULES, with_unit
 from observatory.performance.spend import NEED_TOLERANCE
 from observatory.present.pages import definition_href
-from observatory.present.report import publishable
 from observatory.present.spreadsheets import write_tables
 from observatory.present.templating import render, render_macro
+from observatory.present.view_data import exception_basis
 from observatory.stats.trend import CHI2_CRITICAL, POINTS
 
 SECTIONS = ("title", "summary", "exceptions", "changes", "targets", "finance", "risks", "downloads", "method", "attribution")
@@ -280,9 +281,13 @@ def open_exception_report(
     store: str | Path | None = None,
     previous: str | Path | None = None,
 ) -> ExceptionReport:
-    """The report model of one level and audience, small counts suppressed as on every published page."""
+    """The report model of one level and audience, small counts suppressed as on every published page (by
+    the catalogue's rules); what every level shares comes from the process's :func:`exception_basis`."""
     cfg = config if isinstance(config, Config) else load_config(config)
-    return ExceptionReport(cfg, quarter, level, audience, Path(store) if store else None, previous or None, disclose=publishable)
+    check_audience(audience)
+    st = Path(store) if store else None
+    basis = exception_basis(cfg, st, audience)
+    return ExceptionReport(cfg, quarter, level, audience, st, previous or None, basis=basis)
 
 
 def open_exception_page(*args: Any, **kwargs: Any) -> ExceptionPage:

@@ -16,13 +16,18 @@ configuration, indicator and locality files and the statistics code) and the cat
 it. A changed store (or catalogue) gives a new key, so it is never served stale; geometry and lookup files
 named by ``config.yaml`` are read once per key. :func:`shared_cache_info` counts hits and misses;
 :func:`clear_shared_cache` empties it.
+
+:func:`exception_basis` is its sibling for the exception reports: what every governance level's report
+shares (the profile rows the audience may see, targets and forecasts, every level's exceptions, risks, spend
+against need), built on the shared data and kept under its key plus the targets, allocations and risks
+files' digest, so the pack's 2nd to 12th reports in a kernel filter it instead of computing it again.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -33,6 +38,8 @@ from observatory._core.digests import digest_files
 from observatory.config import Config
 from observatory.geo.areas import Area, Geography
 from observatory.metadata.catalogue import allowed_datasets, catalogue_file, supplying_datasets
+from observatory.performance.basis import ExceptionBasis
+from observatory.performance.targets import allocations_file, risks_file, targets_file
 from observatory.present.disclosure import SUPPRESSION_THRESHOLD, publishable
 from observatory.profiles.table import Profiles, deprivation_deciles, inputs_digest, load_profiles
 from observatory.stats.methods import proportion_ci, rate_ci
@@ -45,6 +52,7 @@ __all__ = [
     "decile_values",
     "population_by_age",
     "shared_data",
+    "exception_basis",
     "shared_cache_info",
     "clear_shared_cache",
 ]
@@ -193,6 +201,7 @@ class SharedData:
     profiles: Profiles
     allowed: frozenset[str]
     store: Store
+    key: tuple = ()
     _views: dict[str, IndicatorView | None] = field(default_factory=dict, repr=False)
     _boundaries: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
     _supplying: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, repr=False)
@@ -283,19 +292,46 @@ def shared_data(config: Config, store: Path | str | Store | None = None, audienc
         _SHARED.move_to_end(key)
         return _SHARED[key]
     _STATS["misses"] += 1
-    found = SharedData(config, load_profiles(config, st), frozenset(allowed_datasets(config, audience)), st)
+    found = SharedData(config, load_profiles(config, st), frozenset(allowed_datasets(config, audience)), st, key)
     _SHARED[key] = found
     while len(_SHARED) > SHARED_SIZE:
         _SHARED.popitem(last=False)
     return found
 
 
+_BASES: OrderedDict[tuple, ExceptionBasis] = OrderedDict()
+_BASIS_STATS = {"hits": 0, "misses": 0}
+
+
+def exception_basis(config: Config, store: Path | str | Store | None = None, audience: str = "public") -> ExceptionBasis:
+    """The :class:`~observatory.performance.basis.ExceptionBasis` every exception report of a configuration,
+    store and audience shares, from the process's cache when the shared data's key and the targets,
+    allocations and risks files are those it was computed from. Its profile rows are the shared data's, with
+    the profiles' disclosure control (the catalogue's rules)."""
+    shared = shared_data(config, store, audience)
+    key = (shared.key, digest_files([targets_file(config), allocations_file(config), risks_file(config)]))
+    if key in _BASES:
+        _BASIS_STATS["hits"] += 1
+        _BASES.move_to_end(key)
+        return _BASES[key]
+    _BASIS_STATS["misses"] += 1
+    found = ExceptionBasis(config, shared.profiles, shared.allowed, partial(publishable, rules=config), shared.localities)
+    _BASES[key] = found
+    while len(_BASES) > SHARED_SIZE:
+        _BASES.popitem(last=False)
+    return found
+
+
 def shared_cache_info() -> dict[str, int]:
-    """Hits, misses and entries of the shared-data cache of this process."""
-    return {**_STATS, "entries": len(_SHARED), "size": SHARED_SIZE}
+    """Hits, misses and entries of the shared-data cache of this process, and of the exception bases
+    (``exception_hits``, ``exception_misses``, ``exception_entries``)."""
+    exceptions = {f"exception_{k}": v for k, v in _BASIS_STATS.items()}
+    return {**_STATS, "entries": len(_SHARED), "size": SHARED_SIZE, **exceptions, "exception_entries": len(_BASES)}
 
 
 def clear_shared_cache() -> None:
-    """Forget every shared entry and the counts."""
+    """Forget every shared entry and exception basis, and the counts."""
     _SHARED.clear()
+    _BASES.clear()
     _STATS.update(hits=0, misses=0)
+    _BASIS_STATS.update(hits=0, misses=0)
