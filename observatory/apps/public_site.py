@@ -36,7 +36,6 @@ from observatory.apps.pages import site_info
 from observatory.config import Config, load_config
 from observatory.metadata.catalogue import attribution_frame, attributions
 from observatory.present import views as present_views
-from observatory.present.report import SUPPRESSION_THRESHOLD
 from observatory.present.templating import Markup, render
 from observatory.present.view_data import shared_data
 from observatory.profiles.table import Profiles
@@ -168,7 +167,7 @@ def build_public_site(
     site = site_info(cfg.label, views.county_name, cfg.synthetic, AUDIENCE)
     localities = sorted(((a.code, a.name) for a in views.localities), key=lambda t: t[1])
     choices = _indicator_choices(views)
-    common = {"site": site, "synthetic": cfg.synthetic, "localities": localities, "threshold": SUPPRESSION_THRESHOLD}
+    common = {"site": site, "synthetic": cfg.synthetic, "localities": localities}
     _write(out / "assets" / "public-site.js", render("public_site.js.j2"))
     _write(out / "assets" / "public-site.css", render("public_site.css.j2"))
     first = str(views.indicators.index[0])
