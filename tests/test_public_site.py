@@ -109,3 +109,13 @@ def test_nothing_internal_is_written(site, demo_store):
     internal = [str(out), str(Path.home()) + "/", ".ipynb", "Traceback", str(demo_store[1].path)]
     found = [(p.name, w) for p, text in _texts(out) if p.suffix in (".html", ".json") for w in internal if w in text]
     assert found == []
+
+
+def test_an_unchanged_site_is_reused_at_the_next_start(site, demo_store):
+    cfg, store = demo_store
+    out, summary = site
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    again = build_public_site(cfg, out, store=store, reuse=True)
+    assert again["reused"] and not summary["reused"]
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
+    assert again["files"] == summary["files"] and again["localities"] == summary["localities"]

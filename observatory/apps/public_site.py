@@ -28,32 +28,43 @@ import time
 from pathlib import Path
 from typing import Any
 
+from observatory._core.digests import digest_files, digest_tree, sha256_json
 from observatory._core.files import write_atomic
+from observatory._core.resources import resource
 from observatory._core.settings import build_dir
 from observatory.apps.address import data_uri
 from observatory.apps.dashboard_views import VIEWS, DashboardViews, section
 from observatory.apps.pages import site_info
 from observatory.config import Config, load_config
-from observatory.metadata.catalogue import attribution_frame, attributions
+from observatory.metadata.catalogue import attribution_frame, attributions, catalogue_inputs
 from observatory.present import views as present_views
 from observatory.present.templating import Markup, render
 from observatory.present.view_data import shared_data
-from observatory.profiles.table import Profiles
+from observatory.profiles.table import Profiles, inputs_digest
 from observatory.publish.export import share_assets
 from observatory.store import Store
 
 AUDIENCE = "public"
+STAMP = ".site.json"
+"""What a site folder was made from (:func:`site_digest`): an unchanged site is reused at the next start."""
 SUMMARY = ("value_text", "limits_text", "vs_county_text", "vs_england_text", "trend_text")
 """What a locality's JSON block holds per indicator, in this order."""
 _SRCDOC = re.compile(r'srcdoc="([^"]*)"')
 _NOUNS = {"map": "map", "compare": "comparison", "inequalities": "chart", "pyramid": "pyramid"}
 
-__all__ = ["AUDIENCE", "build_public_site", "site_folder"]
+__all__ = ["AUDIENCE", "build_public_site", "site_digest", "site_folder"]
 
 
 def site_folder(cfg: Config) -> Path:
     """Where ``observatory serve`` writes a configuration's public site: ``build/public-site/<config>``."""
     return build_dir() / "public-site" / cfg.name
+
+
+def site_digest(cfg: Config, store: Store) -> str:
+    """What a site is made from: the profile table's inputs and code, the catalogue and partner register, the
+    templates and the package's own code (the views that draw it)."""
+    code = digest_tree(Path(__file__).resolve().parents[1])
+    return sha256_json([inputs_digest(cfg, store), digest_files(catalogue_inputs(cfg)), digest_tree(resource("templates")), code])
 
 
 class _SiteViews(DashboardViews):
@@ -148,13 +159,17 @@ def build_public_site(
     *,
     store: Path | str | Store | None = None,
     profiles: Profiles | None = None,
+    reuse: bool = False,
 ) -> dict[str, Any]:
-    """Write the public localities dashboard as files in ``out`` (default :func:`site_folder`), replacing what
-    was there; returns what was written (pages, bytes, seconds)."""
+    """Write the public localities dashboard as files in ``out`` (default :func:`site_folder`), replacing what was
+    there (with ``reuse``, keeping a site made from the same inputs); returns what is there (pages, bytes, seconds)."""
     t0 = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)
     out = Path(out) if out else site_folder(cfg)
     store_path = store.path if isinstance(store, Store) else Path(store) if store else cfg.store_dir()
+    digest, stamp = site_digest(cfg, Store(store_path)), out / STAMP
+    if reuse and stamp.is_file() and json.loads(stamp.read_text()).get("digest") == digest:
+        return _summary(out, t0, reused=True)
     views = _SiteViews(cfg, AUDIENCE, store=store_path, profiles=profiles, packs_dir=out / "no-packs")
     if out.exists():
         shutil.rmtree(out)
@@ -171,7 +186,6 @@ def build_public_site(
     _write(out / "assets" / "public-site.js", render("public_site.js.j2"))
     _write(out / "assets" / "public-site.css", render("public_site.css.j2"))
     first = str(views.indicators.index[0])
-    pages = 0
     for code, name in localities:
         mine = {ind: s.get(code, ["–"] * len(SUMMARY)) for ind, s in summaries.items()}
         _write(
@@ -190,18 +204,23 @@ def build_public_site(
                 pyramid_downloads=_downloads(views, out, "pyramid", first, "", code) if views.population_allowed() else "",
             ),
         )
-        pages += 1
     _write(out / "index.html", render("public_site_index.html.j2", **common, title=f"Localities dashboard — {cfg.label}"))
     _write(
         out / "accessibility.html",
         render("public_site_accessibility.html.j2", **common, title=f"Accessibility statement — {cfg.label}"),
     )
-    files = [p for p in out.rglob("*") if p.is_file()]
+    _write(stamp, json.dumps({"digest": digest}))
+    return _summary(out, t0, reused=False)
+
+
+def _summary(out: Path, t0: float, reused: bool) -> dict[str, Any]:
+    files = [p for p in out.rglob("*") if p.is_file() and p.name != STAMP]
     return {
         "folder": out,
-        "localities": pages,
-        "indicators": len(summaries),
+        "localities": len(list((out / "localities").glob("*.html"))),
+        "indicators": len(list((out / "data").glob("*.json"))),
         "files": len(files),
         "bytes": sum(p.stat().st_size for p in files),
         "seconds": time.perf_counter() - t0,
+        "reused": reused,
     }

@@ -170,7 +170,7 @@ def serve(
     site = describe_site(cfg, audience, profiles, st)
     env = voila_environment(str(cfg.dir), audience, store, packs_root(cfg), site, max_kernels)
     if public_site and audience == PUBLIC_SITE_AUDIENCE:
-        env[ENV["public_site"]] = str(build_public_site(cfg, site_folder(cfg), store=st, profiles=profiles)["folder"])
+        env[ENV["public_site"]] = str(build_public_site(cfg, site_folder(cfg), store=st, profiles=profiles, reuse=True)["folder"])
     args = voila_arguments(port, preheat, base_url, cull_idle_seconds)
     process = start_group(
         [sys.executable, "-m", "observatory.apps.serve", *args], env=env, cwd=DASHBOARDS_DIR, log=log, quiet=quiet
