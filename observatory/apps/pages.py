@@ -115,7 +115,11 @@ def busy_html(site: dict[str, Any], base_url: str, retry_seconds: int) -> str:
 
 
 def dress_head(chunk: str, title: str, base_url: str) -> tuple[str, bool]:
-    """Give the page its title, the address script and the links bar; True once the body has opened."""
+    """Give the page its title, the address script and the links bar; True once the body has opened.
+    A chunk cut inside the ``<body>`` tag comes back unchanged and False: the caller holds it for the next one."""
+    body = chunk.find("<body")
+    if body >= 0 and chunk.find(">", body) < 0:
+        return chunk, False
     if "</head>" in chunk:
         start, end = chunk.find("<title>"), chunk.find("</title>")
         if 0 <= start < end:
@@ -165,14 +169,15 @@ def handlers(server_url: str, site: dict[str, Any], max_kernels: int, retry_seco
                 self.finish(busy_html(site, server_url, retry_seconds))
                 return
             PageHandler.starting += 1
-            admitted, head_done = True, False
+            admitted, head_done, held = True, False, ""
             title = page_title(path or "", site)
             try:
                 async for chunk in self.get_generator(path=path):
                     if admitted:  # the first chunk comes once the page has its kernel
                         PageHandler.starting, admitted = PageHandler.starting - 1, False
                     if not head_done:
-                        chunk, head_done = dress_head(chunk, title, server_url)
+                        chunk, head_done = dress_head(held + chunk, title, server_url)
+                        held, chunk = (chunk, "") if not head_done and "<body" in chunk else ("", chunk)
                     self.write(chunk)
                     self.flush()
             finally:

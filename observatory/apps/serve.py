@@ -8,8 +8,10 @@ dashboards' parameters cells through the environment (``OBSERVATORY_CONFIG``,
 ``OBSERVATORY_AUDIENCE``, ``OBSERVATORY_STORE``); the audience is never read from the query string,
 so a visitor cannot widen it. The server also publishes the configuration's packs folder at
 ``<base_url>observatory/packs/``, but only files listed in the manifest of a pack built for the same
-configuration and audience, so the dashboards can link each locality's profile. Partners reach it
-through a reverse proxy: see docs/serving.md.
+configuration and audience, so the dashboards can link each locality's profile. With ``public_site`` (the
+command line's default for the public audience) the localities dashboard is first written as plain files
+(``apps.public_site``), served at ``<base_url>observatory/public/`` with the root leading there: no kernel per
+visitor. Partners keep the live dashboard. Partners reach it through a reverse proxy: see docs/serving.md.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from observatory._core.resources import dashboards_dir
 from observatory._core.settings import DEFAULT_CONFIG
 from observatory.apps.pages import ACCESSIBILITY_PATH, SITE_ENV, handlers, read_site, site_info
 from observatory.apps.paths import PACKS_PATH, packs_root
+from observatory.apps.public_site import AUDIENCE as PUBLIC_SITE_AUDIENCE
+from observatory.apps.public_site import build_public_site, site_folder
 from observatory.config import Config, load_config
 from observatory.metadata.catalogue import allowed_datasets, check_audience
 from observatory.profiles.table import Profiles, load_profiles
@@ -46,7 +50,10 @@ ENV = {
     "packs": "OBSERVATORY_PACKS_DIR",
     "site": SITE_ENV,
     "max_kernels": "OBSERVATORY_MAX_KERNELS",
+    "public_site": "OBSERVATORY_PUBLIC_SITE",
 }
+PUBLIC_SITE_PATH = "observatory/public/"
+"""The URL path under the server's base of the pre-rendered public dashboard."""
 
 
 def normal_base_url(base_url: str) -> str:
@@ -143,6 +150,7 @@ def serve(
     quiet: bool = False,
     log: Path | str | None = None,
     announce: Callable[[str], None] | None = None,
+    public_site: bool = False,
 ) -> subprocess.Popen:
     """Start Voila on ``127.0.0.1:port`` for the dashboards of ``config``, as seen by ``audience``.
 
@@ -151,14 +159,18 @@ def serve(
     server; otherwise returns the running process (stop it with :func:`stop`). ``log`` receives
     Voila's output (default: inherited, or discarded when ``quiet``); ``announce`` receives the
     addresses once the server answers (the command line prints them; the library never prints).
+    ``public_site`` (public audience only): write the pre-rendered localities dashboard first and lead the root there.
     """
     check_audience(audience)
     cfg = load_config(config)
     st = Store(Path(store) if store else cfg.store_dir())
     if not st.path.exists():
         raise FileNotFoundError(f"no evidence store at {st.path}: run `observatory ingest --config {cfg.name}` first")
-    site = describe_site(cfg, audience, load_profiles(cfg, st), st)
+    profiles = load_profiles(cfg, st)
+    site = describe_site(cfg, audience, profiles, st)
     env = voila_environment(str(cfg.dir), audience, store, packs_root(cfg), site, max_kernels)
+    if public_site and audience == PUBLIC_SITE_AUDIENCE:
+        env[ENV["public_site"]] = str(build_public_site(cfg, site_folder(cfg), store=st, profiles=profiles, reuse=True)["folder"])
     args = voila_arguments(port, preheat, base_url, cull_idle_seconds)
     process = start_group(
         [sys.executable, "-m", "observatory.apps.serve", *args], env=env, cwd=DASHBOARDS_DIR, log=log, quiet=quiet
@@ -171,6 +183,8 @@ def serve(
         raise
     if announce is not None:
         pages = "".join(f"  {nb.stem}: {url}voila/render/{nb.name}\n" for nb in sorted(DASHBOARDS_DIR.glob("*.ipynb")))
+        if ENV["public_site"] in env:
+            pages += f"  localities, pre-rendered for the public: {url}{PUBLIC_SITE_PATH}\n"
         announce(
             f"Dashboards of {cfg.label} for audience '{audience}': open {url}  (listening on {HOST} only)\n{pages}"
             + ("  kernels are preheated: the first page draws without waiting for a kernel\n" if preheat else "")
@@ -223,6 +237,7 @@ def _packs_handler(config: str, audience: str):
 
 
 def _main(argv: list[str]) -> None:
+    import tornado.web
     from jupyter_server.utils import url_path_join
     from voila.app import Voila
     from voila.tornado.handler import TornadoVoilaHandler
@@ -236,6 +251,7 @@ def _main(argv: list[str]) -> None:
         root = packs_root(cfg)
     site = read_site(site_info(cfg.label, cfg.title, cfg.synthetic, audience))
     max_kernels = int(os.environ.get(ENV["max_kernels"]) or MAX_KERNELS)
+    public = os.environ.get(ENV["public_site"])
 
     class ObservatoryVoila(Voila):
         def init_handlers(self):
@@ -244,10 +260,15 @@ def _main(argv: list[str]) -> None:
                 (url_path_join(self.server_url, PACKS_PATH + "(.*)"), handler, {"path": str(root)}),
                 (url_path_join(self.server_url, ACCESSIBILITY_PATH), own["accessibility"], {}),
             ]
+            if public:  # the pre-rendered public dashboard: plain files, no kernel
+                files = {"path": public, "default_filename": "index.html"}
+                mine.append((url_path_join(self.server_url, PUBLIC_SITE_PATH + "(.*)"), tornado.web.StaticFileHandler, files))
             out = []
             for spec in super().init_handlers():
                 pattern, cls, *rest = spec
-                if cls is TornadoVoilaTreeHandler:  # the landing page instead of a list of .ipynb names
+                if cls is TornadoVoilaTreeHandler and public:  # the public's landing page is the site's
+                    spec = (pattern, tornado.web.RedirectHandler, {"url": self.server_url + PUBLIC_SITE_PATH})
+                elif cls is TornadoVoilaTreeHandler:  # the landing page instead of a list of .ipynb names
                     spec = (pattern, own["landing"], {})
                 elif cls is TornadoVoilaHandler:
                     spec = (pattern, own["page"], *rest)

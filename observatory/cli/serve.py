@@ -14,6 +14,11 @@ def command(
     audience: str = typer.Option("public", help="Audience: public, partners or partner:<id>."),
     preheat: bool = typer.Option(True, "--preheat/--no-preheat", help="Keep a kernel per dashboard ready."),
     base_url: str = typer.Option("/", "--base-url", help="Path prefix when served behind a reverse proxy, e.g. /localities/."),
+    public_site: bool = typer.Option(
+        True,
+        "--pre-rendered/--live",
+        help="Public audience: the localities dashboard as pre-rendered pages (no kernel per visitor).",
+    ),
 ) -> None:
     """Serve the dashboards with Voila on 127.0.0.1 (put a reverse proxy in front for partners)."""
     from observatory.apps.serve import serve  # start-up: pandas, geopandas and the profile tables (~2.1 s)
@@ -25,6 +30,7 @@ def command(
             audience=audience,
             preheat=preheat,
             base_url=base_url,
+            public_site=public_site,
             announce=lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True),
         )
     except (FileNotFoundError, ValueError, RuntimeError, TimeoutError) as e:
