@@ -137,7 +137,7 @@ def _indicator_payload(views: _SiteViews, out: Path, indicator: str) -> tuple[di
         "map_title": map_title,
         "table": str(table),
         "compare": str(views.compare_html(indicator, period)),
-        "inequalities": str(views.inequalities_html(indicator)),
+        "inequalities": str(views.inequalities_html(indicator, period)),
         "sources": str(views.sources_html(indicator)),
         "downloads": {v: str(_downloads(views, out, v, indicator, period, "")) for v in ("map", "compare", "inequalities")},
     }
