@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.warwickshire, pytest.mark.xdist_grou
 QUARTER = "2025Q3"
 
 
-@pytest.fixture(scope="module")
+# session scope: xdist may interleave this module with others of its group, and a module fixture would then be
+# built again (70 s each time)
+@pytest.fixture(scope="session")
 def pack(tmp_path_factory, shared_data) -> Path:
     from observatory.cli import app
 
