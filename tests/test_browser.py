@@ -60,13 +60,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """Voila on a free loopback port for the demo county (public audience), its store built in a temporary folder."""
+def skip_without_demo_or_chromium() -> None:
+    """Skip a browser test's server where the demo county or Debian's chromium is missing."""
     if not (ROOT / "data" / "demo" / "config.yaml").exists():
         pytest.skip("the demo county is not generated (data/demo)")
     if not CHROMIUM.exists():
         pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """Voila on a free loopback port for the demo county (public audience), its store built in a temporary folder."""
+    skip_without_demo_or_chromium()
     from observatory.apps.serve import serve, stop
     from observatory.config import load_config
     from observatory.ingest.pipeline import ingest

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, axe_serious, shot
+from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, axe_serious, shot, skip_without_demo_or_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -32,10 +32,7 @@ def _localities() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``serve`` on a free loopback port, public audience, pre-rendered site, no preheated kernel."""
-    if not (ROOT / "data" / "demo" / "config.yaml").exists():
-        pytest.skip("the demo county is not generated (data/demo)")
-    if not CHROMIUM.exists():
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    skip_without_demo_or_chromium()
     from observatory.apps.serve import serve, stop
     from observatory.config import load_config
     from observatory.ingest.pipeline import ingest
