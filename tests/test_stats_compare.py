@@ -86,6 +86,40 @@ def test_unknown_polarity_is_named():
         compare([1], [0], [2], [1], "up is good")
 
 
+def test_polarity_as_categorical_reads_the_categories_in_use():
+    """A categorical polarity (as the store holds it) is read by category: a category no row uses need not be one."""
+    polarity = pd.Categorical(
+        ["RAG - High is good", "low_is_good", "no_judgement"],
+        categories=["RAG - High is good", "low_is_good", "no_judgement", "up"],
+    )
+    expected = ["better", "worse", "higher"]
+    assert compare([10, 10, 10], [9, 9, 9], [11, 11, 11], 5, pd.Series(polarity)).tolist() == expected
+    with pytest.raises(ValueError, match="'up'"):
+        compare([10, 10], [9, 9], [11, 11], 5, pd.Categorical(["up", "low_is_good"]))
+    with pytest.raises(ValueError, match="missing"):
+        compare([10, 10], [9, 9], [11, 11], 5, pd.Categorical(["low_is_good", None]))
+
+
+def test_both_levels_agree_with_the_rule_row_by_row_for_every_combination():
+    """Every arrangement of the two intervals about the benchmark (including reversed, infinite and missing limits),
+    for each polarity, against the rule written out for one row."""
+    limits = [np.nan, -np.inf, 0.0, 1.0, 2.0, np.inf]
+    grid = np.array(np.meshgrid(limits, limits, limits, limits)).reshape(4, -1)
+    names = {"high_is_good": ("better", "worse"), "low_is_good": ("worse", "better"), "no_judgement": ("higher", "lower")}
+
+    def one_row(lower95, upper95, lower998, upper998, up, down):
+        if np.isnan([lower95, upper95, lower998, upper998]).any():
+            return "not compared"
+        for lower, upper, level in ((lower998, upper998, "99.8%"), (lower95, upper95, "95%")):
+            if lower > 1 or upper < 1:
+                return f"{up if lower > 1 else down} ({level})"
+        return "similar"
+
+    for polarity, (up, down) in names.items():
+        result = compare(np.ones(grid.shape[1]), grid[0], grid[1], 1.0, polarity, grid[2], grid[3], level="both")
+        assert result.tolist() == [one_row(*column, up, down) for column in grid.T], polarity
+
+
 def test_result_is_categorical_on_the_input_index(intervals):
     result = compare(intervals["value"], intervals["lower95"], intervals["upper95"], intervals["benchmark"], "high_is_good")
     assert isinstance(result.dtype, pd.CategoricalDtype)

@@ -271,3 +271,74 @@ def test_series_over_several_kernel_chunks_agree_with_the_literal_transcription(
         expected = ("increasing" if direction > 0 else "decreasing") if significant else "no significant change"
         assert result.loc[str(g), "statistic"] == pytest.approx(chi2, rel=1e-9)
         assert result.loc[str(g), "trend"] == expected
+
+
+def test_series_arriving_as_runs_give_the_results_of_any_other_order():
+    """Every row usable and each series one run in period order (how the store holds them, read without sorting):
+    the same results, bit for bit, as the shuffled rows, and with float periods."""
+    rng = np.random.default_rng(21)
+    lengths = rng.choice([3, 5, 5, 6, 8], 300)  # some too short, some longer than the five points used
+    gid = np.repeat(np.arange(len(lengths)), lengths)
+    period = np.concatenate([2010 + np.arange(k) for k in lengths])
+    den = rng.integers(100, 5000, len(gid)).astype(float)
+    num = rng.binomial(den.astype(np.int64), rng.uniform(0.05, 0.5, len(lengths))[gid] * (1 + 0.04 * (period - 2010)))
+    value = num / den * 100
+    frame = pd.DataFrame(
+        {
+            "indicator_id": np.where(gid % 2 == 0, "P", "R") + (gid % 9).astype(str),
+            "area_code": pd.array((gid // 9).astype(str), dtype="string"),
+            "period_sort": period,
+            "numerator": num.astype(float),
+            "denominator": den,
+            "value": value,
+            "lower95": value * 0.95,
+            "upper95": value * 1.05,
+            "value_type": pd.Categorical(np.where(gid % 2 == 0, "proportion", "crude_rate")),
+            "polarity": pd.Categorical(np.where(gid % 3 == 0, "high_is_good", "low_is_good")),
+        }
+    )
+    keys = ["indicator_id", "area_code"]
+    runs = recent_trend(frame, keys)
+    assert set(runs["trend"]) == {"increasing", "no significant change", "cannot be calculated"}
+    for variant in (frame.sample(frac=1, random_state=2), frame.assign(period_sort=frame["period_sort"].astype(float))):
+        pd.testing.assert_frame_equal(recent_trend(variant, keys), runs, check_exact=True)
+
+
+def test_unstable_and_rare_significant_trends_agree_with_the_literal_transcription(monkeypatch):
+    """Strong trends a single point reverses (chi-squared above the critical value, yet not significant) among many
+    flat series: chunks where most series are over the critical value and chunks where few are, each checked."""
+    monkeypatch.setattr("observatory.stats.trend.CHUNK", 20)
+    rng = np.random.default_rng(3)
+    rising, reversed_first = [10.0, 11, 12, 13, 30], [14.0, 10, 10, 10, 30]
+    shapes = [rising, reversed_first] * 15 + [[10.0 + rng.normal(0, 0.3) for _ in range(5)] for _ in range(150)]
+    shapes[100], shapes[140] = rising, reversed_first  # rare ones among the flat
+    rows = []
+    for g, shape in enumerate(shapes):
+        for t, level in enumerate(shape):
+            den = 1e6  # fine steps: no flat series has a leave-one-out slope of exactly zero, which rounding would decide
+            for kind in ("proportion", "dsr"):
+                num = float(round(den * level / 100))
+                value = num / den * 100 if kind == "proportion" else level
+                rows.append(
+                    {
+                        "indicator_id": f"{kind}{g}",
+                        "period_sort": 2015 + t,
+                        "numerator": num,
+                        "denominator": den,
+                        "value": value,
+                        "lower95": value - 0.5,
+                        "upper95": value + 0.5,
+                        "value_type": kind,
+                        "polarity": "high_is_good",
+                    }
+                )
+    frame = pd.DataFrame(rows).sort_values(["indicator_id", "period_sort"], kind="stable")
+    result = recent_trend(frame, ["indicator_id"]).set_index("indicator_id")
+    unstable = 0
+    for name, group in frame.groupby("indicator_id"):
+        chi2, significant, direction = fingertips_literal(group.to_dict("records"), name.startswith("proportion"))
+        expected = ("increasing" if direction > 0 else "decreasing") if significant else "no significant change"
+        assert result.loc[name, "statistic"] == pytest.approx(chi2, rel=1e-9)
+        assert result.loc[name, "trend"] == expected, name
+        unstable += chi2 > CRITICAL and not significant
+    assert unstable >= 4 * 16  # reversed series of both kinds, in busy chunks and among the flat

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from observatory._core.vocab import COMPARISONS, NOT_COMPARED, Polarity
+from observatory.stats.inputs import _used_codes
 
 HIGH, LOW, NONE = 0, 1, 2
 _POLARITY_SYNONYMS = {
@@ -67,6 +68,10 @@ def normalise_polarity(polarity, n: int | None = None) -> np.ndarray:
         return np.full(1 if n is None else n, code, dtype=np.int8)
     if not isinstance(polarity, (pd.Series, pd.Categorical, pd.Index, np.ndarray)):
         polarity = pd.Series(list(polarity), dtype=object)
+    if isinstance(polarity.dtype, pd.CategoricalDtype):
+        codes = _categorical_polarity(polarity if isinstance(polarity, pd.Categorical) else polarity.array)
+        if codes is not None:
+            return codes
     codes, uniques = pd.factorize(polarity, use_na_sentinel=True)
     if (codes < 0).any():
         raise ValueError("polarity is missing for some rows")
@@ -74,9 +79,27 @@ def normalise_polarity(polarity, n: int | None = None) -> np.ndarray:
     return table[codes]
 
 
+def _categorical_polarity(polarity: pd.Categorical) -> np.ndarray | None:
+    """Polarity codes of a categorical from its categories used (a few names, not a row each); None if a row's
+    polarity is missing or unknown, for the general path to report."""
+    codes = polarity.codes
+    if codes.size == 0 or codes.min() < 0:
+        return None
+    used = _used_codes(codes, len(polarity.categories))
+    found = [_POLARITY_SYNONYMS.get(_polarity_name(polarity.categories[i])) for i in used]
+    if None in found:
+        return None
+    table = np.zeros(len(polarity.categories), dtype=np.int8)
+    table[used] = found
+    return table.take(codes)
+
+
+def _polarity_name(polarity) -> str:
+    return str(polarity.value if isinstance(polarity, Enum) else polarity).strip().lower()
+
+
 def _polarity_code(polarity) -> int:
-    name = polarity.value if isinstance(polarity, Enum) else polarity
-    code = _POLARITY_SYNONYMS.get(str(name).strip().lower()) if name is not None else None
+    code = _POLARITY_SYNONYMS.get(_polarity_name(polarity)) if polarity is not None else None
     if code is None:
         raise ValueError(f"unknown polarity {polarity!r}: use one of {[p.value for p in Polarity]}")
     return code
@@ -147,17 +170,21 @@ def _single(value, benchmark, pol, lower, upper) -> np.ndarray:
 
 
 def _both_table() -> np.ndarray:
-    """Comparison code by (polarity, strength 0/1/2, direction + 1): the two-level labels' positions in BOTH."""
-    table = np.full((3, 3, 3), 2, dtype=np.int8)
+    """Comparison code (position in BOTH) by polarity x 16 + the four tests' bits (:func:`_both`)."""
+    table = np.full((3, 2, 2, 2, 2), 2, dtype=np.int8)
     for pol in (HIGH, LOW, NONE):
-        for strength in (1, 2):
-            for d in (-1, 1):
-                if pol == NONE:
-                    code = (5 if strength == 2 else 6) if d > 0 else (7 if strength == 1 else 8)
-                else:
-                    good = -d if pol == LOW else d
-                    code = (0 if strength == 2 else 1) if good > 0 else (3 if strength == 1 else 4)
-                table[pol, strength, d + 1] = code
+        for above998, below998, above95, below95 in np.ndindex(2, 2, 2, 2):
+            d998 = 1 if above998 else -1 if below998 else 0
+            d95 = 1 if above95 else -1 if below95 else 0
+            d, strength = (d998, 2) if d998 else (d95, 1 if d95 else 0)
+            if strength == 0:
+                continue
+            if pol == NONE:
+                code = (5 if strength == 2 else 6) if d > 0 else (7 if strength == 1 else 8)
+            else:
+                good = -d if pol == LOW else d
+                code = (0 if strength == 2 else 1) if good > 0 else (3 if strength == 1 else 4)
+            table[pol, above998, below998, above95, below95] = code
     return table.ravel()
 
 
@@ -165,15 +192,19 @@ _BOTH = _both_table()
 
 
 def _both(value, benchmark, pol, lower95, upper95, lower998, upper998) -> np.ndarray:
-    """Codes in BOTH: the 99.8% direction where its interval excludes the benchmark, else the 95% one."""
-    known, d95 = _direction(value, benchmark, lower95, upper95)
-    known998, d998 = _direction(value, benchmark, lower998, upper998)
-    strong = d998 != 0
-    d = np.where(strong, d998, d95)
-    strength = np.where(strong, np.int8(2), (d95 != 0).view(np.int8))
-    position = pol.astype(np.int8) * np.int8(9) + strength * np.int8(3) + d + np.int8(1)  # at most 26: int8 is enough
+    """Codes in BOTH: the 99.8% direction where its interval excludes the benchmark, else the 95% one.
+
+    The four tests (each limit against the benchmark) are packed into the bits of a byte with the polarity above
+    them, and the code looked up: four comparisons and a table rather than the directions' arithmetic.
+    """
+    position = pol.astype(np.uint8) << np.uint8(4)
+    for bit, (limit, test) in enumerate(((upper95, np.less), (lower95, np.greater), (upper998, np.less), (lower998, np.greater))):
+        position |= test(limit, benchmark).view(np.uint8) << np.uint8(bit)
     codes = _BOTH.take(position)
-    codes[~(known & known998)] = 9
+    missing = np.isnan(value)
+    for column in (benchmark, lower95, upper95, lower998, upper998):
+        missing |= np.isnan(column)
+    codes[missing] = 9
     return codes
 
 

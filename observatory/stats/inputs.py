@@ -26,6 +26,16 @@ def group_codes(data: pd.DataFrame, group_by: GroupBy) -> tuple[Array, pd.DataFr
     Rows usually arrive in runs of one group (a series' periods one after another): only the first row of each run
     is factorised, and its code repeated over the run.
     """
+    starts, codes, keys = group_runs(data, group_by)
+    codes = np.repeat(codes, np.diff(starts, append=len(data))) if len(starts) < len(data) else codes
+    return codes, keys
+
+
+def group_runs(data: pd.DataFrame, group_by: GroupBy) -> tuple[Array, Array, pd.DataFrame]:
+    """:func:`group_codes` by runs of rows with the same keys: where each run begins, its code, and the group keys.
+
+    A group may span several runs; a missing key always begins a run.
+    """
     keys = _as_list(group_by)
     missing = [k for k in keys if k not in data.columns]
     if missing:
@@ -45,8 +55,7 @@ def group_codes(data: pd.DataFrame, group_by: GroupBy) -> tuple[Array, pd.DataFr
     size, codes = _dense(codes, size)
     first = np.zeros(size, dtype=np.intp)
     first[codes[::-1]] = np.arange(len(starts) - 1, -1, -1)
-    codes = np.repeat(codes, np.diff(starts, append=len(data))) if len(starts) < len(data) else codes
-    return codes, pd.DataFrame({key: head.take(first) for key, head in heads.items()})
+    return starts, codes, pd.DataFrame({key: head.take(first) for key, head in heads.items()})
 
 
 def _run_starts(data: pd.DataFrame, keys: list[str]) -> Array:
@@ -154,10 +163,19 @@ def _text(value: str | tuple[Sequence[str], Array], n: int) -> pd.Categorical:
     if isinstance(value, str):
         return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
     categories, codes = value
-    used = np.flatnonzero(np.bincount(codes, minlength=len(categories)))
+    used = _used_codes(codes, len(categories))
+    if np.array_equal(used, np.arange(len(used))):  # the first categories, in order: the codes stand as they are
+        return pd.Categorical.from_codes(codes, categories=list(categories[: len(used)]))
     remap = np.zeros(len(categories), dtype=np.int8)
     remap[used] = np.arange(len(used))
     return pd.Categorical.from_codes(remap[codes], categories=[categories[i] for i in used])
+
+
+def _used_codes(codes: Array, k: int) -> Array:
+    """The codes among 0..k-1 that occur, in order."""
+    if k <= 8:  # a comparison per category reads the small codes as they are; bincount would widen them to intp first
+        return np.array([i for i in range(k) if (codes == i).any()], dtype=np.intp)
+    return np.flatnonzero(np.bincount(codes, minlength=k))
 
 
 def _notes(*conditions: tuple[Array, str], n: int) -> tuple[list[str], Array]:

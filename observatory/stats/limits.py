@@ -82,36 +82,51 @@ def count_limits(x: Array, levels: dict[str, float] = LEVELS) -> tuple[dict[str,
     tables = count_tables(x, levels)
     if tables is None:
         return {label: _poisson(x, level) for label, level in levels.items()}, x < 10
-    index, limits = tables
+    top, limits = tables
+    index = table_index(x, top)
     return {label: (lower.take(index), upper.take(index)) for label, (lower, upper) in limits.items()}, x < 10
 
 
-def count_tables(x: Array, levels: dict[str, float] = LEVELS) -> tuple[Array, dict[str, tuple[Array, Array]]] | None:
-    """Each count's position in a table of limits per possible count, and those tables {label: (lower, upper)}.
+def count_tables(x: Array, levels: dict[str, float] = LEVELS) -> tuple[int, dict[str, tuple[Array, Array]]] | None:
+    """The largest count ``top`` and tables of limits for every count 0..top, {label: (lower, upper)}.
 
-    None unless the counts are whole numbers no larger than the number of rows (or 1024); missing counts look up NaN.
+    Look counts up with :func:`table_index` (missing counts find NaN, at top + 1). None unless the counts are whole
+    numbers no larger than the number of rows (or 1024).
     """
-    table = _count_index(x)
-    if table is None:
+    top = _count_top(x)
+    if top is None:
         return None
-    index, top = table
     counts = np.arange(top + 2, dtype=float)
     counts[-1] = np.nan  # where missing counts look up
-    return index, {label: _poisson(counts, level) for label, level in levels.items()}
+    return top, {label: _poisson(counts, level) for label, level in levels.items()}
 
 
-def _count_index(x: Array) -> tuple[Array, int] | None:
-    """Each count's position in a table of 0..top, missing counts at top + 1; None unless whole numbers up to len(x)."""
-    missing = np.isnan(x)
-    filled = np.where(missing, 0.0, x)
-    if filled.size == 0 or filled.min() < 0 or filled.max() > max(filled.size, 1024):
+def table_index(x: Array, top: int) -> Array:
+    """Each count's position in a table of 0..``top`` (:func:`count_tables`), missing counts at top + 1."""
+    with np.errstate(invalid="ignore"):  # a missing count casts to nonsense, replaced next
+        index = x.astype(np.intp)
+    index[np.isnan(x)] = top + 1
+    return index
+
+
+BLOCK = 1 << 15  # counts per block when checking they are whole: the truncated copy stays in cache
+
+
+def _count_top(x: Array) -> int | None:
+    """The largest count present (0 if none); None unless every count present is a whole number 0..len(x) or 1024."""
+    if x.size == 0:
         return None
-    index = filled.astype(np.intp)
-    if not np.array_equal(index, filled):
+    low, high = np.fmin.reduce(x, axis=None), np.fmax.reduce(x, axis=None)  # fmin and fmax skip NaN
+    if np.isnan(high):
+        return 0
+    if low < 0 or high > max(x.size, 1024):
         return None
-    top = int(index.max())
-    index[missing] = top + 1
-    return index, top
+    flat = x.ravel()
+    for lo in range(0, flat.size, BLOCK):
+        part = flat[lo : lo + BLOCK]
+        if not np.array_equal(np.trunc(part), part, equal_nan=True):
+            return None
+    return int(high)
 
 
 def _poisson(x: Array, level: float) -> tuple[Array, Array]:

@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from observatory.stats.inputs import GroupBy, _blank, _column, _finish, _Inputs, _multiplier_label, _notes, group_codes
-from observatory.stats.limits import CONFIDENCE, LEVELS, count_limits, count_tables, wilson_levels
+from observatory.stats.limits import CONFIDENCE, LEVELS, count_limits, count_tables, table_index, wilson_levels
 
 LIMIT_COLUMNS = ("value", "lower95", "upper95", "lower998", "upper998")
 
@@ -52,24 +52,29 @@ def rate_ci(
     missing = np.isnan(x) | np.isnan(n)
     zero = ~missing & (n == 0)
     bad = missing | zero
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = multiplier / n
+    factor = np.broadcast_to(np.asarray(multiplier, dtype=float), x.shape)
     note = _notes((missing, "count or denominator missing"), (zero, "denominator is zero"), n=len(x))
-    return inputs.frame(_scaled_counts(x, scale, bad, f"rate per {_multiplier_label(multiplier)}", note))
+    return inputs.frame(_scaled_counts(x, factor, n, bad, f"rate per {_multiplier_label(multiplier)}", note))
 
 
-def _scaled_counts(count: np.ndarray, scale: np.ndarray, bad: np.ndarray, statistic: str, note) -> dict[str, object]:
-    """Result columns of count x scale with its Poisson limits (Byar's, exact under 10), NA where ``bad``."""
+def _scaled_counts(
+    count: np.ndarray, factor: np.ndarray, divisor: np.ndarray, bad: np.ndarray, statistic: str, note
+) -> dict[str, object]:
+    """Result columns of count x scale (scale = factor / divisor) with its Poisson limits (Byar's, exact under 10), NA
+    where ``bad``."""
     tables = count_tables(count)
     if tables is None:
         limits, exact = count_limits(count)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = factor / divisor
         result = {"value": count * scale}
         for label, (lower, upper) in limits.items():
             result[f"lower{label}"], result[f"upper{label}"] = lower * scale, upper * scale
     else:
-        index, limits = tables
-        result, exact = _in_blocks(_scaled_block, len(count), count, scale, index, limits=limits), count < 10
-    method = (["Byars", "Exact"], exact.astype(np.int8))
+        top, limits = tables
+        result = _in_blocks(_scaled_block, len(count), count, factor, divisor, top=top, limits=limits)
+        exact = count < 10
+    method = (["Byars", "Exact"], exact.view(np.int8))  # the mask's bytes are its codes: 0 Byars, 1 exact
     return {**_blank(result, bad), "statistic": statistic, "method": method, "confidence": CONFIDENCE, "note": note}
 
 
@@ -93,7 +98,9 @@ def _proportion_block(x: np.ndarray, n: np.ndarray, out: dict[str, np.ndarray], 
         np.multiply(upper, multiplier, out=out[f"upper{label}"])
 
 
-def _scaled_block(count: np.ndarray, scale: np.ndarray, index: np.ndarray, out: dict[str, np.ndarray], limits) -> None:
+def _scaled_block(count, factor, divisor, out: dict[str, np.ndarray], top: int, limits) -> None:
+    scale = factor / divisor
+    index = table_index(count, top)
     np.multiply(count, scale, out=out["value"])
     for label, (lower, upper) in limits.items():
         np.multiply(lower.take(index), scale, out=out[f"lower{label}"])
@@ -129,10 +136,8 @@ def isr(
         statistic = f"indirectly standardised rate per {_multiplier_label(multiplier)}"
     missing = np.isnan(o) | np.isnan(e) | np.isnan(factor)
     zero = ~missing & (e == 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = factor / e
     note = _notes((missing, "observed, expected or reference rate missing"), (zero, "expected is zero"), n=len(o))
-    return inputs.frame(_scaled_counts(o, scale, missing | zero, statistic, note))
+    return inputs.frame(_scaled_counts(o, factor, e, missing | zero, statistic, note))
 
 
 # --- means -----------------------------------------------------------------------------------------------------

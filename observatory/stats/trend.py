@@ -24,7 +24,7 @@ import pandas as pd
 
 from observatory._core.vocab import KEY, ValueType
 from observatory.stats.compare import HIGH, LOW, NONE, normalise_polarity
-from observatory.stats.inputs import _text, group_codes
+from observatory.stats.inputs import _text, group_runs
 
 CHI2_CRITICAL = 9.54953570608324
 POINTS = 5
@@ -53,42 +53,39 @@ def recent_trend(
     ``note``.
     """
     keys = [k for k in KEY if k in frame.columns and k != "period"] if group_by is None else list(group_by)
-    codes, out = group_codes(frame, keys)
+    starts, run_codes, out = group_runs(frame, keys)
     n_groups = len(out)
-    columns = {c: _col(frame, c) for c in ("value", "lower95", "upper95", "numerator", "denominator", period_col)}
-    ends = np.flatnonzero(codes[1:] != codes[:-1]) if len(codes) > 1 else np.zeros(0, dtype=np.intp)
-    ends = np.append(ends, len(codes) - 1) if len(codes) else ends  # the last row of each run of a group's rows
+    run_length = np.diff(starts, append=len(frame))
     last_row = np.zeros(n_groups, dtype=np.intp)
-    last_row[codes[ends]] = ends  # runs in row order: a group's last run gives its last row
+    last_row[run_codes] = starts + run_length - 1  # runs in row order: a group's last run gives its last row
     is_prop = _per_group(frame, "value_type", value_type, last_row, _is_proportion)
     pol = _per_group(frame, "polarity", polarity, last_row, normalise_polarity)
 
-    value, lower, upper, x, n = (columns[c] for c in ("value", "lower95", "upper95", "numerator", "denominator"))
-    usable = np.empty(len(codes), dtype=bool)
-    for lo in range(0, len(codes), CHUNK * points):
+    value, lower, upper, x, n = (_col(frame, c) for c in ("value", "lower95", "upper95", "numerator", "denominator"))
+    period = _period(frame, period_col)
+    prop = np.repeat(is_prop[run_codes], run_length)
+    usable = np.empty(len(frame), dtype=bool)
+    for lo in range(0, len(frame), CHUNK * points):
         r = slice(lo, lo + CHUNK * points)
-        usable[r] = _usable(is_prop[codes[r]], value[r], lower[r], upper[r], x[r], n[r], columns[period_col][r])
-    rows, block_group, block_count = _by_group(codes, columns[period_col], usable, n_groups)
-    count = np.zeros(n_groups, dtype=np.int64)
-    count[block_group] = block_count
+        usable[r] = _usable(prop[r], value[r], lower[r], upper[r], x[r], n[r], period[r])
+    last, last_group, count = _windows(starts, run_codes, period, usable, n_groups, points)  # row numbers, oldest first
     n_points = np.minimum(count, points)
     full = n_points == points
-    last, last_group = _last_of_full(rows, block_group, block_count, points)  # row numbers, oldest first
     last_prop = is_prop[last_group]
     p_all, w_all = last_group[last_prop], last_group[~last_prop]
     p_rows, w_rows = last[last_prop], last[~last_prop]
 
     slope = np.full(n_groups, np.nan)
     chi2 = np.full(n_groups, np.nan)
-    stable = np.zeros(n_groups, dtype=bool)
+    significant = np.zeros(n_groups, dtype=bool)  # chi2 above the critical value and a stable sign
     degenerate = np.zeros(n_groups, dtype=bool)
 
-    for g, (s, c, st, deg) in _in_chunks(_proportion_trend, p_all, p_rows, value, x, n):
-        slope[g], chi2[g], stable[g], degenerate[g] = s, c, st, deg
-    for g, (s, c, st) in _in_chunks(_wls_from_limits, w_all, w_rows, value, lower, upper):
-        slope[g], chi2[g], stable[g] = s, c, st
+    for g, (s, c, sig, deg) in _in_chunks(_proportion_significance, p_all, p_rows, value, x, n, points=points):
+        slope[g], chi2[g], significant[g], degenerate[g] = s, c, sig, deg
+    for g, (s, c, sig) in _in_chunks(_wls_from_limits, w_all, w_rows, value, lower, upper, points=points):
+        slope[g], chi2[g], significant[g] = s, c, sig
 
-    significant = full & ~degenerate & stable & (chi2 > CHI2_CRITICAL)
+    significant &= full & ~degenerate
     trend = np.select([~full | degenerate, significant & (slope > 0), significant & (slope < 0)], [3, 0, 1], 2)
     judgement = judge(trend, pol)
     notes = ["", "a proportion of 0 or 1 among the points", f"fewer than {points} points"]  # sorted, as categories
@@ -106,11 +103,12 @@ def recent_trend(
 
 def _usable(prop, value, lower, upper, x, n, period) -> np.ndarray:
     """Points a trend can use: a proportion's counts, or any other value with its 95% limits; and a period."""
-    with np.errstate(invalid="ignore"):
-        counts = np.isfinite(x) & np.isfinite(n) & (n > 0) & (x >= 0) & (x <= n)
-        limits = np.isfinite(value) & np.isfinite(lower) & np.isfinite(upper) & (upper > lower)
+    with np.errstate(invalid="ignore"):  # NaN fails every comparison
+        counts = (n > 0) & (n < np.inf) & (x >= 0) & (x <= n)  # x is then finite too
+        limits = np.isfinite(value) & (lower > -np.inf) & (upper < np.inf) & (upper > lower)  # limits then finite
     usable = np.where(prop, counts, limits)
-    usable &= np.isfinite(period)
+    if period.dtype.kind == "f":  # an integer period is always there
+        usable &= np.isfinite(period)
     return usable
 
 
@@ -123,6 +121,13 @@ def _col(frame: pd.DataFrame, name: str) -> np.ndarray:
     if name not in frame.columns:
         return np.full(len(frame), np.nan)
     return frame[name].to_numpy(dtype=float, na_value=np.nan)
+
+
+def _period(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """The period column: integers as they are (they order the same, and need no float copy), else floats."""
+    if name in frame.columns and frame[name].dtype.kind in "iu":
+        return frame[name].to_numpy()
+    return _col(frame, name)
 
 
 def _per_group(frame, column, constant, last_row, convert):
@@ -143,6 +148,37 @@ def _per_group(frame, column, constant, last_row, convert):
             return table[codes_last]
     codes_last, uniques = pd.factorize(values.iloc[last_row], use_na_sentinel=False)
     return np.asarray(convert(pd.Series(uniques, dtype=object).to_numpy()))[codes_last]
+
+
+def _windows(starts: np.ndarray, run_codes: np.ndarray, period: np.ndarray, usable: np.ndarray, n_groups: int, points: int):
+    """Row numbers of the last ``points`` usable rows of every group having that many (oldest first), those groups, and
+    each group's count of usable rows.
+
+    When every group is one run of rows in period order and every row is usable (series as they usually arrive), a
+    group's last points are the last rows of its run: the rows come as the first row of each window (1-D), and
+    nothing is sorted or numbered per row. Otherwise they come as a groups x points array.
+    """
+    run_length = np.diff(starts, append=len(usable))
+    if len(run_codes) == n_groups and usable.all() and _ascending_within_runs(period, starts):
+        count = np.zeros(n_groups, dtype=np.int64)
+        count[run_codes] = run_length
+        full = run_length >= points
+        return (starts + run_length - points)[full], run_codes[full], count
+    codes = np.repeat(run_codes, run_length) if len(starts) < len(usable) else run_codes
+    rows, block_group, block_count = _by_group(codes, period, usable, n_groups)
+    count = np.zeros(n_groups, dtype=np.int64)
+    count[block_group] = block_count
+    last, last_group = _last_of_full(rows, block_group, block_count, points)
+    return last, last_group, count
+
+
+def _ascending_within_runs(period: np.ndarray, starts: np.ndarray) -> bool:
+    """Whether the period never decreases from one row to the next within a run (ties keep row order)."""
+    if len(period) < 2:
+        return True
+    ascending = period[1:] >= period[:-1]
+    ascending[starts[1:] - 1] = True  # a run's first row may follow any period
+    return bool(ascending.all())
 
 
 def _by_group(codes: np.ndarray, period: np.ndarray, usable: np.ndarray, n_groups: int):
@@ -195,19 +231,22 @@ def last_points(
 CHUNK = 4096  # series per kernel call
 
 
-def _in_chunks(kernel, groups: np.ndarray, rows: np.ndarray, *columns: np.ndarray):
+def _in_chunks(kernel, groups: np.ndarray, rows: np.ndarray, *columns: np.ndarray, points: int = POINTS):
     """(groups, kernel(columns at rows, points x series)) for ``CHUNK`` series at a time.
 
-    Chunks keep the kernels' temporaries small: they stay in cache and in memory already mapped, where whole-array
-    temporaries of a million points cost more in fresh pages than in arithmetic.
+    ``rows`` holds each series' row numbers (series x points), or each series' first row of ``points`` consecutive
+    rows (1-D). Chunks keep the kernels' temporaries small: they stay in cache and in memory already mapped, where
+    whole-array temporaries of a million points cost more in fresh pages than in arithmetic.
     """
+    following = np.arange(points)[:, None]
     for lo in range(0, len(groups), CHUNK):
-        part = rows[lo : lo + CHUNK].T
+        part = rows[lo : lo + CHUNK].T if rows.ndim == 2 else rows[lo : lo + CHUNK] + following
         yield groups[lo : lo + CHUNK], kernel(*(column[part] for column in columns))
 
 
 def _wls_from_limits(values: np.ndarray, lower: np.ndarray, upper: np.ndarray):
-    return _wls_trend(values, weights_from_limits(lower, upper))
+    """(slope, chi2, significant) of the weighted least-squares trend of points x series with their 95% limits."""
+    return _wls_trend(values, weights_from_limits(lower, upper), significant=True)
 
 
 def weights_from_limits(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -225,10 +264,12 @@ def wls_trend(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 # The kernels below hold a series per column (points x series): every operation then runs over long contiguous rows
-# rather than rows of five, which numpy handles several times faster.
+# rather than rows of five, which numpy handles several times faster. With ``significant`` they return whether each
+# trend is significant (chi2 above CHI2_CRITICAL and a stable sign) in place of the stability, and check the
+# stability, most of their work, only for the series whose chi2 is above the critical value.
 
 
-def _wls_trend(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _wls_trend(values: np.ndarray, weights: np.ndarray, significant: bool = False):
     """:func:`wls_trend` on points x series arrays."""
     t = np.arange(1, values.shape[0] + 1, dtype=float)[:, None]
     present = np.isfinite(values)
@@ -242,13 +283,36 @@ def _wls_trend(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.
     with np.errstate(divide="ignore", invalid="ignore"):
         slope = _wls_slope(totals)
         chi2 = slope**2 * (totals[0] * totals[4] - totals[2] ** 2) / totals[0]
-        dropped = _wls_slope([total - part for total, part in zip(totals, parts)])
-    dropped = dropped if every else np.where(present, dropped, slope)
-    return slope, chi2, _same_sign_points(slope, dropped)
+    tested = _tested(chi2 > CHI2_CRITICAL) if significant else _ALL
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dropped = _wls_slope([total[tested] - part[:, tested] for total, part in zip(totals, parts)])
+    dropped = dropped if every else np.where(present[:, tested], dropped, slope[tested])
+    stable = _stable(slope[tested], dropped, tested, len(slope))
+    return slope, chi2, (stable & (chi2 > CHI2_CRITICAL)) if significant else stable
 
 
 def _wls_slope(s):
     return (s[0] * s[1] - s[2] * s[3]) / (s[0] * s[4] - s[2] ** 2)
+
+
+_ALL = slice(None)
+
+
+def _tested(over: np.ndarray) -> np.ndarray | slice:
+    """The series (columns) whose stability decides their trend: those ``over`` the critical value, as positions, or
+    all of them (_ALL) when that is most: selecting them would then cost about what it saves."""
+    return _ALL if np.count_nonzero(over) * 2 > len(over) else np.flatnonzero(over)
+
+
+def _stable(slope: np.ndarray, dropped: np.ndarray, tested, n: int) -> np.ndarray:
+    """Whether each of the ``tested`` series keeps its sign (``slope`` and ``dropped``, the leave-one-out slopes as
+    points x series, are theirs), false for the other series of the ``n``."""
+    stable = _same_sign_points(slope, dropped)
+    if tested is _ALL:
+        return stable
+    every = np.zeros(n, dtype=bool)
+    every[tested] = stable
+    return every
 
 
 def _same_sign(slope: np.ndarray, dropped: np.ndarray) -> np.ndarray:
@@ -265,6 +329,8 @@ def _same_sign_points(slope: np.ndarray, dropped: np.ndarray) -> np.ndarray:
 
 def _point_sum(a: np.ndarray) -> np.ndarray:
     """Each series' sum over its points (rows of a points x series array), added in point order."""
+    if a.flags.c_contiguous:  # one call; the reduction over rows adds them in row order, as the loop below does
+        return np.add.reduce(a, axis=0, dtype=a.dtype)
     total = a[0].copy()
     for row in a[1:]:
         total += row
@@ -276,7 +342,12 @@ def proportion_trend(values: np.ndarray, x: np.ndarray, n: np.ndarray):
     return _proportion_trend(*(np.ascontiguousarray(a.T) for a in (values, x, n)))
 
 
-def _proportion_trend(values: np.ndarray, x: np.ndarray, n: np.ndarray):
+def _proportion_significance(values: np.ndarray, x: np.ndarray, n: np.ndarray):
+    """(slope, chi2, significant, degenerate) of the proportions' trend of points x series."""
+    return _proportion_trend(values, x, n, significant=True)
+
+
+def _proportion_trend(values: np.ndarray, x: np.ndarray, n: np.ndarray, significant: bool = False):
     """:func:`proportion_trend` on points x series arrays."""
     t = np.arange(1, x.shape[0] + 1, dtype=float)[:, None]
     nt = n * t
@@ -289,22 +360,25 @@ def _proportion_trend(values: np.ndarray, x: np.ndarray, n: np.ndarray):
         mean_value = _point_sum(weighted) / N
         slope = (_point_sum(nt * values) - B * mean_value) / (C - B**2 / N)
         slope = np.where(np.isfinite(slope), slope, np.sign(N * A - X * B))
-        logit = np.log(x / (n - x))
-    full, dropped = _ols_slopes(logit)
-    return slope, chi2, _same_sign_points(full, dropped), degenerate
+    tested = _tested((chi2 > CHI2_CRITICAL) & ~degenerate) if significant else _ALL
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logit = np.log(x[:, tested] / (n[:, tested] - x[:, tested]))
+    full, dropped = _ols_slope_signs(logit)
+    stable = _stable(full, dropped, tested, len(chi2))
+    return slope, chi2, (stable & (chi2 > CHI2_CRITICAL)) if significant else stable, degenerate
 
 
-def _ols_slopes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ordinary least-squares slope of each series (column) on t = 1..P, and with each point left out in turn."""
+def _ols_slope_signs(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ordinary least-squares slope of each series (column) on t = 1..P, and with each point left out in turn, each
+    up to a positive factor: their signs, all the stability check needs, without dividing by sum((t - mean t)^2)."""
     p = y.shape[0]
     t = np.arange(1, p + 1, dtype=float)
     yt = y * t[:, None]
     sy, sty = _point_sum(y), _point_sum(yt)
-    m, st, stt = p, t.sum(), (t * t).sum()
+    m, st = p, t.sum()
     with np.errstate(invalid="ignore"):
-        full = (m * sty - sy * st) / (m * stt - st**2)
-        st_d, stt_d = (st - t)[:, None], (stt - t * t)[:, None]
-        dropped = ((m - 1) * (sty - yt) - (sy - y) * st_d) / ((m - 1) * stt_d - st_d**2)
+        full = m * sty - sy * st
+        dropped = (m - 1) * (sty - yt) - (sy - y) * (st - t)[:, None]
     return full, dropped
 
 
