@@ -85,20 +85,25 @@ def recent_trend(
     for g, (s, c, sig) in _in_chunks(_wls_from_limits, w_all, w_rows, value, lower, upper, points=points):
         slope[g], chi2[g], significant[g] = s, c, sig
 
-    significant &= full & ~degenerate
-    trend = np.select([~full | degenerate, significant & (slope > 0), significant & (slope < 0)], [3, 0, 1], 2)
-    judgement = judge(trend, pol)
+    calculated = full & ~degenerate
+    significant &= calculated
+    trend = np.full(n_groups, 2, dtype=np.int8)  # no significant change
+    trend[significant & (slope > 0)] = 0
+    trend[significant & (slope < 0)] = 1
+    trend[~calculated] = 3
     notes = ["", "a proportion of 0 or 1 among the points", f"fewer than {points} points"]  # sorted, as categories
     note = np.select([n_points < points, degenerate], [2, 1], 0).astype(np.int8)
-    method = np.where(full, np.where(is_prop, 0, 1), 2)
-    out["trend"] = pd.Categorical.from_codes(trend, categories=TRENDS)
-    out["trend_judgement"] = pd.Categorical.from_codes(judgement, categories=JUDGEMENTS)
-    out["statistic"] = np.where(full & ~degenerate, chi2, np.nan)
-    out["slope"] = np.where(full & ~degenerate, slope, np.nan)
-    out["n_points"] = n_points
-    out["method"] = pd.Categorical.from_codes(method, categories=METHODS)
-    out["note"] = _text((notes, note), n_groups)
-    return out
+    method = np.where(full, np.where(is_prop, 0, 1), 2).astype(np.int8)
+    columns = {
+        "trend": pd.Categorical.from_codes(trend, categories=TRENDS),
+        "trend_judgement": pd.Categorical.from_codes(judge(trend, pol), categories=JUDGEMENTS),
+        "statistic": np.where(calculated, chi2, np.nan),
+        "slope": np.where(calculated, slope, np.nan),
+        "n_points": n_points,
+        "method": pd.Categorical.from_codes(method, categories=METHODS),
+        "note": _text((notes, note), n_groups),
+    }
+    return pd.concat([out, pd.DataFrame(columns, index=out.index, copy=False)], axis=1)  # the arrays taken in, not copied
 
 
 def _usable(prop, value, lower, upper, x, n, period) -> np.ndarray:
@@ -382,11 +387,19 @@ def _ols_slope_signs(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return full, dropped
 
 
+def _judgement_table() -> np.ndarray:
+    """Judgement code by polarity x 4 + trend code, as :func:`judge` gives them."""
+    table = np.full((3, 4), 4, dtype=np.int8)
+    table[:, 3] = 5
+    table[HIGH, :2] = 0, 1  # increasing improves, decreasing worsens
+    table[LOW, :2] = 1, 0
+    table[NONE, :2] = 2, 3  # increasing and decreasing, without judgement
+    return table.ravel()
+
+
+_JUDGEMENT = _judgement_table()
+
+
 def judge(trend: np.ndarray, polarity: np.ndarray) -> np.ndarray:
     """Trend codes (0 increasing, 1 decreasing, 2 none, 3 cannot) to judgement codes, by polarity code."""
-    improving = ((trend == 0) & (polarity == HIGH)) | ((trend == 1) & (polarity == LOW))
-    worsening = ((trend == 1) & (polarity == HIGH)) | ((trend == 0) & (polarity == LOW))
-    neutral = polarity == NONE
-    return np.select(
-        [trend == 3, trend == 2, improving, worsening, neutral & (trend == 0), neutral & (trend == 1)], [5, 4, 0, 1, 2, 3], 4
-    )
+    return _JUDGEMENT.take(np.asarray(polarity, dtype=np.intp) * 4 + trend)
