@@ -63,11 +63,24 @@ def _run_starts(data: pd.DataFrame, keys: list[str]) -> Array:
     if len(data) < 2:
         return np.arange(len(data))
     change = np.zeros(len(data) - 1, dtype=bool)
+    masked = None  # comparisons with missing (NA) results, of one kind: or-ed as they are, converted once
     for key in keys:
         values = data[key].array
         differs = values[1:] != values[:-1]
-        change |= differs if isinstance(differs, np.ndarray) else differs.to_numpy(dtype=bool, na_value=True)
+        if not isinstance(differs, (pd.arrays.ArrowExtensionArray, pd.arrays.BooleanArray)):
+            change |= differs if isinstance(differs, np.ndarray) else _missing_true(differs)
+        elif masked is None or type(masked) is not type(differs):
+            change |= _missing_true(masked)
+            masked = differs
+        else:
+            masked = masked | differs  # NA | True is True, NA | False NA: the same as converting each first
+    change |= _missing_true(masked)
     return np.flatnonzero(np.concatenate(([True], change)))
+
+
+def _missing_true(differs) -> Array | bool:
+    """A comparison with missing results as booleans, missing taken as different."""
+    return False if differs is None else differs.to_numpy(dtype=bool, na_value=True)
 
 
 def _dense(codes: Array, size: int | None = None) -> tuple[int, Array]:
