@@ -24,7 +24,7 @@ import pandas as pd
 
 from observatory._core.vocab import KEY, ValueType
 from observatory.stats.compare import HIGH, LOW, NONE, normalise_polarity
-from observatory.stats.inputs import _text, group_runs
+from observatory.stats.inputs import _text, _used_codes, group_runs
 
 CHI2_CRITICAL = 9.54953570608324
 POINTS = 5
@@ -146,11 +146,11 @@ def _per_group(frame, column, constant, last_row, convert):
         codes_last = values.cat.codes.to_numpy()[last_row]
         if len(codes_last) and codes_last.min() >= 0:
             categories = values.cat.categories
-            used = np.flatnonzero(np.bincount(codes_last, minlength=len(categories)))
+            used = _used_codes(codes_last, len(categories))
             converted = np.asarray(convert(categories[used].to_numpy(dtype=object)))
             table = np.zeros(len(categories), dtype=converted.dtype)
             table[used] = converted
-            return table[codes_last]
+            return table.take(codes_last)
     codes_last, uniques = pd.factorize(values.iloc[last_row], use_na_sentinel=False)
     return np.asarray(convert(pd.Series(uniques, dtype=object).to_numpy()))[codes_last]
 
@@ -257,7 +257,10 @@ def _wls_from_limits(values: np.ndarray, lower: np.ndarray, upper: np.ndarray):
 def weights_from_limits(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """Inverse-variance weights from 95% limits: SE = (upper - lower) / 3.92, as Fingertips computes it."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return 1 / ((upper - lower) / 3.92) ** 2
+        weights = upper - lower  # then 1 / (weights / 3.92) ** 2, in the one buffer
+        weights /= 3.92
+        weights **= 2
+        return np.divide(1, weights, out=weights)
 
 
 def wls_trend(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -290,7 +293,7 @@ def _wls_trend(values: np.ndarray, weights: np.ndarray, significant: bool = Fals
         chi2 = slope**2 * (totals[0] * totals[4] - totals[2] ** 2) / totals[0]
     tested = _tested(chi2 > CHI2_CRITICAL) if significant else _ALL
     with np.errstate(divide="ignore", invalid="ignore"):
-        dropped = _wls_slope([total[tested] - part[:, tested] for total, part in zip(totals, parts)])
+        dropped = _wls_dropped_slopes(totals, parts, tested)
     dropped = dropped if every else np.where(present[:, tested], dropped, slope[tested])
     stable = _stable(slope[tested], dropped, tested, len(slope))
     return slope, chi2, (stable & (chi2 > CHI2_CRITICAL)) if significant else stable
@@ -298,6 +301,26 @@ def _wls_trend(values: np.ndarray, weights: np.ndarray, significant: bool = Fals
 
 def _wls_slope(s):
     return (s[0] * s[1] - s[2] * s[3]) / (s[0] * s[4] - s[2] ** 2)
+
+
+def _wls_dropped_slopes(totals: list[np.ndarray], parts: tuple[np.ndarray, ...], tested) -> np.ndarray:
+    """:func:`_wls_slope` of the ``totals`` less each point's ``parts`` in turn, for the ``tested`` series.
+
+    Computed in the buffers of the parts after the first (the kernel's own; the first may be the caller's weights),
+    which it uses up: the same operations as :func:`_wls_slope`, without a fresh array for each.
+    """
+    s0 = totals[0][tested] - parts[0][:, tested]
+    s1, s2, s3, s4 = (part[:, tested] for part in parts[1:])  # views of the buffers, or copies of the tested series
+    for total, part in zip(totals[1:], (s1, s2, s3, s4)):
+        np.subtract(total[tested], part, out=part)
+    s1 *= s0
+    s3 *= s2
+    s1 -= s3  # s0 s1 - s2 s3
+    s4 *= s0
+    s2 **= 2
+    s4 -= s2  # s0 s4 - s2^2
+    s1 /= s4
+    return s1
 
 
 _ALL = slice(None)
@@ -355,19 +378,28 @@ def _proportion_significance(values: np.ndarray, x: np.ndarray, n: np.ndarray):
 def _proportion_trend(values: np.ndarray, x: np.ndarray, n: np.ndarray, significant: bool = False):
     """:func:`proportion_trend` on points x series arrays."""
     t = np.arange(1, x.shape[0] + 1, dtype=float)[:, None]
+    work = x * t  # one buffer for the products summed over the points, in turn
+    A = _point_sum(work)
     nt = n * t
+    B = _point_sum(nt)
+    ntv = _point_sum(np.multiply(nt, values, out=work))
+    C = _point_sum(np.multiply(nt, t, out=nt))
+    nv = _point_sum(np.multiply(n, values, out=work))
     N, X = _point_sum(n), _point_sum(x)
-    A, B, C = _point_sum(x * t), _point_sum(nt), _point_sum(nt * t)
-    degenerate = _point_sum(((x <= 0) | (x >= n)).view(np.uint8)) > 0
-    weighted = n * values
+    edge = x <= 0
+    edge |= x >= n
+    degenerate = _point_sum(edge.view(np.uint8)) > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         chi2 = N * (N * A - X * B) ** 2 / (X * (N - X) * (N * C - B**2))
-        mean_value = _point_sum(weighted) / N
-        slope = (_point_sum(nt * values) - B * mean_value) / (C - B**2 / N)
+        mean_value = nv / N
+        slope = (ntv - B * mean_value) / (C - B**2 / N)
         slope = np.where(np.isfinite(slope), slope, np.sign(N * A - X * B))
     tested = _tested((chi2 > CHI2_CRITICAL) & ~degenerate) if significant else _ALL
     with np.errstate(divide="ignore", invalid="ignore"):
-        logit = np.log(x[:, tested] / (n[:, tested] - x[:, tested]))
+        tested_x = x[:, tested]
+        logit = n[:, tested] - tested_x  # then log(x / (n - x)), in the one buffer
+        np.divide(tested_x, logit, out=logit)
+        np.log(logit, out=logit)
     full, dropped = _ols_slope_signs(logit)
     stable = _stable(full, dropped, tested, len(chi2))
     return slope, chi2, (stable & (chi2 > CHI2_CRITICAL)) if significant else stable, degenerate
@@ -375,7 +407,10 @@ def _proportion_trend(values: np.ndarray, x: np.ndarray, n: np.ndarray, signific
 
 def _ols_slope_signs(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ordinary least-squares slope of each series (column) on t = 1..P, and with each point left out in turn, each
-    up to a positive factor: their signs, all the stability check needs, without dividing by sum((t - mean t)^2)."""
+    up to a positive factor: their signs, all the stability check needs, without dividing by sum((t - mean t)^2).
+
+    ``y`` is used up: its buffer holds a part of the result.
+    """
     p = y.shape[0]
     t = np.arange(1, p + 1, dtype=float)
     yt = y * t[:, None]
@@ -383,7 +418,11 @@ def _ols_slope_signs(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m, st = p, t.sum()
     with np.errstate(invalid="ignore"):
         full = m * sty - sy * st
-        dropped = (m - 1) * (sty - yt) - (sy - y) * (st - t)[:, None]
+        dropped = np.subtract(sty, yt, out=yt)  # then (m - 1)(sty - yt) - (sy - y)(st - t), in two buffers
+        dropped *= m - 1
+        rest = np.subtract(sy, y, out=y)
+        rest *= (st - t)[:, None]
+        dropped -= rest
     return full, dropped
 
 
