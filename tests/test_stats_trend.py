@@ -342,3 +342,25 @@ def test_unstable_and_rare_significant_trends_agree_with_the_literal_transcripti
         assert result.loc[name, "trend"] == expected, name
         unstable += chi2 > CRITICAL and not significant
     assert unstable >= 4 * 16  # reversed series of both kinds, in busy chunks and among the flat
+
+
+def test_a_series_results_do_not_depend_on_the_series_computed_with_it():
+    """The kernels add each series' points in point order whatever the batch: one series alone, or among others, gives
+    the same bits, for many points and values of very different sizes (where the order of addition shows)."""
+    from observatory.stats.trend import proportion_trend, wls_trend
+
+    rng = np.random.default_rng(9)
+    points = 24
+    values = rng.normal(0, 1, (6, points)) * 10.0 ** rng.integers(-6, 12, (6, points))
+    weights = 10.0 ** rng.integers(-8, 8, (6, points))
+    n = rng.integers(10, 10**9, (6, points)).astype(float)
+    x = np.floor(n * rng.uniform(0.01, 0.99, (6, points)))
+    together = wls_trend(values, weights), proportion_trend(x / n, x, n)
+    for row in range(6):
+        alone = (
+            wls_trend(values[row : row + 1], weights[row : row + 1]),
+            proportion_trend((x / n)[row : row + 1], x[row : row + 1], n[row : row + 1]),
+        )
+        for batch, single in zip(together, alone):
+            for a, b in zip(batch, single):
+                np.testing.assert_array_equal(a[row : row + 1], b)

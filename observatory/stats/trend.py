@@ -357,10 +357,10 @@ def _same_sign_points(slope: np.ndarray, dropped: np.ndarray) -> np.ndarray:
 
 def _point_sum(a: np.ndarray) -> np.ndarray:
     """Each series' sum over its points (rows of a points x series array), added in point order."""
-    if a.flags.c_contiguous:  # one call; the reduction over rows adds them in row order, as the loop below does
-        return np.add.reduce(a, axis=0, dtype=a.dtype)
-    total = a[0].copy()
-    for row in a[1:]:
+    if len(a) < 2:
+        return a[0].copy()
+    total = a[0] + a[1]  # not np.add.reduce: for a single series it may add the points pairwise, in another order
+    for row in a[2:]:
         total += row
     return total
 
