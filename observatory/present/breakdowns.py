@@ -76,10 +76,7 @@ def locality_deciles(
     areas that has one."""
     geo = profiles.geography
     h = geo.hierarchy
-    if national:
-        deciles = _once(shared, ("national deciles", national), lambda: national_deciles(profiles, national))
-    else:
-        deciles = _once(shared, ("county deciles", deprivation), lambda: deprivation_deciles(profiles.profiles, geo, deprivation))
+    deciles = _national_deciles(profiles, national, shared) if national else _county_deciles(profiles, deprivation, shared)
     members = h.loc[h["locality_code"] == locality, "small_area_code"]
     return deciles.reindex(members.to_numpy()).dropna().astype(int)
 
@@ -120,14 +117,28 @@ def _sii(frame: pd.DataFrame, kind: str, multiplier: float) -> dict | None:
     return {k: float(r[k]) for k in ("value", "lower95", "upper95")}
 
 
+def _county_deciles(profiles: Profiles, deprivation: str, shared: SharedData | None) -> pd.Series:
+    geo = profiles.geography
+    return _once(shared, ("county deciles", deprivation), lambda: deprivation_deciles(profiles.profiles, geo, deprivation))
+
+
+def _national_deciles(profiles: Profiles, national: str, shared: SharedData | None) -> pd.Series:
+    return _once(shared, ("national deciles", national), lambda: national_deciles(profiles, national))
+
+
 def national_decile_values(
-    profiles: Profiles, indicator_id: str, deprivation: str, national: str = NATIONAL_DECILE, period: str | None = None
+    profiles: Profiles,
+    indicator_id: str,
+    deprivation: str,
+    national: str = NATIONAL_DECILE,
+    period: str | None = None,
+    shared: SharedData | None = None,
 ) -> tuple[IndicatorView, dict | None] | None:
     """``indicator_id`` by national deprivation decile, with its SII (None where it cannot be computed); None
     without national deciles or where every small area's national decile is its county decile (``period``: as
     ``decile_values``)."""
-    nat = national_deciles(profiles, national)
-    county = deprivation_deciles(profiles.profiles, profiles.geography, deprivation)
+    nat = _national_deciles(profiles, national, shared)
+    county = _county_deciles(profiles, deprivation, shared)
     both = nat.index.intersection(county.index)
     if nat.empty or (len(both) and (nat[both].to_numpy() == county[both].to_numpy()).all()):
         return None
@@ -233,7 +244,7 @@ def inequality_views(
             _once(
                 shared,
                 ("county decile values", indicator_id, deprivation),
-                lambda: decile_values(profiles, indicator_id, deprivation),
+                lambda: decile_values(profiles, indicator_id, deprivation, _county_deciles(profiles, deprivation, shared)),
             ),
         ),
         (
@@ -241,7 +252,7 @@ def inequality_views(
             _once(
                 shared,
                 ("national decile values", indicator_id, deprivation, national),
-                lambda: national_decile_values(profiles, indicator_id, deprivation, national),
+                lambda: national_decile_values(profiles, indicator_id, deprivation, national, shared=shared),
             ),
         ),
     ):

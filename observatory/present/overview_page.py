@@ -36,7 +36,7 @@ from observatory.present.summary_measures import (
     locality_scores,
 )
 from observatory.present.templating import Markup
-from observatory.present.view_data import SharedData, locality_values
+from observatory.present.view_data import SharedData
 from observatory.profiles.table import Profiles
 from observatory.store import Store
 
@@ -146,7 +146,7 @@ class CountyOverview:
         for theme, g in chosen.groupby("theme", sort=True):
             shown = []
             for ind in g["indicator_id"]:
-                view = locality_values(self.profiles, ind)
+                view = self.shared.locality_values(ind)
                 if view is not None:
                     shown.append(localities_chart(view, county, f"overview-{ind}", region=region_name(self.config)))
             themes.append({"title": THEME_TITLES[Theme(theme)], "charts": shown})
