@@ -74,11 +74,14 @@ def locality_deciles(
 ) -> pd.Series:
     """The county decile (or, with ``national``, the national decile) of each of ``locality``'s primary small
     areas that has one."""
-    geo = profiles.geography
-    h = geo.hierarchy
     deciles = _national_deciles(profiles, national, shared) if national else _county_deciles(profiles, deprivation, shared)
-    members = h.loc[h["locality_code"] == locality, "small_area_code"]
-    return deciles.reindex(members.to_numpy()).dropna().astype(int)
+    return deciles.reindex(_members(profiles.geography, locality, shared)).dropna().astype(int)
+
+
+def _members(geo: Geography, locality: str, shared: SharedData | None) -> np.ndarray:
+    """The codes of the locality's small areas."""
+    h = geo.hierarchy
+    return _once(shared, ("members", locality), lambda: h.loc[h["locality_code"] == locality, "small_area_code"].to_numpy())
 
 
 def locality_deprivation_lines(
@@ -164,9 +167,8 @@ def _groups(rows: pd.DataFrame, by: str, kind: str, multiplier: float) -> pd.Dat
     return g.assign(suppressed=False)
 
 
-def _latest_by(store: Store, indicator_id: str, by: str) -> pd.DataFrame:
-    """The store's rows of ``indicator_id`` in groups of ``by`` (no totals), of the latest period."""
-    rows = store.read([indicator_id])
+def _latest_by(rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The rows in groups of ``by`` (no totals), of the latest period."""
     rows = rows[~rows[by].fillna("").isin(TOTALS[by])]
     return rows[rows["period_sort"] == rows["period_sort"].max()] if len(rows) else rows
 
@@ -184,20 +186,24 @@ def breakdown_values(
     without two groups or for counts. Small counts are suppressed. With ``locality``: that locality's small
     areas, each group compared with the county's same group."""
     p = profiles.profiles
-    meta = p.loc[p["indicator_id"] == indicator_id]
+    meta = _once(shared, ("first row", indicator_id), lambda: p.loc[p["indicator_id"] == indicator_id].head(1))
     if meta.empty or meta["value_type"].iloc[0] == "count":
         return None
     kind, multiplier, polarity = str(meta["value_type"].iloc[0]), float(meta["multiplier"].iloc[0]), meta["polarity"].iloc[0]
-    rows = _once(shared, ("rows by", indicator_id, by), lambda: _latest_by(store, indicator_id, by))
-    if rows.empty:
-        return None
     geo = profiles.geography
-    small = rows[(rows["area_type"] == geo.small_area_type) & rows["area_code"].isin(geo.hierarchy["small_area_code"])]
-    county = small if len(small) else rows[rows["area_type"] == "county"]
-    here, there = county, rows[rows["area_type"] == "england"]
+
+    def split() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
+        rows = _latest_by(_once(shared, ("rows", indicator_id), lambda: store.read([indicator_id])), by)
+        small = rows[(rows["area_type"] == geo.small_area_type) & rows["area_code"].isin(geo.hierarchy["small_area_code"])]
+        county = small if len(small) else rows[rows["area_type"] == "county"]
+        return small, county, rows[rows["area_type"] == "england"], str(rows["period"].iloc[0]) if len(rows) else ""
+
+    small, county, england, period = _once(shared, ("rows by", indicator_id, by), split)
+    if not period:
+        return None
+    here, there = county, england
     if locality is not None:
-        h = geo.hierarchy
-        here, there = small[small["area_code"].isin(h.loc[h["locality_code"] == locality, "small_area_code"])], county
+        here, there = small[small["area_code"].isin(_members(geo, locality, shared))], county
     if here[by].nunique() < 2:
         return None
     here = _groups(here, by, kind, multiplier)
@@ -220,7 +226,7 @@ def breakdown_values(
             "suppressed": here["suppressed"].astype(bool),
         }
     ).reset_index(drop=True)
-    return IndicatorView(indicator_id, str(meta["title"].iloc[0]), str(meta["unit"].iloc[0]), str(rows["period"].iloc[0]), frame)
+    return IndicatorView(indicator_id, str(meta["title"].iloc[0]), str(meta["unit"].iloc[0]), period, frame)
 
 
 def inequality_views(

@@ -40,6 +40,7 @@ from observatory.profiles.aggregate import LIMITS
 from observatory.profiles.table import Profiles
 from observatory.store import Store
 
+TREND_COLUMNS = ("period", "period_sort", "value", "lower95", "upper95", "suppressed")
 DOWNLOAD_COLUMNS = [
     *("indicator_id", "title", "theme", "unit", "area_code", "area_name", "area_type", "period"),
     *("numerator", "denominator", *LIMITS, "statistic", "method", "aggregation"),
@@ -196,12 +197,16 @@ class LocalityProfile:
     def key_indicators(self, n: int = 6) -> list[str]:
         """The indicators a reader most needs to see among the peers: significantly worse than the county first
         (widest relative gap first), then the rest of the judged indicators by their gap, ``n`` at most."""
+        return self._ranked_indicators[:n]
+
+    @cached_property
+    def _ranked_indicators(self) -> list[str]:
         latest = self.latest[(self.latest["value_type"] != "count") & ~self.latest["suppressed"].astype(bool)]
         judged = latest[(latest["polarity"] != "no_judgement") & latest["vs_county"].isin(["better", "similar", "worse"])]
         bad = np.where(judged["polarity"] == "low_is_good", judged["relative_gap"], 1 / judged["relative_gap"])
         ranked = judged.assign(_worse=(judged["vs_county"] == "worse").astype(int), _bad=bad)
         ranked = ranked.sort_values(["_worse", "_bad"], ascending=False, na_position="last")
-        return ranked["indicator_id"].head(n).tolist()
+        return ranked["indicator_id"].tolist()
 
     def compare_html(self, indicators: list[str] | None = None) -> Markup:
         """The locality among every locality of the county, for its key indicators (bars ranked, whiskers, words)."""
@@ -247,8 +252,10 @@ class LocalityProfile:
         latest = self.latest
         if only_notable:
             latest = latest[latest["trend_judgement"].isin(["worsening", "improving"]) | (latest["vs_county"] == "worse")]
+        drawn = [c for c in TREND_COLUMNS if c in self.data.columns]  # the columns a trend chart reads
+        series = {str(i): g for i, g in self.data[["indicator_id", *drawn]].groupby("indicator_id", sort=False)}
         for r in latest.itertuples():
-            s = self.data[self.data["indicator_id"] == r.indicator_id]
+            s = series[str(r.indicator_id)]
             bench = {}
             for name, kind in (
                 (self.config.county["name"], "county"),

@@ -140,7 +140,8 @@ def decile_values(
     geo: Geography = profiles.geography
     deciles = deprivation_deciles(profiles.profiles, geo, deprivation) if deciles is None else deciles  # or national
     p = profiles.profiles
-    sa = p[(p["indicator_id"] == indicator_id) & (p["area_type"] == geo.small_area_type) & (p["period"].astype(str) == when)]
+    p = p[(p["indicator_id"] == indicator_id) & (p["area_type"] == geo.small_area_type)]
+    sa = p[p["period"].astype(str) == when]
     if sa.empty or deciles.empty:
         return None
     codes = sa["area_code"]
