@@ -162,3 +162,53 @@ def test_exception_reports_round_counts_as_the_catalogue_asks(smoking_store):
     smoking = report.data[(report.data["indicator_id"] == "smoking") & ~report.data["suppressed"].astype(bool)]
     assert len(smoking) and (smoking["numerator"] % 7 == 0).all()
     assert smoking["suppression_rule"].str.contains("rounded to base 7").all()
+
+
+def test_profiles_share_the_county_parts_and_show_what_each_would_compute_alone(demo_store):
+    """The county's decile views, IoD summary measures, life expectancy and attributions are computed once per
+    process; a profile built on its own (its profiles given, nothing cached) shows the same pages."""
+    from observatory.present.profile_page import LocalityProfile
+    from observatory.present.summary_measures import deprivation_for, life_expectancy_for
+
+    cfg, store = demo_store
+    clear_shared_cache()
+    first = open_profile(cfg, "ZL01", "2025Q3", "public", str(store.path))
+    first.inequalities_html(), first.attribution_html()
+    second = open_profile(cfg, "ZL02", "2025Q3", "public", str(store.path))
+    assert second.shared is first.shared
+    assert deprivation_for(second, second.shared) is deprivation_for(first, first.shared)
+    assert life_expectancy_for(second, second.shared) is life_expectancy_for(first, first.shared)
+    alone = LocalityProfile(cfg, "ZL02", "2025Q3", "public", store.path, profiles=second.profiles)
+    assert alone.shared is not second.shared
+    for section in ("inequalities_html", "deprivation_html", "life_expectancy_html", "attribution_html"):
+        shown = getattr(second, section)()
+        assert shown == getattr(alone, section)(), section
+        assert len(shown) > 200, section
+    assert "deciles-county-" in second.inequalities_html()
+    assert second.inequalities_html() != first.inequalities_html()  # each marks its own small areas' deciles
+    clear_shared_cache()
+
+
+def test_a_changed_iod_file_gives_new_summary_measures(demo_store, tmp_path):
+    """The IoD measures come from the configured source file, which the shared data's key does not cover."""
+    from dataclasses import replace
+
+    from observatory.present.summary_measures import deprivation_for
+
+    cfg, store = demo_store
+    spec = next(s for s in cfg.sources if s.adapter == "deprivation")
+    iod = tmp_path / spec.file.name
+    iod.write_bytes(spec.file.read_bytes())
+    entries = [dict(e, file=str(iod)) if e["id"] == spec.id else e for e in cfg.raw["sources"]]
+    moved = replace(cfg, raw={**cfg.raw, "sources": entries})
+    clear_shared_cache()
+    before = open_profile(moved, "ZL01", "2025Q3", "public", str(store.path))
+    score = deprivation_for(before, before.shared).set_index("area_code").loc["ZL01", "average_score"]
+    frame = pd.read_csv(iod)
+    frame["Index of Multiple Deprivation (IMD) Score"] *= 2
+    frame.to_csv(iod, index=False)
+    after = open_profile(moved, "ZL01", "2025Q3", "public", str(store.path))
+    assert after.shared is before.shared  # the same profiles and store
+    doubled = deprivation_for(after, after.shared).set_index("area_code").loc["ZL01", "average_score"]
+    assert doubled == pytest.approx(2 * score, rel=1e-9)
+    clear_shared_cache()

@@ -7,11 +7,17 @@
 - :func:`locality_deciles`, :func:`locality_deprivation_lines`: the deciles of a locality's small areas, in words.
 - :func:`inequality_views`: every inequalities chart of one indicator, as the overview (or a locality's profile) shows them.
 - :func:`age_profile`: a locality's people by age against the county's, where the population has no sex.
+
+Given the process's :class:`~observatory.present.view_data.SharedData` (``shared``, that of the profiles and
+the store passed), what does not depend on the locality (the deciles, the county's decile views, the store's rows
+of an indicator) is computed once for every page built from the same inputs.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -21,7 +27,7 @@ from observatory.geo.areas import Geography
 from observatory.present import views
 from observatory.present.disclosure import SUPPRESSION_THRESHOLD
 from observatory.present.templating import Markup
-from observatory.present.view_data import IndicatorView, decile_values, population_by_age
+from observatory.present.view_data import IndicatorView, SharedData, decile_values, population_by_age
 from observatory.profiles.table import Profiles, deprivation_deciles
 from observatory.stats.compare import compare
 from observatory.stats.methods import proportion_ci, rate_ci, sii
@@ -37,6 +43,12 @@ TOTALS = {"sex": {"Persons", ""}, "age": {"All ages", ""}}
 BY_WORDS = {"sex": "sex", "age": "age band"}
 MOST_DEPRIVED = 2
 """The deciles counted as the most deprived in a locality's summary: 1 and 2, the most deprived 20%."""
+T = TypeVar("T")
+
+
+def _once(shared: SharedData | None, key: Hashable, make: Callable[[], T]) -> T:
+    """``make()``, kept in ``shared`` under ``key`` when given."""
+    return make() if shared is None else shared.once(key, make)
 
 
 def national_deciles(profiles: Profiles, national: str = NATIONAL_DECILE) -> pd.Series:
@@ -57,23 +69,30 @@ def national_deciles(profiles: Profiles, national: str = NATIONAL_DECILE) -> pd.
     return np.floor(deciles + 0.5).astype(int)
 
 
-def locality_deciles(profiles: Profiles, deprivation: str, locality: str, national: str | None = None) -> pd.Series:
+def locality_deciles(
+    profiles: Profiles, deprivation: str, locality: str, national: str | None = None, shared: SharedData | None = None
+) -> pd.Series:
     """The county decile (or, with ``national``, the national decile) of each of ``locality``'s primary small
     areas that has one."""
-    geo = profiles.geography
+    deciles = _national_deciles(profiles, national, shared) if national else _county_deciles(profiles, deprivation, shared)
+    return deciles.reindex(_members(profiles.geography, locality, shared)).dropna().astype(int)
+
+
+def _members(geo: Geography, locality: str, shared: SharedData | None) -> np.ndarray:
+    """The codes of the locality's small areas."""
     h = geo.hierarchy
-    deciles = national_deciles(profiles, national) if national else deprivation_deciles(profiles.profiles, geo, deprivation)
-    members = h.loc[h["locality_code"] == locality, "small_area_code"]
-    return deciles.reindex(members.to_numpy()).dropna().astype(int)
+    return _once(shared, ("members", locality), lambda: h.loc[h["locality_code"] == locality, "small_area_code"].to_numpy())
 
 
-def locality_deprivation_lines(profiles: Profiles, deprivation: str, locality: str, national: str = NATIONAL_DECILE) -> list[str]:
+def locality_deprivation_lines(
+    profiles: Profiles, deprivation: str, locality: str, national: str = NATIONAL_DECILE, shared: SharedData | None = None
+) -> list[str]:
     """How many of the locality's small areas are in the county's most deprived 20%, and in England's, in words."""
     geo = profiles.geography
     name, county = geo.area(locality).name, profiles.config.county["name"]
     lines = []
     for within, of in ((f"{county}'s", None), ("England's", national)):
-        deciles = locality_deciles(profiles, deprivation, locality, of)
+        deciles = locality_deciles(profiles, deprivation, locality, of, shared)
         if len(deciles):
             n = int((deciles <= MOST_DEPRIVED).sum())
             verb = "is" if n == 1 else "are"
@@ -101,14 +120,28 @@ def _sii(frame: pd.DataFrame, kind: str, multiplier: float) -> dict | None:
     return {k: float(r[k]) for k in ("value", "lower95", "upper95")}
 
 
+def _county_deciles(profiles: Profiles, deprivation: str, shared: SharedData | None) -> pd.Series:
+    geo = profiles.geography
+    return _once(shared, ("county deciles", deprivation), lambda: deprivation_deciles(profiles.profiles, geo, deprivation))
+
+
+def _national_deciles(profiles: Profiles, national: str, shared: SharedData | None) -> pd.Series:
+    return _once(shared, ("national deciles", national), lambda: national_deciles(profiles, national))
+
+
 def national_decile_values(
-    profiles: Profiles, indicator_id: str, deprivation: str, national: str = NATIONAL_DECILE, period: str | None = None
+    profiles: Profiles,
+    indicator_id: str,
+    deprivation: str,
+    national: str = NATIONAL_DECILE,
+    period: str | None = None,
+    shared: SharedData | None = None,
 ) -> tuple[IndicatorView, dict | None] | None:
     """``indicator_id`` by national deprivation decile, with its SII (None where it cannot be computed); None
     without national deciles or where every small area's national decile is its county decile (``period``: as
     ``decile_values``)."""
-    nat = national_deciles(profiles, national)
-    county = deprivation_deciles(profiles.profiles, profiles.geography, deprivation)
+    nat = _national_deciles(profiles, national, shared)
+    county = _county_deciles(profiles, deprivation, shared)
     both = nat.index.intersection(county.index)
     if nat.empty or (len(both) and (nat[both].to_numpy() == county[both].to_numpy()).all()):
         return None
@@ -134,34 +167,51 @@ def _groups(rows: pd.DataFrame, by: str, kind: str, multiplier: float) -> pd.Dat
     return g.assign(suppressed=False)
 
 
+def _latest_by(rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The rows in groups of ``by`` (no totals), of the latest period."""
+    rows = rows[~rows[by].fillna("").isin(TOTALS[by])]
+    return rows[rows["period_sort"] == rows["period_sort"].max()] if len(rows) else rows
+
+
 def breakdown_values(
-    profiles: Profiles, store: Store, indicator_id: str, by: str, locality: str | None = None
+    profiles: Profiles,
+    store: Store,
+    indicator_id: str,
+    by: str,
+    locality: str | None = None,
+    shared: SharedData | None = None,
 ) -> IndicatorView | None:
     """The county's latest ``indicator_id`` by ``by`` ("sex" or "age"), each group compared with England's
     same group (the frame has ``views.COMPARE_COLUMNS``, groups youngest or alphabetical first); None
     without two groups or for counts. Small counts are suppressed. With ``locality``: that locality's small
     areas, each group compared with the county's same group."""
     p = profiles.profiles
-    meta = p.loc[p["indicator_id"] == indicator_id]
+    meta = _once(shared, ("first row", indicator_id), lambda: p.loc[p["indicator_id"] == indicator_id].head(1))
     if meta.empty or meta["value_type"].iloc[0] == "count":
         return None
     kind, multiplier, polarity = str(meta["value_type"].iloc[0]), float(meta["multiplier"].iloc[0]), meta["polarity"].iloc[0]
-    rows = store.read([indicator_id])
-    rows = rows[~rows[by].fillna("").isin(TOTALS[by])]
-    if rows.empty:
-        return None
-    rows = rows[rows["period_sort"] == rows["period_sort"].max()]
     geo = profiles.geography
-    small = rows[(rows["area_type"] == geo.small_area_type) & rows["area_code"].isin(geo.hierarchy["small_area_code"])]
-    county = small if len(small) else rows[rows["area_type"] == "county"]
-    here, there = county, rows[rows["area_type"] == "england"]
+
+    def split() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
+        rows = _latest_by(_once(shared, ("rows", indicator_id), lambda: store.read([indicator_id])), by)
+        small = rows[(rows["area_type"] == geo.small_area_type) & rows["area_code"].isin(geo.hierarchy["small_area_code"])]
+        county = small if len(small) else rows[rows["area_type"] == "county"]
+        return small, county, rows[rows["area_type"] == "england"], str(rows["period"].iloc[0]) if len(rows) else ""
+
+    small, county, england, period = _once(shared, ("rows by", indicator_id, by), split)
+    if not period:
+        return None
+    here, there = county, england
     if locality is not None:
-        h = geo.hierarchy
-        here, there = small[small["area_code"].isin(h.loc[h["locality_code"] == locality, "small_area_code"])], county
+        here, there = small[small["area_code"].isin(_members(geo, locality, shared))], county
     if here[by].nunique() < 2:
         return None
     here = _groups(here, by, kind, multiplier)
-    same_group = _groups(there, by, kind, multiplier).set_index(by)["value"]
+    same_group = _once(
+        shared,
+        ("groups by", indicator_id, by, locality is None),
+        lambda: _groups(there, by, kind, multiplier).set_index(by)["value"],
+    )
     here = here.assign(_order=here[by].map(views._age_start) if by == "age" else 0).sort_values(["_order", by])
     here.loc[here["suppressed"], ["value", "lower95", "upper95"]] = np.nan
     benchmark = here[by].map(same_group).astype(float)
@@ -176,7 +226,7 @@ def breakdown_values(
             "suppressed": here["suppressed"].astype(bool),
         }
     ).reset_index(drop=True)
-    return IndicatorView(indicator_id, str(meta["title"].iloc[0]), str(meta["unit"].iloc[0]), str(rows["period"].iloc[0]), frame)
+    return IndicatorView(indicator_id, str(meta["title"].iloc[0]), str(meta["unit"].iloc[0]), period, frame)
 
 
 def inequality_views(
@@ -186,6 +236,7 @@ def inequality_views(
     deprivation: str,
     national: str = NATIONAL_DECILE,
     locality: str | None = None,
+    shared: SharedData | None = None,
 ) -> list[Markup]:
     """One indicator's inequalities: by county decile, by national decile where those differ, by sex and by age.
     With ``locality``: the deciles its small areas are in marked, and its own groups against the county's."""
@@ -194,20 +245,35 @@ def inequality_views(
     name = profiles.geography.area(locality).name if locality else ""
     shown = []
     for deciles_of, found in (
-        ("county", decile_values(profiles, indicator_id, deprivation)),
-        ("national", national_decile_values(profiles, indicator_id, deprivation, national)),
+        (
+            "county",
+            _once(
+                shared,
+                ("county decile values", indicator_id, deprivation),
+                lambda: decile_values(profiles, indicator_id, deprivation, _county_deciles(profiles, deprivation, shared)),
+            ),
+        ),
+        (
+            "national",
+            _once(
+                shared,
+                ("national decile values", indicator_id, deprivation, national),
+                lambda: national_decile_values(profiles, indicator_id, deprivation, national, shared=shared),
+            ),
+        ),
     ):
         if found is not None:
             view, slope = found
             title = f"{view.title} ({view.period})" + (", national deciles" if deciles_of == "national" else "")
-            mine = locality_deciles(profiles, deprivation, locality, national if deciles_of == "national" else None)
+            of = national if deciles_of == "national" else None
+            mine = locality_deciles(profiles, deprivation, locality, of, shared) if locality else None
             marked = (name, mine.value_counts().to_dict()) if locality else None
             chart = views.decile_chart(
                 view.frame, title=title, unit=view.unit, sii=slope, deciles_of=deciles_of, key=indicator_id, marked=marked
             )
             shown.append(chart)
     for by in ("sex", "age") if store is not None and store.exists() else ():
-        view = breakdown_values(profiles, store, indicator_id, by, locality)
+        view = breakdown_values(profiles, store, indicator_id, by, locality, shared)
         if view is not None:
             words = BY_WORDS[by]
             against = profiles.config.county["name"] if locality else "England"

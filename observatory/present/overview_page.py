@@ -25,6 +25,7 @@ from observatory.present.sections import (
     profile_section,
     region_name,
     resolve,
+    shared_for,
 )
 from observatory.present.spreadsheets import write_tables
 from observatory.present.summary_measures import (
@@ -35,7 +36,7 @@ from observatory.present.summary_measures import (
     locality_scores,
 )
 from observatory.present.templating import Markup
-from observatory.present.view_data import locality_values
+from observatory.present.view_data import SharedData
 from observatory.profiles.table import Profiles
 from observatory.store import Store
 
@@ -53,6 +54,10 @@ class CountyOverview:
 
     def __post_init__(self):
         resolve(self)
+
+    @cached_property
+    def shared(self) -> SharedData:
+        return shared_for(self)
 
     @cached_property
     def gaps(self) -> pd.DataFrame:
@@ -141,7 +146,7 @@ class CountyOverview:
         for theme, g in chosen.groupby("theme", sort=True):
             shown = []
             for ind in g["indicator_id"]:
-                view = locality_values(self.profiles, ind)
+                view = self.shared.locality_values(ind)
                 if view is not None:
                     shown.append(localities_chart(view, county, f"overview-{ind}", region=region_name(self.config)))
             themes.append({"title": THEME_TITLES[Theme(theme)], "charts": shown})
@@ -155,20 +160,24 @@ class CountyOverview:
         if indicators is not None:
             chosen = chosen[chosen["indicator_id"].isin(indicators)]
         store = Store(self.store or self.config.store_dir())
-        shown = [chart for ind in chosen["indicator_id"] for chart in inequality_views(self.profiles, store, ind, dep)]
+        shown = [
+            chart
+            for ind in chosen["indicator_id"]
+            for chart in inequality_views(self.profiles, store, ind, dep, shared=self.shared)
+        ]
         return overview_section("inequalities", self.config.county["name"], shown)
 
     @cached_property
     def deprivation(self) -> pd.DataFrame:
         """The IoD local summary measures of every locality, district and the county."""
-        return deprivation_for(self)
+        return deprivation_for(self, self.shared)
 
     def deprivation_html(self) -> Markup:
         return deprivation_section(self.deprivation, self.config.county["name"])
 
     def life_expectancy_html(self) -> Markup:
         """Life expectancy at birth by sex in every area, and the gap between the most and least deprived localities."""
-        le = life_expectancy_for(self)
+        le = life_expectancy_for(self, self.shared)
         return life_expectancy_section(le, self.config.county["name"], scores=locality_scores(self.deprivation))
 
     def funnel_indicator(self) -> str | None:

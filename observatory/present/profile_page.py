@@ -12,13 +12,21 @@ import pandas as pd
 
 from observatory._core.vocab import THEME_TITLES, Theme
 from observatory.config import Config, load_config
-from observatory.metadata.catalogue import attributions
 from observatory.present import charts, views
 from observatory.present.breakdowns import age_profile, inequality_views, locality_deprivation_lines
 from observatory.present.disclosure import SUPPRESSION_THRESHOLD
 from observatory.present.pages import definition_href
 from observatory.present.palette import DEPRIVATION_COLOURS
-from observatory.present.sections import figure, localities_chart, map_with_table, profile_section, region_name, resolve, together
+from observatory.present.sections import (
+    figure,
+    localities_chart,
+    map_with_table,
+    profile_section,
+    region_name,
+    resolve,
+    shared_for,
+    together,
+)
 from observatory.present.spreadsheets import write_tables
 from observatory.present.summary_measures import (
     deprivation_for,
@@ -32,6 +40,7 @@ from observatory.profiles.aggregate import LIMITS
 from observatory.profiles.table import Profiles
 from observatory.store import Store
 
+TREND_COLUMNS = ("period", "period_sort", "value", "lower95", "upper95", "suppressed")
 DOWNLOAD_COLUMNS = [
     *("indicator_id", "title", "theme", "unit", "area_code", "area_name", "area_type", "period"),
     *("numerator", "denominator", *LIMITS, "statistic", "method", "aggregation"),
@@ -94,12 +103,7 @@ class LocalityProfile:
 
     @cached_property
     def shared(self) -> SharedData:
-        found = getattr(self, "_shared", None)
-        if found is not None and found.allowed == frozenset(self.allowed_datasets):
-            return found
-        return SharedData(
-            self.config, self.profiles, frozenset(self.allowed_datasets), Store(self.store or self.config.store_dir())
-        )
+        return shared_for(self)
 
     @cached_property
     def area(self):
@@ -193,12 +197,16 @@ class LocalityProfile:
     def key_indicators(self, n: int = 6) -> list[str]:
         """The indicators a reader most needs to see among the peers: significantly worse than the county first
         (widest relative gap first), then the rest of the judged indicators by their gap, ``n`` at most."""
+        return self._ranked_indicators[:n]
+
+    @cached_property
+    def _ranked_indicators(self) -> list[str]:
         latest = self.latest[(self.latest["value_type"] != "count") & ~self.latest["suppressed"].astype(bool)]
         judged = latest[(latest["polarity"] != "no_judgement") & latest["vs_county"].isin(["better", "similar", "worse"])]
         bad = np.where(judged["polarity"] == "low_is_good", judged["relative_gap"], 1 / judged["relative_gap"])
         ranked = judged.assign(_worse=(judged["vs_county"] == "worse").astype(int), _bad=bad)
         ranked = ranked.sort_values(["_worse", "_bad"], ascending=False, na_position="last")
-        return ranked["indicator_id"].head(n).tolist()
+        return ranked["indicator_id"].tolist()
 
     def compare_html(self, indicators: list[str] | None = None) -> Markup:
         """The locality among every locality of the county, for its key indicators (bars ranked, whiskers, words)."""
@@ -220,8 +228,10 @@ class LocalityProfile:
         dep = self.config.raw.get("deprivation_indicator", "imd_score")
         store = Store(self.store or self.config.store_dir())
         chosen = [i for i in indicators or self.key_indicators() if i in set(self.latest["indicator_id"])]
-        shown = [c for i in chosen for c in inequality_views(self.profiles, store, i, dep, locality=self.locality)]
-        lines = locality_deprivation_lines(self.profiles, dep, self.locality)
+        shown = [
+            c for i in chosen for c in inequality_views(self.profiles, store, i, dep, locality=self.locality, shared=self.shared)
+        ]
+        lines = locality_deprivation_lines(self.profiles, dep, self.locality, shared=self.shared)
         return profile_section("inequalities", self.area.name, self.config.county["name"], lines, shown)
 
     def pyramid_html(self) -> Markup:
@@ -242,8 +252,10 @@ class LocalityProfile:
         latest = self.latest
         if only_notable:
             latest = latest[latest["trend_judgement"].isin(["worsening", "improving"]) | (latest["vs_county"] == "worse")]
+        drawn = [c for c in TREND_COLUMNS if c in self.data.columns]  # the columns a trend chart reads
+        series = {str(i): g for i, g in self.data[["indicator_id", *drawn]].groupby("indicator_id", sort=False)}
         for r in latest.itertuples():
-            s = self.data[self.data["indicator_id"] == r.indicator_id]
+            s = series[str(r.indicator_id)]
             bench = {}
             for name, kind in (
                 (self.config.county["name"], "county"),
@@ -291,11 +303,11 @@ class LocalityProfile:
 
     def deprivation_html(self) -> Markup:
         """The IoD local summary measures of the locality, its district and the county."""
-        return deprivation_section(deprivation_for(self), self.area.name, self._with_parents())
+        return deprivation_section(deprivation_for(self, self.shared), self.area.name, self._with_parents())
 
     def life_expectancy_html(self) -> Markup:
         """Life expectancy at birth by sex in the locality, its district and the county."""
-        return life_expectancy_section(life_expectancy_for(self), self.area.name, self._with_parents())
+        return life_expectancy_section(life_expectancy_for(self, self.shared), self.area.name, self._with_parents())
 
     def download_frame(self) -> pd.DataFrame:
         d = self.data.copy()
@@ -315,6 +327,7 @@ class LocalityProfile:
             self.datasets(),
             quarter=self.quarter,
             title=f"{self.area.name} locality profile, {self.quarter}",
+            attribution=self.shared.attribution(self.datasets()),
         )
 
     def datasets(self) -> set[str]:
@@ -322,7 +335,7 @@ class LocalityProfile:
         return self.shared.supplying_datasets(set(self.data["indicator_id"])) & set(self.allowed_datasets)
 
     def attributions(self) -> list[str]:
-        return attributions(self.config, self.datasets())
+        return self.shared.attributions(self.datasets())
 
     def attribution_html(self) -> Markup:
         return profile_section("sources", self.attributions())

@@ -12,7 +12,8 @@ from observatory.present import views
 from observatory.present.figures import decimals_for
 from observatory.present.maps import choropleth, map_iframe
 from observatory.present.templating import Markup, render_macro
-from observatory.present.view_data import IndicatorView, shared_data
+from observatory.present.view_data import IndicatorView, SharedData, shared_data
+from observatory.store import Store
 
 
 def figure(v: Any, unit: str = "", decimals: int = 1) -> str:
@@ -47,6 +48,16 @@ def resolve(report) -> None:
         report.profiles = report._shared.profiles
     if report.allowed_datasets is None:
         report.allowed_datasets = allowed_datasets(report.config, report.audience)
+
+
+def shared_for(report) -> SharedData:
+    """What the pages built from a report's inputs share: the process's cached entry when ``resolve`` loaded the
+    profiles, else data kept by this report alone (its profiles were given)."""
+    found = getattr(report, "_shared", None)
+    if found is not None and found.allowed == frozenset(report.allowed_datasets):
+        return found
+    store = Store(report.store or report.config.store_dir())
+    return SharedData(report.config, report.profiles, frozenset(report.allowed_datasets), store)
 
 
 def region_name(config) -> str:

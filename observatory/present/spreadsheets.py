@@ -25,7 +25,7 @@ import pandas as pd
 from observatory._core.files import write_atomic
 from observatory._core.spreadsheets import safe_frame
 from observatory.config import Config
-from observatory.metadata.catalogue import attribution_frame, write_attributions
+from observatory.metadata.catalogue import attribution_frame
 
 CONFIDENTIAL, NOT_AVAILABLE, NOT_APPLICABLE = "[c]", "[x]", "[z]"
 CSVW_CONTEXT = "http://www.w3.org/ns/csvw"
@@ -214,9 +214,11 @@ def write_tables(
     quarter: str = "",
     notes: list[str] = (),
     sheet: str = "data",
+    attribution: pd.DataFrame | None = None,
 ) -> list[Path]:
     """A download: ``<stem>.csv`` with its CSVW metadata beside it, ``<stem>.xlsx`` (``frame`` as the ``sheet`` sheet,
     then any ``sheets``, then the attributions) and ``<stem>-attribution.csv``; returns the CSV, XLSX and attribution CSV.
+    ``attribution``: the datasets' ``attribution_frame`` when the caller has it already.
 
     In the workbook each table's header row comes after its title, instructions and source (read it with
     ``pd.read_excel(path, sheet_name=..., header=3)``)."""
@@ -224,10 +226,11 @@ def write_tables(
     folder.mkdir(parents=True, exist_ok=True)
     pub = publication(config, quarter)
     title = title or f"{config.label}: {stem.replace('-', ' ')}"
-    attribution = attribution_frame(config, datasets)
+    attribution = attribution_frame(config, datasets) if attribution is None else attribution
     licences = sorted({(r.licence, r.licence_url) for r in attribution.itertuples()})
     source = "; ".join(dict.fromkeys(attribution["partner"])) or config.label
     csv = write_csv(frame, folder / f"{stem}.csv", title, licences, pub, list(notes))[0]
     all_sheets = {sheet: frame, **(sheets or {}), "attribution": attribution}
     xlsx = write_workbook(folder / f"{stem}.xlsx", title, all_sheets, pub, source, list(notes))
-    return [csv, xlsx, write_attributions(folder / f"{stem}-attribution.csv", config, datasets)]
+    statements = safe_frame(attribution)  # as metadata.catalogue.write_attributions writes them
+    return [csv, xlsx, write_atomic(folder / f"{stem}-attribution.csv", lambda tmp: statements.to_csv(tmp, index=False))]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from observatory._core.digests import digest_files
 from observatory._core.numbers import format_number
 from observatory.present.templating import Markup, render_macro
+from observatory.present.view_data import SharedData
 from observatory.profiles.deprivation import deprivation_summary
 from observatory.profiles.life_expectancy import deprivation_gap, life_expectancy_at_birth, life_expectancy_settings
 from observatory.store import Store
@@ -47,21 +49,37 @@ def _store(report) -> Store:
     return Store(report.store or report.config.store_dir())
 
 
-def deprivation_for(report) -> pd.DataFrame:
-    """A profile's or overview's IoD summary measures (empty unless its audience may see the IoD dataset)."""
-    summary = deprivation_summary(report.config, _store(report), report.profiles.geography)
+def deprivation_for(report, shared: SharedData | None = None) -> pd.DataFrame:
+    """A profile's or overview's IoD summary measures (empty unless its audience may see the IoD dataset); with
+    ``shared``, computed once for every page of the same inputs and IoD source files."""
+    store = _store(report)
+
+    def make() -> pd.DataFrame:
+        return deprivation_summary(report.config, store, report.profiles.geography)
+
+    if shared is None:
+        summary = make()
+    else:  # read from the configured IoD files, which the shared data's key does not cover
+        iod = digest_files(sorted(str(spec.file) for spec in report.config.sources if spec.adapter == "deprivation"))
+        summary = shared.once(("deprivation summary", str(store.path), iod), make)
     if summary.empty or summary["dataset"].iloc[0] not in report.allowed_datasets:
         return pd.DataFrame()
     return summary
 
 
-def life_expectancy_for(report) -> pd.DataFrame:
-    """A profile's or overview's life expectancy at birth (empty unless its audience may see the deaths)."""
+def life_expectancy_for(report, shared: SharedData | None = None) -> pd.DataFrame:
+    """A profile's or overview's life expectancy at birth (empty unless its audience may see the deaths); with
+    ``shared``, computed once for every page of the same inputs."""
     deaths, _ = life_expectancy_settings(report.config)
     p = report.profiles.profiles
     if not set(p.loc[p["indicator_id"] == deaths, "dataset"]) & set(report.allowed_datasets):
         return pd.DataFrame()
-    return life_expectancy_at_birth(report.config, _store(report), report.profiles.geography)
+    store = _store(report)
+
+    def make() -> pd.DataFrame:
+        return life_expectancy_at_birth(report.config, store, report.profiles.geography)
+
+    return make() if shared is None else shared.once(("life expectancy", str(store.path)), make)
 
 
 def locality_scores(summary: pd.DataFrame) -> pd.Series | None:

@@ -8,6 +8,8 @@
   datasets, every locality's publishable rows, the ranked compare frames, the county and England series,
   web geometry, the small-area population), computed once per configuration, inputs digest and audience and
   kept in the process: a warm kernel building 23 profiles computes it once, a fresh kernel each time.
+  :meth:`SharedData.once` keeps whatever else the pages compute alike for these inputs (the county's decile
+  views, the store's rows of an indicator, the IoD summary measures, life expectancy, attributions).
 
 The cache holds at most :data:`SHARED_SIZE` entries (least recently used dropped first). Its key is the
 configuration's folder and name, ``profiles.table.inputs_digest`` (the store's content hash, the
@@ -26,9 +28,11 @@ files' digest, so the pack's 2nd to 12th reports in a kernel filter it instead o
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -37,13 +41,22 @@ import pandas as pd
 from observatory._core.digests import digest_files
 from observatory.config import Config
 from observatory.geo.areas import Area, Geography
-from observatory.metadata.catalogue import allowed_datasets, catalogue_file, supplying_datasets
+from observatory.metadata.catalogue import (
+    allowed_datasets,
+    attribution_frame,
+    attributions,
+    catalogue_file,
+    partners_file,
+    supplying_datasets,
+)
 from observatory.performance.basis import ExceptionBasis
 from observatory.performance.targets import allocations_file, risks_file, targets_file
 from observatory.present.disclosure import SUPPRESSION_THRESHOLD, publishable
 from observatory.profiles.table import Profiles, deprivation_deciles, inputs_digest, load_profiles
 from observatory.stats.methods import proportion_ci, rate_ci
 from observatory.store import Store
+
+T = TypeVar("T")
 
 __all__ = [
     "IndicatorView",
@@ -127,7 +140,8 @@ def decile_values(
     geo: Geography = profiles.geography
     deciles = deprivation_deciles(profiles.profiles, geo, deprivation) if deciles is None else deciles  # or national
     p = profiles.profiles
-    sa = p[(p["indicator_id"] == indicator_id) & (p["area_type"] == geo.small_area_type) & (p["period"].astype(str) == when)]
+    p = p[(p["indicator_id"] == indicator_id) & (p["area_type"] == geo.small_area_type)]
+    sa = p[p["period"].astype(str) == when]
     if sa.empty or deciles.empty:
         return None
     codes = sa["area_code"]
@@ -205,6 +219,14 @@ class SharedData:
     _views: dict[str, IndicatorView | None] = field(default_factory=dict, repr=False)
     _boundaries: dict[str, gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
     _supplying: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, repr=False)
+    _once: dict[Hashable, Any] = field(default_factory=dict, repr=False)
+
+    def once(self, key: Hashable, make: Callable[[], T]) -> T:
+        """``make()``, computed on the first call with ``key`` and then kept: for what every page built from these
+        inputs computes alike. What it returns is shared by those pages, so they must not change it."""
+        if key not in self._once:
+            self._once[key] = make()
+        return self._once[key]
 
     @cached_property
     def localities(self) -> pd.DataFrame:
@@ -253,6 +275,19 @@ class SharedData:
         if code not in self._areas:
             return self.profiles.geography.area(code)  # raises its KeyError
         return self._areas[code]
+
+    def _partners(self) -> str:
+        return digest_files([partners_file()])  # the partner register: not part of the key
+
+    def attribution(self, datasets: set[str]) -> pd.DataFrame:
+        """``metadata.catalogue.attribution_frame`` of ``datasets``, computed once per set and partner register."""
+        key = ("attribution frame", frozenset(datasets), self._partners())
+        return self.once(key, lambda: attribution_frame(self.config, datasets))
+
+    def attributions(self, datasets: set[str]) -> list[str]:
+        """``metadata.catalogue.attributions`` of ``datasets``, computed once per set and partner register."""
+        key = ("attributions", frozenset(datasets), self._partners())
+        return list(self.once(key, lambda: attributions(self.config, datasets)))
 
     def supplying_datasets(self, indicators: set[str]) -> set[str]:
         """``metadata.catalogue.supplying_datasets`` of ``indicators``, computed once per set."""
