@@ -39,7 +39,7 @@ TIMEOUT_MS = 90_000
 KNOWN_EXTERNAL = re.compile(r"^https://cdn\.jsdelivr\.net/npm/@fortawesome/fontawesome-free@[^/]+/css/[\w.-]+\.css$")
 FAILED_RESOURCE = re.compile(r"^Failed to load resource: net::ERR_(NAME_NOT_RESOLVED|INTERNET_DISCONNECTED|CONNECTION_\w+)$")
 MAP = ".obs-map iframe"
-MAX_KERNELS = 9  # two preheated (one per dashboard) and room for the pages these tests open at once
+MAX_KERNELS = 12  # the preheated pools (four localities, one catalogue) and room for the pages these tests open at once
 CULL_IDLE_SECONDS = 30  # the stated, short timeout after which a closed page's kernel is shut down
 SERVER: dict[str, int] = {}
 AREAS = "path.leaflet-interactive"
@@ -299,6 +299,26 @@ def kernels() -> int:
     return len(kernel_pids())
 
 
+def kernel_ids() -> set[str]:
+    """The ids of the test server's running kernels (from each kernel's connection file name)."""
+    import psutil
+
+    out = set()
+    for p in psutil.Process(SERVER["pid"]).children(recursive=True):
+        try:
+            found = re.search(r"kernel-([0-9a-f-]{36})\.json", " ".join(p.cmdline()))
+        except psutil.NoSuchProcess:
+            continue
+        if found:
+            out.add(found.group(1))
+    return out
+
+
+def page_kernel(page) -> str:
+    """The id of the kernel a dashboard page runs on (Voila writes it into the page's configuration)."""
+    return page.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
+
+
 def address(page) -> str:
     """The page's address as the browser shows it. Not ``page.url``: the sync API updates that only while a call
     into Playwright runs, so a loop of ``page.url`` and ``time.sleep`` never sees a ``history.replaceState``."""
@@ -549,7 +569,6 @@ def test_the_localities_dashboard_passes_axe(session):
 
 
 def test_closed_pages_release_their_kernels(browser, server):
-    before = kernel_pids()
     pages = []
     for _ in range(3):
         page = browser.new_page()
@@ -557,13 +576,13 @@ def test_closed_pages_release_their_kernels(browser, server):
         page.goto(server + "voila/render/localities.ipynb")  # the address serve prints, not only the landing page
         page.frame_locator(MAP).locator("path.leaflet-interactive").first.wait_for(state="attached")
         pages.append(page)
-    ours = kernel_pids() - before  # the pages' own kernels (a preheated one handed out may be among `before`)
-    assert len(ours) >= 2, (before, ours)
+    ours = {page_kernel(page) for page in pages}  # preheated kernels handed out, or fresh ones
+    assert len(ours) == 3 and ours <= kernel_ids(), (ours, kernel_ids())
     for page in pages:
         page.close(run_before_unload=True)
-    # shut down by the page's goodbye, or at the latest culled once idle for the stated timeout (checked every 15 s)
-    # one new kernel may be the preheated pool's refill, which waits for the next visitor
-    assert settle(lambda: len(ours & kernel_pids()) <= 1, CULL_IDLE_SECONDS + 15 + 30), (ours, kernel_pids())
+    # shut down by the page's goodbye, or at the latest culled once idle for the stated timeout (checked every 15 s);
+    # the pool's refills wait for the next visitors and are not the pages' kernels
+    assert settle(lambda: not ours & kernel_ids(), CULL_IDLE_SECONDS + 15 + 30), (ours, kernel_ids())
 
 
 def test_a_burst_of_plain_gets_gets_a_busy_page_beyond_the_cap(server):

@@ -1,8 +1,11 @@
 """Serve the dashboards with Voila on the loopback interface, for one configuration and audience.
 
-Voila runs in its own process on ``dashboards/`` with source cells hidden, preheated kernels, kernels
+Voila runs in its own process on ``dashboards/`` with source cells hidden, preheated kernels (``pool``
+of them for the localities dashboard: the visitors expected to arrive together; one for the others), kernels
 on IPC sockets (no TCP port race between kernels on one host), idle culling after
-``CULL_IDLE_SECONDS`` and at most ``MAX_KERNELS`` kernels (a "busy" page beyond). The root is a landing
+``CULL_IDLE_SECONDS`` and at most :func:`kernel_cap` kernels (a "busy" page beyond). Before Voila starts, the
+localities dashboard's payload is written for the server's audience (``apps.payload_build``: the publishable
+figures, ready geometry and drawn views; reused while its inputs are unchanged), so each kernel only reads it. The root is a landing
 page and each dashboard page sets the XSRF cookie its shutdown on close needs (``apps.pages``). Voila cannot inject parameters, so the configuration, audience and store reach the
 dashboards' parameters cells through the environment (``OBSERVATORY_CONFIG``,
 ``OBSERVATORY_AUDIENCE``, ``OBSERVATORY_STORE``); the audience is never read from the query string,
@@ -28,8 +31,11 @@ from pathlib import Path
 from observatory._core.processes import HOST, answers, start_group, stop_group, wait_until
 from observatory._core.resources import dashboards_dir
 from observatory._core.settings import DEFAULT_CONFIG
+from observatory.apps.dashboard import RESTYLE_ENV
 from observatory.apps.pages import ACCESSIBILITY_PATH, SITE_ENV, handlers, read_site, site_info
 from observatory.apps.paths import PACKS_PATH, packs_root
+from observatory.apps.payload import PAYLOAD_ENV
+from observatory.apps.payload_build import write_payload
 from observatory.apps.public_site import AUDIENCE as PUBLIC_SITE_AUDIENCE
 from observatory.apps.public_site import build_public_site, site_folder
 from observatory.config import Config, load_config
@@ -42,7 +48,14 @@ DASHBOARDS_DIR = dashboards_dir()
 CULL_IDLE_SECONDS = 120
 """Kernels of pages closed without saying goodbye (or left idle and disconnected) are shut down after this."""
 MAX_KERNELS = 12
-"""Kernels the server runs at most, the preheated pool included (~175-400 MB each): then a busy page."""
+"""Kernels the server runs at most by default, the preheated pools included (~70-170 MB each): then a busy page.
+A larger pool raises it (:func:`kernel_cap`)."""
+POOL = 4
+"""Preheated kernels kept ready for the localities dashboard: the visitors expected to arrive together."""
+REFILL_DELAY_SECONDS = 5.0
+"""How long after handing out a preheated kernel the server starts its replacement: pages just handed out are
+drawn first, not slowed by kernels starting (Voila's default is 1 s)."""
+LOCALITIES = "localities.ipynb"
 ENV = {
     "config": "OBSERVATORY_CONFIG",
     "audience": "OBSERVATORY_AUDIENCE",
@@ -51,6 +64,7 @@ ENV = {
     "site": SITE_ENV,
     "max_kernels": "OBSERVATORY_MAX_KERNELS",
     "public_site": "OBSERVATORY_PUBLIC_SITE",
+    "pool": "OBSERVATORY_POOL",
 }
 PUBLIC_SITE_PATH = "observatory/public/"
 """The URL path under the server's base of the pre-rendered public dashboard."""
@@ -60,6 +74,17 @@ def normal_base_url(base_url: str) -> str:
     """``/``, or ``/prefix/`` with one leading and one trailing slash."""
     inner = base_url.strip("/")
     return f"/{inner}/" if inner else "/"
+
+
+def kernel_cap(pool: int, max_kernels: int | None = None) -> int:
+    """The most kernels a server with a localities pool of ``pool`` runs: ``max_kernels``, or by default
+    ``MAX_KERNELS`` raised to room for the pool, as many visitors, their refills and the catalogue's two.
+
+    A cap leaving no room beyond the pools would turn every visitor away: ValueError."""
+    cap = max(MAX_KERNELS, 2 * int(pool) + 2) if max_kernels is None else int(max_kernels)
+    if cap < int(pool) + 2:
+        raise ValueError(f"max_kernels={cap} leaves no room beyond a pool of {pool} and the catalogue's kernel")
+    return cap
 
 
 def voila_arguments(
@@ -95,12 +120,21 @@ def voila_environment(
     packs: Path | str | None = None,
     site: dict | None = None,
     max_kernels: int = MAX_KERNELS,
+    pool: int = POOL,
+    payload: Path | str | None = None,
 ) -> dict[str, str]:
-    """The environment of the Voila process (inherited by its kernels)."""
+    """The environment of the Voila process (inherited by its kernels): with ``payload``, the kernels read it and
+    restyle their maps (the server's pages carry the script that hands a map its style)."""
     env = dict(os.environ)
     env[ENV["config"]] = str(config)
     env[ENV["audience"]] = audience
     env[ENV["max_kernels"]] = str(int(max_kernels))
+    env[ENV["pool"]] = str(int(pool))
+    if payload:
+        env[PAYLOAD_ENV] = str(Path(payload).resolve())
+        env[RESTYLE_ENV] = "1"
+    else:
+        env.pop(PAYLOAD_ENV, None)
     if site:
         env[ENV["site"]] = json.dumps(site)
     if packs:
@@ -145,7 +179,8 @@ def serve(
     store: Path | str | None = None,
     wait: bool = True,
     cull_idle_seconds: int = CULL_IDLE_SECONDS,
-    max_kernels: int = MAX_KERNELS,
+    max_kernels: int | None = None,
+    pool: int | None = None,
     ready_timeout: float = 90,
     quiet: bool = False,
     log: Path | str | None = None,
@@ -160,16 +195,22 @@ def serve(
     Voila's output (default: inherited, or discarded when ``quiet``); ``announce`` receives the
     addresses once the server answers (the command line prints them; the library never prints).
     ``public_site`` (public audience only): write the pre-rendered localities dashboard first and lead the root there.
+    ``pool``: preheated kernels of the live localities dashboard (default ``POOL``; 1 beside the pre-rendered site,
+    to which the public is led); ``max_kernels``: the cap (default :func:`kernel_cap`).
     """
     check_audience(audience)
     cfg = load_config(config)
     st = Store(Path(store) if store else cfg.store_dir())
     if not st.path.exists():
         raise FileNotFoundError(f"no evidence store at {st.path}: run `observatory ingest --config {cfg.name}` first")
+    pre_rendered = public_site and audience == PUBLIC_SITE_AUDIENCE
+    pool = (1 if pre_rendered else POOL) if pool is None else int(pool)
+    cap = kernel_cap(pool, max_kernels)
     profiles = load_profiles(cfg, st)
     site = describe_site(cfg, audience, profiles, st)
-    env = voila_environment(str(cfg.dir), audience, store, packs_root(cfg), site, max_kernels)
-    if public_site and audience == PUBLIC_SITE_AUDIENCE:
+    payload = write_payload(cfg, audience, store=st, profiles=profiles, reuse=True)["folder"]
+    env = voila_environment(str(cfg.dir), audience, store, packs_root(cfg), site, cap, pool, payload)
+    if pre_rendered:
         env[ENV["public_site"]] = str(build_public_site(cfg, site_folder(cfg), store=st, profiles=profiles, reuse=True)["folder"])
     args = voila_arguments(port, preheat, base_url, cull_idle_seconds)
     process = start_group(
@@ -187,7 +228,11 @@ def serve(
             pages += f"  localities, pre-rendered for the public: {url}{PUBLIC_SITE_PATH}\n"
         announce(
             f"Dashboards of {cfg.label} for audience '{audience}': open {url}  (listening on {HOST} only)\n{pages}"
-            + ("  kernels are preheated: the first page draws without waiting for a kernel\n" if preheat else "")
+            + (
+                f"  {pool} kernel(s) of the localities dashboard are preheated: a visitor's first map draws at once\n"
+                if preheat
+                else ""
+            )
             + ("  press Ctrl-C to stop" if wait else "")
         )
     if open_browser:
@@ -251,6 +296,7 @@ def _main(argv: list[str]) -> None:
         root = packs_root(cfg)
     site = read_site(site_info(cfg.label, cfg.title, cfg.synthetic, audience))
     max_kernels = int(os.environ.get(ENV["max_kernels"]) or MAX_KERNELS)
+    pool = int(os.environ.get(ENV["pool"]) or POOL)
     public = os.environ.get(ENV["public_site"])
 
     class ObservatoryVoila(Voila):
@@ -275,7 +321,18 @@ def _main(argv: list[str]) -> None:
                 out.append(spec)
             return mine + out
 
-    ObservatoryVoila.launch_instance(argv)
+    ObservatoryVoila.launch_instance(argv, config=pool_config(pool))
+
+
+def pool_config(pool: int):
+    """Voila's kernel manager configured for a pool of ``pool`` preheated kernels of the localities dashboard
+    (one for any other), replaced ``REFILL_DELAY_SECONDS`` after being handed out."""
+    from traitlets.config import Config as TraitletsConfig
+
+    c = TraitletsConfig()
+    c.VoilaKernelManager.kernel_pools_config = {"default": {"pool_size": 1}, LOCALITIES: {"pool_size": max(0, int(pool))}}
+    c.VoilaKernelManager.fill_delay = REFILL_DELAY_SECONDS
+    return c
 
 
 if __name__ == "__main__":
