@@ -171,6 +171,7 @@ def test_changing_the_indicator_redraws_the_map_and_its_legend(session):
     assert other in after_legend
     assert _map(page).locator(AREAS).count() == 23
     assert _fills(page) != before_fills
+    assert other in page.locator(MAP).get_attribute("title")  # restyled in place, the frame retitled for a screen reader
 
 
 def test_small_areas_toggle_draws_every_small_area(session):
@@ -240,6 +241,24 @@ def test_a_fresh_load_fits_the_map_to_the_county_and_the_controls_fit_the_screen
         assert select["x"] >= 0 and select["x"] + select["width"] <= width + 0.5  # never past the screen edge
     finally:
         page.close(run_before_unload=True)  # the page's own goodbye shuts its kernel down
+
+
+def test_a_page_opens_on_its_first_map_which_the_live_dashboard_then_replaces(session, server):
+    """The map is drawn from the page the server sends, before the widgets load; the live dashboard takes its place."""
+    from playwright.sync_api import expect
+
+    page = session[0].context.browser.new_page(viewport={"width": 1280, "height": 900})
+    try:
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(server + "voila/render/localities.ipynb?areas=small_area", wait_until="commit")
+        first = page.frame_locator(".obs-first-map iframe")
+        first.locator(AREAS).first.wait_for(state="attached")
+        assert first.locator(AREAS).count() == _demo_counts()[1]  # the view the address asks for
+        _map(page).locator(AREAS).first.wait_for(state="attached")
+        expect(page.locator(".obs-first-paint")).to_have_count(0)
+        assert _map(page).locator(AREAS).count() == _demo_counts()[1]
+    finally:
+        page.close(run_before_unload=True)
 
 
 def test_the_packs_folder_publishes_nothing_unlisted(server):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from test_dashboard import choose, mini_store, profiles  # noqa: F401  (the shared module fixtures)
 
-from observatory.apps.dashboard import RESTYLE_ENV, LocalitiesDashboard
+from observatory.apps.dashboard import SERVED_ENV, LocalitiesDashboard
 from observatory.apps.payload import PAYLOAD_ENV, Payload
 from observatory.apps.payload_build import write_payload
 from observatory.apps.serve import MAX_KERNELS, kernel_cap, pool_config, voila_environment
@@ -183,4 +183,4 @@ def test_the_pool_is_sized_to_the_visitors_and_the_kernel_cap_leaves_room_for_th
     pools = pool_config(20).VoilaKernelManager.kernel_pools_config
     assert pools["localities.ipynb"]["pool_size"] == 20 and pools["default"]["pool_size"] == 1
     env = voila_environment("demo", "partners", max_kernels=42, pool=20, payload=tmp_path)
-    assert env["OBSERVATORY_POOL"] == "20" and env[PAYLOAD_ENV] == str(tmp_path.resolve()) and env[RESTYLE_ENV] == "1"
+    assert env["OBSERVATORY_POOL"] == "20" and env[PAYLOAD_ENV] == str(tmp_path.resolve()) and env[SERVED_ENV] == "1"

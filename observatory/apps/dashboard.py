@@ -14,6 +14,8 @@ payload the server wrote, so a kernel imports no geography or statistics) and th
 is chosen from the dropdown or the search, not by clicking the map. On a served page (``restyle``) a new
 indicator, period or shading only restyles the drawn map: its new style goes into a hidden element, which the
 page's script hands to the map (``dashboard_address.html.j2``); the map is drawn again only for other areas.
+There the page also opens on a first map, plain HTML in the page the server sends, drawn while the browser
+loads the widgets; the live dashboard takes its place once drawn.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from observatory.apps.dashboard_data import COLOUR_BY, LEVELS, NO_LOCALITY
 from observatory.apps.dashboard_views import VIEWS, DashboardViews, section
 from observatory.apps.map_document import script_json
 from observatory.apps.paths import latest_pack, profile_in_pack
+from observatory.present.templating import Markup
 
-RESTYLE_ENV = "OBSERVATORY_MAP_RESTYLE"
-"""Set by ``observatory serve``, whose pages carry the script that hands a drawn map its new style."""
+SERVED_ENV = "OBSERVATORY_SERVED_PAGE"
+"""Set by ``observatory serve``, whose pages carry the script (``dashboard_address.html.j2``) that hands a drawn map
+its new style and takes the first map away once the live dashboard is drawn."""
 
-__all__ = ["RESTYLE_ENV", "LocalitiesDashboard", "latest_pack", "profile_in_pack"]
+__all__ = ["SERVED_ENV", "LocalitiesDashboard", "latest_pack", "profile_in_pack"]
 
 
 class LocalitiesDashboard(DashboardViews):
@@ -49,7 +53,7 @@ class LocalitiesDashboard(DashboardViews):
         """``options``: ``store``, ``profiles``, ``payload``, ``packs_dir``, ``packs_url``, ``map_height`` (see
         ``DashboardViews``). ``restyle``: restyle the drawn map rather than draw it again (default: when served)."""
         super().__init__(config, audience, **options)
-        self.restyle = os.environ.get(RESTYLE_ENV) == "1" if restyle is None else bool(restyle)
+        self.restyle = os.environ.get(SERVED_ENV) == "1" if restyle is None else bool(restyle)
         self._area = NO_LOCALITY  # a small area found by search, outlined on the small-area map
         self._document: tuple | None = None  # the map document shown (geometry, locality outlined)
         self._holding = False
@@ -309,10 +313,17 @@ class LocalitiesDashboard(DashboardViews):
             self.map.value = self.map_iframe(document, style)
             self._document = document
 
-    def show(self, follow_address: bool = True) -> None:
-        """Display the dashboard (in a notebook or Voila), then show the view the page's address asks for."""
-        from IPython.display import display
+    def first_paint_html(self) -> str:
+        """The page's first view while its widgets load: the header and the map drawn (nothing for another view)."""
+        return section("first_paint", Markup(self.header.value), Markup(self.map.value)) if self.map.value else ""
 
-        display(self.app)
+    def show(self, follow_address: bool = True) -> None:
+        """Show the view the page's address asks for, then display the dashboard (in a notebook or Voila); a served
+        page (``restyle``) opens on its first map as plain HTML, drawn before the widgets are."""
+        from IPython.display import HTML, display
+
         if follow_address:
             self.follow_address()
+        if self.restyle and self.first_paint_html():
+            display(HTML(self.first_paint_html()))
+        display(self.app)

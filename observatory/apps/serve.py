@@ -31,7 +31,7 @@ from pathlib import Path
 from observatory._core.processes import HOST, answers, start_group, stop_group, wait_until
 from observatory._core.resources import dashboards_dir
 from observatory._core.settings import DEFAULT_CONFIG
-from observatory.apps.dashboard import RESTYLE_ENV
+from observatory.apps.dashboard import SERVED_ENV
 from observatory.apps.pages import ACCESSIBILITY_PATH, SITE_ENV, handlers, read_site, site_info
 from observatory.apps.paths import PACKS_PATH, packs_root
 from observatory.apps.payload import PAYLOAD_ENV
@@ -132,7 +132,7 @@ def voila_environment(
     env[ENV["pool"]] = str(int(pool))
     if payload:
         env[PAYLOAD_ENV] = str(Path(payload).resolve())
-        env[RESTYLE_ENV] = "1"
+        env[SERVED_ENV] = "1"
     else:
         env.pop(PAYLOAD_ENV, None)
     if site:
