@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from observatory.apps.payload import payload_folder  # noqa: E402
 from observatory.apps.payload_build import write_payload  # noqa: E402
 from observatory.apps.public_site import site_folder  # noqa: E402
-from observatory.apps.serve import POOL, PUBLIC_SITE_PATH, kernel_cap, serve, stop  # noqa: E402
+from observatory.apps.serve import kernel_cap, serve, stop  # noqa: E402
+from observatory.apps.voila_server import POOL, PUBLIC_SITE_PATH  # noqa: E402
 from observatory.config import load_config  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"

@@ -14,7 +14,8 @@ import pytest
 
 from observatory.apps.dashboard import LocalitiesDashboard, latest_pack, profile_in_pack
 from observatory.apps.payload_build import value_classes
-from observatory.apps.serve import normal_base_url, pack_file_allowed, voila_arguments
+from observatory.apps.serve import normal_base_url, voila_arguments
+from observatory.apps.voila_server import pack_file_allowed
 from observatory.config import load_config
 from observatory.ingest.pipeline import ingest
 from observatory.present.palette import COMPARISON_COLOURS

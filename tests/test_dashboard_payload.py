@@ -16,7 +16,8 @@ from test_dashboard import choose, mini_store, profiles  # noqa: F401  (the shar
 from observatory.apps.dashboard import SERVED_ENV, LocalitiesDashboard
 from observatory.apps.payload import PAYLOAD_ENV, Payload
 from observatory.apps.payload_build import write_payload
-from observatory.apps.serve import MAX_KERNELS, kernel_cap, pool_config, voila_environment
+from observatory.apps.serve import kernel_cap, voila_environment
+from observatory.apps.voila_server import MAX_KERNELS, pool_config
 from observatory.ingest.pipeline import ingest
 from observatory.metadata.catalogue import allowed_datasets, read_catalogue, visible_indicators
 from observatory.metadata.indicators import load_indicators

@@ -3,7 +3,8 @@
 Voila runs in its own process on ``dashboards/`` with source cells hidden, preheated kernels (``pool``
 of them for the localities dashboard: the visitors expected to arrive together; one for the others), kernels
 on IPC sockets (no TCP port race between kernels on one host), idle culling after
-``CULL_IDLE_SECONDS`` and at most :func:`kernel_cap` kernels (a "busy" page beyond). Before Voila starts, the
+``CULL_IDLE_SECONDS`` and at most :func:`kernel_cap` kernels (a "busy" page beyond): ``apps.voila_server``, a
+process that never loads the profile tables, the geography or the statistics. Before Voila starts, the
 localities dashboard's payload is written for the server's audience (``apps.payload_build``: the publishable
 figures, ready geometry and drawn views; reused while its inputs are unchanged), so each kernel only reads it. The root is a landing
 page and each dashboard page sets the XSRF cookie its shutdown on close needs (``apps.pages``). Voila cannot inject parameters, so the configuration, audience and store reach the
@@ -32,42 +33,21 @@ from observatory._core.processes import HOST, answers, start_group, stop_group, 
 from observatory._core.resources import dashboards_dir
 from observatory._core.settings import DEFAULT_CONFIG
 from observatory.apps.dashboard import SERVED_ENV
-from observatory.apps.pages import ACCESSIBILITY_PATH, SITE_ENV, handlers, read_site, site_info
-from observatory.apps.paths import PACKS_PATH, packs_root
+from observatory.apps.pages import site_info
+from observatory.apps.paths import packs_root
 from observatory.apps.payload import PAYLOAD_ENV
 from observatory.apps.payload_build import write_payload
 from observatory.apps.public_site import AUDIENCE as PUBLIC_SITE_AUDIENCE
 from observatory.apps.public_site import build_public_site, site_folder
+from observatory.apps.voila_server import ENV, MAX_KERNELS, POOL, PUBLIC_SITE_PATH
 from observatory.config import Config, load_config
 from observatory.metadata.catalogue import allowed_datasets, check_audience
 from observatory.profiles.table import Profiles, load_profiles
-from observatory.publish.manifest import read_manifest
 from observatory.store import Store
 
 DASHBOARDS_DIR = dashboards_dir()
 CULL_IDLE_SECONDS = 120
 """Kernels of pages closed without saying goodbye (or left idle and disconnected) are shut down after this."""
-MAX_KERNELS = 12
-"""Kernels the server runs at most by default, the preheated pools included (~70-170 MB each): then a busy page.
-A larger pool raises it (:func:`kernel_cap`)."""
-POOL = 4
-"""Preheated kernels kept ready for the localities dashboard: the visitors expected to arrive together."""
-REFILL_DELAY_SECONDS = 5.0
-"""How long after handing out a preheated kernel the server starts its replacement: pages just handed out are
-drawn first, not slowed by kernels starting (Voila's default is 1 s)."""
-LOCALITIES = "localities.ipynb"
-ENV = {
-    "config": "OBSERVATORY_CONFIG",
-    "audience": "OBSERVATORY_AUDIENCE",
-    "store": "OBSERVATORY_STORE",
-    "packs": "OBSERVATORY_PACKS_DIR",
-    "site": SITE_ENV,
-    "max_kernels": "OBSERVATORY_MAX_KERNELS",
-    "public_site": "OBSERVATORY_PUBLIC_SITE",
-    "pool": "OBSERVATORY_POOL",
-}
-PUBLIC_SITE_PATH = "observatory/public/"
-"""The URL path under the server's base of the pre-rendered public dashboard."""
 
 
 def normal_base_url(base_url: str) -> str:
@@ -214,7 +194,7 @@ def serve(
         env[ENV["public_site"]] = str(build_public_site(cfg, site_folder(cfg), store=st, profiles=profiles, reuse=True)["folder"])
     args = voila_arguments(port, preheat, base_url, cull_idle_seconds)
     process = start_group(
-        [sys.executable, "-m", "observatory.apps.serve", *args], env=env, cwd=DASHBOARDS_DIR, log=log, quiet=quiet
+        [sys.executable, "-m", "observatory.apps.voila_server", *args], env=env, cwd=DASHBOARDS_DIR, log=log, quiet=quiet
     )
     url = f"http://{HOST}:{int(port)}{normal_base_url(base_url)}"
     try:
@@ -247,93 +227,3 @@ def serve(
             stop(process)
             signal.signal(signal.SIGTERM, previous)
     return process
-
-
-# ---- the Voila process ---------------------------------------------------------------------
-
-
-def pack_file_allowed(root: Path | str, path: Path | str, config: str, audience: str) -> bool:
-    """May the server of ``config`` for ``audience`` publish ``path``? Only a file listed in the manifest of a pack
-    folder directly under ``root`` built for that configuration and audience."""
-    base, p = Path(root).resolve(), Path(path).resolve()
-    if base not in p.parents or not p.is_file():
-        return False
-    folder = base / p.relative_to(base).parts[0]
-    manifest = read_manifest(folder) or {}
-    build = manifest.get("build") or {}
-    return (
-        str(build.get("audience", "")) == audience
-        and str(build.get("config", "")) == config
-        and p.relative_to(folder).as_posix() in (manifest.get("files") or {})
-    )
-
-
-def _packs_handler(config: str, audience: str):
-    """A tornado handler publishing the pack files :func:`pack_file_allowed` allows (404 for anything else)."""
-    import tornado.web
-
-    class PackFileHandler(tornado.web.StaticFileHandler):
-        def validate_absolute_path(self, root: str, absolute_path: str):
-            if not pack_file_allowed(root, absolute_path, config, audience):
-                raise tornado.web.HTTPError(404)
-            return super().validate_absolute_path(root, absolute_path)
-
-    return PackFileHandler
-
-
-def _main(argv: list[str]) -> None:
-    import tornado.web
-    from jupyter_server.utils import url_path_join
-    from voila.app import Voila
-    from voila.tornado.handler import TornadoVoilaHandler
-    from voila.tornado.treehandler import TornadoVoilaTreeHandler
-
-    cfg = load_config(os.environ.get(ENV["config"], DEFAULT_CONFIG))
-    audience = os.environ.get(ENV["audience"], "public")
-    handler = _packs_handler(cfg.name, audience)
-    root = os.environ.get(ENV["packs"])
-    if not root:  # started by hand: work it out
-        root = packs_root(cfg)
-    site = read_site(site_info(cfg.label, cfg.title, cfg.synthetic, audience))
-    max_kernels = int(os.environ.get(ENV["max_kernels"]) or MAX_KERNELS)
-    pool = int(os.environ.get(ENV["pool"]) or POOL)
-    public = os.environ.get(ENV["public_site"])
-
-    class ObservatoryVoila(Voila):
-        def init_handlers(self):
-            own = handlers(self.server_url, site, max_kernels)
-            mine = [
-                (url_path_join(self.server_url, PACKS_PATH + "(.*)"), handler, {"path": str(root)}),
-                (url_path_join(self.server_url, ACCESSIBILITY_PATH), own["accessibility"], {}),
-            ]
-            if public:  # the pre-rendered public dashboard: plain files, no kernel
-                files = {"path": public, "default_filename": "index.html"}
-                mine.append((url_path_join(self.server_url, PUBLIC_SITE_PATH + "(.*)"), tornado.web.StaticFileHandler, files))
-            out = []
-            for spec in super().init_handlers():
-                pattern, cls, *rest = spec
-                if cls is TornadoVoilaTreeHandler and public:  # the public's landing page is the site's
-                    spec = (pattern, tornado.web.RedirectHandler, {"url": self.server_url + PUBLIC_SITE_PATH})
-                elif cls is TornadoVoilaTreeHandler:  # the landing page instead of a list of .ipynb names
-                    spec = (pattern, own["landing"], {})
-                elif cls is TornadoVoilaHandler:
-                    spec = (pattern, own["page"], *rest)
-                out.append(spec)
-            return mine + out
-
-    ObservatoryVoila.launch_instance(argv, config=pool_config(pool))
-
-
-def pool_config(pool: int):
-    """Voila's kernel manager configured for a pool of ``pool`` preheated kernels of the localities dashboard
-    (one for any other), replaced ``REFILL_DELAY_SECONDS`` after being handed out."""
-    from traitlets.config import Config as TraitletsConfig
-
-    c = TraitletsConfig()
-    c.VoilaKernelManager.kernel_pools_config = {"default": {"pool_size": 1}, LOCALITIES: {"pool_size": max(0, int(pool))}}
-    c.VoilaKernelManager.fill_delay = REFILL_DELAY_SECONDS
-    return c
-
-
-if __name__ == "__main__":
-    _main(sys.argv[1:])
