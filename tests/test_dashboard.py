@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from observatory.apps.dashboard import LocalitiesDashboard, latest_pack, profile_in_pack, value_classes
-from observatory.apps.serve import normal_base_url, pack_file_allowed, voila_arguments
+from observatory.apps.dashboard import LocalitiesDashboard, latest_pack, profile_in_pack
+from observatory.apps.payload_build import value_classes
+from observatory.apps.serve import normal_base_url, voila_arguments
+from observatory.apps.voila_server import pack_file_allowed
 from observatory.config import load_config
 from observatory.ingest.pipeline import ingest
 from observatory.present.palette import COMPARISON_COLOURS
@@ -86,27 +88,24 @@ def document(iframe: str) -> str:
     return html.unescape(srcdoc.group(1))
 
 
+def _embedded(doc: str, name: str):
+    """One of the map document's JSON blocks: ``obs-areas`` (GeoJSON), ``obs-lines`` or ``obs-style``."""
+    found = re.search(rf'<script type="application/json" id="{name}">(.*?)</script>', doc, re.S)
+    assert found, f"the map document has no {name} block"
+    return json.loads(found.group(1))
+
+
 def features(iframe: str) -> dict[str, dict]:
-    """Tooltip properties of the shaded areas, by area code (the first GeoJSON layer of the map)."""
+    """Tooltip texts of the shaded areas (t0, t1, ... in the tooltip's order), by area code."""
     doc = document(iframe)
-    start = doc.index('_add({"features"') + len("_add(")
-    data, _ = json.JSONDecoder().raw_decode(doc[start:])
-    return {f["id"]: f["properties"] for f in data["features"]}
+    tips = _embedded(doc, "obs-style")["tips"]
+    return {f["id"]: {f"t{i}": text for i, text in enumerate(tips[f["id"]])} for f in _embedded(doc, "obs-areas")["features"]}
 
 
 def fills(iframe: str) -> dict[str, str]:
-    """Fill colour of each shaded area, read from the map's style function."""
-    doc = document(iframe)
-    styler = doc[doc.index("_styler(feature)") :]
-    styler = styler[: styler.index("}\n        }")]
-    out, default = {}, None
-    for cases, body in re.findall(r"((?:case \"[^\"]+\":\s*)+|default:\s*)return (\{[^}]*\})", styler):
-        colour = json.loads(body)["fillColor"]
-        ids = re.findall(r'case "([^"]+)"', cases)
-        if not ids:
-            default = colour
-        out.update(dict.fromkeys(ids, colour))
-    return {code: out.get(code, default) for code in features(iframe)}
+    """Fill colour of each shaded area, from the map's style."""
+    fill = _embedded(document(iframe), "obs-style")["fills"]
+    return {code: fill[code] for code in features(iframe)}
 
 
 def legend(iframe: str) -> str:
@@ -144,7 +143,7 @@ def test_map_shows_every_locality_with_its_value_limits_and_comparison(profiles)
     lo, hi = (float(x.rstrip("%")) for x in ml02["t2"].split(" to "))
     assert lo < 10.0 < hi
     assert props["ML01"]["t1"] == f"{185 / 400 * 100:.1f}%" and props["ML01"]["t3"] == "Worse"
-    assert html.escape(NASTY) in labels  # the name reaches the tooltip escaped
+    assert NASTY in labels  # the name reaches the tooltip as text (the map writes tooltips with textContent)
     assert d.period.options[0] == "2024"  # newest first
 
 
@@ -260,9 +259,7 @@ def test_labels_from_data_are_escaped_everywhere(profiles):
 
 def test_map_coordinates_have_at_most_five_decimals(profiles):
     d = dashboard(profiles)
-    doc = document(d.map.value)
-    start = doc.index('_add({"features"') + len("_add(")
-    data, _ = json.JSONDecoder().raw_decode(doc[start:])
+    data = _embedded(document(d.map.value), "obs-areas")
     coords = re.findall(r"-?\d+\.\d+", json.dumps([f["geometry"] for f in data["features"]]))
     assert coords and max(len(c.split(".")[1]) for c in coords) <= 5
 

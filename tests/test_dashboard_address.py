@@ -85,7 +85,7 @@ def test_shading_by_comparison_is_offered_only_where_something_is_compared(profi
                     offered += 1
                     assert re.search(r"Better|Worse|Similar|Higher|Lower", legend(d.map.value)), (ind, period, shade)
     assert offered >= 3
-    d.theme.value = d.indicators.loc["imd_score", "theme"]
+    d.theme.value = d.indicators["imd_score"].theme
     d.indicator.value = "imd_score"
     assert [k for _l, k in d.colour_by.options] == ["value"]  # a score with no benchmark judgement
 
@@ -126,4 +126,4 @@ def test_every_dashboard_page_gets_its_title_links_and_address_script():
 def test_the_audience_in_an_address_is_ignored(profiles, query):  # noqa: F811
     d = dashboard(profiles)
     d.apply_view(query)
-    assert d.audience == "public" and "crime" not in set(d.indicators.index)
+    assert d.audience == "public" and "crime" not in d.indicators

@@ -77,7 +77,7 @@ def test_inequalities_show_the_deciles_and_the_sii_of_the_profile_table(profiles
     assert name == f"mini-smoking-{latest['period']}-inequalities.csv"
     sii = csv[csv["Deprivation decile (1 = most deprived)"].str.startswith("Slope")].iloc[0]
     assert sii["Value"] == pytest.approx(latest["sii"]) and sii["Lower 95% limit"] == pytest.approx(latest["sii_lower95"])
-    d.theme.value = d.indicators.loc["imd_score", "theme"]
+    d.theme.value = d.indicators["imd_score"].theme
     d.indicator.value = "imd_score"  # deprivation itself is not shown by deprivation decile
     assert "cannot be shown by deprivation decile" in d.panel.value
 

@@ -8,9 +8,14 @@ locality against the county. Choosing a locality picks it out in each view and s
 trend and a link to its profile in the newest pack for the same audience. Every view's figures download as
 CSV and XLSX, and the page's address carries the view (never the audience).
 
-This module holds the controls and their state; the figures are in ``apps.dashboard_data`` and the drawing
-in ``apps.dashboard_views``. The map lives in a sandboxed iframe with no channel back to the kernel, so a
-locality is chosen from the dropdown or the search, not by clicking the map.
+This module holds the controls and their state; the figures are in ``apps.dashboard_data`` (read from the
+payload the server wrote, so a kernel imports no geography or statistics) and the drawing in
+``apps.dashboard_views``. The map lives in a sandboxed iframe with no channel back to the kernel, so a locality
+is chosen from the dropdown or the search, not by clicking the map. On a served page (``restyle``) a new
+indicator, period or shading only restyles the drawn map: its new style goes into a hidden element, which the
+page's script hands to the map (``dashboard_address.html.j2``); the map is drawn again only for other areas.
+There the page also opens on a first map, plain HTML in the page the server sends, drawn while the browser
+loads the widgets; the live dashboard takes its place once drawn.
 """
 
 from __future__ import annotations
@@ -21,16 +26,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from observatory._core.vocab import THEME_TITLES, Theme
-from observatory.apps.address import View, find_place, parse_view, search_options
-from observatory.apps.dashboard_data import COLOUR_BY, LEVELS, NO_LOCALITY, for_audience, value_classes
+from observatory.apps.address import View, find_place, parse_view
+from observatory.apps.dashboard_data import COLOUR_BY, LEVELS, NO_LOCALITY
 from observatory.apps.dashboard_views import VIEWS, DashboardViews, section
+from observatory.apps.map_document import script_json
 from observatory.apps.paths import latest_pack, profile_in_pack
-from observatory.config import Config
-from observatory.present import views
-from observatory.present.figures import decimals_for
+from observatory.present.templating import Markup
 
-__all__ = ["LocalitiesDashboard", "decimals_for", "for_audience", "latest_pack", "profile_in_pack", "value_classes"]
+SERVED_ENV = "OBSERVATORY_SERVED_PAGE"
+"""Set by ``observatory serve``, whose pages carry the script (``dashboard_address.html.j2``) that hands a drawn map
+its new style and takes the first map away once the live dashboard is drawn."""
+
+__all__ = ["SERVED_ENV", "LocalitiesDashboard", "latest_pack", "profile_in_pack"]
 
 
 class LocalitiesDashboard(DashboardViews):
@@ -42,10 +49,13 @@ class LocalitiesDashboard(DashboardViews):
     publishes ``packs_dir`` (default: the configuration's packs folder; see ``observatory.apps.serve``).
     """
 
-    def __init__(self, config: Config | str = "demo", audience: str = "public", **options: Any):
-        """``options``: ``store``, ``profiles``, ``packs_dir``, ``packs_url``, ``map_height`` (see ``DashboardViews``)."""
+    def __init__(self, config: Any = "demo", audience: str = "public", *, restyle: bool | None = None, **options: Any):
+        """``options``: ``store``, ``profiles``, ``payload``, ``packs_dir``, ``packs_url``, ``map_height`` (see
+        ``DashboardViews``). ``restyle``: restyle the drawn map rather than draw it again (default: when served)."""
         super().__init__(config, audience, **options)
+        self.restyle = os.environ.get(SERVED_ENV) == "1" if restyle is None else bool(restyle)
         self._area = NO_LOCALITY  # a small area found by search, outlined on the small-area map
+        self._document: tuple | None = None  # the map document shown (geometry, locality outlined)
         self._holding = False
         self._build_controls()
         with self._hold():
@@ -62,7 +72,6 @@ class LocalitiesDashboard(DashboardViews):
     def _build_controls(self) -> None:
         import ipywidgets as w
 
-        themes = [t for t in Theme if t.value in set(self.indicators["theme"])]
         wide = {"description_width": "initial"}
         buttons = {"description_width": "initial", "button_width": "auto"}
 
@@ -72,9 +81,8 @@ class LocalitiesDashboard(DashboardViews):
         def row(*children, **kw):
             return w.HBox(list(children), layout=w.Layout(flex_flow="row wrap", **kw))
 
-        self.theme = w.Dropdown(
-            description="Theme", options=[(THEME_TITLES[t], t.value) for t in themes], style=wide, layout=fits("340px")
-        )
+        themes = [(title, theme) for theme, title in self.meta["themes"]]
+        self.theme = w.Dropdown(description="Theme", options=themes, style=wide, layout=fits("340px"))
         self.indicator = w.Dropdown(description="Indicator", options=[], style=wide, layout=fits("440px"))
         self.period = w.Dropdown(description="Period", options=[], style=wide, layout=fits("180px"))
         self.view_choice = w.ToggleButtons(options=[(v, k) for k, v in VIEWS.items()], description="View", style=buttons)
@@ -86,7 +94,7 @@ class LocalitiesDashboard(DashboardViews):
             style=wide,
             layout=fits("340px"),
         )
-        self._places = search_options([(a.code, a.name) for a in self.localities], self.profiles.geography.hierarchy)
+        self._places = {text: (locality, area) for text, locality, area in self.meta["search"]}
         self.search = w.Combobox(
             description="Find a place",
             placeholder="locality or small area: name or code",
@@ -106,6 +114,7 @@ class LocalitiesDashboard(DashboardViews):
         self.downloads = w.HTML()
         self.header = w.HTML(self.header_html())
         self.map = w.HTML(layout=w.Layout(width="100%"))
+        self.map_style = w.HTML(layout=w.Layout(display="none"))  # the shown map's style, for the page to hand it over
         self.panel = w.HTML(layout=w.Layout(width="100%"))
         self.details = w.HTML(layout=w.Layout(width="100%"))
         self.sources = w.HTML(layout=w.Layout(width="100%"))
@@ -120,6 +129,7 @@ class LocalitiesDashboard(DashboardViews):
                 row(self.view_choice),
                 self.map_controls,
                 self.map,
+                self.map_style,
                 self.panel,
                 row(self.view_link, self.download, self.downloads, align_items="center"),
                 self.locality,
@@ -140,9 +150,9 @@ class LocalitiesDashboard(DashboardViews):
             self._holding = held
 
     def _fill_indicators(self) -> None:
-        ind = self.indicators[self.indicators["theme"] == self.theme.value]
-        self.indicator.options = [(str(t), i) for i, t in zip(ind["indicator_id"], ind["title"])]
-        self.indicator.value = ind["indicator_id"].iloc[0] if len(ind) else None
+        ind = [i for i in self.indicators.values() if i.theme == self.theme.value]
+        self.indicator.options = [(i.title, i.id) for i in ind]
+        self.indicator.value = ind[0].id if ind else None
         self._fill_periods()
 
     def _fill_periods(self) -> None:
@@ -178,8 +188,8 @@ class LocalitiesDashboard(DashboardViews):
         """Show the view an address asks for; choices it does not know are left as they are."""
         v = parse_view(view) if isinstance(view, str) else view
         with self._hold():
-            if v.indicator in self.indicators.index:
-                self.theme.value = self.indicators.loc[v.indicator, "theme"]
+            if v.indicator in self.indicators:
+                self.theme.value = self.indicators[v.indicator].theme
                 self._fill_indicators()
                 self.indicator.value = v.indicator
                 self._fill_periods()
@@ -279,12 +289,11 @@ class LocalitiesDashboard(DashboardViews):
         try:
             if on_map:
                 self.panel.value = ""
-                self.map.value = self.map_html(
-                    indicator, period, self.level.value, self.colour_by.value, self.locality.value, self._area
-                )
+                self._show_map(indicator, str(period))
             else:
                 self.map.value = ""  # a map drawn while hidden would open at the wrong zoom
-                self.panel.value = views.assets() + self.view_html(shown, indicator, str(period), self.locality.value)
+                self.map_style.value, self._document = "", None
+                self.panel.value = self.view_assets() + self.view_html(shown, indicator, str(period), self.locality.value)
             if details:
                 self.details.value = self.details_html(self.locality.value, indicator)
                 self.sources.value = self.sources_html(indicator)
@@ -292,10 +301,29 @@ class LocalitiesDashboard(DashboardViews):
             logging.getLogger(__name__).exception("dashboard refresh failed")
             self.details.value = section("error", type(e).__name__, str(e))
 
-    def show(self, follow_address: bool = True) -> None:
-        """Display the dashboard (in a notebook or Voila), then show the view the page's address asks for."""
-        from IPython.display import display
+    def _show_map(self, indicator: str, period: str) -> None:
+        """Draw the map for the current choices, or (``restyle``, same areas) hand the drawn map its new style."""
+        document, style = self.map_choice(
+            indicator, period, self.level.value, self.colour_by.value, self.locality.value, self._area
+        )
+        style = dict(style, version=self.next_version())
+        if self.restyle:
+            self.map_style.value = section("map_style", str(script_json(style)))
+        if not (self.restyle and document == self._document and self.map.value):
+            self.map.value = self.map_iframe(document, style)
+            self._document = document
 
-        display(self.app)
+    def first_paint_html(self) -> str:
+        """The page's first view while its widgets load: the header and the map drawn (nothing for another view)."""
+        return section("first_paint", Markup(self.header.value), Markup(self.map.value)) if self.map.value else ""
+
+    def show(self, follow_address: bool = True) -> None:
+        """Show the view the page's address asks for, then display the dashboard (in a notebook or Voila); a served
+        page (``restyle``) opens on its first map as plain HTML, drawn before the widgets are."""
+        from IPython.display import HTML, display
+
         if follow_address:
             self.follow_address()
+        if self.restyle and self.first_paint_html():
+            display(HTML(self.first_paint_html()))
+        display(self.app)

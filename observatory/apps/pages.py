@@ -1,6 +1,6 @@
 """The observatory's own pages inside the Voila server: landing page, accessibility statement, busy page.
 
-The ``ObservatoryVoila`` app (``observatory.apps.serve``) registers these tornado handlers and replaces
+The ``ObservatoryVoila`` app (``observatory.apps.voila_server``) registers these tornado handlers and replaces
 Voila's render handler with :func:`page_handler`'s, which
 
 - sets the XSRF cookie on every dashboard page, so the browser's kernel shutdown on tab close is
@@ -22,7 +22,6 @@ import os
 from typing import Any
 
 from observatory.present.templating import render, render_macro
-from observatory.present.views import assets as view_assets
 
 SITE_ENV = "OBSERVATORY_SITE"
 ACCESSIBILITY_PATH = "observatory/accessibility"
@@ -124,7 +123,8 @@ def dress_head(chunk: str, title: str, base_url: str) -> tuple[str, bool]:
         start, end = chunk.find("<title>"), chunk.find("</title>")
         if 0 <= start < end:
             chunk = chunk[:start] + str(render_macro("dashboard_address.html.j2", "title", title)) + chunk[end + 8 :]
-        script = str(render_macro("dashboard_address.html.j2", "script")) + str(view_assets())  # views' tables sort
+        # the views' tables sort: ``present.views.assets``, rendered here without the charts (and pandas) behind them
+        script = str(render_macro("dashboard_address.html.j2", "script")) + str(render_macro("view_table.html.j2", "assets"))
         chunk = chunk.replace("</head>", script + "</head>", 1)
     body = chunk.find("<body")
     if body < 0:

@@ -28,18 +28,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from observatory._core.digests import digest_files, digest_tree, sha256_json
 from observatory._core.files import write_atomic
 from observatory._core.resources import resource
 from observatory._core.settings import build_dir
-from observatory.apps.address import data_uri
 from observatory.apps.dashboard_views import VIEWS, DashboardViews, section
+from observatory.apps.downloads import data_uri
 from observatory.apps.pages import site_info
 from observatory.config import Config, load_config
-from observatory.metadata.catalogue import attribution_frame, attributions, catalogue_inputs
+from observatory.metadata.catalogue import catalogue_inputs
 from observatory.present import views as present_views
 from observatory.present.templating import Markup, render
-from observatory.present.view_data import shared_data
 from observatory.profiles.table import Profiles, inputs_digest
 from observatory.publish.export import share_assets
 from observatory.store import Store
@@ -67,21 +68,6 @@ def site_digest(cfg: Config, store: Store) -> str:
     return sha256_json([inputs_digest(cfg, store), digest_files(catalogue_inputs(cfg)), digest_tree(resource("templates")), code])
 
 
-class _SiteViews(DashboardViews):
-    """The dashboard's views, the population read from the store and each attribution made once for every page."""
-
-    def population(self, locality: str):
-        return shared_data(self.config, self.store_path, AUDIENCE).population_by_age(locality)
-
-    def credits(self, datasets: set[str]) -> tuple[str, Any]:
-        """The source line and the attribution sheet of ``datasets`` (the partner register is read once)."""
-        key = frozenset(datasets)
-        cache = self.__dict__.setdefault("_credits", {})
-        if key not in cache:
-            cache[key] = ("; ".join(attributions(self.config, datasets)), attribution_frame(self.config, datasets))
-        return cache[key]
-
-
 def _write(path: Path, text: str | bytes) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = text.encode("utf-8") if isinstance(text, str) else text
@@ -89,16 +75,16 @@ def _write(path: Path, text: str | bytes) -> int:
     return len(data)
 
 
-def _downloads(views: _SiteViews, out: Path, view: str, indicator: str, period: str, locality: str) -> Markup:
+def _downloads(views: DashboardViews, out: Path, view: str, indicator: str, period: str, locality: str) -> Markup:
     """The figures of one view written as CSV and XLSX under ``downloads/``; the links a locality page shows."""
-    table, datasets, stem = views.view_download(view, indicator, period, "locality", locality)
+    table, credits, stem = views.view_download(view, indicator, period, "locality", locality)
     if table.empty:
         return section("view_prompt", "This view has no figures to download.")
-    source, credits = views.credits(datasets)
+    source, sheet = "; ".join(credits["attributions"]), pd.DataFrame(credits["sheet"])
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem)
     links = []
     for kind, label in (("csv", "CSV"), ("xlsx", "Excel")):
-        uri = data_uri(table, source, credits, kind)  # the dashboard's one writer
+        uri = data_uri(table, source, sheet, kind)  # the dashboard's one writer
         _write(out / "downloads" / f"{stem}.{kind}", base64.b64decode(uri.split(",", 1)[1]))
         links.append((f"{stem}.{kind}", f"../downloads/{stem}.{kind}", label))
     return section("downloads", links, len(table), _NOUNS[view])
@@ -115,11 +101,11 @@ def _map_file(views: DashboardViews, out: Path, indicator: str, period: str) -> 
     return name, title
 
 
-def _indicator_payload(views: _SiteViews, out: Path, indicator: str) -> tuple[dict, dict[str, list[str]]]:
+def _indicator_payload(views: DashboardViews, out: Path, indicator: str) -> tuple[dict, dict[str, list[str]]]:
     """One indicator's JSON (views as HTML, downloads) and every locality's summary of it (``SUMMARY``)."""
-    ind = views.indicators.loc[indicator]
+    ind = views.indicators[indicator]
     period = views.periods(indicator)[0]
-    title, unit = str(ind["title"]), str(ind["unit"] or "")
+    title, unit = ind.title, ind.unit
     frame = views.compare_frame(indicator, period)
     map_name, map_title = _map_file(views, out, indicator, period)
     table = present_views.map_table(
@@ -148,8 +134,8 @@ def _indicator_payload(views: _SiteViews, out: Path, indicator: str) -> tuple[di
 def _indicator_choices(views: DashboardViews) -> list[tuple[str, list[tuple[str, str]]]]:
     """(theme, [(indicator id, title)]) in the dashboard's order, for the picker's option groups."""
     groups: dict[str, list[tuple[str, str]]] = {}
-    for r in views.indicators.itertuples(index=False):
-        groups.setdefault(str(r.theme).replace("_", " ").capitalize(), []).append((str(r.indicator_id), str(r.title)))
+    for r in views.indicators.values():
+        groups.setdefault(r.theme.replace("_", " ").capitalize(), []).append((r.id, r.title))
     return list(groups.items())
 
 
@@ -170,12 +156,12 @@ def build_public_site(
     digest, stamp = site_digest(cfg, Store(store_path)), out / STAMP
     if reuse and stamp.is_file() and json.loads(stamp.read_text()).get("digest") == digest:
         return _summary(out, t0, reused=True)
-    views = _SiteViews(cfg, AUDIENCE, store=store_path, profiles=profiles, packs_dir=out / "no-packs")
+    views = DashboardViews(cfg, AUDIENCE, store=store_path, profiles=profiles, packs_dir=out / "no-packs")
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
     summaries: dict[str, dict[str, list[str]]] = {}
-    for indicator in views.indicators.index:
+    for indicator in views.indicators:
         payload, summary = _indicator_payload(views, out, str(indicator))
         _write(out / "data" / f"{indicator}.json", json.dumps(payload, separators=(",", ":")))
         summaries[str(indicator)] = summary
@@ -185,7 +171,7 @@ def build_public_site(
     common = {"site": site, "synthetic": cfg.synthetic, "localities": localities}
     _write(out / "assets" / "public-site.js", render("public_site.js.j2"))
     _write(out / "assets" / "public-site.css", render("public_site.css.j2"))
-    first = str(views.indicators.index[0])
+    first = next(iter(views.indicators))
     for code, name in localities:
         mine = {ind: s.get(code, ["–"] * len(SUMMARY)) for ind, s in summaries.items()}
         _write(
@@ -199,7 +185,7 @@ def build_public_site(
                 choices=choices,
                 view_names=VIEWS,
                 figures=json.dumps({"indicators": mine}, separators=(",", ":")),
-                views_assets=present_views.assets(),
+                views_assets=views.view_assets(),
                 pyramid=views.pyramid_html(code),
                 pyramid_downloads=_downloads(views, out, "pyramid", first, "", code) if views.population_allowed() else "",
             ),

@@ -1,8 +1,12 @@
 """Serve the dashboards with Voila on the loopback interface, for one configuration and audience.
 
-Voila runs in its own process on ``dashboards/`` with source cells hidden, preheated kernels, kernels
+Voila runs in its own process on ``dashboards/`` with source cells hidden, preheated kernels (``pool``
+of them for the localities dashboard: the visitors expected to arrive together; one for the others), kernels
 on IPC sockets (no TCP port race between kernels on one host), idle culling after
-``CULL_IDLE_SECONDS`` and at most ``MAX_KERNELS`` kernels (a "busy" page beyond). The root is a landing
+``CULL_IDLE_SECONDS`` and at most :func:`kernel_cap` kernels (a "busy" page beyond): ``apps.voila_server``, a
+process that never loads the profile tables, the geography or the statistics. Before Voila starts, the
+localities dashboard's payload is written for the server's audience (``apps.payload_build``: the publishable
+figures, ready geometry and drawn views; reused while its inputs are unchanged), so each kernel only reads it. The root is a landing
 page and each dashboard page sets the XSRF cookie its shutdown on close needs (``apps.pages``). Voila cannot inject parameters, so the configuration, audience and store reach the
 dashboards' parameters cells through the environment (``OBSERVATORY_CONFIG``,
 ``OBSERVATORY_AUDIENCE``, ``OBSERVATORY_STORE``); the audience is never read from the query string,
@@ -28,38 +32,39 @@ from pathlib import Path
 from observatory._core.processes import HOST, answers, start_group, stop_group, wait_until
 from observatory._core.resources import dashboards_dir
 from observatory._core.settings import DEFAULT_CONFIG
-from observatory.apps.pages import ACCESSIBILITY_PATH, SITE_ENV, handlers, read_site, site_info
-from observatory.apps.paths import PACKS_PATH, packs_root
+from observatory.apps.dashboard import SERVED_ENV
+from observatory.apps.pages import site_info
+from observatory.apps.paths import packs_root
+from observatory.apps.payload import PAYLOAD_ENV
+from observatory.apps.payload_build import write_payload
 from observatory.apps.public_site import AUDIENCE as PUBLIC_SITE_AUDIENCE
 from observatory.apps.public_site import build_public_site, site_folder
+from observatory.apps.voila_server import ENV, MAX_KERNELS, POOL, PUBLIC_SITE_PATH
 from observatory.config import Config, load_config
 from observatory.metadata.catalogue import allowed_datasets, check_audience
 from observatory.profiles.table import Profiles, load_profiles
-from observatory.publish.manifest import read_manifest
 from observatory.store import Store
 
 DASHBOARDS_DIR = dashboards_dir()
 CULL_IDLE_SECONDS = 120
 """Kernels of pages closed without saying goodbye (or left idle and disconnected) are shut down after this."""
-MAX_KERNELS = 12
-"""Kernels the server runs at most, the preheated pool included (~175-400 MB each): then a busy page."""
-ENV = {
-    "config": "OBSERVATORY_CONFIG",
-    "audience": "OBSERVATORY_AUDIENCE",
-    "store": "OBSERVATORY_STORE",
-    "packs": "OBSERVATORY_PACKS_DIR",
-    "site": SITE_ENV,
-    "max_kernels": "OBSERVATORY_MAX_KERNELS",
-    "public_site": "OBSERVATORY_PUBLIC_SITE",
-}
-PUBLIC_SITE_PATH = "observatory/public/"
-"""The URL path under the server's base of the pre-rendered public dashboard."""
 
 
 def normal_base_url(base_url: str) -> str:
     """``/``, or ``/prefix/`` with one leading and one trailing slash."""
     inner = base_url.strip("/")
     return f"/{inner}/" if inner else "/"
+
+
+def kernel_cap(pool: int, max_kernels: int | None = None) -> int:
+    """The most kernels a server with a localities pool of ``pool`` runs: ``max_kernels``, or by default
+    ``MAX_KERNELS`` raised to room for the pool, as many visitors, their refills and the catalogue's two.
+
+    A cap leaving no room beyond the pools would turn every visitor away: ValueError."""
+    cap = max(MAX_KERNELS, 2 * int(pool) + 2) if max_kernels is None else int(max_kernels)
+    if cap < int(pool) + 2:
+        raise ValueError(f"max_kernels={cap} leaves no room beyond a pool of {pool} and the catalogue's kernel")
+    return cap
 
 
 def voila_arguments(
@@ -95,12 +100,21 @@ def voila_environment(
     packs: Path | str | None = None,
     site: dict | None = None,
     max_kernels: int = MAX_KERNELS,
+    pool: int = POOL,
+    payload: Path | str | None = None,
 ) -> dict[str, str]:
-    """The environment of the Voila process (inherited by its kernels)."""
+    """The environment of the Voila process (inherited by its kernels): with ``payload``, the kernels read it and
+    restyle their maps (the server's pages carry the script that hands a map its style)."""
     env = dict(os.environ)
     env[ENV["config"]] = str(config)
     env[ENV["audience"]] = audience
     env[ENV["max_kernels"]] = str(int(max_kernels))
+    env[ENV["pool"]] = str(int(pool))
+    if payload:
+        env[PAYLOAD_ENV] = str(Path(payload).resolve())
+        env[SERVED_ENV] = "1"
+    else:
+        env.pop(PAYLOAD_ENV, None)
     if site:
         env[ENV["site"]] = json.dumps(site)
     if packs:
@@ -145,7 +159,8 @@ def serve(
     store: Path | str | None = None,
     wait: bool = True,
     cull_idle_seconds: int = CULL_IDLE_SECONDS,
-    max_kernels: int = MAX_KERNELS,
+    max_kernels: int | None = None,
+    pool: int | None = None,
     ready_timeout: float = 90,
     quiet: bool = False,
     log: Path | str | None = None,
@@ -160,20 +175,26 @@ def serve(
     Voila's output (default: inherited, or discarded when ``quiet``); ``announce`` receives the
     addresses once the server answers (the command line prints them; the library never prints).
     ``public_site`` (public audience only): write the pre-rendered localities dashboard first and lead the root there.
+    ``pool``: preheated kernels of the live localities dashboard (default ``POOL``; 1 beside the pre-rendered site,
+    to which the public is led); ``max_kernels``: the cap (default :func:`kernel_cap`).
     """
     check_audience(audience)
     cfg = load_config(config)
     st = Store(Path(store) if store else cfg.store_dir())
     if not st.path.exists():
         raise FileNotFoundError(f"no evidence store at {st.path}: run `observatory ingest --config {cfg.name}` first")
+    pre_rendered = public_site and audience == PUBLIC_SITE_AUDIENCE
+    pool = (1 if pre_rendered else POOL) if pool is None else int(pool)
+    cap = kernel_cap(pool, max_kernels)
     profiles = load_profiles(cfg, st)
     site = describe_site(cfg, audience, profiles, st)
-    env = voila_environment(str(cfg.dir), audience, store, packs_root(cfg), site, max_kernels)
-    if public_site and audience == PUBLIC_SITE_AUDIENCE:
+    payload = write_payload(cfg, audience, store=st, profiles=profiles, reuse=True)["folder"]
+    env = voila_environment(str(cfg.dir), audience, store, packs_root(cfg), site, cap, pool, payload)
+    if pre_rendered:
         env[ENV["public_site"]] = str(build_public_site(cfg, site_folder(cfg), store=st, profiles=profiles, reuse=True)["folder"])
     args = voila_arguments(port, preheat, base_url, cull_idle_seconds)
     process = start_group(
-        [sys.executable, "-m", "observatory.apps.serve", *args], env=env, cwd=DASHBOARDS_DIR, log=log, quiet=quiet
+        [sys.executable, "-m", "observatory.apps.voila_server", *args], env=env, cwd=DASHBOARDS_DIR, log=log, quiet=quiet
     )
     url = f"http://{HOST}:{int(port)}{normal_base_url(base_url)}"
     try:
@@ -187,7 +208,11 @@ def serve(
             pages += f"  localities, pre-rendered for the public: {url}{PUBLIC_SITE_PATH}\n"
         announce(
             f"Dashboards of {cfg.label} for audience '{audience}': open {url}  (listening on {HOST} only)\n{pages}"
-            + ("  kernels are preheated: the first page draws without waiting for a kernel\n" if preheat else "")
+            + (
+                f"  {pool} kernel(s) of the localities dashboard are preheated: a visitor's first map draws at once\n"
+                if preheat
+                else ""
+            )
             + ("  press Ctrl-C to stop" if wait else "")
         )
     if open_browser:
@@ -202,81 +227,3 @@ def serve(
             stop(process)
             signal.signal(signal.SIGTERM, previous)
     return process
-
-
-# ---- the Voila process ---------------------------------------------------------------------
-
-
-def pack_file_allowed(root: Path | str, path: Path | str, config: str, audience: str) -> bool:
-    """May the server of ``config`` for ``audience`` publish ``path``? Only a file listed in the manifest of a pack
-    folder directly under ``root`` built for that configuration and audience."""
-    base, p = Path(root).resolve(), Path(path).resolve()
-    if base not in p.parents or not p.is_file():
-        return False
-    folder = base / p.relative_to(base).parts[0]
-    manifest = read_manifest(folder) or {}
-    build = manifest.get("build") or {}
-    return (
-        str(build.get("audience", "")) == audience
-        and str(build.get("config", "")) == config
-        and p.relative_to(folder).as_posix() in (manifest.get("files") or {})
-    )
-
-
-def _packs_handler(config: str, audience: str):
-    """A tornado handler publishing the pack files :func:`pack_file_allowed` allows (404 for anything else)."""
-    import tornado.web
-
-    class PackFileHandler(tornado.web.StaticFileHandler):
-        def validate_absolute_path(self, root: str, absolute_path: str):
-            if not pack_file_allowed(root, absolute_path, config, audience):
-                raise tornado.web.HTTPError(404)
-            return super().validate_absolute_path(root, absolute_path)
-
-    return PackFileHandler
-
-
-def _main(argv: list[str]) -> None:
-    import tornado.web
-    from jupyter_server.utils import url_path_join
-    from voila.app import Voila
-    from voila.tornado.handler import TornadoVoilaHandler
-    from voila.tornado.treehandler import TornadoVoilaTreeHandler
-
-    cfg = load_config(os.environ.get(ENV["config"], DEFAULT_CONFIG))
-    audience = os.environ.get(ENV["audience"], "public")
-    handler = _packs_handler(cfg.name, audience)
-    root = os.environ.get(ENV["packs"])
-    if not root:  # started by hand: work it out
-        root = packs_root(cfg)
-    site = read_site(site_info(cfg.label, cfg.title, cfg.synthetic, audience))
-    max_kernels = int(os.environ.get(ENV["max_kernels"]) or MAX_KERNELS)
-    public = os.environ.get(ENV["public_site"])
-
-    class ObservatoryVoila(Voila):
-        def init_handlers(self):
-            own = handlers(self.server_url, site, max_kernels)
-            mine = [
-                (url_path_join(self.server_url, PACKS_PATH + "(.*)"), handler, {"path": str(root)}),
-                (url_path_join(self.server_url, ACCESSIBILITY_PATH), own["accessibility"], {}),
-            ]
-            if public:  # the pre-rendered public dashboard: plain files, no kernel
-                files = {"path": public, "default_filename": "index.html"}
-                mine.append((url_path_join(self.server_url, PUBLIC_SITE_PATH + "(.*)"), tornado.web.StaticFileHandler, files))
-            out = []
-            for spec in super().init_handlers():
-                pattern, cls, *rest = spec
-                if cls is TornadoVoilaTreeHandler and public:  # the public's landing page is the site's
-                    spec = (pattern, tornado.web.RedirectHandler, {"url": self.server_url + PUBLIC_SITE_PATH})
-                elif cls is TornadoVoilaTreeHandler:  # the landing page instead of a list of .ipynb names
-                    spec = (pattern, own["landing"], {})
-                elif cls is TornadoVoilaHandler:
-                    spec = (pattern, own["page"], *rest)
-                out.append(spec)
-            return mine + out
-
-    ObservatoryVoila.launch_instance(argv)
-
-
-if __name__ == "__main__":
-    _main(sys.argv[1:])

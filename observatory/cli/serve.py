@@ -12,7 +12,13 @@ def command(
     config: str = typer.Option(DEFAULT_CONFIG, "--config", "-c", help="Configuration name (demo, warwickshire) or folder."),
     port: int = typer.Option(8866, help="Port on 127.0.0.1."),
     audience: str = typer.Option("public", help="Audience: public, partners or partner:<id>."),
-    preheat: bool = typer.Option(True, "--preheat/--no-preheat", help="Keep a kernel per dashboard ready."),
+    preheat: bool = typer.Option(True, "--preheat/--no-preheat", help="Keep kernels of the dashboards ready."),
+    pool: int = typer.Option(
+        None,
+        "--pool",
+        min=0,
+        help="Preheated kernels of the live localities dashboard: the visitors expected at once (default 4).",
+    ),
     base_url: str = typer.Option("/", "--base-url", help="Path prefix when served behind a reverse proxy, e.g. /localities/."),
     public_site: bool = typer.Option(
         True,
@@ -31,6 +37,7 @@ def command(
             preheat=preheat,
             base_url=base_url,
             public_site=public_site,
+            pool=pool,
             announce=lambda text: console.print(text, markup=False, highlight=False, soft_wrap=True),
         )
     except (FileNotFoundError, ValueError, RuntimeError, TimeoutError) as e:
