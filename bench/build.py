@@ -103,8 +103,10 @@ def child_floor(pack_dir: Path) -> int:
     kernel.launch()
     kernel.connect()
     started = time.perf_counter()
+    each: list[tuple[str, float]] = []  # diagnostics only: each notebook's seconds, reset included
     try:
-        for notebook, params, _ in runs:
+        for notebook, params, name in runs:
+            mark = time.perf_counter()
             kernel.reset(str(Path(notebook).parent))
             for source in _cells(notebook, params):
                 reply = run_sync(kernel.kc.execute_interactive)(
@@ -112,9 +114,10 @@ def child_floor(pack_dir: Path) -> int:
                 )
                 if reply["content"].get("status") != "ok":
                     raise SystemExit(f"floor run failed in {notebook}: {reply['content'].get('evalue')}")
+            each.append((name, time.perf_counter() - mark))
     finally:
         kernel.shutdown()
-    print(json.dumps({"total": time.perf_counter() - t0, "execution": time.perf_counter() - started}))
+    print(json.dumps({"total": time.perf_counter() - t0, "execution": time.perf_counter() - started, "each": each}))
     return 0
 
 
@@ -158,6 +161,29 @@ def engine_seconds(pack_dir: Path) -> tuple[float, str]:
     return float(m.group(2)), m.group(1)
 
 
+def _kind_summary(found: dict[str, list[float]]) -> str:
+    return "; ".join(
+        f"{kind} x{len(xs)} {sum(xs):.1f} s (median {statistics.median(xs):.2f} s)"
+        for kind, xs in sorted(found.items(), key=lambda kv: -sum(kv[1]))
+    )
+
+
+def profiles_in_order(pack_dir: Path) -> str:
+    """Each locality profile's execution seconds in the order build.log records them, with its worker: a warm
+    kernel whose profiles grow dearer with every one it runs shows here."""
+    log = (pack_dir / "build.log").read_text()
+    workers = dict(re.findall(r" start (profile-[^ ]+) \(worker (\d+)\)", log))
+    found = re.findall(r" built (profile-[^ ]+) in [\d.]+ s \(kernel [\d.]+ s, execution ([\d.]+) s", log)
+    return ", ".join(f"{float(x):.2f}/w{workers.get(name, '?')}" for name, x in found)
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def execution_by_kind(pack_dir: Path) -> str:
     """Each kind of notebook's count, summed and median execution seconds, from the per-notebook lines of build.log
     (``built <name> in ... (kernel ..., execution X s, ...)``; the kind is the name before its first dash)."""
@@ -166,10 +192,7 @@ def execution_by_kind(pack_dir: Path) -> str:
         r" built ([^ -]+)[^ ]* in [\d.]+ s \(kernel [\d.]+ s, execution ([\d.]+) s", (pack_dir / "build.log").read_text()
     ):
         found.setdefault(m.group(1), []).append(float(m.group(2)))
-    return "; ".join(
-        f"{kind} x{len(xs)} {sum(xs):.1f} s (median {statistics.median(xs):.2f} s)"
-        for kind, xs in sorted(found.items(), key=lambda kv: -sum(kv[1]))
-    )
+    return _kind_summary(found)
 
 
 def pack_sizes(pack_dir: Path) -> dict[str, int]:
@@ -218,6 +241,7 @@ def main() -> None:
         raise SystemExit(child_floor(Path(args.pack_dir)))
 
     real = real_available() and not args.fixture
+    load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         store = Path(tmp) / "store"
         if real:  # ingest once, outside the timings
@@ -284,12 +308,15 @@ def main() -> None:
         pack0 = Path(tmp) / "cold0" / QUARTER
         me = [sys.executable, str(Path(__file__).resolve())]
         labels = ["--config", args.config, "--store", str(store)] if real else []
-        floor, floor_exec = [], []
+        floor, floor_exec, floor_each = [], [], []
         for _ in range(args.floor_repeat):
             floor.append(run(me + ["--child", "floor", "--pack-dir", str(pack0)] + labels))
-            floor_exec.append(json.loads(LAST_OUTPUT["stdout"].strip().splitlines()[-1])["execution"])
+            reported = json.loads(LAST_OUTPUT["stdout"].strip().splitlines()[-1])
+            floor_exec.append(reported["execution"])
+            floor_each = reported.get("each", [])
         plain = [run(me + ["--child", "plain", "--pack-dir", str(pack0)] + labels) for _ in range(args.baseline_repeat)]
         by_kind = execution_by_kind(pack0)
+        in_order = profiles_in_order(pack0)
         spent = [ln.split("time spent: ", 1)[1] for ln in (pack0 / "build.log").read_text().splitlines() if "time spent: " in ln]
         sizes = {"shared assets": pack_sizes(pack0)}
         if real and not args.no_sizes:
@@ -318,6 +345,16 @@ def main() -> None:
     print(f"cold build / floor: {med(cold) / med(floor):.2f}x (target <= 2x)")
     print(f"where the cold build's time went (first cold build, build.log): {spent[0] if spent else 'not logged'}")
     print(f"execution by kind of notebook (first cold build, summed over workers): {by_kind}")
+    if in_order:
+        print(f"locality profiles' execution in build order (first cold build, seconds/worker): {in_order}")
+    if floor_each:
+        kinds: dict[str, list[float]] = {}
+        for name, seconds in floor_each:
+            kinds.setdefault(name.split("-")[0], []).append(seconds)
+        print(f"floor by kind of notebook (last floor run, one kernel): {_kind_summary(kinds)}")
+        shown = [f"{x:.2f}" for name, x in floor_each if name.startswith("profile-")]
+        print(f"floor's locality profiles in order (one kernel, seconds): {', '.join(shown)}")
+    print(f"load average (1, 5, 15 min) before the runs: {load_before}; after: {load_average()}")
     for mode, size in sizes.items():
         print(
             f"pack size, {mode}: {size['pack'] / 2**20:.1f} MiB in {size['files']} files, zipped {size['zip'] / 2**20:.1f} MiB; "

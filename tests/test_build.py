@@ -301,3 +301,26 @@ def test_warwickshire_pack_builds_on_the_real_data(tmp_path, shared_data):
     assert (
         len(manifest["outputs"]) == len(localities) + 2 + 12
     )  # + overview, catalogue; board, 6 themes, 5 districts and all(o["status"] == "ok" for o in manifest["outputs"])
+
+
+def test_workers_start_while_planning_only_when_the_pack_will_run_notebooks(tmp_path):
+    """A first build (no pack there yet) or a forced one starts its workers before planning, sized to the jobs it
+    may have; a rebuild (which may have nothing to run) and a pack another build holds start none early."""
+    from observatory.publish.lock import pack_lock
+    from observatory.publish.plan import _early_workers
+
+    target = tmp_path / "pack"
+    pool = _early_workers(target, 3, ["ML01", "ML02"], force=False)
+    try:
+        assert pool is not None and len(pool.live) == 2 and pool.settings["warm_up"]
+    finally:
+        pool.close()
+    (target / "manifest.json").write_text("{}")
+    assert _early_workers(target, 2, None, force=False) is None
+    with pack_lock(target):
+        assert _early_workers(target, 2, None, force=True) is None
+    forced = _early_workers(target, 1, None, force=True)
+    try:
+        assert forced is not None and len(forced.live) == 1
+    finally:
+        forced.close()

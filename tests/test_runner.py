@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -165,3 +166,36 @@ def test_dead_worker_is_replaced_and_only_its_notebook_fails(tmp_path):
     results = {r["name"]: r for r in out if "name" in r}
     assert results["killer"]["status"] == "failed" and results["killer"]["error"]["ename"] == "WorkerDied"
     assert results["next"]["status"] == "built", results["next"]["error"]
+
+
+def test_pool_kernels_share_the_cpus_and_run_the_warm_up_first(tmp_path, monkeypatch):
+    """Each kernel's numerical libraries get the pool's share of the CPUs (unless the environment says
+    otherwise), and the workers started early run the warm-up code in their kernels before the first task."""
+    from observatory.publish.runner import WarmPool
+
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    cpus = os.cpu_count() or 1
+    pool = WarmPool(2, warm_up="import sys\nsys.warmed_by_the_worker = 'yes'")
+    try:
+        pool.start()
+        assert len(pool.live) == 2  # started before any task
+        tasks = [_task(tmp_path, f"env{i}", "environment", label=str(i)) for i in range(3)]
+        out = list(run_tasks(tasks, workers=2, pool=pool))
+    finally:
+        pool.close()
+    assert [r["status"] for r in out if "name" in r] == ["built"] * 3
+    share = max(1, cpus // 2)
+    for i in range(3):
+        text = _stream_text(tmp_path / "notebooks" / f"env{i}.ipynb")
+        assert f"THREADS {share} {share}" in text and "WARMED yes" in text
+    assert out[-1] == {"kernels_started": 2}
+
+
+def test_threads_the_environment_sets_are_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    (result, _last) = run_tasks([_task(tmp_path, "env", "environment")], workers=1)
+    assert result["status"] == "built"
+    share = os.cpu_count() or 1
+    assert f"THREADS 3 {share}" in _stream_text(tmp_path / "notebooks" / "env.ipynb")

@@ -58,7 +58,7 @@ from observatory.publish.manifest import (  # noqa: F401
     zip_path,
 )
 from observatory.publish.places import Places
-from observatory.publish.runner import run_tasks
+from observatory.publish.runner import WarmPool, run_tasks
 from observatory.publish.staleness import job_result, plan_entries, prune, up_to_date, validate_jobs  # noqa: F401
 
 IndexPage = Callable[[Path, Mapping], Path]
@@ -81,6 +81,7 @@ def build_pack(
     index: IndexPage | None = None,
     places: Mapping[str, Path | str] | None = None,
     self_contained: bool = False,
+    pool: WarmPool | None = None,
 ) -> BuildSummary:
     """Build (or bring up to date) the pack in ``pack_dir`` from ``jobs``.
 
@@ -93,8 +94,9 @@ def build_pack(
     everything; pass ``{"version": ...}`` to key on the version alone). ``places`` (label → folder)
     names the folders recorded by label rather than by path (the pack itself is ``.``). ``force``
     rebuilds every job. Pages link the assets they all repeat from ``<pack>/assets/`` unless
-    ``self_contained`` (every page then carries its own copy). Raises ``PackError`` (exit code 2) for unusable jobs and ``PackLocked`` (3)
-    when another build runs.
+    ``self_contained`` (every page then carries its own copy). ``pool``: workers the caller started while it
+    planned the jobs (``WarmPool.start``), which the notebooks then run on; the caller closes it. Raises
+    ``PackError`` (exit code 2) for unusable jobs and ``PackLocked`` (3) when another build runs.
     """
     jobs = list(jobs)
     validate_jobs(jobs)
@@ -124,6 +126,7 @@ def build_pack(
                 index=index,
                 where=where,
                 assets="inline" if self_contained else "shared",
+                pool=pool,
             )
         except BaseException as exc:
             log(f"build aborted: {type(exc).__name__}: {exc}")
@@ -164,6 +167,7 @@ def _build(
     index,
     where,
     assets="shared",
+    pool=None,
 ):
     t0 = time.perf_counter()
     started = now()
@@ -197,6 +201,7 @@ def _build(
             timeout=timeout,
             start_timeout=start_timeout,
             kernel_name=kernel_name,
+            pool=pool,
         )
     pruned = prune(prev_outputs, entries, pack_dir, log)
 
@@ -258,7 +263,7 @@ def _same(previous: Mapping, outputs: list, files: dict, archive: Path) -> bool:
 
 
 def _run(
-    tasks, entries, results, pack_dir, cache, log, *, previous, where, jobs_n, progress, timeout, start_timeout, kernel_name
+    tasks, entries, results, pack_dir, cache, log, *, previous, where, jobs_n, progress, timeout, start_timeout, kernel_name, pool
 ) -> tuple[int, dict[str, float]]:
     """Run the tasks, longest first; log each one's time and phases. Returns kernels started and seconds per
     phase, summed, and the notebooks' wall time."""
@@ -282,6 +287,7 @@ def _run(
             kernel_name=kernel_name,
             kernel_log=pack_dir / LOG,
             on_start=lambda name, wid: log(f"start {name} (worker {wid})"),
+            pool=pool,
         ):
             if "kernels_started" in res:
                 kernels = res["kernels_started"]

@@ -15,6 +15,9 @@ import tempfile
 from collections.abc import Callable
 
 KERNEL_ARGS = ["--HistoryManager.enabled=False"]  # no SQLite history: execution counts restart per notebook
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+"""What caps the threads of the kernel's numerical libraries (OpenBLAS, MKL, numexpr; Arrow's pool follows
+``OMP_NUM_THREADS``)."""
 RESET_TIMEOUT = 60
 
 RESET_CODE = """\
@@ -34,12 +37,18 @@ del _gc, _os, _sys, _warnings
 
 
 class WarmKernel:
-    """One kernel and one client, kept across notebooks; restarted when it dies or hangs."""
+    """One kernel and one client, kept across notebooks; restarted when it dies or hangs.
 
-    def __init__(self, kernel_name: str = "python3", start_timeout: float = 60, runtime_dir: str | None = None):
+    ``threads``: the threads each numerical library of the kernel may use (``THREAD_VARIABLES``, unless the
+    environment sets them already); None leaves the libraries' own default (a thread per CPU)."""
+
+    def __init__(
+        self, kernel_name: str = "python3", start_timeout: float = 60, runtime_dir: str | None = None, threads: int | None = None
+    ):
         self.kernel_name = kernel_name
         self.start_timeout = start_timeout
         self.runtime_dir = runtime_dir
+        self.threads = threads
         self.km = None
         self.kc = None
         self.tmpdir: str | None = None
@@ -61,7 +70,10 @@ class WarmKernel:
         else:
             self.km = AsyncKernelManager(kernel_name=self.kernel_name)
         death = die_with_parent(signal.SIGKILL)  # a worker killed outright takes its kernel with it
-        run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGS, **({"preexec_fn": death} if death else {}))
+        options = {"preexec_fn": death} if death else {}
+        if self.threads:
+            options["env"] = {**{v: str(self.threads) for v in THREAD_VARIABLES}, **os.environ}
+        run_sync(self.km.start_kernel)(extra_arguments=KERNEL_ARGS, **options)
         self.starts += 1
 
     def connect(self) -> None:
@@ -71,6 +83,13 @@ class WarmKernel:
         self.kc.start_channels()
         run_sync(self.kc.wait_for_ready)(timeout=self.start_timeout)
         self.kc.allow_stdin = False
+
+    def warm_up(self, code: str) -> None:
+        """Send ``code`` to the kernel without waiting for it (imports the notebooks need, run while the worker
+        waits for its first task); a failure there is the notebooks' to report. The next ``reset`` waits for it."""
+        if self.kc is None:
+            self.connect()
+        self.kc.execute(code, silent=True, store_history=False)
 
     def ensure(self) -> None:
         from jupyter_core.utils import run_sync

@@ -38,6 +38,19 @@ def pack_lock(pack_dir: Path) -> Iterator[None]:
         fh.close()  # closing releases the lock
 
 
+def locked(pack_dir: Path) -> bool:
+    """Whether another build holds ``<pack>/.build.lock`` now (a glance: it may start or stop a moment later)."""
+    path = Path(pack_dir) / LOCK
+    if not path.is_file():
+        return False
+    with open(path, "a+", encoding="utf-8") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+    return False  # closing released it
+
+
 @contextmanager
 def exit_on_sigterm() -> Iterator[None]:
     """Turn SIGTERM (a scheduler stopping the job) into SystemExit, so workers and kernels are stopped."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ from observatory.profiles.table import load_profiles
 from observatory.publish.engine import BuildSummary, Job, build_pack, up_to_date
 from observatory.publish.index import PackPages, write_index
 from observatory.publish.layout import QUARTER, YEARS, check_quarter, current_quarter, pack_dir, previous_quarter  # noqa: F401
+from observatory.publish.lock import locked
+from observatory.publish.manifest import LOG, MANIFEST
+from observatory.publish.runner import WarmPool, pool_installed
 from observatory.store import Store
 
 SOURCES_STATE = "sources.json"
@@ -307,6 +311,32 @@ def places(cfg: Config, store: Store) -> dict[str, Path]:
     return found | ({"<project>": root} if root else {})
 
 
+WARM_UP = """\
+import observatory as _obs
+for _name in ("open_profile", "CountyOverview", "open_exception_page", "open_catalogue_page", "file_links"):
+    getattr(_obs, _name)
+del _obs, _name
+"""
+"""What every kernel of a pack build runs as soon as it is up: the imports behind the pack notebooks' facade
+names (about 3 s), done while this process is still planning the jobs."""
+
+
+def _early_workers(target: Path, jobs_n: int | None, localities: Iterable[str] | None, force: bool) -> WarmPool | None:
+    """Workers started before planning when the pack will surely run notebooks (no pack there yet, or
+    ``force``), so that their kernels boot and import while the jobs are planned; None otherwise (a
+    rebuild may have nothing to run, and then starts no kernel), when a host installed its own pool, or
+    when another build holds the pack."""
+    if not (force or not (target / MANIFEST).exists()) or pool_installed() or locked(target):
+        return None
+    size = jobs_n or os.cpu_count() or 2
+    if localities:
+        size = min(size, len(set(localities)))
+    target.mkdir(parents=True, exist_ok=True)
+    pool = WarmPool(size, kernel_log=target / LOG, warm_up=WARM_UP)
+    pool.start()
+    return pool
+
+
 def _check_usage(quarter: str, jobs_n: int | None, out: Path | None) -> None:
     """Refuse, before anything is written, what would build the wrong pack or in the wrong place."""
     check_quarter(quarter)
@@ -346,36 +376,42 @@ def build(
     inputs = inputs_digest(cfg, quarter, audience, localities, st, out) + ("-self-contained" if self_contained else "")
     if not force and (done := up_to_date(target, inputs, places=where)) is not None:
         return done  # nothing changed: no planning, no kernel
-    if sync:
-        sync_store(cfg, st, progress=progress)
-    plan = Plan(cfg, quarter, audience, st, target)
-    jobs = plan_jobs(plan, localities)
-    meta = {
-        "config": cfg.name,
-        "title": f"{cfg.label}: quarterly profile pack {quarter}",
-        "quarter": quarter,
-        "audience": audience,
-        "synthetic": cfg.synthetic,
-        "store_digest": st.digest(),
-        "localities": sorted(localities) if localities else "all",
-        "inputs": inputs_digest(cfg, quarter, audience, localities, st, out)  # after the sync, which may change the store
-        + ("-self-contained" if self_contained else ""),
-        "contents": data_contents(st, _shown_indicators(cfg, audience)),
-    }
-    previous = pack_dir(cfg, previous_quarter(quarter), audience, out).resolve()
-    pages = PackPages(cfg, audience, st, quarter, previous if previous.is_dir() else None)
-    return build_pack(
-        jobs,
-        plan.pack_dir,
-        jobs_n=jobs_n,
-        meta=meta,
-        progress=progress,
-        force=force,
-        timeout=timeout,
-        index=partial(write_index, pages=pages),
-        places=where,
-        self_contained=self_contained,
-    )
+    pool = _early_workers(target, jobs_n, localities, force)
+    try:
+        if sync:
+            sync_store(cfg, st, progress=progress)
+        plan = Plan(cfg, quarter, audience, st, target)
+        jobs = plan_jobs(plan, localities)
+        meta = {
+            "config": cfg.name,
+            "title": f"{cfg.label}: quarterly profile pack {quarter}",
+            "quarter": quarter,
+            "audience": audience,
+            "synthetic": cfg.synthetic,
+            "store_digest": st.digest(),
+            "localities": sorted(localities) if localities else "all",
+            "inputs": inputs_digest(cfg, quarter, audience, localities, st, out)  # after the sync, which may change the store
+            + ("-self-contained" if self_contained else ""),
+            "contents": data_contents(st, _shown_indicators(cfg, audience)),
+        }
+        previous = pack_dir(cfg, previous_quarter(quarter), audience, out).resolve()
+        pages = PackPages(cfg, audience, st, quarter, previous if previous.is_dir() else None)
+        return build_pack(
+            jobs,
+            plan.pack_dir,
+            jobs_n=jobs_n,
+            meta=meta,
+            progress=progress,
+            force=force,
+            timeout=timeout,
+            index=partial(write_index, pages=pages),
+            places=where,
+            self_contained=self_contained,
+            pool=pool,
+        )
+    finally:
+        if pool is not None:
+            pool.close()
 
 
 def _shown_indicators(cfg: Config, audience: str) -> set[str]:

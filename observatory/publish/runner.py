@@ -29,7 +29,17 @@ from observatory.publish.export import html_exporter, run_notebook
 from observatory.publish.kernel import WarmKernel, die_with_parent
 from observatory.publish.worker import run_task, task_failure, worker_main
 
-__all__ = ["WarmKernel", "WarmPool", "use_pool", "run_task", "run_tasks", "run_plain_papermill", "sha256_file", "worker_main"]
+__all__ = [
+    "WarmKernel",
+    "WarmPool",
+    "use_pool",
+    "pool_installed",
+    "run_task",
+    "run_tasks",
+    "run_plain_papermill",
+    "sha256_file",
+    "worker_main",
+]
 # sha256_file: re-exported for observatory.onboarding until it imports observatory._core.digests
 WORKERS_PREFIX = "observatory-workers-"
 
@@ -124,6 +134,7 @@ class WarmPool:
         kernel_name: str = "python3",
         kernel_log: Path | None = None,
         keep: bool = False,
+        warm_up: str | None = None,
     ):
         remove_stale_runtime_dirs()
         # kernels' sockets; removed even if a worker is killed, and by the next run if this one is
@@ -133,8 +144,12 @@ class WarmPool:
             "start_timeout": start_timeout,
             "kernel_name": kernel_name,
             "runtime_dir": self.runtime_dir,
+            "warm_up": warm_up,  # code each kernel runs as soon as it is up, before the first task
         }
         self.size, self.keep, self.kernels = max(1, workers), keep, 0
+        # the pool's kernels share the CPUs: each numerical library's threads capped to its share, so that
+        # OpenBLAS and Arrow threads of one kernel do not compete with the others' (a thread each with 2 workers on 2 CPUs)
+        self.settings["threads"] = max(1, (os.cpu_count() or 1) // self.size)
         self.inbox: queue.Queue = queue.Queue()
         self.stderr = open(kernel_log, "ab") if kernel_log else None
         self.live: list[_Worker] = []
@@ -146,6 +161,12 @@ class WarmPool:
         self._ids += 1
         self.live.append(w)
         return w
+
+    def start(self, count: int | None = None) -> None:
+        """Start ``count`` workers (default: the pool's size) now, before any task: their kernels boot (and run
+        the warm-up) while the caller is still planning the tasks."""
+        while len(self.live) < min(self.size, count or self.size):
+            self.spawn()
 
     def _count(self, w: _Worker, starts: int) -> None:
         self.kernels += max(0, starts - w.kernels_seen)
@@ -219,6 +240,11 @@ def use_pool(pool: WarmPool | None) -> None:
     _SHARED = pool
 
 
+def pool_installed() -> bool:
+    """Whether ``use_pool`` installed a pool that every ``run_tasks`` of this process runs on."""
+    return _SHARED is not None
+
+
 def run_tasks(
     tasks: list[dict],
     *,
@@ -228,21 +254,24 @@ def run_tasks(
     kernel_name: str = "python3",
     kernel_log: Path | None = None,
     on_start: Callable[[str, int], None] | None = None,
+    pool: WarmPool | None = None,
 ) -> Iterator[dict]:
     """Run ``tasks`` on ``workers`` warm-kernel processes; yield each result as it finishes.
 
     Tasks go to whichever worker is free. A worker process that dies mid-task is replaced and
     only that task fails. Workers' and kernels' own output goes to ``kernel_log`` (appended) if
     given. The last value yielded is ``{"kernels_started": n}`` instead of a task result. With a
-    pool installed by ``use_pool``, the tasks run on it (its size, its log) and it stays up.
+    pool installed by ``use_pool``, the tasks run on it (its size, its log) and it stays up. With
+    ``pool`` (workers the caller started early, see ``WarmPool.start``), they run on it and the caller closes it.
     """
     if not tasks:
         remove_stale_runtime_dirs()
         yield {"kernels_started": 0}
         return
-    if _SHARED is not None:
-        with _SHARED.lock:
-            yield from _SHARED.run(tasks, timeout=timeout, on_start=on_start)
+    given = pool or _SHARED
+    if given is not None:
+        with given.lock:
+            yield from given.run(tasks, timeout=timeout, on_start=on_start)
         return
     pool = WarmPool(workers, timeout=timeout, start_timeout=start_timeout, kernel_name=kernel_name, kernel_log=kernel_log)
     done = False

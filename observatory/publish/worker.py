@@ -166,7 +166,7 @@ def worker_main(settings: dict) -> None:
         events.write(json.dumps(event) + "\n")
         events.flush()
 
-    kernel = WarmKernel(settings["kernel_name"], settings["start_timeout"], settings.get("runtime_dir"))
+    kernel = WarmKernel(settings["kernel_name"], settings["start_timeout"], settings.get("runtime_dir"), settings.get("threads"))
     try:
         try:
             kernel.launch()  # boots while papermill and nbconvert import
@@ -174,6 +174,11 @@ def worker_main(settings: dict) -> None:
             kernel.shutdown()
         register_warm_engine()
         exporter = html_exporter()
+        if settings.get("warm_up") and kernel.km is not None:
+            try:
+                kernel.warm_up(settings["warm_up"])
+            except Exception:  # the first task starts the kernel again
+                kernel.shutdown()
         for line in sys.stdin:
             if not line.strip():
                 continue
