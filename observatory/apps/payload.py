@@ -9,6 +9,7 @@ on first use, in memory. This module is the reader: light on purpose (json and t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -35,9 +36,13 @@ def audience_slug(audience: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", audience)
 
 
-def payload_folder(config_name: str, audience: str) -> Path:
-    """Where ``observatory serve`` writes a configuration's payload for one audience."""
-    return build_dir() / "dashboard" / config_name / audience_slug(audience)
+def payload_folder(config_name: str, audience: str, store: Path | str | None = None) -> Path:
+    """Where ``observatory serve`` writes a configuration's payload for one audience: from another ``store`` than
+    the configuration's own, a folder of its own (two servers of one configuration never share one)."""
+    name = audience_slug(audience)
+    if store is not None:
+        name += "-" + hashlib.sha256(str(Path(store).resolve()).encode()).hexdigest()[:10]
+    return build_dir() / "dashboard" / config_name / name
 
 
 class Payload:

@@ -554,8 +554,9 @@ def write_payload(
     t0 = time.perf_counter()
     cfg = config if isinstance(config, Config) else load_config(config)
     audience = check_audience(audience)
-    out = Path(out) if out else payload_folder(cfg.name, audience)
     store_path = store.path if isinstance(store, Store) else Path(store) if store else cfg.store_dir()
+    own = Path(store_path).resolve() == Path(cfg.store_dir()).resolve()
+    out = Path(out) if out else payload_folder(cfg.name, audience, None if own else store_path)
     digest, stamp = payload_digest(cfg, Store(store_path), audience), out / STAMP
     if reuse and stamp.is_file() and json.loads(stamp.read_text()).get("digest") == digest and (out / META).is_file():
         return _summary(out, t0, reused=True)
