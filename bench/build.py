@@ -7,7 +7,9 @@ matplotlib chart) through ``build_pack``. Each figure is the wall time of a sepa
 process, start-up included; "engine" is the time ``build_pack`` itself reported in ``build.log``.
 The baseline runs the same notebooks with the same parameters (read from the cold build's
 manifest) one after another with ``papermill.execute_notebook``, a new kernel each, plus HTML.
-Prints figures only.
+Prints figures only, with diagnostics: each kind of notebook's execution (cold build and floor), the
+locality profiles' seconds in the order they ran (a warm kernel accumulating work would show rising
+figures), and the load average before and after (other processes inflate every figure).
 
     python bench/build.py [--repeat 3] [--noop-repeat 5] [--baseline-repeat 1] [--jobs N] [--fixture]
 """

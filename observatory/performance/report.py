@@ -234,17 +234,26 @@ class ExceptionReport:
 
 
 def exception_jobs(
-    config: str | Config, quarter: str, *, audience: str = "partners", store: str = "", pack_dir: str = "", previous: str = ""
+    config: str | Config,
+    quarter: str,
+    *,
+    audience: str = "partners",
+    store: str = "",
+    pack_dir: str = "",
+    previous: str = "",
+    geography: Geography | None = None,
 ) -> list[dict]:
     """The exception-report runs of a quarterly pack: the board, the six theme groups and every district.
 
     Each is a dict(name, parameters, title, group) for ``notebooks/exception_report.ipynb``; ``previous`` (last
     quarter's pack folder) is passed to every run, each finding its own ``exceptions-<level>.csv`` there.
+    ``geography``: the configuration's, when the caller has it loaded already.
     """
     cfg = config if isinstance(config, Config) else load_config(config)
+    geography = geography or Geography(cfg)
     levels = [("board", "County-wide partnership board")]
     levels += [(f"theme:{t.value}", f"{THEME_TITLES[t]} theme group") for t in Theme]
-    levels += [(f"district:{d.code}", f"{d.name} district partnership") for d in Geography(cfg).districts()]
+    levels += [(f"district:{d.code}", f"{d.name} district partnership") for d in geography.districts()]
     return [
         {
             "name": f"exceptions-{level_slug(level)}",

@@ -23,15 +23,9 @@ from observatory._core.resources import notebook, notebooks_dir
 from observatory._core.settings import build_dir, checkout_root, data_dir
 from observatory.config import Config, load_config
 from observatory.errors import PackError
-from observatory.ingest.pipeline import ingest
 from observatory.metadata.catalogue import allowed_datasets, catalogue_file, check_audience, partners_file
 from observatory.metadata.indicators import read_indicators
-from observatory.performance.exceptions import NOTEBOOK as EXCEPTIONS_NOTEBOOK
-from observatory.performance.exceptions import exception_jobs
-from observatory.present.pages import data_contents
-from observatory.profiles.table import load_profiles
 from observatory.publish.engine import BuildSummary, Job, build_pack, up_to_date
-from observatory.publish.index import PackPages, write_index
 from observatory.publish.layout import QUARTER, YEARS, check_quarter, current_quarter, pack_dir, previous_quarter  # noqa: F401
 from observatory.publish.lock import locked
 from observatory.publish.manifest import LOG, MANIFEST
@@ -88,6 +82,8 @@ def sync_store(cfg: Config, store: Store, progress: bool = False) -> bool:
     state = store.path / SOURCES_STATE
     if store.exists() and _recorded_digest(state) == digest:
         return False
+    from observatory.ingest.pipeline import ingest  # start-up: 0.23 s on its own, paid only when the store must be synced
+
     ingest(cfg, store, progress=progress)
     write_atomic(state, json.dumps({"digest": digest}))
     return True
@@ -200,6 +196,9 @@ def overview_job(plan: Plan, profiles):
 
 def plan_jobs(plan: Plan, localities: Iterable[str] | None = None) -> list:
     """Every output of the quarterly pack."""
+    # start-up: geopandas and the statistics (0.8-1 s), not imported before a first build's workers are started
+    from observatory.profiles.table import load_profiles  # start-up: as above
+
     profiles = load_profiles(plan.config, plan.store)
     jobs = [overview_job(plan, profiles)] if not localities else []
     jobs += locality_jobs(plan, profiles, localities)
@@ -250,6 +249,8 @@ def exception_report_jobs(plan: Plan, profiles) -> list:
         *[(f.read_bytes() if f.exists() else b"-") for f in inputs + prev_files],
     )
     jobs = []
+    from observatory.performance.exceptions import NOTEBOOK, exception_jobs  # start-up: 0.1 s after the profiles
+
     for spec in exception_jobs(
         cfg,
         plan.quarter,
@@ -257,12 +258,13 @@ def exception_report_jobs(plan: Plan, profiles) -> list:
         store=str(plan.store.path),
         pack_dir=str(plan.pack_dir),
         previous=str(previous) if previous.exists() else "",
+        geography=profiles.geography,
     ):
         slug = spec["name"].removeprefix("exceptions-")
         jobs.append(
             Job(
                 name=spec["name"],
-                notebook=EXCEPTIONS_NOTEBOOK,
+                notebook=NOTEBOOK,
                 parameters=spec["parameters"],
                 depends=depends,
                 title=spec["title"],
@@ -378,6 +380,9 @@ def build(
         return done  # nothing changed: no planning, no kernel
     pool = _early_workers(target, jobs_n, localities, force)
     try:
+        from observatory.present.pages import data_contents  # start-up: 0.1 s, after a first build's workers started
+        from observatory.publish.index import PackPages, write_index  # start-up: as above
+
         if sync:
             sync_store(cfg, st, progress=progress)
         plan = Plan(cfg, quarter, audience, st, target)
