@@ -15,8 +15,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.warwickshire, pytest.mark.xdist_grou
 QUARTER = "2025Q3"
 
 
-# session scope: xdist may interleave this module with others of its group, and a module fixture would then be
-# built again (70 s each time)
+# session scope: the pack is built once per worker even if xdist interleaves this module with others of its group
 @pytest.fixture(scope="session")
 def pack(tmp_path_factory, shared_data) -> Path:
     from observatory.cli import app
