@@ -23,9 +23,7 @@ def pytest_collection_modifyitems(config, items):
         if item.get_closest_marker("xdist_group") is None:
             # a module's tests run on one worker, so its module fixtures (a served dashboard, a built site) are built
             # once; modules sharing a session fixture on disk (the demo pack) name one group between them
-            item.add_marker(
-                pytest.mark.xdist_group(getattr(getattr(item, "module", None), "__name__", None) or item.nodeid.split("::")[0])
-            )
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
         if "warwickshire" in item.keywords and not SHARED.exists():
             item.add_marker(pytest.mark.skip(reason=f"real Warwickshire bundle not found at {SHARED}"))
 
