@@ -564,3 +564,26 @@ def test_rate_limits_are_the_same_whichever_way_they_are_computed(counts):
             assert result.loc[row, f"upper{label}"] == pytest.approx(upper, rel=1e-7)
     for label, level in LEVELS.items():
         assert result.loc[3, f"lower{label}"] == pytest.approx(byars_literal(12.0, level)[0], rel=1e-12)
+
+
+# --- distributions without scipy.stats ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("level", [0.95, 0.998, 0.8])
+def test_chi_squared_and_t_quantiles_are_scipy_stats_own_bit_for_bit(level):
+    from observatory.stats.limits import chi2_quantile, t_quantile
+
+    counts = np.concatenate([np.arange(0, 3000, dtype=float), [1e4, 1e5, 1e6, 3.5e6]])
+    df = 2 * counts + 2
+    for q in ((1 - level) / 2, 1 - (1 - level) / 2):
+        assert np.array_equal(chi2_quantile(q, df), stats.chi2.ppf(q, df))
+        assert np.array_equal(t_quantile(q, df), stats.t.ppf(q, df))
+    assert np.isnan(t_quantile(0.975, np.array([0.0, -1.0]))).all() and np.isnan(chi2_quantile(0.975, np.array([0.0]))).all()
+
+
+def test_the_statistics_do_not_import_scipy_stats():
+    import subprocess
+    import sys
+
+    code = "import sys, observatory.stats, observatory.performance.forecasts; print('scipy.stats' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"

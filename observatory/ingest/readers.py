@@ -23,7 +23,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from openpyxl import load_workbook
 
 from observatory.errors import Report
 
@@ -401,6 +400,8 @@ def _worksheet(wb, path: Path, sheet: Any, report: Report):
 
 def _read_xlsx(path: Path, header_row: int, sheet: Any, report: Report) -> pd.DataFrame:
     try:
+        from openpyxl import load_workbook  # start-up: 0.2 s, only when a workbook is read
+
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # a corrupt or mislabelled workbook is a problem with the file, not a crash
         report.add(path.name, None, None, f"cannot read the workbook: {type(e).__name__}: {e}", "unreadable-file")

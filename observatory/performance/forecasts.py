@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from observatory.stats.compare import HIGH, normalise_polarity
+from observatory.stats.limits import t_quantile
 from observatory.stats.trend import POINTS, last_points, weights_from_limits
 
 MIN_POINTS = 4
@@ -92,7 +92,7 @@ def forecast(
         s2_resid = (W * resid**2).sum(1) / dof
         w0 = W[:, -1]
         variance = s2_resid * (s2 / det + 1 / w0)
-        half = sps.t.ppf((1 + level) / 2, dof) * np.sqrt(variance)
+        half = t_quantile((1 + level) / 2, dof) * np.sqrt(variance)
     ok = enough & np.isfinite(intercept) & np.isfinite(half)
     intercept, half = np.where(ok, intercept, np.nan), np.where(ok, half, np.nan)
     out = at.copy()

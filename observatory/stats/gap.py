@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from observatory._core.vocab import COMPARISONS, NOT_COMPARED, Polarity, ValueType
 from observatory.stats import methods
 from observatory.stats.compare import HIGH, LOW, NONE, compare, normalise_polarity
+from observatory.stats.limits import t_quantile
 from observatory.stats.trend import CHI2_CRITICAL, POINTS, _same_sign, last_points, weights_from_limits, wls_trend
 
 BREAKDOWN = ["indicator_id", "period", "period_sort", "sex", "age", "category"]
@@ -211,7 +211,7 @@ def gap_trend(
     else:
         slope, statistic, stable = _ols_trend(V)
         with np.errstate(invalid="ignore"):
-            critical = sps.t.ppf(0.999, np.maximum(n_points - 2, 1)) ** 2
+            critical = t_quantile(0.999, np.maximum(n_points - 2, 1)) ** 2
         method = "ordinary least squares"
     enough = n_points >= max(min_points, 3)
     latest = V[np.arange(n_groups), points - 1]

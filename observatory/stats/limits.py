@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as sps
-from scipy.special import ndtri
+from scipy.special import gammaincinv, ndtri, stdtrit
 
 LEVELS = {"95": 0.95, "998": 0.998}
 CONFIDENCE = "95%, 99.8%"
 
 Array = np.ndarray
+
+
+def chi2_quantile(q: float | Array, df: Array) -> Array:
+    """The chi-squared distribution's ``q`` quantile: what ``scipy.stats.chi2.ppf`` returns, bit for bit, without
+    importing ``scipy.stats`` (about 0.7 s in every process that profiles or builds a page)."""
+    return 2 * gammaincinv(np.asarray(df, dtype=float) / 2, q)
+
+
+def t_quantile(q: float | Array, df: Array) -> Array:
+    """Student's t distribution's ``q`` quantile, as ``scipy.stats.t.ppf`` returns it (see :func:`chi2_quantile`)."""
+    return stdtrit(np.asarray(df, dtype=float), q)
 
 
 def z_value(level: float) -> float:
@@ -61,8 +71,8 @@ def exact_poisson_limits(x: Array, level: float) -> tuple[Array, Array]:
     alpha = 1 - level
     counts, position = np.unique(x, return_inverse=True)
     with np.errstate(invalid="ignore"):
-        lower = np.where(counts > 0, sps.chi2.ppf(alpha / 2, 2 * np.where(counts > 0, counts, 1)) / 2, 0.0)
-        upper = sps.chi2.ppf(1 - alpha / 2, 2 * counts + 2) / 2
+        lower = np.where(counts > 0, chi2_quantile(alpha / 2, 2 * np.where(counts > 0, counts, 1)) / 2, 0.0)
+        upper = chi2_quantile(1 - alpha / 2, 2 * counts + 2) / 2
     return lower[position].reshape(x.shape), upper[position].reshape(x.shape)
 
 

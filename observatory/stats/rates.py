@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
 from observatory.stats.inputs import GroupBy, _blank, _column, _finish, _Inputs, _multiplier_label, _notes, group_codes
-from observatory.stats.limits import CONFIDENCE, LEVELS, count_limits, count_tables, table_index, wilson_levels
+from observatory.stats.limits import CONFIDENCE, LEVELS, count_limits, count_tables, t_quantile, table_index, wilson_levels
 
 LIMIT_COLUMNS = ("value", "lower95", "upper95", "lower998", "upper998")
 
@@ -175,7 +174,7 @@ def mean_ci(values, *, data: pd.DataFrame | None = None, group_by: GroupBy = Non
         se = sd / np.sqrt(count)
         result = {"value": np.where(count > 0, mean, np.nan)}
         for label, level in LEVELS.items():
-            half = sps.t.ppf(1 - (1 - level) / 2, np.where(few, 1, count - 1)) * se
+            half = t_quantile(1 - (1 - level) / 2, np.where(few, 1, count - 1)) * se
             result[f"lower{label}"] = np.where(few, np.nan, mean - half)
             result[f"upper{label}"] = np.where(few, np.nan, mean + half)
     note = _notes((count == 0, "no values"), (few, "fewer than 2 values"), n=len(count))
