@@ -8,9 +8,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from observatory._core.settings import DEFAULT_CONFIG, build_dir, data_dir
+from observatory._core.yaml_text import load_yaml
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ class Config:
     def sources(self) -> list[SourceSpec]:
         entries = self.raw.get("sources", [])
         if isinstance(entries, str):
-            entries = yaml.safe_load(self.local_path(entries).read_text()) or []
+            entries = load_yaml(self.local_path(entries).read_text()) or []
         specs = []
         for e in entries:
             missing = [k for k in ("id", "adapter", "file", "dataset") if k not in e]
@@ -109,7 +108,7 @@ def config_dir(name_or_path: str | Path) -> Path:
 def load_config(name_or_path: str | Path = DEFAULT_CONFIG) -> Config:
     """Load a configuration by name (``demo``, ``warwickshire``) or path."""
     folder = config_dir(name_or_path)
-    raw = yaml.safe_load((folder / "config.yaml").read_text()) or {}
+    raw = load_yaml((folder / "config.yaml").read_text()) or {}
     for key in ("name", "title", "county", "geography"):
         if key not in raw:
             raise ValueError(f"{folder / 'config.yaml'}: missing required key {key!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from observatory.present.classes import class_labels, quantile_classes
@@ -66,3 +67,24 @@ def test_labels_never_read_the_same_figure_at_both_ends():
 )
 def test_decimals_follow_the_spread(values, decimals):
     assert decimals_for(values) == decimals
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [
+        ([1, 2.5, None, np.nan], [1.0, 2.5, np.nan, np.nan]),
+        (["1.5", "n/a", "", 3], [1.5, np.nan, np.nan, 3.0]),
+        ([pd.NA, 4], [np.nan, 4.0]),
+        (pd.Series([0.25, None], dtype="Float64"), [0.25, np.nan]),
+        (pd.Series(["7", "x"], dtype=object), [7.0, np.nan]),
+        ((v for v in (1, 2)), [1.0, 2.0]),
+        ([pd.Timestamp("2025-01-01"), 2], [np.nan, 2.0]),
+        ([], []),
+    ],
+)
+def test_figures_read_as_floats_whatever_they_arrive_as(values, expected):
+    from observatory.present.figures import as_floats
+
+    got = as_floats(values)
+    assert got.dtype == float
+    np.testing.assert_array_equal(got, np.array(expected, dtype=float))

@@ -162,3 +162,34 @@ def test_table_checks_report_file_row_column_and_code():
     missing = check_frame(frame.drop(columns=["theme", "_row"]), schema, "partner.csv")
     assert ("missing-column", None) in {(p.code, p.row) for p in missing}
     assert {(p.code, p.row) for p in missing if p.column == "n"} == {("negative-count", 3)}
+
+
+def test_templates_compile_once_per_machine_and_render_the_same(tmp_path):
+    """The second process reads the compiled templates the first wrote (in the user's private temporary folder)
+    and renders the same page; a changed template is compiled again, not served stale."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        from observatory.present.templating import environment, render
+        env = environment()
+        env.loader.searchpath.insert(0, r"{folder}")
+        print(render("probe.html.j2", name="<b>Area</b>"))
+        """
+    ).format(folder=tmp_path / "templates")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "probe.html.j2").write_text("<p>{{ name }}</p>\n")
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+
+    def page() -> str:
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+
+    first = page()
+    cached = sorted(p.name for p in (tmp_path / "tmp").rglob("__observatory_*.cache"))
+    assert first == page() == "<p>&lt;b&gt;Area&lt;/b&gt;</p>\n"
+    assert cached, "the first process keeps its compiled templates"
+    (tmp_path / "templates" / "probe.html.j2").write_text("<p>Name: {{ name }}</p>\n")
+    assert page() == "<p>Name: &lt;b&gt;Area&lt;/b&gt;</p>\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from observatory._core.yaml_text import load_yaml
 from observatory.errors import Report
 from observatory.metadata.catalogue import _parse
 from observatory.onboarding.proposal import MARKER_RE
@@ -25,7 +25,7 @@ def read_proposal(
     records, lines = _parse(folder / "catalogue.yaml")
     inds = pd.read_csv(folder / "indicators.csv", dtype=str, keep_default_na=False)
     source_text = (folder / "source.yaml").read_text()
-    source = yaml.safe_load(source_text) or {}
+    source = load_yaml(source_text) or {}
     source_lines = {}
     for i, ln in enumerate(source_text.splitlines(), start=1):
         m = re.match(r"^([A-Za-z_]+)\s*:", ln)

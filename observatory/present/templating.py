@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from observatory._core.resources import resource
+from observatory._core.resources import resource, template_bytecode_cache
 
 __all__ = ["Markup", "environment", "file_links", "render", "render_macro"]
 
@@ -28,6 +28,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=template_bytecode_cache("observatory"),
     )
 
 

@@ -24,7 +24,7 @@ from observatory._core.numbers import format_number
 from observatory._core.vocab import COMPARISON_TITLES, NOT_COMPARED
 from observatory.present.charts import nice_ticks, tick_decimals
 from observatory.present.classes import class_labels, quantile_classes
-from observatory.present.figures import decimals_for
+from observatory.present.figures import as_floats, decimals_for
 from observatory.present.palette import COMPARISON_COLOURS, comparison_key
 from observatory.present.templating import Markup, render, render_macro
 
@@ -78,7 +78,7 @@ def _view(template: str, slug: str, table: Markup, desc: str, box: tuple, **valu
 
 
 def _floats(values: Any) -> np.ndarray:
-    return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype(float).to_numpy()
+    return as_floats(values)
 
 
 def _scale(numbers: np.ndarray, start: float, length: float, include_zero: bool = True):

@@ -18,7 +18,7 @@ from typing import Any
 
 from observatory._core.digests import sha256_bytes
 from observatory._core.files import write_atomic
-from observatory._core.resources import resource
+from observatory._core.resources import resource, template_bytecode_cache
 
 ENGINE = "observatory-warm"
 
@@ -92,6 +92,11 @@ def html_exporter():
     from traitlets.config import Config
 
     class PackHTMLExporter(HTMLExporter):
+        def _create_environment(self):
+            env = super()._create_environment()
+            env.bytecode_cache = template_bytecode_cache("nbconvert")  # its lab template compiled once per machine
+            return env
+
         def from_notebook_node(self, nb, resources=None, **kw):
             try:
                 from nbconvert.filters.highlight import Highlight2HTML

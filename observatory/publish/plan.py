@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from observatory._core.digests import sha256_bytes
@@ -134,33 +135,41 @@ def _job(name: str, title: str, group: str, depends: str, parameters: dict, outp
 
 
 def locality_jobs(plan: Plan, profiles, localities: Iterable[str] | None = None) -> list:
-    """One profile notebook per locality, each with the digest of the data it shows."""
+    """One profile notebook per locality, each with the digest of the data it shows: its own rows (the
+    locality's and its small areas'), its district's localities' figures (which suppression looks at), its
+    shapes, its name and the catalogue. Every row is hashed once; a locality's digest joins its rows' hashes."""
     cfg = plan.config
     allowed = sorted(allowed_datasets(cfg, plan.audience))
     catalogue_hash = _sha(catalogue_file(cfg).read_bytes(), json.dumps(allowed).encode())
     p = profiles.profiles
-    p = p[p["dataset"].isin(allowed)]
+    p = p[p["dataset"].isin(allowed)].reset_index(drop=True)
     geo = profiles.geography
     wanted = list(localities) if localities else [a.code for a in geo.localities()]
     known = {a.code for a in geo.localities()}
     unknown = [c for c in wanted if c not in known]
     if unknown:
         raise ValueError(f"unknown locality code(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    row_hash = pd.util.hash_pandas_object(p, index=False).to_numpy()
+    sibling_cols = ["indicator_id", "area_code", "period", "numerator"]
+    sibling_hash = pd.util.hash_pandas_object(p[sibling_cols], index=False).to_numpy()
+    by_area, by_locality = p.groupby("area_code").indices, p.groupby("locality_code").indices
+    district_of = p["district_code"].to_numpy()
+    locality_rows = np.flatnonzero((p["area_type"] == "locality").to_numpy())
+    by_district = pd.Series(locality_rows).groupby(district_of[locality_rows]).indices
+    none = np.array([], dtype=np.intp)
     sa_geo = geo.small_areas.set_index("area_code")
     jobs = []
     for area in geo.localities():
         if area.code not in wanted:
             continue
-        own = p[(p["area_code"] == area.code) | (p["locality_code"] == area.code)]
-        district = own["district_code"].iloc[0] if len(own) else ""
-        siblings = p[(p["area_type"] == "locality") & (p["district_code"] == district)][
-            ["indicator_id", "area_code", "period", "numerator"]
-        ]
+        own = np.union1d(by_area.get(area.code, none), by_locality.get(area.code, none))  # rows in table order
+        district = district_of[own[0]] if len(own) else ""
+        siblings = locality_rows[by_district[district]] if district in by_district else none
         members = geo.hierarchy.loc[geo.hierarchy["locality_code"] == area.code, "small_area_code"]
         shapes = sa_geo.loc[sa_geo.index.intersection(members), "geometry"].to_wkb().tolist()
         depends = _sha(
-            _frame_digest(own),
-            _frame_digest(siblings),
+            row_hash[own].tobytes(),
+            sibling_hash[siblings].tobytes(),
             b"".join(shapes),
             area.name.encode(),
             catalogue_hash.encode(),

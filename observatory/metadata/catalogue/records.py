@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from observatory._core.settings import data_dir
+from observatory._core.yaml_text import SafeLoader, load_yaml
 from observatory.config import Config
 
 COVERAGE = ["geography_level", "geography_vintage", "time_coverage", "update_frequency", "last_received", "next_review"]
@@ -57,13 +58,12 @@ WITHHELD = ("steward", "contact", "dpia", "quality_notes")
 """Fields shown only to audiences a record reaches: named contacts and internal working references."""
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(SafeLoader):
     """Safe YAML, but dates stay text so that a bad date is reported rather than raised."""
 
 
 _Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"] for k, v in SafeLoader.yaml_implicit_resolvers.items()
 }
 
 
@@ -85,7 +85,7 @@ def catalogue_inputs(cfg: Config) -> list[Path]:
 
 def partner_rows(path: Path | None = None) -> list[Any]:
     """The partner register's entries as written (a YAML list of mappings)."""
-    return yaml.safe_load((path or partners_file()).read_text()) or []
+    return load_yaml((path or partners_file()).read_text()) or []
 
 
 def read_partners(path: Path | None = None) -> pd.DataFrame:
