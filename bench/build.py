@@ -7,9 +7,11 @@ matplotlib chart) through ``build_pack``. Each figure is the wall time of a sepa
 process, start-up included; "engine" is the time ``build_pack`` itself reported in ``build.log``.
 The baseline runs the same notebooks with the same parameters (read from the cold build's
 manifest) one after another with ``papermill.execute_notebook``, a new kernel each, plus HTML.
-Prints figures only, with diagnostics: each kind of notebook's execution (cold build and floor), the
-locality profiles' seconds in the order they ran (a warm kernel accumulating work would show rising
-figures), and the load average before and after (other processes inflate every figure).
+Prints figures only, with diagnostics: the ceiling of the speed-up (the floor's execution shared by the
+workers, plus the start before the engine and the index, manifest and zip), each kind of notebook's
+execution (cold build and floor), the locality profiles' seconds in the order they ran (a warm kernel
+accumulating work would show rising figures), and the load average before and after (other processes
+inflate every figure).
 
     python bench/build.py [--repeat 3] [--noop-repeat 5] [--baseline-repeat 1] [--jobs N] [--fixture]
 """
@@ -345,6 +347,14 @@ def main() -> None:
     )
     print(f"speed-up of the cold build over plain papermill: {med(plain) / med(cold):.1f}x (target >= 10x)")
     print(f"cold build / floor: {med(cold) / med(floor):.2f}x (target <= 2x)")
+    tail = sum(float(x) for x in re.findall(r"(?:index and manifest|zip) ([\d.]+) s", spent[0])) if spent else 0.0
+    start = med(cold) - med(cold_engine)
+    ceiling = med(floor_exec) / max(1, min(args.jobs, os.cpu_count() or 1)) + start + tail
+    print(
+        f"ceiling of this design here: the floor's execution shared by {min(args.jobs, os.cpu_count() or 1)} worker(s) "
+        f"+ the start before the engine ({start:.2f} s) + index, manifest and zip ({tail:.2f} s) = {ceiling:.2f} s, "
+        f"so at most {med(plain) / ceiling:.1f}x plain papermill"
+    )
     print(f"where the cold build's time went (first cold build, build.log): {spent[0] if spent else 'not logged'}")
     print(f"execution by kind of notebook (first cold build, summed over workers): {by_kind}")
     if in_order:
