@@ -11,7 +11,8 @@ Prints figures only, with diagnostics: the ceiling of the speed-up (the floor's 
 workers, plus the start before the engine and the index, manifest and zip), each kind of notebook's
 execution (cold build and floor), the locality profiles' seconds in the order they ran (a warm kernel
 accumulating work would show rising figures), and the load average before and after (other processes
-inflate every figure).
+inflate every figure). The machine's speed drifts over minutes, so the runs are interleaved: each cold build
+is followed by a floor run, and the plain papermill runs come after the first pair, between the builds.
 
     python bench/build.py [--repeat 3] [--noop-repeat 5] [--baseline-repeat 1] [--jobs N] [--fixture]
 """
@@ -297,28 +298,36 @@ def main() -> None:
 
         cold, cold_engine, noop, noop_engine = [], [], [], []
         counts, noop_counts = "", []
-        for r in range(args.repeat):
-            out = Path(tmp) / f"cold{r}"
-            cold.append(run(command(out)))
-            seconds, counts = engine_seconds(out / QUARTER)
-            cold_engine.append(seconds)
+        me = [sys.executable, str(Path(__file__).resolve())]
+        labels = ["--config", args.config, "--store", str(store)] if real else []
+        pack0 = Path(tmp) / "cold0" / QUARTER
+        floor, floor_exec, floor_each, plain = [], [], [], []
+
+        def measure_floor() -> None:
+            floor.append(run(me + ["--child", "floor", "--pack-dir", str(pack0)] + labels))
+            reported = json.loads(LAST_OUTPUT["stdout"].strip().splitlines()[-1])
+            floor_exec.append(reported["execution"])
+            floor_each[:] = reported.get("each", [])
+
+        # The machine's speed drifts over minutes: each cold build is followed by a floor run, and the plain
+        # papermill runs come after the first pair, so the builds before and after them bracket them in time.
+        for r in range(max(args.repeat, args.floor_repeat)):
+            if r < args.repeat:
+                out = Path(tmp) / f"cold{r}"
+                cold.append(run(command(out)))
+                seconds, counts = engine_seconds(out / QUARTER)
+                cold_engine.append(seconds)
             if r == 0:
                 for _ in range(args.noop_repeat):
                     noop.append(run(command(out)))
                     seconds, c = noop_counts_from(LAST_OUTPUT["text"], out / QUARTER)
                     noop_engine.append(seconds)
                     noop_counts.append(c)
-        n = len(json.loads((Path(tmp) / "cold0" / QUARTER / "manifest.json").read_text())["outputs"])
-        pack0 = Path(tmp) / "cold0" / QUARTER
-        me = [sys.executable, str(Path(__file__).resolve())]
-        labels = ["--config", args.config, "--store", str(store)] if real else []
-        floor, floor_exec, floor_each = [], [], []
-        for _ in range(args.floor_repeat):
-            floor.append(run(me + ["--child", "floor", "--pack-dir", str(pack0)] + labels))
-            reported = json.loads(LAST_OUTPUT["stdout"].strip().splitlines()[-1])
-            floor_exec.append(reported["execution"])
-            floor_each = reported.get("each", [])
-        plain = [run(me + ["--child", "plain", "--pack-dir", str(pack0)] + labels) for _ in range(args.baseline_repeat)]
+            if r < args.floor_repeat:
+                measure_floor()
+            if r == 0:
+                plain += [run(me + ["--child", "plain", "--pack-dir", str(pack0)] + labels) for _ in range(args.baseline_repeat)]
+        n = len(json.loads((pack0 / "manifest.json").read_text())["outputs"])
         by_kind = execution_by_kind(pack0)
         in_order = profiles_in_order(pack0)
         spent = [ln.split("time spent: ", 1)[1] for ln in (pack0 / "build.log").read_text().splitlines() if "time spent: " in ln]
