@@ -16,7 +16,7 @@ import pandas as pd
 
 from observatory._core.numbers import format_number
 from observatory._core.vocab import COMPARISON_TITLES
-from observatory.present.figures import decimals_for
+from observatory.present.figures import as_floats, decimals_for
 from observatory.present.palette import COMPARISON_COLOURS, SPINE_GREYS, comparison_key
 from observatory.present.templating import Markup, render
 
@@ -83,11 +83,11 @@ def trend_chart(
     if "period_sort" in data.columns:
         data = data.sort_values("period_sort", kind="stable")
     periods = [str(p) for p in data["period"]]
-    values = _floats(data["value"])
+    values = as_floats(data["value"])
     if "suppressed" in data.columns:
         values = np.where(data["suppressed"].fillna(False).astype(bool).to_numpy(), np.nan, values)
-    lower = _floats(data["lower95"]) if "lower95" in data.columns else np.full(len(data), np.nan)
-    upper = _floats(data["upper95"]) if "upper95" in data.columns else np.full(len(data), np.nan)
+    lower = as_floats(data["lower95"]) if "lower95" in data.columns else np.full(len(data), np.nan)
+    upper = as_floats(data["upper95"]) if "upper95" in data.columns else np.full(len(data), np.nan)
     lower = np.where(np.isnan(values), np.nan, lower)
     upper = np.where(np.isnan(values), np.nan, upper)
     lines = {label: _aligned(series, periods) for label, series in (benchmark or {}).items()}
@@ -226,16 +226,12 @@ def _float(value: Any) -> float:
     return math.nan if _isna(value) else float(value)
 
 
-def _floats(series: pd.Series) -> np.ndarray:
-    return pd.to_numeric(series, errors="coerce").astype(float).to_numpy()
-
-
 def _aligned(series: pd.DataFrame | pd.Series, periods: list[str]) -> np.ndarray:
     """The series' values over ``periods`` (NaN where it has none; a period given twice keeps its last value)."""
     if isinstance(series, pd.DataFrame):
-        by_period = dict(zip((str(p) for p in series["period"]), _floats(series["value"])))
+        by_period = dict(zip((str(p) for p in series["period"]), as_floats(series["value"])))
     else:
-        by_period = dict(zip((str(p) for p in series.index), _floats(series)))
+        by_period = dict(zip((str(p) for p in series.index), as_floats(series)))
     return np.array([by_period.get(p, np.nan) for p in periods], dtype=float)
 
 

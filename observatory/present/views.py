@@ -77,10 +77,6 @@ def _view(template: str, slug: str, table: Markup, desc: str, box: tuple, **valu
     return render(template, id=_slug(slug), table=table, desc=desc, width=width, height=height, top=top, bottom=bottom, **values)
 
 
-def _floats(values: Any) -> np.ndarray:
-    return as_floats(values)
-
-
 def _scale(numbers: np.ndarray, start: float, length: float, include_zero: bool = True):
     """Ticks over the finite ``numbers`` (and zero) and the function placing a value along ``length``."""
     finite = numbers[np.isfinite(numbers)]
@@ -115,9 +111,9 @@ def compare_chart(
     if missing:
         raise KeyError(f"compare chart needs columns {missing}")
     f = frame.assign(
-        x_value=_floats(frame["value"]),
-        x_low=_floats(frame["lower95"]),
-        x_high=_floats(frame["upper95"]),
+        x_value=as_floats(frame["value"]),
+        x_low=as_floats(frame["lower95"]),
+        x_high=as_floats(frame["upper95"]),
         x_supp=frame["suppressed"].fillna(False).astype(bool).to_numpy(),
     )
     f.loc[f["x_supp"], ["x_value", "x_low", "x_high"]] = np.nan
@@ -229,8 +225,8 @@ def decile_chart(
     """
     name, mine = marked or ("", {})
     d = deciles.sort_values("decile").reset_index(drop=True)
-    v, lo, hi = _floats(d["value"]), _floats(d["lower95"]), _floats(d["upper95"])
-    share = _floats(d["population"]) / np.nansum(_floats(d["population"]))
+    v, lo, hi = as_floats(d["value"]), as_floats(d["lower95"]), as_floats(d["upper95"])
+    share = as_floats(d["population"]) / np.nansum(as_floats(d["population"]))
     edges = np.concatenate([[0.0], np.cumsum(share)])
     left, plot_w, top, plot_h = 60, 440, 30, 200
     slope = {
@@ -341,7 +337,7 @@ def pyramid_chart(population: pd.DataFrame, *, area: str, county: str, key: str 
     an outline. ``population`` has ``age``, ``sex`` (Male/Female), ``area`` and ``county`` (counts)."""
     p = population[population["sex"].isin(["Male", "Female"])].copy()
     for col in ("area", "county"):
-        p[col] = _floats(p[col]) / np.nansum(_floats(p[col])) * 100
+        p[col] = as_floats(p[col]) / np.nansum(as_floats(p[col])) * 100
     bands = sorted(p["age"].unique(), key=_age_start, reverse=True)
     grid = {s: p[p["sex"] == s].set_index("age").reindex(bands) for s in ("Male", "Female")}
     half, middle, top, row = 190, 60, 34, 14
@@ -469,12 +465,12 @@ def map_table(
     """The values behind a map's colours, as a sortable table: each area, its value (with 95% limits and its
     comparison when ``frame`` has ``lower95``/``upper95``/``comparison``) and the map class it is shaded by
     (``k`` quantile classes, as the map draws them). Reachable without hovering: the table is the map's alternative."""
-    values = _floats(frame["value"])
+    values = as_floats(frame["value"])
     classes, bounds = quantile_classes(values, k)
     finite = values[np.isfinite(values)]
     labels = class_labels(finite.min(), bounds, decimals_for(finite), unit) if finite.size else []
     places = decimals_for(values)
-    limits = "lower95" in frame.columns and bool(np.isfinite(_floats(frame["lower95"])).any())
+    limits = "lower95" in frame.columns and bool(np.isfinite(as_floats(frame["lower95"])).any())
     compared = "comparison" in frame.columns
     columns = [area_title, "Code", f"{value_title}{f' ({unit})' if unit else ''}"]
     columns += ["Lower 95%", "Upper 95%"] if limits else []
@@ -486,7 +482,7 @@ def map_table(
         r = frame.iloc[i]
         row = [cell(str(r["area_name"])), cell(str(r["area_code"])), cell(format_number(values[i], places), values[i])]
         if limits:
-            row += [cell(format_number(r[c], places), _floats([r[c]])[0]) for c in ("lower95", "upper95")]
+            row += [cell(format_number(r[c], places), as_floats([r[c]])[0]) for c in ("lower95", "upper95")]
         if compared:
             row.append(cell(comparison_words(r["comparison"])))
         row.append(cell(labels[classes[i]] if classes[i] >= 0 else "no data", int(classes[i])))
