@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class Report:
         return iter(self.problems)
 
     def to_frame(self) -> pd.DataFrame:
+        import pandas as pd  # here, not at the top: the command line imports this module before it needs pandas
+
         return pd.DataFrame([p.__dict__ for p in self.problems], columns=["code", "file", "row", "column", "reason"])
 
     def __str__(self) -> str:

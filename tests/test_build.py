@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -303,23 +306,46 @@ def test_warwickshire_pack_builds_on_the_real_data(tmp_path, shared_data):
     )  # + overview, catalogue; board, 6 themes, 5 districts and all(o["status"] == "ok" for o in manifest["outputs"])
 
 
+def test_the_command_starts_the_workers_before_it_imports_pandas(tmp_path):
+    """``observatory build`` starts a first build's workers before the planning code imports pandas (about 0.4 s
+    of one idle core); a request it would refuse starts none, and the build then gives the reason."""
+    code = (
+        "import sys\n"
+        "from observatory.publish.early import workers_for\n"
+        "import observatory.cli\n"
+        "heavy = sorted(m for m in ('pandas', 'numpy', 'geopandas', 'papermill') if m in sys.modules)\n"
+        f"pool = workers_for('demo', '2026Q3', out={str(tmp_path)!r}, jobs_n=1)\n"
+        "print(heavy, len(pool.live), 'pandas' in sys.modules)\n"
+        "pool.close()\n"
+        f"print([workers_for('demo', q, out={str(tmp_path)!r}) for q in ('2026Q5', '26Q3')])\n"
+        f"print(workers_for('demo', '2026Q3', out={str(tmp_path)!r}, jobs_n=0))\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]),
+    }
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["[] 1 False", "[None, None]", "None"]
+
+
 def test_workers_start_while_planning_only_when_the_pack_will_run_notebooks(tmp_path):
     """A first build (no pack there yet) or a forced one starts its workers before planning, sized to the jobs it
     may have; a rebuild (which may have nothing to run) and a pack another build holds start none early."""
+    from observatory.publish.early import early_workers
     from observatory.publish.lock import pack_lock
-    from observatory.publish.plan import _early_workers
 
     target = tmp_path / "pack"
-    pool = _early_workers(target, 3, ["ML01", "ML02"], force=False)
+    pool = early_workers(target, 3, ["ML01", "ML02"], force=False)
     try:
         assert pool is not None and len(pool.live) == 2 and pool.settings["warm_up"]
     finally:
         pool.close()
     (target / "manifest.json").write_text("{}")
-    assert _early_workers(target, 2, None, force=False) is None
+    assert early_workers(target, 2, None, force=False) is None
     with pack_lock(target):
-        assert _early_workers(target, 2, None, force=True) is None
-    forced = _early_workers(target, 1, None, force=True)
+        assert early_workers(target, 2, None, force=True) is None
+    forced = early_workers(target, 1, None, force=True)
     try:
         assert forced is not None and len(forced.live) == 1
     finally:

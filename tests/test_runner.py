@@ -199,3 +199,31 @@ def test_threads_the_environment_sets_are_kept(tmp_path, monkeypatch):
     assert result["status"] == "built"
     share = os.cpu_count() or 1
     assert f"THREADS 3 {share}" in _stream_text(tmp_path / "notebooks" / "env.ipynb")
+
+
+def test_a_worker_keeps_to_the_notebook_its_kernel_has_warmed():
+    """The next task of a worker runs the notebook it ran last (its kernel holds what those notebooks share);
+    a fresh worker takes a notebook no other worker is running; with neither, the queue's order holds."""
+    from types import SimpleNamespace as W
+
+    from observatory.publish.runner import next_for
+
+    todo = [{"name": "overview", "notebook": "o"}, *({"name": f"p{i}", "notebook": "p"} for i in range(3))]
+    todo += [{"name": "catalogue", "notebook": "c"}, {"name": "e1", "notebook": "e"}, {"name": "e2", "notebook": "e"}]
+    a, b = W(notebook=None, task=None), W(notebook=None, task=None)
+    order = {}
+    for w, name in ((a, "a"), (b, "b")):  # both start: each on a notebook the other is not running
+        t = todo.pop(next_for(w, todo, [a, b]))
+        w.notebook, w.task = t["notebook"], t["name"]
+        order.setdefault(name, []).append(t["name"])
+    assert order == {"a": ["overview"], "b": ["p0"]}
+    t = todo.pop(next_for(b, todo, [a, b]))  # b finishes p0 first: more of the same
+    assert t["name"] == "p1"
+    t = todo.pop(next_for(a, todo, [a, b]))  # a: no more overviews; p is b's, so the catalogue
+    assert t["name"] == "catalogue"
+    a.notebook = "c"
+    assert todo[next_for(a, todo, [a, b])]["name"] == "e1"  # then the exception reports, not b's profiles
+    b.notebook, b.task = "p", "p1"
+    del todo[1:]  # only p2 left, b still on p1: a takes it
+    assert next_for(a, todo, [a, b]) == 0
+    assert next_for(a, [{"name": "x", "notebook": "p"}, {"name": "y", "notebook": "c"}], [a]) == 0  # alone: in order

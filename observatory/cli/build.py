@@ -49,11 +49,16 @@ def build(
     shared = {"quarter": quarter, "out": out, "store": store, "force": force, "progress": not quiet}
     if authorities:
         _national(authorities, executor=executor, scheduler=scheduler, workers=workers, localities=by, **shared)
-    from observatory.publish.plan import build as run  # start-up: pandas, geopandas, pyarrow (~1.5 s); `--help` skips it
+    from observatory.publish.early import workers_for  # start-up: 0.03 s (no pandas): workers boot while the rest imports
 
     codes = [c.strip() for item in localities or [] for c in item.split(",") if c.strip()] or None
+    pool = workers_for(config, quarter, localities=codes, jobs_n=jobs, out=out, audience=audience, force=force)
+    from observatory.publish.plan import build as run  # start-up: pandas, geopandas, pyarrow (~0.4 s); `--help` skips it
+
     try:
-        summary = run(config, localities=codes, jobs_n=jobs, audience=audience, self_contained=self_contained, **shared)
+        summary = run(
+            config, localities=codes, jobs_n=jobs, audience=audience, self_contained=self_contained, pool=pool, **shared
+        )
     except ValidationError as e:
         fail(e, "ingest", code=2)  # bad input never reaches a pack
     except PackError as e:

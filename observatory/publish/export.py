@@ -122,6 +122,7 @@ def html_exporter():
             return page, resources
 
     c = Config()
+    c.Exporter.optimistic_validation = True  # validate once after the preprocessors, not after each of the 12
     c.TagRemovePreprocessor.enabled = True
     c.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "remove_cell"}
     c.TagRemovePreprocessor.remove_all_outputs_tags = {"remove-output", "remove_output"}

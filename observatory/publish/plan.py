@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,14 +22,12 @@ from observatory._core.files import write_atomic
 from observatory._core.resources import notebook, notebooks_dir
 from observatory._core.settings import build_dir, checkout_root, data_dir
 from observatory.config import Config, load_config
-from observatory.errors import PackError
 from observatory.metadata.catalogue import allowed_datasets, catalogue_file, check_audience, partners_file
 from observatory.metadata.indicators import read_indicators
+from observatory.publish.early import check_usage, early_workers
 from observatory.publish.engine import BuildSummary, Job, build_pack, up_to_date
 from observatory.publish.layout import QUARTER, YEARS, check_quarter, current_quarter, pack_dir, previous_quarter  # noqa: F401
-from observatory.publish.lock import locked
-from observatory.publish.manifest import LOG, MANIFEST
-from observatory.publish.runner import WarmPool, pool_installed
+from observatory.publish.runner import WarmPool
 from observatory.store import Store
 
 SOURCES_STATE = "sources.json"
@@ -322,41 +319,6 @@ def places(cfg: Config, store: Store) -> dict[str, Path]:
     return found | ({"<project>": root} if root else {})
 
 
-WARM_UP = """\
-import observatory as _obs
-for _name in ("open_profile", "CountyOverview", "open_exception_page", "open_catalogue_page", "file_links"):
-    getattr(_obs, _name)
-del _obs, _name
-"""
-"""What every kernel of a pack build runs as soon as it is up: the imports behind the pack notebooks' facade
-names (about 3 s), done while this process is still planning the jobs."""
-
-
-def _early_workers(target: Path, jobs_n: int | None, localities: Iterable[str] | None, force: bool) -> WarmPool | None:
-    """Workers started before planning when the pack will surely run notebooks (no pack there yet, or
-    ``force``), so that their kernels boot and import while the jobs are planned; None otherwise (a
-    rebuild may have nothing to run, and then starts no kernel), when a host installed its own pool, or
-    when another build holds the pack."""
-    if not (force or not (target / MANIFEST).exists()) or pool_installed() or locked(target):
-        return None
-    size = jobs_n or os.cpu_count() or 2
-    if localities:
-        size = min(size, len(set(localities)))
-    target.mkdir(parents=True, exist_ok=True)
-    pool = WarmPool(size, kernel_log=target / LOG, warm_up=WARM_UP)
-    pool.start()
-    return pool
-
-
-def _check_usage(quarter: str, jobs_n: int | None, out: Path | None) -> None:
-    """Refuse, before anything is written, what would build the wrong pack or in the wrong place."""
-    check_quarter(quarter)
-    if jobs_n is not None and jobs_n < 1:
-        raise PackError(f"--jobs must be at least 1 (got {jobs_n})")
-    if out is not None and Path(out).exists() and not Path(out).is_dir():
-        raise PackError(f"--out {out} is a file; it must be a folder for packs")
-
-
 def build(
     config: str | Config = "demo",
     quarter: str | None = None,
@@ -371,24 +333,26 @@ def build(
     timeout: float = 600,
     sync: bool = True,
     self_contained: bool = False,
+    pool: WarmPool | None = None,
 ) -> BuildSummary:
     """Build the quarterly pack; returns the engine's BuildSummary. ``sync=False``: the store is shared
-    (the national store) and already up to date: never ingest into it from this configuration.
+    (the national store) and already up to date: never ingest into it from this configuration. ``pool``:
+    workers the caller started already (``observatory.publish.early.workers_for``); the build closes them.
 
     Raises ``PackError`` (exit code 2) for a malformed quarter, ``jobs_n`` below 1 or ``out`` naming a file.
     """
-    quarter = current_quarter() if quarter is None else quarter
-    _check_usage(quarter, jobs_n, out)
-    cfg = config if isinstance(config, Config) else load_config(config)
-    check_audience(audience)
-    st = Store(store or cfg.store_dir())
-    target = pack_dir(cfg, quarter, audience, out).resolve()
-    where = places(cfg, st)
-    inputs = inputs_digest(cfg, quarter, audience, localities, st, out) + ("-self-contained" if self_contained else "")
-    if not force and (done := up_to_date(target, inputs, places=where)) is not None:
-        return done  # nothing changed: no planning, no kernel
-    pool = _early_workers(target, jobs_n, localities, force)
     try:
+        quarter = current_quarter() if quarter is None else quarter
+        check_usage(quarter, jobs_n, out)
+        cfg = config if isinstance(config, Config) else load_config(config)
+        check_audience(audience)
+        st = Store(store or cfg.store_dir())
+        target = pack_dir(cfg, quarter, audience, out).resolve()
+        where = places(cfg, st)
+        inputs = inputs_digest(cfg, quarter, audience, localities, st, out) + ("-self-contained" if self_contained else "")
+        if not force and (done := up_to_date(target, inputs, places=where)) is not None:
+            return done  # nothing changed: no planning, no kernel
+        pool = pool or early_workers(target, jobs_n, localities, force)
         from observatory.present.pages import data_contents  # start-up: 0.1 s, after a first build's workers started
         from observatory.publish.index import PackPages, write_index  # start-up: as above
 

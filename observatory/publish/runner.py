@@ -74,6 +74,7 @@ class _Worker:
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self.wid = wid
         self.task: str | None = None
+        self.notebook: str | None = None  # of the last task given: what its kernel's caches were filled by
         self.kernels_seen = 0
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "observatory.publish.worker", json.dumps(settings)],
@@ -99,6 +100,7 @@ class _Worker:
 
     def give(self, task: dict | None) -> None:
         self.task = None if task is None else task["name"]
+        self.notebook = self.notebook if task is None else task.get("notebook")
         try:
             if task is None:
                 self.proc.stdin.close()
@@ -182,7 +184,7 @@ class WarmPool:
 
         def feed(w: _Worker) -> None:
             if todo:
-                w.give(todo.pop(0))
+                w.give(todo.pop(next_for(w, todo, self.live)))
             elif self.keep:
                 w.task = None
             else:
@@ -229,6 +231,21 @@ class WarmPool:
             self.stderr.close()
             self.stderr = None
         shutil.rmtree(self.runtime_dir, ignore_errors=True)
+
+
+def next_for(w: _Worker, todo: list[dict], live: list[_Worker]) -> int:
+    """Where in ``todo`` the next task for ``w`` is: the first that runs the notebook ``w`` ran last (its
+    kernel already holds what those notebooks compute alike), else the first whose notebook no other worker
+    is running (so each kind of notebook fills one kernel's caches, not all), else the first. A worker
+    alone keeps the queue's order: its kernel holds every cache there is."""
+    if len(live) < 2:
+        return 0
+    running = {x.notebook for x in live if x is not w and x.task is not None}
+    for wanted in (lambda t: t.get("notebook") == w.notebook, lambda t: t.get("notebook") not in running):
+        found = next((i for i, t in enumerate(todo) if wanted(t)), None)
+        if found is not None:
+            return found
+    return 0
 
 
 _SHARED: WarmPool | None = None
