@@ -84,3 +84,32 @@ def test_warwickshire_uses_iod2019_with_file6_denominators(shared_data, tmp_path
         assert district[measure] == pytest.approx(value, rel=1e-9), measure
     assert got["edition"].iloc[0] == "2019" and got["weighting"].iloc[0] == "IoD2019 mid-2015 denominators"
     assert np.isfinite(got["local_concentration"]).all()
+
+
+def test_summary_measures_are_computed_once_per_inputs_then_read_from_the_profile_cache(demo_store, tmp_path, monkeypatch):
+    """A build's kernels read the IoD summary measures and life expectancy from the profile table's cache instead
+    of each computing them; other IoD files (another digest) are computed again, never served stale."""
+    import observatory.present.summary_measures as sm
+    from observatory.present.view_data import clear_shared_cache
+
+    cfg, store = demo_store
+    monkeypatch.setenv("OBSERVATORY_BUILD_DIR", str(tmp_path / "build"))
+    clear_shared_cache()
+    page = open_profile(cfg, "ZL04", "2025Q3", store=str(store.path))
+    first = page.deprivation_html(), page.life_expectancy_html()
+    cached = sorted(p.name for p in (tmp_path / "build").rglob("derived-*.parquet"))
+    assert [n.split("-")[1] for n in cached] == ["deprivation", "life"], cached
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(sm, "deprivation_summary", refuse)
+    monkeypatch.setattr(sm, "life_expectancy_at_birth", refuse)
+    clear_shared_cache()  # a new kernel: nothing in memory
+    page = open_profile(cfg, "ZL04", "2025Q3", store=str(store.path))
+    assert (page.deprivation_html(), page.life_expectancy_html()) == first
+    monkeypatch.setattr(sm, "digest_files", lambda paths: "0" * 64)  # the configured IoD files changed
+    clear_shared_cache()
+    with pytest.raises(AssertionError, match="computed again"):
+        open_profile(cfg, "ZL04", "2025Q3", store=str(store.path)).deprivation_html()
+    clear_shared_cache()

@@ -53,15 +53,15 @@ def deprivation_for(report, shared: SharedData | None = None) -> pd.DataFrame:
     """A profile's or overview's IoD summary measures (empty unless its audience may see the IoD dataset); with
     ``shared``, computed once for every page of the same inputs and IoD source files."""
     store = _store(report)
+    # read from the configured IoD files, which neither the profile table's digest nor the shared data's key covers
+    iod = digest_files(sorted(str(spec.file) for spec in report.config.sources if spec.adapter == "deprivation"))
 
     def make() -> pd.DataFrame:
-        return deprivation_summary(report.config, store, report.profiles.geography)
+        return report.profiles.derived(
+            f"deprivation-{iod[:16]}", lambda: deprivation_summary(report.config, store, report.profiles.geography)
+        )
 
-    if shared is None:
-        summary = make()
-    else:  # read from the configured IoD files, which the shared data's key does not cover
-        iod = digest_files(sorted(str(spec.file) for spec in report.config.sources if spec.adapter == "deprivation"))
-        summary = shared.once(("deprivation summary", str(store.path), iod), make)
+    summary = make() if shared is None else shared.once(("deprivation summary", str(store.path), iod), make)
     if summary.empty or summary["dataset"].iloc[0] not in report.allowed_datasets:
         return pd.DataFrame()
     return summary
@@ -77,7 +77,9 @@ def life_expectancy_for(report, shared: SharedData | None = None) -> pd.DataFram
     store = _store(report)
 
     def make() -> pd.DataFrame:
-        return life_expectancy_at_birth(report.config, store, report.profiles.geography)
+        return report.profiles.derived(
+            "life-expectancy", lambda: life_expectancy_at_birth(report.config, store, report.profiles.geography)
+        )
 
     return make() if shared is None else shared.once(("life expectancy", str(store.path)), make)
 

@@ -7,6 +7,7 @@ notebook only reads its slice.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -290,6 +291,20 @@ class Profiles:
     def geography(self) -> Geography:
         return Geography(self.config)
 
+    def derived(self, name: str, make: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """``make()``, a table computed from this table's inputs (``name`` says from which, if more: the IoD
+        summary measures name their source files' digest), cached beside it as Parquet: a build's kernels
+        read it in milliseconds instead of each computing it (0.2-0.4 s each for the IoD summary measures and
+        life expectancy). Computed each time when the table is not a cached one (no digest)."""
+        if not self.digest:
+            return make()
+        path = cache_dir(self.config) / self.digest / f"{DERIVED}{name}.parquet"
+        if path.exists():
+            return pd.read_parquet(path)
+        table = make()
+        write_atomic(path, lambda tmp: table.to_parquet(tmp, index=False))
+        return table
+
     def latest(self, area_code: str) -> pd.DataFrame:
         """The latest value of every indicator for one area, with comparisons and trend."""
         p = self.profiles
@@ -318,6 +333,9 @@ class Profiles:
         ]
 
 
+DERIVED = "derived-"
+
+
 def cache_dir(cfg: Config) -> Path:
     return build_dir() / "cache" / cfg.name
 
@@ -330,6 +348,8 @@ def load_profiles(config: Config | str = "demo", store: Store | Path | str | Non
     folder = cache_dir(cfg) / digest
     names = ("profiles", "gaps", "gap_trends")
     if refresh or not all((folder / f"{n}.parquet").exists() for n in names):
+        for old in folder.glob(f"{DERIVED}*.parquet"):  # computed from what is being computed again
+            old.unlink()
         tables = compute_profiles(cfg, st)
         for n in names:  # written aside then renamed: a concurrent reader never sees half a file
             write_atomic(folder / f"{n}.parquet", lambda tmp, t=tables[n]: t.to_parquet(tmp, index=False))
