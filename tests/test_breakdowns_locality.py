@@ -124,3 +124,27 @@ def test_the_locality_s_mortality_by_age_band_against_the_county_s(demo, members
     table_words = re.findall(r'<td data-sort="(Better|Worse|Similar|suppressed)">\1</td>', view)
     assert table_words == bands["words"].tolist()
     assert "Compared with Demo County (synthetic)" in markup.unescape(view)
+
+
+def test_decile_views_are_computed_once_per_inputs_then_read_from_the_profile_cache(demo_store, tmp_path, monkeypatch):
+    """The inequality views by county and national decile are kept beside the profile table: a second process
+    (a build's other kernel, a dashboard) draws the same charts without computing them."""
+    import observatory.present.breakdowns as bd
+    from observatory.present.report import open_profile
+    from observatory.present.view_data import clear_shared_cache
+
+    cfg, store = demo_store
+    monkeypatch.setenv("OBSERVATORY_BUILD_DIR", str(tmp_path / "build"))
+    clear_shared_cache()
+    first = str(open_profile(cfg, LOCALITY, "2025Q3", store=str(store.path)).inequalities_html())
+    kept = sorted(p.name for p in (tmp_path / "build").rglob("derived-*deciles-*.parquet"))
+    assert any(n.startswith("derived-county-deciles-") for n in kept) and any("national-deciles" in n for n in kept)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(bd, "decile_values", refuse)
+    monkeypatch.setattr(bd, "national_decile_values", refuse)
+    clear_shared_cache()
+    assert str(open_profile(cfg, LOCALITY, "2025Q3", store=str(store.path)).inequalities_html()) == first
+    clear_shared_cache()

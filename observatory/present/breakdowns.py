@@ -16,18 +16,27 @@ of an indicator) is computed once for every page built from the same inputs.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 
+from observatory._core.digests import sha256_bytes
 from observatory.config import Config
 from observatory.geo.areas import Geography
 from observatory.present import views
 from observatory.present.disclosure import SUPPRESSION_THRESHOLD
 from observatory.present.templating import Markup
-from observatory.present.view_data import IndicatorView, SharedData, decile_values, population_by_age
+from observatory.present.view_data import (
+    IndicatorView,
+    SharedData,
+    decile_values,
+    population_by_age,
+    slope_view_from_table,
+    slope_view_table,
+)
 from observatory.profiles.table import Profiles, deprivation_deciles
 from observatory.stats.compare import compare
 from observatory.stats.methods import proportion_ci, rate_ci, sii
@@ -49,6 +58,16 @@ T = TypeVar("T")
 def _once(shared: SharedData | None, key: Hashable, make: Callable[[], T]) -> T:
     """``make()``, kept in ``shared`` under ``key`` when given."""
     return make() if shared is None else shared.once(key, make)
+
+
+def _derived(
+    profiles: Profiles, name: tuple[str, ...], make: Callable[[], tuple[IndicatorView, dict | None] | None]
+) -> tuple[IndicatorView, dict | None] | None:
+    """``make()``, a decile view and its SII, kept in the profile table's cache (``Profiles.derived``): computed
+    once per inputs for every process that draws it (a build's kernels, the dashboards, Lab)."""
+    plain = "-".join(name)
+    key = plain if re.fullmatch(r"[\w.-]+", plain) else sha256_bytes(plain.encode())[:24]
+    return slope_view_from_table(profiles.derived(key, lambda: slope_view_table(make())))
 
 
 def national_deciles(profiles: Profiles, national: str = NATIONAL_DECILE) -> pd.Series:
@@ -250,7 +269,11 @@ def inequality_views(
             _once(
                 shared,
                 ("county decile values", indicator_id, deprivation),
-                lambda: decile_values(profiles, indicator_id, deprivation, _county_deciles(profiles, deprivation, shared)),
+                lambda: _derived(
+                    profiles,
+                    ("county-deciles", indicator_id, deprivation),
+                    lambda: decile_values(profiles, indicator_id, deprivation, _county_deciles(profiles, deprivation, shared)),
+                ),
             ),
         ),
         (
@@ -258,7 +281,11 @@ def inequality_views(
             _once(
                 shared,
                 ("national decile values", indicator_id, deprivation, national),
-                lambda: national_decile_values(profiles, indicator_id, deprivation, national, shared=shared),
+                lambda: _derived(
+                    profiles,
+                    ("national-deciles", indicator_id, deprivation, national),
+                    lambda: national_decile_values(profiles, indicator_id, deprivation, national, shared=shared),
+                ),
             ),
         ),
     ):

@@ -85,6 +85,35 @@ class IndicatorView:
     region: float = float("nan")
 
 
+VIEW_FIELDS = ("indicator_id", "title", "unit", "period", "county", "england", "region")
+
+
+def slope_view_table(found: tuple[IndicatorView, dict | None] | None) -> pd.DataFrame:
+    """A view and its slope (SII), or None, as one table whose ``attrs`` hold the rest: what
+    ``Profiles.derived`` keeps in Parquet. :func:`slope_view_from_table` reads it back."""
+    if found is None:
+        table = pd.DataFrame()
+        table.attrs = {"none": True}
+        return table
+    view, slope = found
+    table = view.frame.copy()
+    table.attrs = {"none": False, "slope": slope, **{f: getattr(view, f) for f in VIEW_FIELDS}}
+    return table
+
+
+def slope_view_from_table(table: pd.DataFrame) -> tuple[IndicatorView, dict | None] | None:
+    """What :func:`slope_view_table` was given."""
+    meta = dict(table.attrs)
+    if meta.get("none", True):
+        return None
+    frame = table.copy()
+    frame.attrs = {}
+    fields = {f: meta[f] for f in VIEW_FIELDS}
+    for f in ("county", "england", "region"):
+        fields[f] = float("nan") if fields[f] is None else float(fields[f])
+    return IndicatorView(frame=frame, **fields), meta["slope"]
+
+
 def locality_values(profiles: Profiles, indicator_id: str) -> IndicatorView | None:
     """Every locality's latest value of ``indicator_id``, small counts suppressed (None without data)."""
     p = profiles.level("locality", indicator_id)
