@@ -176,3 +176,39 @@ def test_nothing_internal_is_published(pack):
     manifest = (pack / "manifest.json").read_text()
     assert str(pack) not in manifest and str(Path.home()) + "/" not in manifest
     assert problems == []
+
+
+def test_pack_contents_change_only_where_a_figure_changed():
+    """The manifest's contents (what next quarter's "what changed" diffs): one digest per indicator and period,
+    the same whatever the rows' order, changed by a revised figure in that period only."""
+    from types import SimpleNamespace
+
+    from observatory.present.pages import data_contents
+
+    rows = pd.DataFrame(
+        {
+            "indicator_id": ["a", "a", "a", "b", "b", "hidden"],
+            "area_code": ["E1", "E2", "E1", "E1", "E2", "E1"],
+            "period": ["2023", "2023", "2024", "2023", "2023", "2023"],
+            "sex": ["Persons"] * 6,
+            "age": ["All ages"] * 6,
+            "category": [""] * 6,
+            "numerator": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "denominator": [10.0] * 6,
+            "value": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
+        }
+    )
+
+    def contents(frame):
+        store = SimpleNamespace(exists=lambda: True, read=lambda columns: frame[columns])
+        return data_contents(store, {"a", "b"})
+
+    base = contents(rows)
+    assert {k: sorted(v) for k, v in base.items()} == {"a": ["2023", "2024"], "b": ["2023"]}
+    assert contents(rows.iloc[::-1].reset_index(drop=True)) == base
+    revised = rows.copy()
+    revised.loc[1, "value"] = 21.0  # a, 2023, E2
+    changed = contents(revised)
+    assert changed["a"]["2023"] != base["a"]["2023"]
+    assert changed["a"]["2024"] == base["a"]["2024"] and changed["b"] == base["b"]
+    assert data_contents(SimpleNamespace(exists=lambda: False), {"a"}) == {}

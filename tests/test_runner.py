@@ -227,3 +227,24 @@ def test_a_worker_keeps_to_the_notebook_its_kernel_has_warmed():
     del todo[1:]  # only p2 left, b still on p1: a takes it
     assert next_for(a, todo, [a, b]) == 0
     assert next_for(a, [{"name": "x", "notebook": "p"}, {"name": "y", "notebook": "c"}], [a]) == 0  # alone: in order
+
+
+def test_a_worker_imports_papermill_and_nbconvert_without_pyarrow_or_numpy():
+    """A worker runs no notebook code itself: papermill's HDFS handler (pyarrow, and numpy with it) is left out."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from observatory.publish.worker import leave_out_unused_handlers\n"
+        "leave_out_unused_handlers()\n"
+        "from observatory.publish.export import html_exporter, register_warm_engine\n"
+        "register_warm_engine(); html_exporter()\n"
+        "import papermill\n"
+        "print(sorted(m for m in ('pyarrow', 'numpy', 'pandas') if m in sys.modules))\n"
+    )
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", out.stdout

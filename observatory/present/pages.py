@@ -235,10 +235,13 @@ def data_contents(store: Store, indicators: set[str]) -> dict[str, dict[str, str
         if store.exists()
         else pd.DataFrame(columns=["indicator_id", "period"])
     )
-    v = v[v["indicator_id"].isin(indicators)].sort_values(["indicator_id", "period", "area_code", "sex", "age", "category"])
+    v = v[v["indicator_id"].isin(indicators)]
     out: dict[str, dict[str, str]] = {}
-    for (ind, period), g in v.groupby(["indicator_id", "period"], sort=True, observed=True):
-        digest = pd.util.hash_pandas_object(g.drop(columns=["indicator_id", "period"]), index=False).sum()
+    if v.empty:
+        return out
+    # a row's hash does not depend on its group or order: hash every row once, then sum within each group
+    rows = pd.util.hash_pandas_object(v.drop(columns=["indicator_id", "period"]), index=False)
+    for (ind, period), digest in rows.groupby([v["indicator_id"], v["period"]], sort=True, observed=True).sum().items():
         out.setdefault(str(ind), {})[str(period)] = f"{int(digest) & 0xFFFFFFFFFFFF:012x}"
     return out
 
