@@ -1,6 +1,6 @@
 """The ONE writer of published downloads: CSV with a CSVW metadata file, and XLSX to the Analysis Function's guidance.
 
-A workbook (written by gptables) has a cover sheet (title, source, contact, release and next release), a contents
+A workbook (gptables' layout, written by ``present.workbook``) has a cover sheet (title, source, contact, release and next release), a contents
 sheet, a notes sheet and one table per sheet with a single header row. Empty cells are never left in a table's
 figures: ``[c]`` marks a value withheld to protect confidentiality and ``[x]`` one that is not available.
 A CSV keeps those cells empty (the files are read back by software); its ``<name>.csv-metadata.json``
@@ -26,6 +26,7 @@ from observatory._core.files import write_atomic
 from observatory._core.spreadsheets import safe_frame
 from observatory.config import Config
 from observatory.metadata.catalogue import attribution_frame
+from observatory.present import workbook
 
 CONFIDENTIAL, NOT_AVAILABLE, NOT_APPLICABLE = "[c]", "[x]", "[z]"
 CSVW_CONTEXT = "http://www.w3.org/ns/csvw"
@@ -167,10 +168,10 @@ def _table_name(name: str) -> str:
     return "t_" + re.sub(r"\W", "_", name)
 
 
-def write_workbook(
-    path: Path | str, title: str, sheets: Mapping[str, pd.DataFrame], pub: Publication, source: str, notes: list[str] = ()
-) -> Path:
-    """An XLSX with cover, contents and notes sheets, then one table per sheet (``sheets``: name → frame)."""
+def workbook_parts(
+    title: str, sheets: Mapping[str, pd.DataFrame], pub: Publication, source: str, notes: list[str] = ()
+) -> tuple[dict[str, gptables.GPTable], gptables.Cover, pd.DataFrame]:
+    """The tables (sheet name → ``GPTable``), cover and notes table of a download's workbook."""
     tables = {}
     for name, frame in sheets.items():
         label = name.replace("_", " ")
@@ -191,18 +192,20 @@ def write_workbook(
         about=[f"Source: {source}", f"Released: {pub.released_text}", f"Next release: {pub.next_release_text}"],
         contact=[f"Contact: {pub.contact}"],
     )
+    return tables, cover, notes_table
+
+
+def write_workbook(
+    path: Path | str, title: str, sheets: Mapping[str, pd.DataFrame], pub: Publication, source: str, notes: list[str] = ()
+) -> Path:
+    """An XLSX with cover, contents and notes sheets, then one table per sheet (``sheets``: name → frame)."""
+    tables, cover, notes_table = workbook_parts(title, sheets, pub, source, notes)
 
     def write(tmp: Path) -> None:
         with warnings.catch_warnings():  # notes apply to the whole workbook, not to one cell: gptables' advice
             warnings.filterwarnings("ignore", message="The following notes are not referenced")
-            gptables.write_workbook(
-                str(tmp),
-                tables,
-                cover=cover,
-                notes_table=notes_table,
-                contentsheet_options={"title": "Contents"},
-                workbook_options={"in_memory": True},  # each sheet's XML kept in memory, not a temporary file: 11% faster
-            )
+            # gptables' layout, tables written column by column; each sheet's XML kept in memory: 11% faster
+            workbook.write(str(tmp), tables, cover, notes_table, options={"in_memory": True})
 
     return write_atomic(path, write)
 
