@@ -248,3 +248,15 @@ def test_a_worker_imports_papermill_and_nbconvert_without_pyarrow_or_numpy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_the_executed_notebook_is_written_once_when_it_completes(tmp_path):
+    """papermill would write the whole notebook at every cell's start and end; a pack's notebook is written when
+    done (with its outputs), and not on disk before."""
+    task = _task(tmp_path, "watched", "watches_output")
+    task["parameters"] = {"out_notebook": task["out_notebook"]}
+    (result, _last) = run_tasks([task], workers=1)
+    assert result["status"] == "built", result["error"]
+    text = _stream_text(Path(task["out_notebook"]))
+    assert "first cell ran" in text
+    assert "NOT ON DISK YET" in text

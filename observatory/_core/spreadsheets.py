@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -29,10 +30,13 @@ def neutralise(value: Any) -> Any:
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells and column names are neutralised (numbers untouched)."""
     out = frame.copy()
-    for col in out.columns:
-        s = out[col]
+    for i, col in enumerate(out.columns):
+        s = out.iloc[:, i]
         if s.dtype == object or pd.api.types.is_string_dtype(s):
-            mask = s.map(looks_like_formula).astype(bool)
+            # a cell can be a formula only if it starts like one: the few that do are looked at closely
+            starts = [j for j, v in enumerate(s.to_numpy(dtype=object)) if isinstance(v, str) and v.startswith(FORMULA_START)]
+            mask = np.zeros(len(s), dtype=bool)
+            mask[[j for j in starts if looks_like_formula(s.iat[j])]] = True
             if mask.any():
                 out[col] = s.astype(object).where(~mask, "'" + s.astype(str))
     out.columns = [neutralise(c) for c in out.columns]
