@@ -57,7 +57,7 @@ def spine_chart(frame: pd.DataFrame, *, title: str | None = None, decimals: int 
     missing = [c for c in SPINE_COLUMNS if c not in frame.columns]
     if missing:
         raise KeyError(f"spine chart needs columns {missing}")
-    rows = [_spine_row(row, decimals) for row in frame.itertuples(index=False)]
+    rows = [_spine_row(row, decimals) for row in frame[SPINE_COLUMNS].itertuples(index=False)]
     return render("chart_spine.html.j2", title=title, rows=rows, width=SPINE_WIDTH, height=SPINE_HEIGHT)
 
 

@@ -201,7 +201,8 @@ class LocalityProfile:
 
     @cached_property
     def _ranked_indicators(self) -> list[str]:
-        latest = self.latest[(self.latest["value_type"] != "count") & ~self.latest["suppressed"].astype(bool)]
+        latest = self.latest[["indicator_id", "value_type", "suppressed", "polarity", "vs_county", "relative_gap"]]
+        latest = latest[(latest["value_type"] != "count") & ~latest["suppressed"].astype(bool)]
         judged = latest[(latest["polarity"] != "no_judgement") & latest["vs_county"].isin(["better", "similar", "worse"])]
         bad = np.where(judged["polarity"] == "low_is_good", judged["relative_gap"], 1 / judged["relative_gap"])
         ranked = judged.assign(_worse=(judged["vs_county"] == "worse").astype(int), _bad=bad)
@@ -254,7 +255,7 @@ class LocalityProfile:
             latest = latest[latest["trend_judgement"].isin(["worsening", "improving"]) | (latest["vs_county"] == "worse")]
         drawn = [c for c in TREND_COLUMNS if c in self.data.columns]  # the columns a trend chart reads
         series = {str(i): g for i, g in self.data[["indicator_id", *drawn]].groupby("indicator_id", sort=False)}
-        for r in latest.itertuples():
+        for r in latest[["indicator_id", "title", "unit"]].itertuples():
             s = series[str(r.indicator_id)]
             bench = {}
             for name, kind in (
@@ -285,9 +286,10 @@ class LocalityProfile:
         cols = {c: title for c, title in cols.items() if title}  # a region only in a national configuration
         figures = [c for c in ("value", "lower95", "upper95", "county_value", "region_value", "england_value") if c in cols]
         themes = []
+        read = list(dict.fromkeys(["indicator_id", "title", "suppressed", "numerator", *figures, *cols]))
         for theme, g in self.latest.groupby("theme", sort=True):
             rows = []
-            for r in g.to_dict("records"):
+            for r in g[read].to_dict("records"):  # only the columns shown: a record of every column is slow
                 hidden = bool(r["suppressed"])
                 text = dict(zip(figures, together([r[c] for c in figures])))
                 text["numerator"] = figure(r["numerator"], decimals=0)

@@ -110,13 +110,14 @@ def compare_chart(
     missing = [c for c in COMPARE_COLUMNS if c not in frame.columns]
     if missing:
         raise KeyError(f"compare chart needs columns {missing}")
-    f = frame.assign(
-        x_value=as_floats(frame["value"]),
-        x_low=as_floats(frame["lower95"]),
-        x_high=as_floats(frame["upper95"]),
-        x_supp=frame["suppressed"].fillna(False).astype(bool).to_numpy(),
+    hidden = frame["suppressed"].fillna(False).astype(bool).to_numpy()
+
+    def drawn(column: str) -> np.ndarray:  # no figure is drawn for a suppressed value
+        return np.where(hidden, np.nan, as_floats(frame[column]))
+
+    f = frame[COMPARE_COLUMNS].assign(  # only what is drawn: rows are read one by one below
+        x_value=drawn("value"), x_low=drawn("lower95"), x_high=drawn("upper95"), x_supp=hidden
     )
-    f.loc[f["x_supp"], ["x_value", "x_low", "x_high"]] = np.nan
     if ranked:
         f = f.sort_values(["x_value", "area_name"], ascending=[False, True], na_position="last", kind="stable")
     lines = [
@@ -137,7 +138,8 @@ def compare_chart(
         return format_number(v, places, unit)
 
     bars, counts = [], {}
-    for i, r in enumerate(f.itertuples()):
+    records = list(f.itertuples())
+    for i, r in enumerate(records):
         comparison = "suppressed" if r.x_supp else comparison_key(r.comparison)
         words = "suppressed" if r.x_supp else COMPARISON_TITLES[comparison]
         counts[words] = counts.get(words, 0) + 1
@@ -178,7 +180,7 @@ def compare_chart(
             cell(text(r.x_high), r.x_high),
             cell(b["words"]),
         ]
-        for i, (b, r) in enumerate(zip(bars, f.itertuples()))
+        for i, (b, r) in enumerate(zip(bars, records, strict=True))
     ]
     table = sortable_table(
         f"{title}: the figures",
