@@ -16,8 +16,10 @@ from functools import lru_cache
 from numbers import Number
 from typing import Any
 
+import branca.element
 import folium
 import geopandas as gpd
+import jinja2
 import numpy as np
 import pandas as pd
 import shapely
@@ -31,6 +33,17 @@ from observatory.present.classes import class_labels, quantile_classes
 from observatory.present.figures import decimals_for
 from observatory.present.palette import COMPARISON_COLOURS, MISSING_COLOUR, SEQUENTIAL_COLOURS, comparison_key, sequential
 from observatory.present.templating import Markup, environment, render_macro
+
+
+@lru_cache(maxsize=1024)
+def _compiled(source: str) -> jinja2.Template:
+    return jinja2.Template(source)
+
+
+# folium wraps each rendered include statement in a new branca Element, which compiles that string as a Jinja
+# template: a dozen compiles a map, of the same strings every time (about a quarter of drawing a map). Templates
+# are compiled once per process instead; a compiled template renders the same and is safe to share.
+branca.element.Template = _compiled
 
 __all__ = ["web_geometry", "choropleth", "map_html", "map_iframe", "MISSING_COLOUR", "SEQUENTIAL_COLOURS"]
 
