@@ -51,6 +51,8 @@ DOWNLOAD_COLUMNS = [
 
 def headline(latest: pd.DataFrame, area_name: str, benchmark_name: str) -> list[str]:
     """The profile's summary in plain words (text, escaped where it is shown), generated from the data."""
+    read = ("title", "unit", "value", "county_value", "polarity", "vs_county", "trend_judgement", "relative_gap")
+    latest = latest[[c for c in read if c in latest.columns]]  # filtered below many times: only what is read
     judged = latest[latest["polarity"] != "no_judgement"]
     worse = judged[judged["vs_county"] == "worse"]
     better = judged[judged["vs_county"] == "better"]

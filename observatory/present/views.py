@@ -342,6 +342,7 @@ def pyramid_chart(population: pd.DataFrame, *, area: str, county: str, key: str 
         p[col] = as_floats(p[col]) / np.nansum(as_floats(p[col])) * 100
     bands = sorted(p["age"].unique(), key=_age_start, reverse=True)
     grid = {s: p[p["sex"] == s].set_index("age").reindex(bands) for s in ("Male", "Female")}
+    share = {(s, c): dict(zip(bands, g[c].to_numpy(), strict=True)) for s, g in grid.items() for c in ("area", "county")}
     half, middle, top, row = 190, 60, 34, 14
     width, centre = 2 * half + middle + 20, half + middle / 2 + 10
     reach = max(float(np.nanmax(np.concatenate([g[["area", "county"]].to_numpy().ravel() for g in grid.values()]))), 1.0)
@@ -355,7 +356,7 @@ def pyramid_chart(population: pd.DataFrame, *, area: str, county: str, key: str 
         y = top + row * i
         entry = {"y": y, "band": band}
         for s, sign in (("Male", -1), ("Female", 1)):
-            here, there = (float(grid[s].loc[band, c]) for c in ("area", "county"))
+            here, there = (float(share[s, c][band]) for c in ("area", "county"))
             edge = centre + sign * middle / 2
             length = dx(here) if np.isfinite(here) else 0.0
             entry[s] = {
@@ -385,7 +386,7 @@ def pyramid_chart(population: pd.DataFrame, *, area: str, county: str, key: str 
     table_rows = [
         [cell(band, -_age_start(band))]
         + [
-            cell(format_number(grid[s].loc[band, c], 1, "%"), grid[s].loc[band, c])
+            cell(format_number(share[s, c][band], 1, "%"), share[s, c][band])
             for s in ("Male", "Female")
             for c in ("area", "county")
         ]
