@@ -54,20 +54,29 @@ def table(frame: pd.DataFrame) -> dict:
 
 
 def _exception_table(frame: pd.DataFrame) -> dict:
-    """One row per indicator and area, its rules and reasons together, in rule order."""
+    """One row per indicator and area (in the frame's order), its rules and reasons together, in rule order."""
     order = {r: i for i, r in enumerate(RULES)}
-    f = frame.assign(_r=frame["rule"].map(order)).sort_values("_r", kind="stable")
-    g = f.groupby(["indicator", "area_code"], sort=False)
-    t = g.agg(
-        Indicator=("indicator_id", "first"),
-        Area=("area_name", "first"),
-        Rules=("rule_title", lambda s: "; ".join(s)),
-        Why=("why", lambda s: " ".join(s)),
-        Owner=("owner", lambda s: "; ".join(dict.fromkeys(x for x in s if x))),
-    )
-    key = frame.drop_duplicates(["indicator", "area_code"])[["indicator", "area_code"]]
-    t = t.reindex(pd.MultiIndex.from_frame(key)).reset_index(drop=True)
-    return table(t.assign(Indicator=_defined(t["Indicator"], key["indicator"])))
+    columns = ["indicator", "area_code", "indicator_id", "area_name", "rule", "rule_title", "why", "owner"]
+    records = frame[columns].to_dict("records")  # a few rows: plain Python, not a grouped aggregation
+    keys = list(dict.fromkeys((r["indicator"], r["area_code"]) for r in records))
+    grouped: dict[tuple, list[dict]] = {k: [] for k in keys}
+    for r in sorted(records, key=lambda r: order.get(r["rule"], len(order))):  # stable: unknown rules last
+        grouped[r["indicator"], r["area_code"]].append(r)
+
+    def first(rows: list[dict], column: str):
+        return next((r[column] for r in rows if pd.notna(r[column])), np.nan)
+
+    rows = [
+        [
+            {"href": definition_href(str(first(g, "indicator_id"))), "text": str(indicator)},
+            _cell(first(g, "area_name")),
+            "; ".join(r["rule_title"] for r in g),
+            " ".join(r["why"] for r in g),
+            "; ".join(dict.fromkeys(r["owner"] for r in g if r["owner"])),
+        ]
+        for (indicator, _code), g in grouped.items()
+    ]
+    return {"columns": ["Indicator", "Area", "Rules", "Why", "Owner"], "rows": rows}
 
 
 def _by_theme(frame: pd.DataFrame) -> list[dict]:
