@@ -350,3 +350,46 @@ def test_workers_start_while_planning_only_when_the_pack_will_run_notebooks(tmp_
         assert forced is not None and len(forced.live) == 1
     finally:
         forced.close()
+
+
+def test_a_second_plan_of_the_same_inputs_is_read_from_the_build_cache(tmp_path, monkeypatch):
+    """A deleted pack rebuilt from the same inputs is planned from the cache (no profile table, geography or
+    store read); new inputs, a changed boundary file or ``--force`` plan again."""
+    from observatory.config import load_config
+    from observatory.publish import plan as planning
+    from observatory.store import Store
+
+    monkeypatch.setenv("OBSERVATORY_BUILD_DIR", str(tmp_path / "build"))
+    cfg = load_config(make_mini_config(tmp_path / "mini"))
+    store = Store(tmp_path / "store")
+    planning.sync_store(cfg, store, progress=False)
+    out = tmp_path / "packs"
+    pack = planning.Plan(cfg, "2025Q3", "public", store, planning.pack_dir(cfg, "2025Q3", "public", out))
+
+    def inputs() -> str:
+        return planning.inputs_digest(cfg, "2025Q3", "public", None, store, out)
+
+    jobs, contents = planning.planned(pack, None, inputs())
+    assert {j.name for j in jobs} >= {"county-overview", "profile-ML01", "data-catalogue"} and contents
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("planned again")
+
+    real_plan_jobs = planning.plan_jobs
+    monkeypatch.setattr(planning, "plan_jobs", refuse)
+    assert planning.planned(pack, None, inputs()) == (jobs, contents)
+    with pytest.raises(AssertionError, match="planned again"):
+        planning.planned(pack, None, inputs(), force=True)
+    boundaries = next(f for f in planning.geography_files(cfg) if f.suffix != ".csv")  # the small areas' shapes
+    stat = boundaries.stat()
+    os.utime(boundaries, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    with pytest.raises(AssertionError, match="planned again"):
+        planning.planned(pack, None, inputs())
+    monkeypatch.setattr(planning, "plan_jobs", real_plan_jobs)
+    again, _ = planning.planned(pack, None, inputs())
+    assert again == jobs  # the same shapes: the same digests, planned afresh
+    targets = cfg.local_path("targets.csv")
+    targets.write_text("indicator_id,area_code,target,by_period,direction\n")
+    monkeypatch.setattr(planning, "plan_jobs", refuse)
+    with pytest.raises(AssertionError, match="planned again"):
+        planning.planned(pack, None, inputs())
