@@ -378,6 +378,13 @@ def test_a_second_plan_of_the_same_inputs_is_read_from_the_build_cache(tmp_path,
     real_plan_jobs = planning.plan_jobs
     monkeypatch.setattr(planning, "plan_jobs", refuse)
     assert planning.planned(pack, None, inputs()) == (jobs, contents)
+    # the same inputs planned into another folder: the cached plan, with that folder in its parameters
+    elsewhere = planning.Plan(cfg, "2025Q3", "public", store, tmp_path / "copy" / "2025Q3")
+    moved, _ = planning.planned(elsewhere, None, inputs())
+    monkeypatch.setattr(planning, "plan_jobs", real_plan_jobs)
+    assert moved == planning.plan_jobs(elsewhere, None)
+    assert all(j.parameters["pack_dir"] == str(tmp_path / "copy" / "2025Q3") for j in moved if "pack_dir" in j.parameters)
+    monkeypatch.setattr(planning, "plan_jobs", refuse)
     with pytest.raises(AssertionError, match="planned again"):
         planning.planned(pack, None, inputs(), force=True)
     boundaries = next(f for f in planning.geography_files(cfg) if f.suffix != ".csv")  # the small areas' shapes

@@ -27,6 +27,7 @@ from observatory.metadata.indicators import read_indicators
 from observatory.publish.early import check_usage, early_workers
 from observatory.publish.engine import BuildSummary, Job, build_pack, up_to_date
 from observatory.publish.layout import QUARTER, YEARS, check_quarter, current_quarter, pack_dir, previous_quarter  # noqa: F401
+from observatory.publish.places import Places
 from observatory.publish.runner import WarmPool
 from observatory.store import Store
 
@@ -243,43 +244,60 @@ def _stat(path: Path) -> bytes:
     return f"{path}:{st.st_size}:{st.st_mtime_ns}".encode()
 
 
-def _job_record(job: Job) -> dict:
-    return {**asdict(job), "notebook": str(job.notebook), "outputs": list(job.outputs)}
+def _where(plan: Plan) -> Places:
+    """The pack and the folder of packs, recorded in a cached plan as ``<pack>`` and ``<packs>``: a plan is the
+    same for the same inputs wherever the pack is written."""
+    return Places([(str(plan.pack_dir), "<pack>"), (str(plan.pack_dir.parent), "<packs>")])
 
 
-def _job_from(record: dict) -> Job:
-    return Job(**{**record, "notebook": Path(record["notebook"]), "outputs": tuple(record["outputs"])})
+def _job_record(job: Job, where: Places) -> dict:
+    return where.scrub_value({**asdict(job), "notebook": str(job.notebook), "outputs": list(job.outputs)})
+
+
+def _job_from(record: dict, where: Places) -> Job:
+    def placed(value):
+        if isinstance(value, str):
+            for folder, label in where.pairs:
+                value = value.replace(label, folder)
+        return value
+
+    parameters = {k: placed(v) for k, v in record["parameters"].items()}
+    return Job(**{**record, "notebook": Path(record["notebook"]), "parameters": parameters, "outputs": tuple(record["outputs"])})
 
 
 def planned(plan: Plan, localities: Iterable[str] | None, inputs: str, *, force: bool = False) -> tuple[list[Job], dict]:
     """The pack's jobs and its contents digests (what next quarter's "what changed" compares), kept in the build
     cache (``cache/<config>/plans/``) under everything they are computed from: the pack's inputs digest (sources,
-    store, configuration, catalogue, targets, notebooks, quarter, audience, localities, today), the pack, store and
-    configuration folders, the geography's files (size and time) and the planning code. A second build of the
-    same inputs (a deleted pack, another copy) reads them in milliseconds instead of reading the profile table,
-    the geography and the store again (about 1.5 s of CPU while the kernels boot). ``force`` plans again."""
+    store, configuration, catalogue, targets, notebooks, quarter, audience, localities, today, last quarter's
+    exception lists), whether last quarter's pack is there, the store and configuration folders, the geography's
+    files (size and time) and the planning code; the pack's own folder is recorded as ``<pack>``. A second build
+    of the same inputs (a deleted pack, another copy) reads them in milliseconds instead of reading the profile
+    table, the geography and the store again (about 1.4 s of CPU while the kernels boot). ``force`` plans again."""
     cfg = plan.config
     code = Path(__file__).resolve().parents[1]
+    previous = pack_dir(cfg, previous_quarter(plan.quarter), plan.audience, plan.pack_dir.parent)
     key = _sha(
         inputs.encode(),
-        str(plan.pack_dir).encode(),
+        str(previous.exists()).encode(),
         str(plan.store.path.resolve()).encode(),
         str(cfg.dir.resolve()).encode(),
         *[_stat(f) for f in geography_files(cfg)],
         *[(code / name).read_bytes() for name in PLAN_CODE],
     )
     path = build_dir() / "cache" / cfg.name / "plans" / f"{key[:32]}.json"
+    where = _where(plan)
     if not force and path.exists():
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-            return [_job_from(j) for j in record["jobs"]], record["contents"]
+            return [_job_from(j, where) for j in record["jobs"]], record["contents"]
         except (OSError, ValueError, KeyError, TypeError):
             pass  # unreadable or from another version: planned again below
     from observatory.present.pages import data_contents  # start-up: 0.1 s, planned only when not cached
 
     jobs = plan_jobs(plan, localities)
     contents = data_contents(plan.store, _shown_indicators(cfg, plan.audience))
-    write_atomic(path, json.dumps({"jobs": [_job_record(j) for j in jobs], "contents": contents}, sort_keys=True))
+    record = {"jobs": [_job_record(j, where) for j in jobs], "contents": contents}
+    write_atomic(path, json.dumps(record, sort_keys=True))
     return jobs, contents
 
 
