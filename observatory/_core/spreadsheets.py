@@ -33,10 +33,7 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for i, col in enumerate(out.columns):
         s = out.iloc[:, i]
         if s.dtype == object or pd.api.types.is_string_dtype(s):
-            # a cell can be a formula only if it starts like one: the few that do are looked at closely
-            starts = [j for j, v in enumerate(s.to_numpy(dtype=object)) if isinstance(v, str) and v.startswith(FORMULA_START)]
-            mask = np.zeros(len(s), dtype=bool)
-            mask[[j for j in starts if looks_like_formula(s.iat[j])]] = True
+            mask = np.fromiter(map(looks_like_formula, s.to_numpy(dtype=object)), dtype=bool, count=len(s))
             if mask.any():
                 out[col] = s.astype(object).where(~mask, "'" + s.astype(str))
     out.columns = [neutralise(c) for c in out.columns]

@@ -66,15 +66,16 @@ def _exception_table(frame: pd.DataFrame) -> dict:
     def first(rows: list[dict], column: str):
         return next((r[column] for r in rows if pd.notna(r[column])), np.nan)
 
+    links = _defined([first(g, "indicator_id") for g in grouped.values()], [indicator for indicator, _code in grouped])
     rows = [
         [
-            {"href": definition_href(str(first(g, "indicator_id"))), "text": str(indicator)},
+            link,
             _cell(first(g, "area_name")),
             "; ".join(r["rule_title"] for r in g),
             " ".join(r["why"] for r in g),
             "; ".join(dict.fromkeys(r["owner"] for r in g if r["owner"])),
         ]
-        for (indicator, _code), g in grouped.items()
+        for link, g in zip(links, grouped.values(), strict=True)
     ]
     return {"columns": ["Indicator", "Area", "Rules", "Why", "Owner"], "rows": rows}
 
