@@ -193,3 +193,26 @@ def test_templates_compile_once_per_machine_and_render_the_same(tmp_path):
     assert cached, "the first process keeps its compiled templates"
     (tmp_path / "templates" / "probe.html.j2").write_text("<p>Name: {{ name }}</p>\n")
     assert page() == "<p>Name: &lt;b&gt;Area&lt;/b&gt;</p>\n"
+
+
+def test_templates_read_dict_fields_as_stock_jinja_does():
+    """``row.field`` of a dict: the key's value, dict's own attributes first (``row.items`` is the method even
+    when a key is called "items"), objects' attributes as usual, and a missing field an error as before."""
+    import jinja2
+
+    from observatory.present.templating import environment
+
+    source = "{{ row.x }}|{{ row.items is callable }}|{{ row['items'] }}|{{ point.x }}|{{ nested.a.b }}"
+
+    class Point:
+        x = 3
+
+    context = {"row": {"x": "<1>", "items": 2}, "point": Point(), "nested": {"a": {"b": "c"}}}
+    stock = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    ours = environment().from_string(source).render(**context)
+    assert ours == stock.from_string(source).render(**context) == "&lt;1&gt;|True|2|3|c"
+    for missing in ("{{ row.y }}", "{{ nested.a.z }}"):
+        with pytest.raises(jinja2.UndefinedError):
+            stock.from_string(missing).render(**context)
+        with pytest.raises(jinja2.UndefinedError):
+            environment().from_string(missing).render(**context)

@@ -19,10 +19,29 @@ from observatory._core.resources import resource, template_bytecode_cache
 __all__ = ["Markup", "environment", "file_links", "render", "render_macro"]
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """Jinja's environment, reading ``row.field`` of a plain dict as ``row["field"]`` straight away.
+
+    Jinja first asks the dict for an attribute of that name, which fails (an exception each time) unless
+    the name is one of dict's own, and only then looks the key up: charts read tens of thousands of
+    fields a page that way. The answer is the same: a dict's own attributes still come first."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The template environment: autoescaped, strict about undefined names, trimmed blocks."""
-    return jinja2.Environment(
+    return _Environment(
         loader=jinja2.FileSystemLoader(str(resource("templates"))),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
