@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from observatory._core.archive import write_zip
 from observatory._core.digests import sha256_file
 from observatory._core.files import atomic_path, write_atomic
 
@@ -68,12 +68,11 @@ def zip_path(pack_dir: Path) -> Path:
 
 
 def zip_pack(pack_dir: Path, manifest: Mapping) -> Path:
-    """Write ``<out>/<quarter>.zip`` with the manifest and every file it lists, atomically."""
+    """Write ``<out>/<quarter>.zip`` with the manifest and every file it lists, atomically (deflated on
+    every CPU; the same bytes as ``zipfile`` writes)."""
     target = zip_path(pack_dir)
     with atomic_path(target) as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
-            for rel in [MANIFEST, *manifest["files"]]:
-                z.write(pack_dir / rel, f"{pack_dir.name}/{rel}")
+        write_zip(tmp, [(pack_dir / rel, f"{pack_dir.name}/{rel}") for rel in [MANIFEST, *manifest["files"]]], level=6)
     return target
 
 
