@@ -151,6 +151,17 @@ def test_manifest_lists_every_file_and_the_zip_holds_them(mixed):
         names = set(z.namelist())
         assert names == {f"2026Q3/{rel}" for rel in on_disk} | {"2026Q3/manifest.json"}
         assert hashlib.sha256(z.read("2026Q3/html/north.html")).hexdigest() == m["files"]["html/north.html"]["sha256"]
+        assert all(hashlib.sha256(z.read(f"2026Q3/{rel}")).hexdigest() == f["sha256"] for rel, f in m["files"].items())
+
+
+def test_the_zip_is_the_archive_zipfile_writes_of_the_pack(mixed, tmp_path):
+    """Every member deflated on its own thread: the same bytes as zipfile writes of the same files."""
+    pack, _jobs, _summary = mixed
+    m = json.loads((pack / "manifest.json").read_text())
+    with zipfile.ZipFile(tmp_path / "stock.zip", "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+        for rel in ["manifest.json", *m["files"]]:
+            z.write(pack / rel, f"2026Q3/{rel}")
+    assert (pack.parent / "2026Q3.zip").read_bytes() == (tmp_path / "stock.zip").read_bytes()
 
 
 def test_build_log_has_a_line_per_job(mixed):
