@@ -26,6 +26,7 @@ from observatory.performance.rules import RULES, with_unit
 from observatory.performance.spend import NEED_TOLERANCE
 from observatory.present.pages import definition_href
 from observatory.present.spreadsheets import write_tables
+from observatory.present.strings import python_strings
 from observatory.present.templating import render, render_macro
 from observatory.present.view_data import exception_basis
 from observatory.stats.trend import CHI2_CRITICAL, POINTS
@@ -102,6 +103,7 @@ def _spend_table(frame: pd.DataFrame, what: str) -> dict:
     )
 
 
+@python_strings
 @dataclass
 class ExceptionPage:
     """The sections of one exception report, each rendered on its own or all together."""
@@ -283,6 +285,7 @@ class ExceptionPage:
         return files
 
 
+@python_strings
 def open_exception_report(
     config: str | Config,
     quarter: str,

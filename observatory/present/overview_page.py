@@ -28,6 +28,7 @@ from observatory.present.sections import (
     shared_for,
 )
 from observatory.present.spreadsheets import write_tables
+from observatory.present.strings import python_strings
 from observatory.present.summary_measures import (
     deprivation_for,
     deprivation_section,
@@ -41,6 +42,7 @@ from observatory.profiles.table import Profiles
 from observatory.store import Store
 
 
+@python_strings
 @dataclass
 class CountyOverview:
     """Narrowing the gap across the county: every indicator's spread between localities and its direction."""

@@ -28,6 +28,7 @@ from observatory.present.sections import (
     together,
 )
 from observatory.present.spreadsheets import write_tables
+from observatory.present.strings import python_strings
 from observatory.present.summary_measures import (
     deprivation_for,
     deprivation_section,
@@ -88,6 +89,7 @@ def headline(latest: pd.DataFrame, area_name: str, benchmark_name: str) -> list[
     return lines
 
 
+@python_strings
 @dataclass
 class LocalityProfile:
     """Everything a locality's profile shows, for one audience."""
@@ -345,6 +347,7 @@ class LocalityProfile:
         return profile_section("sources", self.attributions())
 
 
+@python_strings
 def open_profile(
     config: str | Config, locality: str, quarter: str, audience: str = "public", store: str | None = None
 ) -> LocalityProfile:
