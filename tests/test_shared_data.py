@@ -122,9 +122,8 @@ def test_a_second_exception_report_reuses_the_first_ones_basis(smoking_store, tm
     assert theme.all_exceptions is board.all_exceptions  # every level's exceptions found once
     # each level's rows are those a report computing everything on its own gives
     for shared in (theme, district):
-        alone = python_strings(  # made as pages make it
-            lambda: ExceptionReport(cfg, "2025Q3", shared.level, "public", store.path, disclose=partial(publishable, rules=cfg))
-        )()
+        made_as_pages_are = python_strings(partial(ExceptionReport, disclose=partial(publishable, rules=cfg)))
+        alone = made_as_pages_are(cfg, "2025Q3", shared.level, "public", store.path)
         pd.testing.assert_frame_equal(shared.data, alone.data)
         pd.testing.assert_frame_equal(shared.exceptions, alone.exceptions)
         pd.testing.assert_frame_equal(shared.level_targets, alone.level_targets)
