@@ -117,3 +117,74 @@ def test_a_table_gptables_refuses_is_refused_with_its_words(table, reason):
     theirs = attempt(lambda out, t, c, n: gptables.write_workbook(out, t, cover=c, notes_table=n))
     assert reason in ours
     assert ours == theirs
+
+
+def _symbols_cell_by_cell(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rule ``with_symbols`` follows, written out column by column (as it was first written)."""
+    import re
+
+    from observatory._core.spreadsheets import safe_frame
+
+    out = safe_frame(frame).astype(object)
+    hidden = frame["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in frame.columns else None
+    columns = {}
+    for i, col in enumerate(frame.columns):
+        cells = out.iloc[:, i].to_numpy(dtype=object, copy=True)
+        figures = frame.iloc[:, i]
+        if pd.api.types.is_numeric_dtype(figures) and not pd.api.types.is_bool_dtype(figures):
+            empty = figures.isna().to_numpy()
+            confidential = empty & hidden if hidden is not None and col in spreadsheets.FIGURES else np.zeros(len(cells), bool)
+            cells[confidential] = spreadsheets.CONFIDENTIAL
+            cells[empty & ~confidential] = spreadsheets.NOT_AVAILABLE
+        blank = pd.isna(cells) | np.array([isinstance(v, str) and v == "" for v in cells], dtype=bool)
+        cells[blank] = spreadsheets.NOT_APPLICABLE
+        symbols = np.array([isinstance(v, str) and bool(v) and not re.search(r"\w", v) for v in cells], dtype=bool)
+        cells[symbols] = spreadsheets.NOT_AVAILABLE
+        columns[i] = cells
+    result = pd.DataFrame(columns, index=out.index).astype(object)
+    result.columns = out.columns
+    return result
+
+
+EDGE_FRAMES = {
+    "figures": FIGURES,
+    "gaps everywhere": pd.DataFrame({"value": [np.nan, np.nan], "lower95": [np.nan, 1.0], "suppressed": [True, None]}),
+    "nullable and boolean": pd.DataFrame(
+        {
+            "count": pd.array([1, None, 3], dtype="Int64"),
+            "share": pd.array([0.5, None, 0.25], dtype="Float64"),
+            "flag": [True, False, True],
+            "maybe": pd.array([True, None, False], dtype="boolean"),
+        }
+    ),
+    "text of every kind": pd.DataFrame(
+        {
+            "name": ["=SUM(A1)", "–", "*", "", None],
+            "mixed": [1, "two", np.nan, "+3", "-"],
+            "python": pd.array(["a", None, "=b", "", "…"], dtype=pd.StringDtype("python")),
+            "arrow": pd.array(["a", None, "=b", "", "…"], dtype=pd.StringDtype("pyarrow")),
+        }
+    ),
+    "dates and a formula heading": pd.DataFrame(
+        {"=when": pd.to_datetime(["2026-01-01", None]), "period": ["2025/26", "Q3"], "value": [1.5, np.nan]}
+    ),
+    "duplicate headings": pd.DataFrame([[1.0, "x"], [np.nan, ""]], columns=["value", "value"]),
+    "no rows": FIGURES.iloc[:0],
+    "odd index": FIGURES.set_index(pd.Index([7, 3, 9, 1])),
+}
+
+
+@pytest.mark.parametrize("frame", EDGE_FRAMES.values(), ids=EDGE_FRAMES.keys())
+def test_symbols_are_those_the_rule_gives_cell_by_cell(frame):
+    pd.testing.assert_frame_equal(spreadsheets.with_symbols(frame), _symbols_cell_by_cell(frame))
+
+
+def test_a_real_download_gets_the_symbols_the_rule_gives(demo_store):
+    import observatory as obs
+
+    cfg, store = demo_store
+    profile = obs.open_profile(cfg, "ZL07", "2025Q3", "public", str(store.path))
+    report = obs.open_exception_page(cfg, "2025Q3", "board", "partners", str(store.path)).report
+    frames = [profile.download_frame(), report.download_frame(), *report.download_sheets().values()]
+    for frame in frames:
+        pd.testing.assert_frame_equal(spreadsheets.with_symbols(frame), _symbols_cell_by_cell(frame))

@@ -142,26 +142,30 @@ def write_csvw(
 
 
 def with_symbols(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` for a workbook: empty figures as ``[c]`` where the row is suppressed, ``[x]`` elsewhere."""
-    out = safe_frame(frame).astype(object)
+    """``frame`` for a workbook: empty figures as ``[c]`` where the row is suppressed, ``[x]`` elsewhere; blank
+    cells ``[z]`` (nothing applies) and cells of symbols alone ``[x]`` (gptables refuses "–" or "*")."""
+    safe = safe_frame(frame)
+    cells = safe.to_numpy(dtype=object).copy()  # one array of every cell: a workbook's tables are small, and
+    empty = pd.isna(cells)  # column-by-column pandas selections cost more than the cells themselves
     hidden = frame["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in frame.columns else None
-    columns = {}
-    for i, col in enumerate(frame.columns):  # column by column on arrays: a cell-wise frame map is slow
-        cells = out.iloc[:, i].to_numpy(dtype=object, copy=True)
-        figures = frame.iloc[:, i]
-        if pd.api.types.is_numeric_dtype(figures) and not pd.api.types.is_bool_dtype(figures):
-            empty = figures.isna().to_numpy()
-            confidential = empty & hidden if hidden is not None and col in FIGURES else np.zeros(len(cells), bool)
-            cells[confidential] = CONFIDENTIAL
-            cells[empty & ~confidential] = NOT_AVAILABLE
-        blank = pd.isna(cells) | np.array([isinstance(v, str) and v == "" for v in cells], dtype=bool)
-        cells[blank] = NOT_APPLICABLE  # a blank text cell: nothing applies here
-        symbols_only = np.array([isinstance(v, str) and bool(v) and not re.search(r"\w", v) for v in cells], dtype=bool)
-        cells[symbols_only] = NOT_AVAILABLE  # gptables refuses a cell of symbols alone ("–", "*")
-        columns[i] = cells
-    result = pd.DataFrame(columns, index=out.index).astype(object)
-    result.columns = out.columns
-    return result
+    for i, (col, dtype) in enumerate(zip(frame.columns, frame.dtypes)):
+        if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            confidential = empty[:, i] & hidden if hidden is not None and col in FIGURES else np.zeros(len(cells), bool)
+            cells[confidential, i] = CONFIDENTIAL
+            cells[empty[:, i] & ~confidential, i] = NOT_AVAILABLE
+    flat, gaps = cells.reshape(-1), pd.isna(cells).reshape(-1)
+    for j, v in enumerate(flat):
+        if isinstance(v, str):
+            if v == "":
+                flat[j] = NOT_APPLICABLE
+            elif _WORD.search(v) is None:
+                flat[j] = NOT_AVAILABLE
+        elif gaps[j]:
+            flat[j] = NOT_APPLICABLE  # a gap in a text column: nothing applies here
+    return pd.DataFrame(cells, index=safe.index, columns=safe.columns, dtype=object)
+
+
+_WORD = re.compile(r"\w")
 
 
 def _table_name(name: str) -> str:
