@@ -181,13 +181,7 @@ class LocalityProfile:
         members = geo.hierarchy.loc[geo.hierarchy["locality_code"] == self.locality, "small_area_code"]
         sa = self.shared.web_boundaries("small_area")
         sa = sa[sa["area_code"].isin(members)]
-        scores = self.profiles.profiles
-        scores = scores[
-            (scores["indicator_id"] == dep)
-            & (scores["area_type"] == geo.small_area_type)
-            & scores["latest"]
-            & (scores["vintage"] == geo.vintage)
-        ]
+        scores = self.shared.once(("small area scores", dep), lambda: self._small_area_scores(dep))  # every locality's
         sa = sa.merge(scores[["area_code", "value"]], on="area_code", how="left")
         outline = self.shared.web_boundaries("locality")
         outline = outline[outline["area_code"] == self.locality]
@@ -197,6 +191,17 @@ class LocalityProfile:
         caption = f"Small areas of {self.area.name}: {title}"
         iframe, table = map_with_table(sa, title, caption, "Small area", map_title=f"{self.area.name}: {title}", **options)
         return profile_section("small_area_map", iframe, table)
+
+    def _small_area_scores(self, indicator_id: str) -> pd.DataFrame:
+        """The latest ``indicator_id`` of every small area of the geography's vintage (code, value, title)."""
+        geo, scores = self.profiles.geography, self.profiles.profiles
+        scores = scores[
+            (scores["indicator_id"] == indicator_id)
+            & (scores["area_type"] == geo.small_area_type)
+            & scores["latest"]
+            & (scores["vintage"] == geo.vintage)
+        ]
+        return scores[["area_code", "value", "title"]]
 
     def key_indicators(self, n: int = 6) -> list[str]:
         """The indicators a reader most needs to see among the peers: significantly worse than the county first

@@ -72,7 +72,11 @@ def life_expectancy_for(report, shared: SharedData | None = None) -> pd.DataFram
     ``shared``, computed once for every page of the same inputs."""
     deaths, _ = life_expectancy_settings(report.config)
     p = report.profiles.profiles
-    if not set(p.loc[p["indicator_id"] == deaths, "dataset"]) & set(report.allowed_datasets):
+
+    def supplying() -> frozenset[str]:
+        return frozenset(p.loc[p["indicator_id"] == deaths, "dataset"])
+
+    if not (supplying() if shared is None else shared.once(("datasets of", deaths), supplying)) & set(report.allowed_datasets):
         return pd.DataFrame()
     store = _store(report)
 
