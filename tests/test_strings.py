@@ -69,7 +69,7 @@ def test_a_page_is_the_same_whichever_way_its_text_is_held(demo_store, monkeypat
         files = profile.write_downloads(folder) + report.write_downloads(folder)
         return out + [f.read_text(encoding="utf-8") for f in files if f.suffix == ".csv"]
 
-    python = made(demo_store[1].path.parent / "python")
+    python = made(store.path.parent / "python")
     monkeypatch.setattr(strings, "STORAGE", "pyarrow")
-    arrow = made(demo_store[1].path.parent / "arrow")
+    arrow = made(store.path.parent / "arrow")
     assert len(python) > 15 and python == arrow

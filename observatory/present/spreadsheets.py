@@ -153,7 +153,7 @@ def with_symbols(frame: pd.DataFrame) -> pd.DataFrame:
             confidential = empty[:, i] & hidden if hidden is not None and col in FIGURES else np.zeros(len(cells), bool)
             cells[confidential, i] = CONFIDENTIAL
             cells[empty[:, i] & ~confidential, i] = NOT_AVAILABLE
-    flat, gaps = cells.reshape(-1), pd.isna(cells).reshape(-1)
+    flat, gaps = cells.reshape(-1), empty.reshape(-1)  # a figure's gap is text ("[c]", "[x]") by now
     for j, v in enumerate(flat):
         if isinstance(v, str):
             if v == "":
